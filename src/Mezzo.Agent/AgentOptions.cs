@@ -1,0 +1,34 @@
+namespace Mezzo.Agent;
+
+/// <summary>Agent flags. Defaults follow Mesos's where Mesos has the flag.</summary>
+public sealed class AgentOptions
+{
+    /// <summary>Master address: host:port or http://host:port.</summary>
+    public string Master { get; set; } = "127.0.0.1:5050";
+
+    public string WorkDir { get; set; } = Path.Combine(Environment.CurrentDirectory, ".mezzo", "agent");
+
+    public string Ip { get; set; } = "127.0.0.1";
+
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 5051;
+
+    /// <summary>--resources text; whatever it leaves out is detected.</summary>
+    public string? Resources { get; set; }
+
+    public string? Attributes { get; set; }
+
+    /// <summary>How long an unacknowledged status update waits before it is sent again (Mesos: 10 s).</summary>
+    public TimeSpan StatusUpdateRetryInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Grace period between SIGTERM and SIGKILL when neither task nor call names one (Mesos: 3 s).</summary>
+    public TimeSpan DefaultKillGracePeriod { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Longest pause between attempts to reach the master.</summary>
+    public TimeSpan MaxReconnectBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int MaxCompletedTasks { get; set; } = 1000;
+
+    public string SandboxRoot => Path.Combine(WorkDir, "slaves");
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Mezzo.Agent.Detection;
+using Mezzo.Agent.Http;
+using Mezzo.Agent.Launcher;
+using Mezzo.Core.Resources;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Agent;
+
+/// <summary>The agent process: its HTTP endpoints and the agent service behind them.</summary>
+public sealed class AgentServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly PosixProcessLauncher _launcher;
+    private readonly AgentOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private AgentService? _service;
+
+    private AgentServer(WebApplication app, AgentOptions options, PosixProcessLauncher launcher)
+    {
+        _app = app;
+        _options = options;
+        _launcher = launcher;
+        _loggers = app.Services.GetRequiredService<ILoggerFactory>();
+    }
+
+    public Uri Url { get; private set; } = new("http://127.0.0.1:0");
+
+    public AgentService Service => _service ?? throw new InvalidOperationException("Agent not started");
+
+    /// <summary>Validates flags (throws ArgumentException/FormatException with a clear message) and builds the server.</summary>
+    public static AgentServer Create(AgentOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            kestrel.AddServerHeader = false;
+        });
+        var app = builder.Build();
+        var server = new AgentServer(app, options, new PosixProcessLauncher());
+        app.MapGet("/health", () => Results.Ok());
+        app.MapGet("/version", () => Results.Text(new JsonObject { ["version"] = "1.11.0", ["mezzo_version"] = "0.1.0" }.ToJsonString(), "application/json"));
+        foreach (var path in (string[])["/state", "/state.json", "/slave(1)/state", "/slave(1)/state.json"])
+        {
+            app.MapGet(path, async () => Results.Bytes(await server.Service.GetStateJsonAsync(), "application/json"));
+        }
+
+        app.MapGet("/metrics/snapshot", async () =>
+        {
+            var json = new JsonObject();
+            foreach (var (key, value) in (await server.Service.GetMetricsAsync()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                json[key] = value;
+            }
+
+            return Results.Text(json.ToJsonString(), "application/json");
+        });
+        FilesEndpoints.Map(app, options.SandboxRoot);
+        return server;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var total = ResourceDetector.Detect(_options.Resources, _options.WorkDir);
+        var attributes = string.IsNullOrWhiteSpace(_options.Attributes) ? [] : AttributeParser.Parse(_options.Attributes);
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = new Uri(address);
+        _options.Port = Url.Port;
+        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, _loggers.CreateLogger<AgentService>());
+        _service.Start();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _launcher.Dispose();
+    }
+}

@@ -1,0 +1,541 @@
+using System.Threading.Channels;
+using Mezzo.Agent.Launcher;
+using Mezzo.Agent.Link;
+using Mezzo.Agent.Tasks;
+using Mezzo.Core.Resources;
+using Mezzo.Core.Tasks;
+using Mezzo.Protocol.Agents;
+using Mezzo.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Agent;
+
+/// <summary>
+/// The agent: registers with the master, runs the tasks it is sent, and delivers their status updates reliably
+/// (each task's updates in order, the head resent until the master relays the framework's acknowledgement).
+/// All state is owned by one actor loop, like the master's.
+/// </summary>
+public sealed partial class AgentService : IAsyncDisposable
+{
+    private readonly Channel<Action> _inbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly AgentOptions _options;
+    private readonly IProcessLauncher _launcher;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly MasterLink _link;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _shutdownByMaster = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<(string FrameworkId, string TaskId), AgentTask> _tasks = [];
+    private readonly LinkedList<AgentTask> _completed = new();
+    private readonly string _agentIdFile;
+    private string? _agentId;
+    private string? _streamId;
+    private CancellationTokenSource? _connection;
+    private readonly List<Task> _loops = [];
+
+    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log)
+    {
+        _options = options;
+        Total = total;
+        Attributes = attributes;
+        _launcher = launcher;
+        _time = time;
+        _log = log;
+        _link = new MasterLink(MasterAddress.Parse(options.Master));
+        _agentIdFile = Path.Combine(options.WorkDir, "meta", "agent_id");
+        StartTime = time.GetUtcNow();
+    }
+
+    public Resources Total { get; }
+
+    public IReadOnlyList<AgentAttribute> Attributes { get; }
+
+    public AgentOptions Options => _options;
+
+    public DateTimeOffset StartTime { get; }
+
+    public Uri MasterUrl => _link.Master;
+
+    /// <summary>Completes when the master told this agent to shut down (it was marked gone).</summary>
+    public Task ShutdownByMaster => _shutdownByMaster.Task;
+
+    public void Start()
+    {
+        Directory.CreateDirectory(_options.SandboxRoot);
+        Directory.CreateDirectory(Path.GetDirectoryName(_agentIdFile)!);
+        _agentId = File.Exists(_agentIdFile) ? File.ReadAllText(_agentIdFile).Trim() : null;
+        var orphans = OrphanReaper.KillTasksUnder(_options.SandboxRoot);
+        if (orphans > 0)
+        {
+            // Without checkpoint recovery a previous run's tasks can't be reattached; killing them keeps a task from running twice.
+            Log.OrphansKilled(_log, orphans);
+        }
+
+        _loops.Add(Task.Run(RunLoopAsync));
+        _loops.Add(Task.Run(ConnectLoopAsync));
+        _loops.Add(Task.Run(TickLoopAsync));
+    }
+
+    public Task<T> Ask<T>(Func<T> work)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inbox.Writer.TryWrite(() =>
+            {
+                try
+                {
+                    completion.SetResult(work());
+                }
+                catch (Exception ex)
+                {
+                    completion.SetException(ex);
+                }
+            }))
+        {
+            completion.SetException(new ObjectDisposedException(nameof(AgentService)));
+        }
+
+        return completion.Task;
+    }
+
+    private void Post(Action work) => _inbox.Writer.TryWrite(work);
+
+    private async Task RunLoopAsync()
+    {
+        while (await _inbox.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (_inbox.Reader.TryRead(out var work))
+            {
+                try
+                {
+                    work();
+                }
+                catch (Exception ex)
+                {
+                    Log.WorkItemFailed(_log, ex);
+                }
+            }
+        }
+    }
+
+    private async Task TickLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                Post(RetryUpdates);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Subscribe, consume the event stream, and on any failure come back with backoff.</summary>
+    private async Task ConnectLoopAsync()
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!_stopping.IsCancellationRequested)
+        {
+            using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            Task? pinger = null;
+            try
+            {
+                var subscribe = await Ask(BuildSubscribe).ConfigureAwait(false);
+                var (streamId, events, response) = await _link.SubscribeAsync(subscribe, connection.Token).ConfigureAwait(false);
+                using (response)
+                {
+                    Post(() => _connection = connection);
+                    await foreach (var ev in events.ConfigureAwait(false))
+                    {
+                        if (ev.Type == AgentEventType.SUBSCRIBED)
+                        {
+                            backoff = TimeSpan.FromMilliseconds(100);
+                            var interval = TimeSpan.FromSeconds(Math.Max(0.05, ev.Subscribed?.PingIntervalSeconds ?? 5));
+                            pinger ??= Task.Run(() => PingLoopAsync(streamId, ev.Subscribed!.AgentId!.Value!, interval, connection));
+                        }
+
+                        Post(() => HandleEvent(ev, streamId));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException)
+            {
+                Log.MasterUnavailable(_log, _link.Master.ToString(), ex.Message);
+            }
+            finally
+            {
+                await connection.CancelAsync().ConfigureAwait(false);
+                if (pinger is not null)
+                {
+                    await pinger.ConfigureAwait(false);
+                }
+
+                Post(() =>
+                {
+                    _streamId = null;
+                    _connection = null;
+                });
+            }
+
+            if (_shutdownByMaster.Task.IsCompleted || _stopping.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxReconnectBackoff.Ticks));
+        }
+    }
+
+    /// <summary>PINGs keep the master from declaring us unreachable; a refused PING means our stream is stale.</summary>
+    private async Task PingLoopAsync(string streamId, string agentId, TimeSpan interval, CancellationTokenSource connection)
+    {
+        // Twice per interval so one delayed ping never costs us a timeout.
+        var period = interval / 2;
+        try
+        {
+            while (!connection.IsCancellationRequested)
+            {
+                await Task.Delay(period, _time, connection.Token).ConfigureAwait(false);
+                var status = await _link.CallAsync(new AgentCall { Type = AgentCallType.PING, AgentId = new AgentID { Value = agentId } }, streamId, connection.Token).ConfigureAwait(false);
+                if (status is 403 or 404)
+                {
+                    await connection.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private AgentSubscribe BuildSubscribe() => new()
+    {
+        AgentId = _agentId is null ? null : new AgentID { Value = _agentId },
+        Hostname = _options.Hostname,
+        Port = _options.Port,
+        Resources = ResourceConversion.ToWire(Total),
+        Attributes = ResourceConversion.ToWire(Attributes),
+        Version = "mezzo",
+        Tasks = [.. _tasks.Values.Select(t => new AgentTaskReport
+        {
+            FrameworkId = new FrameworkID { Value = t.FrameworkId },
+            Task = t.Info,
+            LatestStatus = t.LatestStatus ?? new TaskStatus { TaskId = t.Info.TaskId, State = t.State },
+        })],
+        Frameworks = [.. _tasks.Values.Select(t => t.Framework).DistinctBy(f => f.Id?.Value)],
+    };
+
+    private void HandleEvent(AgentEvent ev, string streamId)
+    {
+        switch (ev.Type)
+        {
+            case AgentEventType.SUBSCRIBED:
+                var id = ev.Subscribed!.AgentId!.Value!;
+                if (_agentId != id)
+                {
+                    _agentId = id;
+                    File.WriteAllText(_agentIdFile, id);
+                }
+
+                _streamId = streamId;
+                Log.Registered(_log, id, _link.Master.ToString());
+                foreach (var task in _tasks.Values)
+                {
+                    SendHead(task);
+                }
+
+                break;
+            case AgentEventType.RUN_TASK:
+                RunTask(ev.RunTask!.Framework!, ev.RunTask.Task!);
+                break;
+            case AgentEventType.KILL_TASK:
+                var kill = ev.KillTask!;
+                if (_tasks.TryGetValue((kill.FrameworkId?.Value ?? "", kill.TaskId?.Value ?? ""), out var victim))
+                {
+                    Kill(victim, kill.KillPolicy);
+                }
+
+                break;
+            case AgentEventType.ACKNOWLEDGE:
+                Acknowledge(ev.Acknowledge!);
+                break;
+            case AgentEventType.SHUTDOWN_FRAMEWORK:
+                ShutdownFramework(ev.ShutdownFramework?.FrameworkId?.Value ?? "");
+                break;
+            case AgentEventType.SHUTDOWN:
+                Log.ShutdownByMaster(_log, ev.Shutdown?.Message ?? "");
+                foreach (var task in _tasks.Values.ToList())
+                {
+                    task.DropUpdates = true;
+                    task.PendingUpdates.Clear();
+                    Kill(task, null);
+                }
+
+                _shutdownByMaster.TrySetResult();
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void RunTask(FrameworkInfo framework, TaskInfo info)
+    {
+        var frameworkId = framework.Id?.Value ?? "";
+        var key = (frameworkId, info.TaskId?.Value ?? "");
+        if (_tasks.ContainsKey(key))
+        {
+            return; // a duplicate delivery of the same launch
+        }
+
+        var containerId = Guid.NewGuid().ToString();
+        var executorDir = Path.Combine(_options.SandboxRoot, _agentId!, "frameworks", frameworkId, "executors", info.Executor?.ExecutorId?.Value ?? key.Item2);
+        var task = new AgentTask
+        {
+            FrameworkId = frameworkId,
+            Info = info,
+            Framework = framework,
+            Sandbox = Path.Combine(executorDir, "runs", containerId),
+            ContainerId = containerId,
+        };
+        _tasks[key] = task;
+        try
+        {
+            Directory.CreateDirectory(task.Sandbox);
+            var latest = Path.Combine(executorDir, "runs", "latest");
+            File.Delete(latest);
+            File.CreateSymbolicLink(latest, task.Sandbox);
+            Enqueue(task, TaskState.TASK_STARTING, null, null);
+            var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
+            task.Process = _launcher.Launch(spec);
+            Log.TaskLaunched(_log, task.TaskId, frameworkId, task.Process.Pid, task.Sandbox);
+            Enqueue(task, TaskState.TASK_RUNNING, null, null);
+            task.Process.Exited.ContinueWith(exited => Post(() => OnExited(task, exited.Result)), TaskScheduler.Default);
+        }
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Log.LaunchFailed(_log, task.TaskId, ex.Message);
+            Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LAUNCH_FAILED, $"Failed to launch container: {ex.Message}");
+        }
+    }
+
+    private void OnExited(AgentTask task, ExitStatus exit)
+    {
+        var state = task.Killing ? TaskState.TASK_KILLED : exit.Success ? TaskState.TASK_FINISHED : TaskState.TASK_FAILED;
+        Log.TaskExited(_log, task.TaskId, exit.Describe(), state.ToString());
+        Enqueue(task, state, null, exit.Describe());
+    }
+
+    private void Kill(AgentTask task, KillPolicy? policy)
+    {
+        if (task.IsTerminal || task.Killing)
+        {
+            return;
+        }
+
+        task.Killing = true;
+        if (task.Process is null)
+        {
+            Enqueue(task, TaskState.TASK_KILLED, null, "Killed before it was launched");
+            return;
+        }
+
+        if (task.HasCapability(FrameworkInfoCapabilityType.TASK_KILLING_STATE))
+        {
+            Enqueue(task, TaskState.TASK_KILLING, null, null);
+        }
+
+        var grace = (policy ?? task.Info.KillPolicy)?.GracePeriod?.Nanoseconds is { } ns && ns >= 0
+            ? TimeSpan.FromTicks(ns / 100)
+            : _options.DefaultKillGracePeriod;
+        _ = task.Process.KillAsync(grace, _stopping.Token);
+    }
+
+    private void ShutdownFramework(string frameworkId)
+    {
+        foreach (var task in _tasks.Values.Where(t => t.FrameworkId == frameworkId).ToList())
+        {
+            // The framework is gone: nobody will acknowledge, so its updates are dropped rather than retried forever.
+            task.DropUpdates = true;
+            task.PendingUpdates.Clear();
+            Kill(task, null);
+            if (task.IsTerminal)
+            {
+                Complete(task);
+            }
+        }
+    }
+
+    /// <summary>Records a new state and queues its update behind any unacknowledged ones.</summary>
+    private void Enqueue(AgentTask task, TaskState state, TaskStatusReason? reason, string? message)
+    {
+        if (task.IsTerminal || (task.State == state && state != TaskState.TASK_RUNNING))
+        {
+            return;
+        }
+
+        task.State = state;
+        var status = new TaskStatus
+        {
+            TaskId = task.Info.TaskId,
+            State = state,
+            Source = TaskStatusSource.SOURCE_EXECUTOR,
+            Reason = reason,
+            Message = message,
+            AgentId = new AgentID { Value = _agentId },
+            ExecutorId = new ExecutorID { Value = task.ExecutorId },
+            Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
+            Uuid = Guid.NewGuid().ToByteArray(),
+            ContainerStatus = new ContainerStatus
+            {
+                ContainerId = new ContainerID { Value = task.ContainerId },
+                ExecutorPid = (uint?)task.Process?.Pid,
+            },
+        };
+        task.LatestStatus = status;
+        if (task.DropUpdates)
+        {
+            if (task.IsTerminal)
+            {
+                Complete(task);
+            }
+
+            return;
+        }
+
+        task.PendingUpdates.Enqueue(status);
+        if (task.PendingUpdates.Count == 1)
+        {
+            SendHead(task);
+        }
+    }
+
+    private void SendHead(AgentTask task)
+    {
+        if (task.PendingUpdates.Count == 0)
+        {
+            task.NextRetry = null;
+            if (task.IsTerminal)
+            {
+                Complete(task);
+            }
+
+            return;
+        }
+
+        task.NextRetry = _time.GetUtcNow() + _options.StatusUpdateRetryInterval;
+        if (_streamId is not { } streamId || _agentId is null)
+        {
+            return; // sent on the next SUBSCRIBED
+        }
+
+        var call = new AgentCall
+        {
+            Type = AgentCallType.UPDATE,
+            AgentId = new AgentID { Value = _agentId },
+            Update = new AgentUpdate { FrameworkId = new FrameworkID { Value = task.FrameworkId }, Status = task.PendingUpdates.Peek() },
+        };
+        var connection = _connection;
+        _ = Task.Run(async () =>
+        {
+            var status = await _link.CallAsync(call, streamId, _stopping.Token).ConfigureAwait(false);
+            if (status is 403 or 404 && connection is not null)
+            {
+                await connection.CancelAsync().ConfigureAwait(false);
+            }
+        });
+    }
+
+    private void RetryUpdates()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var task in _tasks.Values)
+        {
+            if (task.NextRetry is { } due && due <= now)
+            {
+                SendHead(task);
+            }
+        }
+    }
+
+    private void Acknowledge(AgentAcknowledge ack)
+    {
+        if (!_tasks.TryGetValue((ack.FrameworkId?.Value ?? "", ack.TaskId?.Value ?? ""), out var task)
+            || task.PendingUpdates.Count == 0 || ack.Uuid is null)
+        {
+            return;
+        }
+
+        if (task.PendingUpdates.Peek().Uuid.AsSpan().SequenceEqual(ack.Uuid))
+        {
+            task.PendingUpdates.Dequeue();
+            SendHead(task);
+        }
+    }
+
+    /// <summary>A terminal task whose updates are all acknowledged leaves the active set.</summary>
+    private void Complete(AgentTask task)
+    {
+        if (_tasks.Remove((task.FrameworkId, task.TaskId)))
+        {
+            _completed.AddLast(task);
+            while (_completed.Count > _options.MaxCompletedTasks)
+            {
+                _completed.RemoveFirst();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Tasks this agent started do not outlive it (no checkpoint recovery yet): kill them, then stop.
+        var processes = await Ask(() => _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList()).ConfigureAwait(false);
+        await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _inbox.Writer.TryComplete();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _link.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Agent work item failed")]
+        public static partial void WorkItemFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Registered with master {Master} as agent {AgentId}")]
+        public static partial void Registered(ILogger logger, string agentId, string master);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Master {Master} unavailable: {Reason}; retrying")]
+        public static partial void MasterUnavailable(ILogger logger, string master, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Launched task {TaskId} of framework {FrameworkId} as pid {Pid} in {Sandbox}")]
+        public static partial void TaskLaunched(ILogger logger, string taskId, string frameworkId, int pid, string sandbox);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Failed to launch task {TaskId}: {Reason}")]
+        public static partial void LaunchFailed(ILogger logger, string taskId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: {Exit}; now {State}")]
+        public static partial void TaskExited(ILogger logger, string taskId, string exit, string state);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Master asked this agent to shut down: {Message}")]
+        public static partial void ShutdownByMaster(ILogger logger, string message);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} task processes left over from a previous run")]
+        public static partial void OrphansKilled(ILogger logger, int count);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Mezzo.Agent.Launcher;
+
+/// <summary>Everything needed to start one task process.</summary>
+/// <param name="Executable">Absolute or relative path (relative to <paramref name="WorkingDirectory"/>), or a bare
+/// name looked up in the PATH of <paramref name="Environment"/>.</param>
+/// <param name="Arguments">argv[1..]; argv[0] is the executable as given.</param>
+/// <param name="Environment">The complete environment of the child: nothing is inherited from the agent.</param>
+/// <param name="WorkingDirectory">Must exist.</param>
+/// <param name="StdoutPath">Opened for appending (created 0644 if missing).</param>
+/// <param name="StderrPath">Opened for appending (created 0644 if missing).</param>
+/// <param name="User">When set and different from the agent's user, the task runs as this user (requires root).</param>
+public sealed record LaunchSpec(
+    string Executable,
+    IReadOnlyList<string> Arguments,
+    IReadOnlyDictionary<string, string> Environment,
+    string WorkingDirectory,
+    string StdoutPath,
+    string StderrPath,
+    string? User = null);

@@ -1,0 +1,32 @@
+namespace Mezzo.Agent.Link;
+
+public static class MasterAddress
+{
+    /// <summary>Accepts "host:port", "http://host:port" and Mesos's "master@host:port" pid form.</summary>
+    public static Uri Parse(string master)
+    {
+        var text = master.Trim();
+        if (text.StartsWith("zk://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("ZooKeeper master detection is not supported; give host:port (or etcd:// with --store for HA)");
+        }
+
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0 && !text.Contains("://", StringComparison.Ordinal))
+        {
+            text = text[(at + 1)..];
+        }
+
+        if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            text = "http://" + text;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException($"Invalid master address '{master}': expected host:port");
+        }
+
+        return new UriBuilder(uri.Scheme, uri.Host, uri.IsDefaultPort && !text.Contains(":" + uri.Port, StringComparison.Ordinal) ? 5050 : uri.Port).Uri;
+    }
+}

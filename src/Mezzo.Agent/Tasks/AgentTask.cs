@@ -1,0 +1,43 @@
+using Mezzo.Agent.Launcher;
+using Mezzo.Core.Tasks;
+using Mezzo.Protocol.V1;
+
+namespace Mezzo.Agent.Tasks;
+
+/// <summary>A task on this agent: its process and its queue of status updates. Owned by the agent actor.</summary>
+public sealed class AgentTask
+{
+    public required string FrameworkId { get; init; }
+
+    public required TaskInfo Info { get; init; }
+
+    public required FrameworkInfo Framework { get; init; }
+
+    public required string Sandbox { get; init; }
+
+    public required string ContainerId { get; init; }
+
+    public string TaskId => Info.TaskId!.Value!;
+
+    public string ExecutorId => Info.Executor?.ExecutorId?.Value ?? TaskId;
+
+    public LaunchedProcess? Process { get; set; }
+
+    public TaskState State { get; set; } = TaskState.TASK_STAGING;
+
+    public TaskStatus? LatestStatus { get; set; }
+
+    public bool Killing { get; set; }
+
+    /// <summary>Updates not yet acknowledged, oldest first; only the head is ever in flight (per-task ordering).</summary>
+    public Queue<TaskStatus> PendingUpdates { get; } = new();
+
+    public DateTimeOffset? NextRetry { get; set; }
+
+    /// <summary>Set when the framework is gone: nobody will acknowledge, so updates are not queued.</summary>
+    public bool DropUpdates { get; set; }
+
+    public bool IsTerminal => TaskStates.IsTerminal(State);
+
+    public bool HasCapability(FrameworkInfoCapabilityType type) => Framework.Capabilities?.Any(c => c.Type == type) == true;
+}

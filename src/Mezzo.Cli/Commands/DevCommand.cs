@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Mezzo.Agent;
+using Mezzo.Cli.Flags;
+using Mezzo.Master;
+
+namespace Mezzo.Cli.Commands;
+
+/// <summary>
+/// A whole cluster in one process for a laptop or CI: master + one agent, embedded SQLite, loopback only. The agent
+/// still talks to the master over HTTP, exactly as a remote one would.
+/// </summary>
+public static class DevCommand
+{
+    public static Command Create()
+    {
+        var masterPort = FlagOption.Create("master-port", "Master port (0 = pick a free one)", () => 5050);
+        var agentPort = FlagOption.Create("agent-port", "Agent port (0 = pick a free one)", () => 5051);
+        var workDir = FlagOption.Create("work-dir", "Where the cluster keeps its state", () => Path.Combine(Environment.CurrentDirectory, ".mezzo"));
+        var resources = FlagOption.Create<string?>("resources", "The agent's resources; what is left out is detected", () => null);
+        var attributes = FlagOption.Create<string?>("attributes", "The agent's attributes, e.g. \"rack:r1\"", () => null);
+        var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
+        {
+            masterPort, agentPort, workDir, resources, attributes,
+        };
+        AgentFlagValidation.Add(command, resources, attributes);
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var root = Path.GetFullPath(parsed.GetValue(workDir)!);
+            using var shutdown = new Shutdown(cancellationToken);
+            await using var master = MasterServer.Create(
+                new MasterOptions { Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master") },
+                logging => ConsoleLogging.Configure(logging));
+            await master.StartAsync(shutdown.Token);
+            await using var agent = AgentServer.Create(
+                new AgentOptions
+                {
+                    Master = $"127.0.0.1:{master.Url.Port}",
+                    Port = parsed.GetValue(agentPort),
+                    Ip = "127.0.0.1",
+                    Hostname = "127.0.0.1",
+                    WorkDir = Path.Combine(root, "agent"),
+                    Resources = parsed.GetValue(resources),
+                    Attributes = parsed.GetValue(attributes),
+                },
+                logging => ConsoleLogging.Configure(logging));
+            await agent.StartAsync(shutdown.Token);
+            Console.WriteLine($"""
+                Mezzo dev cluster is up (work dir {root})
+                  master  {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state
+                  agent   {agent.Url}  resources: {agent.Service.Total}
+                Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
+                Press Ctrl-C to stop (tasks started here are killed).
+                """);
+            await shutdown.WaitAsync();
+            Console.WriteLine("Stopping: killing tasks, then agent and master.");
+            return 0;
+        });
+        return command;
+    }
+}

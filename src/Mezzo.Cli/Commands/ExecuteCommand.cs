@@ -1,0 +1,329 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Mezzo.Cli.Flags;
+using Mezzo.Core.Resources;
+using Mezzo.Core.Tasks;
+using Mezzo.Framework;
+using Mezzo.Protocol.V1;
+
+namespace Mezzo.Cli.Commands;
+
+/// <summary>
+/// <c>mezzo execute</c>, in the spirit of <c>mesos-execute</c>: a one-task framework. Task states go to stderr,
+/// the task's own stdout/stderr to ours, and the exit code is the task's.
+/// </summary>
+public static partial class ExecuteCommand
+{
+    public static Command Create()
+    {
+        var master = FlagOption.Create<string?>("master", "Master address, host:port", () => null);
+        var name = FlagOption.Create<string?>("name", "Task name (also its id)", () => null);
+        var commandText = FlagOption.Create<string?>("command", "Shell command to run", () => null);
+        var shell = FlagOption.Create("shell", "Run the command with /bin/sh -c (false: the first word is the executable)", () => true, bool.Parse);
+        var resources = FlagOption.Create("resources", "Resources for the task", () => "cpus:0.1;mem:32");
+        var env = FlagOption.Create<string?>("env", "Environment as a JSON object, e.g. '{\"GREETING\":\"hi\"}'", () => null);
+        var frameworkName = FlagOption.Create("framework-name", "Framework name", () => "mezzo-execute");
+        var role = FlagOption.Create("role", "Role to subscribe with", () => "*");
+        var user = FlagOption.Create<string?>("user", "User to run the task as (default: current user)", () => null);
+        var killAfter = FlagOption.Duration("kill-after", "Kill the task after it has run this long (0 = never)", TimeSpan.Zero);
+        var partitionAware = FlagOption.Create("partition-aware", "Subscribe with the PARTITION_AWARE capability", () => false, bool.Parse);
+        var quiet = FlagOption.Create("quiet", "Don't print state changes", () => false, bool.Parse);
+        var command = new Command("execute", "Run one task on the cluster, stream its output, exit with its exit code (like mesos-execute)")
+        {
+            master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
+        };
+        command.Validators.Add(result =>
+        {
+            foreach (var (option, label) in new[] { (master, "--master"), (name, "--name"), (commandText, "--command") })
+            {
+                if (string.IsNullOrWhiteSpace(result.GetValue(option)))
+                {
+                    result.AddError($"{label} is required");
+                }
+            }
+
+            if (result.GetValue(resources) is { } text && !ResourceParser.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--resources: {error}");
+            }
+
+            if (result.GetValue(env) is { Length: > 0 } json)
+            {
+                try
+                {
+                    _ = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("expected a JSON object");
+                }
+                catch (JsonException ex)
+                {
+                    result.AddError($"--env: {ex.Message}");
+                }
+            }
+        });
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            using var shutdown = new Shutdown(cancellationToken);
+            var request = new ExecuteRequest(
+                parsed.GetValue(master)!,
+                parsed.GetValue(name)!,
+                parsed.GetValue(commandText)!,
+                parsed.GetValue(shell),
+                Resources.Parse(parsed.GetValue(resources)!),
+                ParseEnv(parsed.GetValue(env)),
+                parsed.GetValue(frameworkName)!,
+                parsed.GetValue(role)!,
+                parsed.GetValue(user) ?? Environment.UserName,
+                parsed.GetValue(killAfter),
+                parsed.GetValue(partitionAware),
+                parsed.GetValue(quiet));
+            return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
+        });
+        return command;
+    }
+
+    public sealed record ExecuteRequest(
+        string Master, string Name, string Command, bool Shell, Resources Resources, IReadOnlyDictionary<string, string> Environment,
+        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet);
+
+    public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var capabilities = new List<FrameworkInfoCapability> { new() { Type = FrameworkInfoCapabilityType.TASK_KILLING_STATE } };
+        if (request.PartitionAware)
+        {
+            capabilities.Add(new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.PARTITION_AWARE });
+        }
+
+        await using var client = new SchedulerClient(new SchedulerOptions
+        {
+            Master = request.Master,
+            FrameworkInfo = new FrameworkInfo
+            {
+                User = request.User,
+                Name = request.FrameworkName,
+                Role = request.Role,
+                FailoverTimeout = 0,
+                Capabilities = capabilities,
+                Hostname = System.Net.Dns.GetHostName(),
+            },
+        });
+        string frameworkId;
+        try
+        {
+            frameworkId = await client.SubscribeAsync(cancellationToken);
+        }
+        catch (SchedulerCallException ex)
+        {
+            await stderr.WriteLineAsync($"Failed to subscribe with {request.Master}: {ex.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+
+        Status(request, stderr, $"Subscribed with ID {frameworkId}");
+        using var tailStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? tail = null;
+        Uri? agentUrl = null;
+        var launched = false;
+        var waitingNoted = false;
+        try
+        {
+            await foreach (var ev in client.Events.ReadAllAsync(cancellationToken))
+            {
+                switch (ev.Type)
+                {
+                    case EventType.OFFERS:
+                        var offers = ev.Offers?.Offers ?? [];
+                        var chosen = launched ? null : offers.FirstOrDefault(o => Fits(o, request.Resources));
+                        if (chosen is not null)
+                        {
+                            launched = true;
+                            agentUrl = AgentUrl(chosen);
+                            await client.LaunchAsync(chosen, [BuildTask(request, chosen)], cancellationToken: cancellationToken);
+                            Status(request, stderr, $"Submitted task '{request.Name}' to agent '{chosen.AgentId?.Value}'");
+                        }
+                        else if (!launched && !waitingNoted)
+                        {
+                            waitingNoted = true;
+                            Status(request, stderr, $"Waiting for an offer with {request.Resources}");
+                        }
+
+                        var rest = offers.Where(o => o != chosen).Select(o => o.Id!).ToList();
+                        if (rest.Count > 0)
+                        {
+                            await client.DeclineAsync(rest, new Filters { RefuseSeconds = launched ? 3600 : 1 }, cancellationToken);
+                        }
+
+                        break;
+                    case EventType.UPDATE:
+                        var status = ev.Update!.Status!;
+                        if (status.TaskId?.Value != request.Name)
+                        {
+                            break;
+                        }
+
+                        var line = $"Received status update {status.State} for task '{request.Name}'";
+                        if (!string.IsNullOrEmpty(status.Message))
+                        {
+                            line += $"\n  message: '{status.Message}'";
+                        }
+
+                        if (status.Reason is { } reason)
+                        {
+                            line += $"\n  reason: {reason}";
+                        }
+
+                        Status(request, stderr, line);
+                        if (status.State == TaskState.TASK_RUNNING && tail is null && agentUrl is not null)
+                        {
+                            tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, tailStop.Token);
+                            if (request.KillAfter > TimeSpan.Zero)
+                            {
+                                _ = KillLaterAsync(client, request, status.AgentId?.Value, cancellationToken);
+                            }
+                        }
+
+                        if (status.State is { } state && TaskStates.IsTerminal(state))
+                        {
+                            if (tail is null && agentUrl is not null && status.Source != TaskStatusSource.SOURCE_MASTER)
+                            {
+                                tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, tailStop.Token);
+                            }
+
+                            await tailStop.CancelAsync();
+                            if (tail is not null)
+                            {
+                                await tail;
+                            }
+
+                            await client.AcknowledgeAsync(status, cancellationToken);
+                            await TeardownQuietlyAsync(client);
+                            return ExitCode(status);
+                        }
+
+                        break;
+                    case EventType.ERROR:
+                        await stderr.WriteLineAsync($"Master sent an error: {ev.Error?.Message}");
+                        return 1;
+                    default:
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C: tear the framework down, which kills the task, as mesos-execute does.
+            await TeardownQuietlyAsync(client);
+            return 130;
+        }
+
+        await stderr.WriteLineAsync("Disconnected from the master");
+        return 1;
+    }
+
+    private static async Task KillLaterAsync(SchedulerClient client, ExecuteRequest request, string? agentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(request.KillAfter, cancellationToken);
+            await client.KillAsync(request.Name, agentId, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SchedulerCallException)
+        {
+        }
+    }
+
+    private static async Task TeardownQuietlyAsync(SchedulerClient client)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await client.TeardownAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is SchedulerCallException or OperationCanceledException)
+        {
+        }
+    }
+
+    private static bool Fits(Offer offer, Resources wanted) =>
+        ResourceConversion.ToCore(offer.Resources ?? []).Unallocate().Flatten().Contains(wanted.Flatten());
+
+    private static TaskInfo BuildTask(ExecuteRequest request, Offer offer)
+    {
+        var role = offer.Resources?.FirstOrDefault()?.AllocationInfo?.Role ?? request.Role;
+        var resources = request.Resources;
+        // Take ports the offer actually has, not the literal numbers asked for.
+        var command = new CommandInfo
+        {
+            Shell = request.Shell,
+            Value = request.Shell ? request.Command : request.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0],
+            Arguments = request.Shell ? null : [.. request.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+            Environment = request.Environment.Count == 0 ? null : new Protocol.V1.Environment
+            {
+                Variables = [.. request.Environment.Select(kv => new EnvironmentVariable { Name = kv.Key, Value = kv.Value })],
+            },
+            User = request.User,
+        };
+        return new TaskInfo
+        {
+            Name = request.Name,
+            TaskId = new TaskID { Value = request.Name },
+            AgentId = offer.AgentId,
+            Resources = ResourceConversion.ToWire(resources.AllocateTo(role)),
+            Command = command,
+        };
+    }
+
+    private static Uri? AgentUrl(Offer offer)
+    {
+        var address = offer.Url?.Address;
+        var host = address?.Ip ?? address?.Hostname ?? offer.Hostname;
+        return host is null || address?.Port is null ? null : new Uri($"http://{host}:{address.Port.Value.ToString(CultureInfo.InvariantCulture)}/");
+    }
+
+    /// <summary>The task's exit code when the agent reported one, else 0 for FINISHED, 137 for KILLED, 1 otherwise.</summary>
+    public static int ExitCode(TaskStatus status)
+    {
+        if (status.State == TaskState.TASK_FINISHED)
+        {
+            return 0;
+        }
+
+        if (status.Message is { } message && ExitedWith().Match(message) is { Success: true } match)
+        {
+            return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
+        return status.State == TaskState.TASK_KILLED ? 137 : 1;
+    }
+
+    [GeneratedRegex(@"exited with status (\d+)")]
+    private static partial Regex ExitedWith();
+
+    private static Dictionary<string, string> ParseEnv(string? json)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return result;
+        }
+
+        foreach (var (key, value) in (JsonObject)JsonNode.Parse(json)!)
+        {
+            result[key] = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString() ?? "";
+        }
+
+        return result;
+    }
+
+    private static void Status(ExecuteRequest request, TextWriter stderr, string line)
+    {
+        if (!request.Quiet)
+        {
+            stderr.WriteLine(line);
+        }
+    }
+}

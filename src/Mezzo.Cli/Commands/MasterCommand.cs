@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Mezzo.Cli.Flags;
+using Mezzo.Master;
+
+namespace Mezzo.Cli.Commands;
+
+public static class MasterCommand
+{
+    public static Command Create()
+    {
+        var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5050);
+        var ip = FlagOption.Create("ip", "IP address to listen on", () => "0.0.0.0");
+        var hostname = FlagOption.Create("hostname", "Hostname the master advertises", () => System.Net.Dns.GetHostName());
+        var workDir = FlagOption.Create("work-dir", "Directory for the registry (SQLite)", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "master"));
+        var cluster = FlagOption.Create<string?>("cluster", "Human readable cluster name shown in /state", () => null);
+        var allocationInterval = FlagOption.Duration("allocation-interval", "How long allocation events are batched", TimeSpan.FromMilliseconds(50));
+        var pingTimeout = FlagOption.Duration("agent-ping-timeout", "Time after which an agent ping is considered missed", TimeSpan.FromSeconds(15));
+        var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5);
+        var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
+        var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
+        {
+            port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(maxPings) < 1)
+            {
+                result.AddError("--max-agent-ping-timeouts must be at least 1");
+            }
+
+            if (result.GetValue(port) is < 0 or > 65535)
+            {
+                result.AddError("--port must be between 0 and 65535");
+            }
+        });
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var options = new MasterOptions
+            {
+                Port = parsed.GetValue(port),
+                Ip = parsed.GetValue(ip)!,
+                Hostname = parsed.GetValue(hostname)!,
+                WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
+                Cluster = parsed.GetValue(cluster),
+                AllocationInterval = parsed.GetValue(allocationInterval),
+                AgentPingTimeout = parsed.GetValue(pingTimeout),
+                MaxAgentPingTimeouts = parsed.GetValue(maxPings),
+                OfferTimeout = parsed.GetValue(offerTimeout) is { } t && t > TimeSpan.Zero ? t : null,
+            };
+            using var shutdown = new Shutdown(cancellationToken);
+            await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            await master.StartAsync(shutdown.Token);
+            Console.WriteLine($"Mezzo master {master.Actor.MasterId} listening on {master.Url} (work dir {options.WorkDir})");
+            await shutdown.WaitAsync();
+            return 0;
+        });
+        return command;
+    }
+}

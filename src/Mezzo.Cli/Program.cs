@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Mezzo.Cli.Commands;
+
+var root = new RootCommand("""
+    Mezzo: a datacenter resource manager in the lineage of Apache Mesos.
+    Flags are spelled with dashes (--work-dir); Mesos's underscore spellings (--work_dir) and MEZZO_<FLAG> environment variables work too.
+    """)
+{
+    DevCommand.Create(),
+    MasterCommand.Create(),
+    AgentCommand.Create(),
+    ExecuteCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,0 +1,22 @@
+using Mezzo.Protocol.V1;
+
+namespace Mezzo.Framework;
+
+public sealed class SchedulerOptions
+{
+    /// <summary>Master address: host:port or http://host:port.</summary>
+    public required string Master { get; set; }
+
+    /// <summary>Sent on SUBSCRIBE; its id is filled in (and reused on every reconnect) once the master assigns one.</summary>
+    public required FrameworkInfo FrameworkInfo { get; set; }
+
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Acknowledge every status update that carries a uuid as soon as it has been handed to the reader.</summary>
+    public bool AutoAcknowledge { get; set; } = true;
+
+    /// <summary>Missing this many heartbeats in a row means the connection is dead and is reopened.</summary>
+    public int MaxMissedHeartbeats { get; set; } = 5;
+}

@@ -1,0 +1,602 @@
+using Mezzo.Core.Allocation;
+using Mezzo.Core.Resources;
+using Mezzo.Core.Tasks;
+using Mezzo.Master.Scheduler;
+using Mezzo.Master.State;
+using Mezzo.Protocol.V1;
+using Mezzo.Storage.Registry;
+
+namespace Mezzo.Master.Actor;
+
+public sealed partial class MasterActor
+{
+    /// <summary>Mesos's default DECLINE/ACCEPT refuse_seconds.</summary>
+    private static readonly TimeSpan DefaultRefuse = TimeSpan.FromSeconds(5);
+
+    /// <summary>SUBSCRIBE (new or failover). On success the connection receives SUBSCRIBED first.</summary>
+    public (CallResult Result, string? FrameworkId) Subscribe(Call call, SchedulerConnection connection)
+    {
+        var info = call.Subscribe!.FrameworkInfo!;
+        var now = _time.GetUtcNow();
+        var requestedId = call.FrameworkId?.Value ?? info.Id?.Value;
+        if (requestedId is not null && _removedFrameworkIds.Contains(requestedId))
+        {
+            // Mesos answers a removed framework with an ERROR event on the stream, then closes it.
+            connection.Close(new Event
+            {
+                Type = EventType.ERROR,
+                Error = new EventError { Message = "Framework has been removed" },
+            });
+            return (CallResult.Ok, null);
+        }
+
+        FrameworkEntry framework;
+        var resubscribed = false;
+        if (requestedId is not null && _frameworks.TryGetValue(requestedId, out var existing))
+        {
+            framework = existing;
+            resubscribed = true;
+            if (framework.Connection is { } old)
+            {
+                old.Close(new Event { Type = EventType.ERROR, Error = new EventError { Message = "Framework failed over" } });
+            }
+
+            RescindFrameworkOffers(framework, notify: false);
+            info.Id = new FrameworkID { Value = framework.FrameworkId };
+            framework.Info = info;
+            framework.ReregisteredAt = now;
+        }
+        else
+        {
+            var id = requestedId ?? NewId("");
+            info.Id = new FrameworkID { Value = id };
+            framework = new FrameworkEntry { FrameworkId = id, Info = info, RegisteredAt = now };
+            _frameworks[id] = framework;
+        }
+
+        // Persisted before the framework learns its id, so the id survives a master crash.
+        _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(info), Removed: false, now));
+
+        framework.Connection = connection;
+        framework.FailoverDeadline = null;
+        framework.UnregisteredAt = null;
+        framework.Suppressed = call.Subscribe.SuppressedRoles is { Count: > 0 } suppressed && suppressed.Contains(framework.Role);
+        framework.LastHeartbeat = now;
+        connection.Send(new Event
+        {
+            Type = EventType.SUBSCRIBED,
+            Subscribed = new EventSubscribed
+            {
+                FrameworkId = new FrameworkID { Value = framework.FrameworkId },
+                HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
+                MasterInfo = MasterInfo(),
+            },
+        });
+        Log.FrameworkSubscribed(_log, framework.FrameworkId, info.Name, resubscribed ? " (failover)" : "");
+        _allocationPending = true;
+        return (CallResult.Ok, framework.FrameworkId);
+    }
+
+    /// <summary>The scheduler's SUBSCRIBE response stream ended (client went away or we closed it).</summary>
+    public void SchedulerDisconnected(string frameworkId, SchedulerConnection connection)
+    {
+        if (!_frameworks.TryGetValue(frameworkId, out var framework) || framework.Connection != connection)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        framework.Connection = null;
+        framework.UnregisteredAt = now;
+        RescindFrameworkOffers(framework, notify: false);
+        var timeout = framework.Info.FailoverTimeout ?? 0;
+        framework.FailoverDeadline = now + TimeSpan.FromSeconds(timeout);
+        Log.FrameworkDisconnected(_log, frameworkId, timeout);
+        if (timeout <= 0)
+        {
+            RemoveFramework(framework, "failover timeout elapsed");
+        }
+    }
+
+    /// <summary>Any call but SUBSCRIBE, after the HTTP layer validated its shape.</summary>
+    public CallResult HandleCall(Call call, string? streamId)
+    {
+        var frameworkId = call.FrameworkId!.Value!;
+        if (!_frameworks.TryGetValue(frameworkId, out var framework))
+        {
+            return CallResult.BadRequest("Framework cannot be found");
+        }
+
+        if (framework.Connection is null)
+        {
+            return CallResult.Forbidden("Framework is not subscribed");
+        }
+
+        if (framework.Connection.StreamId != streamId)
+        {
+            return CallResult.BadRequest(
+                $"The stream ID '{streamId}' included in this request didn't match the stream ID currently associated with framework ID {frameworkId}");
+        }
+
+        switch (call.Type)
+        {
+            case CallType.TEARDOWN:
+                RemoveFramework(framework, "TEARDOWN call");
+                return CallResult.Accepted;
+            case CallType.ACCEPT:
+                return Accept(framework, call.Accept!);
+            case CallType.DECLINE:
+                return Decline(framework, call.Decline!);
+            case CallType.REVIVE:
+                framework.Suppressed = false;
+                framework.Filters.Clear();
+                _allocationPending = true;
+                return CallResult.Accepted;
+            case CallType.SUPPRESS:
+                framework.Suppressed = true;
+                return CallResult.Accepted;
+            case CallType.KILL:
+                Kill(framework, call.Kill!);
+                return CallResult.Accepted;
+            case CallType.ACKNOWLEDGE:
+                return Acknowledge(framework, call.Acknowledge!);
+            case CallType.RECONCILE:
+                Reconcile(framework, call.Reconcile?.Tasks ?? []);
+                return CallResult.Accepted;
+            case CallType.SHUTDOWN:
+                ShutdownExecutor(framework, call.Shutdown!);
+                return CallResult.Accepted;
+            case CallType.MESSAGE:
+            case CallType.REQUEST:
+                // Custom executors come with the isolation issue; until then no executor can receive a message,
+                // which Mesos also answers with 202 and a dropped message.
+                return CallResult.Accepted;
+            case CallType.UPDATE_FRAMEWORK:
+                return UpdateFramework(framework, call.UpdateFramework!);
+            default:
+                return CallResult.BadRequest($"Unsupported call type {call.Type}");
+        }
+    }
+
+    private CallResult UpdateFramework(FrameworkEntry framework, CallUpdateFramework update)
+    {
+        var info = update.FrameworkInfo!;
+        if (info.Id?.Value != framework.FrameworkId)
+        {
+            return CallResult.BadRequest("'framework_info.id' must match the framework's id");
+        }
+
+        framework.Info = info;
+        _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(info), false, _time.GetUtcNow()));
+        _allocationPending = true;
+        return CallResult.Accepted;
+    }
+
+    private CallResult Decline(FrameworkEntry framework, CallDecline decline)
+    {
+        var refuse = RefuseDuration(decline.Filters);
+        foreach (var offerId in decline.OfferIds ?? [])
+        {
+            if (offerId.Value is { } id && _offers.TryGetValue(id, out var offer) && offer.FrameworkId == framework.FrameworkId)
+            {
+                RemoveOffer(offer);
+                AddFilter(framework, offer.AgentId, offer.Resources, refuse);
+            }
+        }
+
+        _allocationPending = true;
+        return CallResult.Accepted;
+    }
+
+    private static TimeSpan RefuseDuration(Filters? filters)
+    {
+        var seconds = filters?.RefuseSeconds;
+        if (seconds is null)
+        {
+            return DefaultRefuse;
+        }
+
+        return double.IsFinite(seconds.Value) && seconds.Value > 0
+            ? TimeSpan.FromSeconds(Math.Min(seconds.Value, 365 * 24 * 3600))
+            : TimeSpan.Zero;
+    }
+
+    private void AddFilter(FrameworkEntry framework, string agentId, Resources refused, TimeSpan duration)
+    {
+        if (duration > TimeSpan.Zero && !refused.IsEmpty)
+        {
+            framework.Filters.Add(new OfferFilter(agentId, refused, _time.GetUtcNow() + duration));
+        }
+    }
+
+    private CallResult Accept(FrameworkEntry framework, CallAccept accept)
+    {
+        var offerIds = accept.OfferIds ?? [];
+        var operations = accept.Operations ?? [];
+        var offers = new List<OfferEntry>();
+        string? offerError = offerIds.Count == 0 ? "No offers specified" : null;
+        foreach (var offerId in offerIds)
+        {
+            if (offerId.Value is not { } id || !_offers.TryGetValue(id, out var offer))
+            {
+                offerError ??= $"Offer {offerId.Value} is no longer valid";
+                continue;
+            }
+
+            if (offer.FrameworkId != framework.FrameworkId)
+            {
+                offerError ??= $"Offer {id} has invalid framework";
+                continue;
+            }
+
+            if (offers.Count > 0 && offers[0].AgentId != offer.AgentId)
+            {
+                offerError ??= $"Aggregated offers must belong to one single agent. Offer {id} uses agent {offer.AgentId} and offer {offers[0].OfferId} uses agent {offers[0].AgentId}";
+            }
+
+            if (offers.Any(o => o.OfferId == id))
+            {
+                offerError ??= $"Offer {id} appears more than once";
+                continue;
+            }
+
+            offers.Add(offer);
+        }
+
+        // The offers are used up either way: consumed by the operations or given back to the pool.
+        foreach (var offer in offers)
+        {
+            RemoveOffer(offer);
+        }
+
+        _allocationPending = true;
+        if (offerError is not null)
+        {
+            foreach (var task in operations.Where(o => o.Launch is not null).SelectMany(o => o.Launch!.TaskInfos ?? []))
+            {
+                SendMasterUpdate(framework, task.TaskId?.Value ?? "", task.AgentId?.Value,
+                    framework.PartitionAware ? TaskState.TASK_DROPPED : TaskState.TASK_LOST,
+                    TaskStatusReason.REASON_INVALID_OFFERS, $"Task launched with invalid offers: {offerError}");
+            }
+
+            return CallResult.Accepted;
+        }
+
+        var agentId = offers[0].AgentId;
+        var agent = _agents[agentId];
+        var pool = offers.Aggregate(Resources.Empty, (sum, o) => sum + o.Resources);
+        foreach (var operation in operations)
+        {
+            switch (operation.Type)
+            {
+                case OfferOperationType.LAUNCH:
+                    foreach (var task in operation.Launch?.TaskInfos ?? [])
+                    {
+                        pool = Launch(framework, agent, task, pool);
+                    }
+
+                    break;
+                case OfferOperationType.LAUNCH_GROUP:
+                    foreach (var task in operation.LaunchGroup?.TaskGroup?.Tasks ?? [])
+                    {
+                        SendMasterUpdate(framework, task.TaskId?.Value ?? "", agentId, TaskState.TASK_ERROR,
+                            TaskStatusReason.REASON_TASK_GROUP_INVALID, "LAUNCH_GROUP needs the default executor, which this master does not offer yet");
+                    }
+
+                    break;
+                default:
+                    // Reservation and volume operations arrive with the allocation issue; Mesos drops operations it cannot apply.
+                    break;
+            }
+        }
+
+        AddFilter(framework, agentId, pool, RefuseDuration(accept.Filters));
+        return CallResult.Accepted;
+    }
+
+    /// <summary>Validates one task against Mesos's rules and, if it passes, sends it to the agent. Returns the pool left.</summary>
+    private Resources Launch(FrameworkEntry framework, AgentEntry agent, TaskInfo task, Resources pool)
+    {
+        var taskId = task.TaskId?.Value ?? "";
+        var error = TaskValidation.Validate(task, framework, agent.AgentId, pool, out var resources);
+        if (error is not null)
+        {
+            Log.TaskRejected(_log, taskId, framework.FrameworkId, error);
+            SendMasterUpdate(framework, taskId, agent.AgentId, TaskState.TASK_ERROR, TaskStatusReason.REASON_TASK_INVALID, error);
+            return pool;
+        }
+
+        var entry = new TaskEntry
+        {
+            TaskId = taskId,
+            FrameworkId = framework.FrameworkId,
+            AgentId = agent.AgentId,
+            Info = task,
+            Resources = resources,
+        };
+        framework.Tasks[taskId] = entry;
+        framework.Used += resources;
+        agent.Tasks[(framework.FrameworkId, taskId)] = entry;
+        agent.Used += resources.Unallocate();
+        _counters.Launched++;
+        agent.Connection?.Send(new Protocol.Agents.AgentEvent
+        {
+            Type = Protocol.Agents.AgentEventType.RUN_TASK,
+            RunTask = new Protocol.Agents.AgentRunTask { Framework = framework.Info, Task = task },
+        });
+        return pool - resources;
+    }
+
+    private void Kill(FrameworkEntry framework, CallKill kill)
+    {
+        var taskId = kill.TaskId?.Value ?? "";
+        if (!framework.Tasks.TryGetValue(taskId, out var task))
+        {
+            // Mesos answers a kill for an unknown task with reconciliation for it.
+            Reconcile(framework, [new CallReconcileTask { TaskId = kill.TaskId, AgentId = kill.AgentId }]);
+            return;
+        }
+
+        if (_agents.TryGetValue(task.AgentId, out var agent))
+        {
+            agent.Connection?.Send(new Protocol.Agents.AgentEvent
+            {
+                Type = Protocol.Agents.AgentEventType.KILL_TASK,
+                KillTask = new Protocol.Agents.AgentKillTask
+                {
+                    FrameworkId = new FrameworkID { Value = framework.FrameworkId },
+                    TaskId = kill.TaskId,
+                    KillPolicy = kill.KillPolicy ?? task.Info.KillPolicy,
+                },
+            });
+        }
+    }
+
+    private void ShutdownExecutor(FrameworkEntry framework, CallShutdown shutdown)
+    {
+        // Command tasks run under an executor whose id is the task id (as Mesos's command executor).
+        var executorId = shutdown.ExecutorId?.Value;
+        foreach (var task in framework.Tasks.Values.Where(t => (t.Info.Executor?.ExecutorId?.Value ?? t.TaskId) == executorId).ToList())
+        {
+            Kill(framework, new CallKill { TaskId = new TaskID { Value = task.TaskId }, AgentId = new AgentID { Value = task.AgentId } });
+        }
+    }
+
+    private CallResult Acknowledge(FrameworkEntry framework, CallAcknowledge ack)
+    {
+        if (ack.Uuid is not { Length: 16 })
+        {
+            return CallResult.BadRequest("'uuid' must be a 16 byte UUID (base64 in JSON)");
+        }
+
+        var taskId = ack.TaskId?.Value ?? "";
+        var agentId = ack.AgentId?.Value ?? "";
+        if (_agents.TryGetValue(agentId, out var agent))
+        {
+            agent.Connection?.Send(new Protocol.Agents.AgentEvent
+            {
+                Type = Protocol.Agents.AgentEventType.ACKNOWLEDGE,
+                Acknowledge = new Protocol.Agents.AgentAcknowledge
+                {
+                    FrameworkId = new FrameworkID { Value = framework.FrameworkId },
+                    TaskId = ack.TaskId,
+                    Uuid = ack.Uuid,
+                },
+            });
+        }
+
+        if (framework.Tasks.TryGetValue(taskId, out var task) && TaskStates.IsTerminal(task.State)
+            && task.LatestStatus?.Uuid is { } latest && latest.AsSpan().SequenceEqual(ack.Uuid))
+        {
+            ArchiveTask(framework, task);
+        }
+
+        return CallResult.Accepted;
+    }
+
+    private void Reconcile(FrameworkEntry framework, IReadOnlyList<CallReconcileTask> tasks)
+    {
+        if (tasks.Count == 0)
+        {
+            foreach (var task in framework.Tasks.Values)
+            {
+                SendReconciliation(framework, task);
+            }
+
+            return;
+        }
+
+        foreach (var query in tasks)
+        {
+            var taskId = query.TaskId?.Value ?? "";
+            if (framework.Tasks.TryGetValue(taskId, out var task))
+            {
+                SendReconciliation(framework, task);
+                continue;
+            }
+
+            var agentId = query.AgentId?.Value;
+            TaskState state;
+            if (agentId is not null && _agents.TryGetValue(agentId, out var agent))
+            {
+                state = agent.Liveness switch
+                {
+                    AgentLiveness.Unreachable => framework.PartitionAware ? TaskState.TASK_UNREACHABLE : TaskState.TASK_LOST,
+                    AgentLiveness.Gone => framework.PartitionAware ? TaskState.TASK_GONE_BY_OPERATOR : TaskState.TASK_LOST,
+                    _ => framework.PartitionAware ? TaskState.TASK_GONE : TaskState.TASK_LOST,
+                };
+            }
+            else
+            {
+                state = framework.PartitionAware ? TaskState.TASK_UNKNOWN : TaskState.TASK_LOST;
+            }
+
+            SendMasterUpdate(framework, taskId, agentId, state, TaskStatusReason.REASON_RECONCILIATION, "Reconciliation: task is unknown");
+        }
+    }
+
+    private void SendReconciliation(FrameworkEntry framework, TaskEntry task)
+    {
+        var status = task.LatestStatus is { } latest ? MesosJson.Clone(latest) : new TaskStatus
+        {
+            TaskId = new TaskID { Value = task.TaskId },
+            AgentId = new AgentID { Value = task.AgentId },
+            State = task.State,
+        };
+        status.State = task.State;
+        status.Uuid = null;
+        status.Source = TaskStatusSource.SOURCE_MASTER;
+        status.Reason = TaskStatusReason.REASON_RECONCILIATION;
+        status.Timestamp = Now();
+        framework.Connection?.Send(new Event { Type = EventType.UPDATE, Update = new EventUpdate { Status = status } });
+    }
+
+    /// <summary>An update the master itself originates. It carries no uuid, so schedulers need not acknowledge it.</summary>
+    private void SendMasterUpdate(FrameworkEntry framework, string taskId, string? agentId, TaskState state, TaskStatusReason reason, string message)
+    {
+        CountTerminal(state);
+        framework.Connection?.Send(new Event
+        {
+            Type = EventType.UPDATE,
+            Update = new EventUpdate
+            {
+                Status = new TaskStatus
+                {
+                    TaskId = new TaskID { Value = taskId },
+                    AgentId = agentId is null ? null : new AgentID { Value = agentId },
+                    State = state,
+                    Source = TaskStatusSource.SOURCE_MASTER,
+                    Reason = reason,
+                    Message = message,
+                    Timestamp = Now(),
+                },
+            },
+        });
+    }
+
+    private void RemoveFramework(FrameworkEntry framework, string reason)
+    {
+        var now = _time.GetUtcNow();
+        _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(framework.Info), Removed: true, now));
+        Log.FrameworkRemoved(_log, framework.FrameworkId, reason);
+        RescindFrameworkOffers(framework, notify: false);
+        var agentsWithTasks = new HashSet<string>();
+        foreach (var task in framework.Tasks.Values.ToList())
+        {
+            agentsWithTasks.Add(task.AgentId);
+            if (!TaskStates.IsTerminal(task.State))
+            {
+                task.State = TaskState.TASK_KILLED;
+                CountTerminal(TaskState.TASK_KILLED);
+            }
+
+            ArchiveTask(framework, task);
+        }
+
+        foreach (var agentId in agentsWithTasks)
+        {
+            if (_agents.TryGetValue(agentId, out var agent))
+            {
+                agent.Connection?.Send(new Protocol.Agents.AgentEvent
+                {
+                    Type = Protocol.Agents.AgentEventType.SHUTDOWN_FRAMEWORK,
+                    ShutdownFramework = new Protocol.Agents.AgentShutdownFramework { FrameworkId = new FrameworkID { Value = framework.FrameworkId } },
+                });
+            }
+        }
+
+        framework.Connection?.Close();
+        framework.Connection = null;
+        framework.UnregisteredAt = now;
+        _frameworks.Remove(framework.FrameworkId);
+        _removedFrameworkIds.Add(framework.FrameworkId);
+        _completedFrameworks.AddLast(framework);
+        while (_completedFrameworks.Count > _options.MaxCompletedFrameworks)
+        {
+            _completedFrameworks.RemoveFirst();
+        }
+
+        _allocationPending = true;
+    }
+
+    private void CheckFrameworkFailover(DateTimeOffset now)
+    {
+        List<FrameworkEntry>? expired = null;
+        foreach (var framework in _frameworks.Values)
+        {
+            if (framework.Connection is null && framework.FailoverDeadline is { } deadline && deadline <= now)
+            {
+                (expired ??= []).Add(framework);
+            }
+        }
+
+        foreach (var framework in expired ?? [])
+        {
+            RemoveFramework(framework, "failover timeout elapsed");
+        }
+    }
+
+    private void SendHeartbeats(DateTimeOffset now)
+    {
+        foreach (var framework in _frameworks.Values)
+        {
+            if (framework.Connection is { } connection && now - framework.LastHeartbeat >= _options.HeartbeatInterval)
+            {
+                framework.LastHeartbeat = now;
+                connection.Send(new Event { Type = EventType.HEARTBEAT });
+            }
+        }
+    }
+
+    /// <summary>Moves a terminal task out of the active set into the bounded completed list.</summary>
+    private void ArchiveTask(FrameworkEntry framework, TaskEntry task)
+    {
+        ReleaseTaskResources(task);
+        framework.Tasks.Remove(task.TaskId);
+        if (_agents.TryGetValue(task.AgentId, out var agent))
+        {
+            agent.Tasks.Remove((task.FrameworkId, task.TaskId));
+        }
+
+        task.TerminalAcknowledged = true;
+        framework.CompletedTasks.AddLast(task);
+        while (framework.CompletedTasks.Count > _options.MaxCompletedTasksPerFramework)
+        {
+            framework.CompletedTasks.RemoveFirst();
+        }
+    }
+
+    private void ReleaseTaskResources(TaskEntry task)
+    {
+        if (!task.HoldsResources)
+        {
+            return;
+        }
+
+        task.HoldsResources = false;
+        if (_frameworks.TryGetValue(task.FrameworkId, out var framework))
+        {
+            framework.Used -= task.Resources;
+        }
+
+        if (_agents.TryGetValue(task.AgentId, out var agent))
+        {
+            agent.Used -= task.Resources.Unallocate();
+        }
+
+        _allocationPending = true;
+    }
+
+    private MasterInfo MasterInfo() => new()
+    {
+        Id = MasterId,
+        Ip = 0,
+        Port = (uint)_options.Port,
+        Hostname = _options.Hostname,
+        Pid = Pid,
+        Version = MezzoVersion.MesosCompatible,
+        Address = new Address { Hostname = _options.Hostname, Ip = _options.Ip, Port = _options.Port },
+    };
+
+    private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+}

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Mezzo.Core.Resources;
+using Mezzo.Master.Actor;
+using Mezzo.Master.Http;
+using Mezzo.Protocol.Agents;
+using Mezzo.Protocol.V1;
+using Microsoft.AspNetCore.Http;
+
+namespace Mezzo.Master.Agents;
+
+/// <summary><c>POST /internal/agent</c>: Mezzo's agent protocol (subscribe stream + calls), JSON over HTTP.</summary>
+public static class AgentEndpoint
+{
+    public const string Path = "/internal/agent";
+
+    public static async Task HandleAsync(HttpContext context, MasterActor master)
+    {
+        var result = await ProcessAsync(context, master);
+        if (result is not null)
+        {
+            await result.ExecuteAsync(context);
+        }
+    }
+
+    private static async Task<IResult?> ProcessAsync(HttpContext context, MasterActor master)
+    {
+        if (HttpBodies.CheckMediaTypes(context.Request) is { } mediaError)
+        {
+            return mediaError;
+        }
+
+        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        AgentCall? call;
+        try
+        {
+            call = JsonSerializer.Deserialize(body!, AgentProtocolJsonContext.Default.AgentCall);
+        }
+        catch (JsonException ex)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse body into agent call: {ex.Message}");
+        }
+
+        switch (call?.Type)
+        {
+            case AgentCallType.SUBSCRIBE:
+                return await SubscribeAsync(context, master, call.Subscribe);
+            case AgentCallType.UPDATE:
+            case AgentCallType.PING:
+                var agentId = call.AgentId?.Value;
+                if (string.IsNullOrEmpty(agentId))
+                {
+                    return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'agent_id' to be present");
+                }
+
+                var streamId = context.Request.Headers["Mesos-Stream-Id"].ToString();
+                if (call.Type == AgentCallType.PING)
+                {
+                    return Answer(await master.Ask(() => master.AgentPing(agentId, streamId)));
+                }
+
+                if (call.Update?.Status?.TaskId?.Value is null || call.Update.FrameworkId?.Value is null || call.Update.Status.State is null)
+                {
+                    return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'update.framework_id', 'update.status.task_id' and 'update.status.state'");
+                }
+
+                return Answer(await master.Ask(() => master.AgentStatusUpdate(agentId, streamId, call.Update)));
+            default:
+                return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING");
+        }
+    }
+
+    private static async Task<IResult?> SubscribeAsync(HttpContext context, MasterActor master, AgentSubscribe? subscribe)
+    {
+        if (subscribe is null || string.IsNullOrWhiteSpace(subscribe.Hostname))
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
+        }
+
+        if (subscribe.Port is <= 0 or > 65535)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
+        }
+
+        Resources total;
+        IReadOnlyList<AgentAttribute> attributes;
+        try
+        {
+            if (ResourceConversion.Validate(subscribe.Resources ?? []) is { } resourceError)
+            {
+                return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources: {resourceError}");
+            }
+
+            total = ResourceConversion.ToCore(subscribe.Resources ?? []);
+            attributes = ResourceConversion.ToCore(subscribe.Attributes ?? []);
+        }
+        catch (FormatException ex)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources or attributes: {ex.Message}");
+        }
+
+        var connection = new AgentConnection();
+        var (result, agentId) = await master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
+        if (!result.IsSuccess)
+        {
+            return HttpBodies.Text(result.StatusCode, result.Error ?? "");
+        }
+
+        try
+        {
+            await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader,
+                e => JsonSerializer.SerializeToUtf8Bytes(e, AgentProtocolJsonContext.Default.AgentEvent));
+        }
+        finally
+        {
+            if (agentId is not null)
+            {
+                master.Post(() => master.AgentDisconnected(agentId, connection));
+            }
+        }
+
+        return null;
+    }
+
+    private static IResult Answer(CallResult result) => result.IsSuccess
+        ? Results.StatusCode(result.StatusCode)
+        : HttpBodies.Text(result.StatusCode, result.Error ?? "");
+}

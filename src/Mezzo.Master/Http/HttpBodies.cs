@@ -1,0 +1,80 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Mezzo.Master.Http;
+
+/// <summary>Request-body plumbing shared by the master's POST APIs.</summary>
+public static class HttpBodies
+{
+    public const string Json = "application/json";
+    public const string Protobuf = "application/x-protobuf";
+
+    /// <summary>Reads the whole body, refusing more than <paramref name="limit"/> bytes (413) without buffering it.</summary>
+    public static async Task<(byte[]? Body, IResult? Error)> ReadAsync(HttpRequest request, long limit)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, Text(StatusCodes.Status413PayloadTooLarge, $"Request body of {request.ContentLength} bytes exceeds the limit of {limit} bytes"));
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        try
+        {
+            while (true)
+            {
+                var memory = buffer.GetMemory(8192);
+                var read = await request.Body.ReadAsync(memory, request.HttpContext.RequestAborted);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
+                if (buffer.WrittenCount > limit)
+                {
+                    return (null, Text(StatusCodes.Status413PayloadTooLarge, $"Request body exceeds the limit of {limit} bytes"));
+                }
+            }
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return (null, Text(ex.StatusCode, ex.Message));
+        }
+
+        return (buffer.WrittenSpan.ToArray(), null);
+    }
+
+    /// <summary>Mesos's media-type negotiation: JSON in, JSON out (protobuf arrives with the operator issue).</summary>
+    public static IResult? CheckMediaTypes(HttpRequest request)
+    {
+        var contentType = request.ContentType?.Split(';')[0].Trim();
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return Text(StatusCodes.Status415UnsupportedMediaType, "Expecting 'Content-Type' to be present");
+        }
+
+        if (contentType.Equals(Protobuf, StringComparison.OrdinalIgnoreCase))
+        {
+            return Text(StatusCodes.Status415UnsupportedMediaType, "Content-Type application/x-protobuf is not supported yet; use application/json");
+        }
+
+        if (!contentType.Equals(Json, StringComparison.OrdinalIgnoreCase))
+        {
+            return Text(StatusCodes.Status415UnsupportedMediaType, $"Expecting 'Content-Type' of {Json} or {Protobuf}");
+        }
+
+        var accept = request.Headers.Accept.ToString();
+        if (!string.IsNullOrEmpty(accept) && !accept.Contains(Json, StringComparison.OrdinalIgnoreCase)
+            && !accept.Contains("*/*", StringComparison.Ordinal) && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase))
+        {
+            return Text(StatusCodes.Status406NotAcceptable, $"Expecting 'Accept' to allow '{Json}'");
+        }
+
+        return null;
+    }
+
+    /// <summary>Mesos answers errors as text/plain bodies.</summary>
+    public static IResult Text(int status, string message) =>
+        Results.Text(message, "text/plain; charset=utf-8", Encoding.UTF8, status);
+}

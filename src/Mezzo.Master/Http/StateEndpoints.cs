@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mezzo.Master.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Mezzo.Master.Http;
+
+/// <summary>The read-only GET endpoints people script against (Mesos's legacy HTTP endpoints).</summary>
+public static class StateEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, MasterActor master)
+    {
+        app.MapGet("/health", () => Results.Ok());
+        app.MapGet("/master/health", () => Results.Ok());
+        app.MapGet("/version", () => Results.Json(VersionJson(), contentType: HttpBodies.Json));
+        app.MapGet("/master/redirect", (HttpContext context) =>
+        {
+            // A single master is always the leader; HA redirects to the elected one.
+            context.Response.Headers.Location = $"//{master.Options.Hostname}:{master.Options.Port}";
+            return Results.StatusCode(StatusCodes.Status307TemporaryRedirect);
+        });
+        foreach (var path in (string[])["/state", "/state.json", "/master/state", "/master/state.json"])
+        {
+            app.MapGet(path, async () =>
+            {
+                var snapshot = await master.GetSnapshotAsync();
+                return Results.Bytes(snapshot.StateJson, HttpBodies.Json);
+            });
+        }
+
+        foreach (var path in (string[])["/metrics/snapshot", "/master/metrics/snapshot"])
+        {
+            app.MapGet(path, async () =>
+            {
+                var snapshot = await master.GetSnapshotAsync();
+                var json = new JsonObject();
+                foreach (var (key, value) in snapshot.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    json[key] = value;
+                }
+
+                return Results.Text(json.ToJsonString(), HttpBodies.Json);
+            });
+        }
+    }
+
+    public static JsonObject VersionJson() => new()
+    {
+        ["version"] = MezzoVersion.MesosCompatible,
+        ["mezzo_version"] = MezzoVersion.Mezzo,
+        ["build_date"] = "",
+        ["build_time"] = 0,
+        ["build_user"] = "",
+        ["git_sha"] = ThisAssemblyVersion(),
+    };
+
+    private static string ThisAssemblyVersion() =>
+        typeof(StateEndpoints).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
+
+    public static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,37 @@
+namespace Mezzo.Master;
+
+/// <summary>Master flags. Defaults follow Mesos's where Mesos has the flag.</summary>
+public sealed class MasterOptions
+{
+    public string WorkDir { get; set; } = Path.Combine(Environment.CurrentDirectory, ".mezzo", "master");
+
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    public string Ip { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 5050;
+
+    /// <summary>Cluster name shown in /state (Mesos --cluster).</summary>
+    public string? Cluster { get; set; }
+
+    public TimeSpan AllocationInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan AgentPingTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public int MaxAgentPingTimeouts { get; set; } = 5;
+
+    /// <summary>Outstanding offers are rescinded after this long. Null = never (Mesos default).</summary>
+    public TimeSpan? OfferTimeout { get; set; }
+
+    /// <summary>Interval of HEARTBEAT events to subscribed schedulers (Mesos: 15 s).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    public int MaxCompletedFrameworks { get; set; } = 50;
+
+    public int MaxCompletedTasksPerFramework { get; set; } = 1000;
+
+    /// <summary>Largest accepted request body; bigger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
+}

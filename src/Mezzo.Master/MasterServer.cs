@@ -1,0 +1,76 @@
+using Mezzo.Core.Allocation;
+using Mezzo.Master.Actor;
+using Mezzo.Master.Agents;
+using Mezzo.Master.Http;
+using Mezzo.Master.Scheduler;
+using Mezzo.Storage.Registry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Master;
+
+/// <summary>The master process: Kestrel in front of the master actor.</summary>
+public sealed class MasterServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IRegistryStore _registry;
+
+    private MasterServer(WebApplication app, MasterActor actor, IRegistryStore registry)
+    {
+        _app = app;
+        Actor = actor;
+        _registry = registry;
+    }
+
+    public MasterActor Actor { get; }
+
+    /// <summary>The bound address, e.g. http://127.0.0.1:5050 (the real port when 0 was asked for).</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1:0");
+
+    public static MasterServer Create(MasterOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            kestrel.Limits.MaxRequestBodySize = null; // enforced per API with a clear 413 message
+            kestrel.AddServerHeader = false;
+        });
+        var app = builder.Build();
+        Directory.CreateDirectory(options.WorkDir);
+        var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
+        var actor = new MasterActor(options, registry, new DrfAllocator(), time ?? TimeProvider.System,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<MasterActor>());
+        app.MapPost("/api/v1/scheduler", (Microsoft.AspNetCore.Http.HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
+        app.MapPost(AgentEndpoint.Path, (Microsoft.AspNetCore.Http.HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
+        StateEndpoints.Map(app, actor);
+        return new MasterServer(app, actor, registry);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Actor.Start();
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        Actor.Options.Port = Url.Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Actor.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _registry.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using Mezzo.Core.Resources;
+using Mezzo.Master.Agents;
+
+namespace Mezzo.Master.State;
+
+public enum AgentLiveness
+{
+    Connected,
+
+    /// <summary>Stream dropped; still within the ping timeout window. No offers, tasks kept.</summary>
+    Disconnected,
+    Unreachable,
+    Gone,
+}
+
+public sealed class AgentEntry
+{
+    public required string AgentId { get; init; }
+
+    public required string Hostname { get; set; }
+
+    public required int Port { get; set; }
+
+    public required Resources Total { get; set; }
+
+    public required IReadOnlyList<AgentAttribute> Attributes { get; set; }
+
+    public required DateTimeOffset RegisteredAt { get; init; }
+
+    public DateTimeOffset? ReregisteredAt { get; set; }
+
+    public DateTimeOffset LastSeen { get; set; }
+
+    public DateTimeOffset? UnreachableSince { get; set; }
+
+    public AgentLiveness Liveness { get; set; } = AgentLiveness.Connected;
+
+    public AgentConnection? Connection { get; set; }
+
+    public string Version { get; set; } = "";
+
+    /// <summary>Resources held by non-terminal tasks (unallocated form).</summary>
+    public Resources Used { get; set; } = Resources.Empty;
+
+    /// <summary>Resources in outstanding offers (unallocated form).</summary>
+    public Resources Offered { get; set; } = Resources.Empty;
+
+    /// <summary>Tasks on this agent by (framework id, task id).</summary>
+    public Dictionary<(string FrameworkId, string TaskId), TaskEntry> Tasks { get; } = [];
+
+    public HashSet<string> OfferIds { get; } = [];
+
+    public Resources Available => Total - Used - Offered;
+
+    public bool IsActive => Liveness == AgentLiveness.Connected;
+
+    public string Pid => $"slave({AgentId})@{Hostname}:{Port}";
+}

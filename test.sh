@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs Mezzo's whole test suite on a fresh machine: installs what the tests need, builds, runs every test project.
+# Usage: ./test.sh [extra dotnet test args, e.g. --filter-class Mezzo.IntegrationTests.CliTests]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# OS packages the tests use for real (no fakes): setpriv/kill/ps for process tests.
+packages=(util-linux procps)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet build Mezzo.slnx -c Release -nologo -v quiet
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test --solution Mezzo.slnx -c Release --no-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line for CI: "N passed, N failed, N skipped".
+awk '/^ *total:/{t+=$2} /^ *failed:/{f+=$2} /^ *succeeded:/{p+=$2} /^ *skipped:/{s+=$2}
+     END { if (t == 0) { print "no tests ran"; exit 1 } printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log" || status=1
+exit "$status"

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using AwesomeAssertions;
+using Mezzo.IntegrationTests.Infrastructure;
+
+namespace Mezzo.IntegrationTests;
+
+/// <summary>The real <c>mezzo</c> binary: dev cluster, execute, flag handling.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Dev_cluster_serves_and_execute_runs_a_task_printing_its_output_and_exit_code()
+    {
+        using var dir = new TempDir();
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        var master = await Poll.UntilAsync(
+            () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
+            "mezzo dev to print its URLs");
+        var masterUri = new Uri(master);
+        using var http = new HttpClient();
+        await Poll.UntilAsync(async () => (await http.GetStringAsync(new Uri(masterUri, "metrics/snapshot"))).Contains("\"master/slaves_active\":1", StringComparison.Ordinal), "the dev agent");
+
+        await using (var hello = MezzoProcess.Start("execute", "--master", $"127.0.0.1:{masterUri.Port}", "--name", "hello", "--command", "echo hi"))
+        {
+            (await hello.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(0, hello.Output);
+            hello.Output.Should().Contain("hi\n");
+            hello.Output.Should().Contain("TASK_FINISHED");
+        }
+
+        await using (var failing = MezzoProcess.Start("execute", "--master", $"127.0.0.1:{masterUri.Port}", "--name", "nope", "--command", "echo oops >&2; exit 7"))
+        {
+            (await failing.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(7, failing.Output);
+            failing.Output.Should().Contain("oops");
+            failing.Output.Should().Contain("Command exited with status 7");
+        }
+
+        var state = JsonNode.Parse(await http.GetStringAsync(new Uri(masterUri, "master/state")))!;
+        state["completed_frameworks"]!.AsArray().Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task Dev_stops_cleanly_on_SIGTERM_and_kills_its_tasks()
+    {
+        using var dir = new TempDir();
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        var master = await Poll.UntilAsync(
+            () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
+            "mezzo dev to print its URLs");
+        await using var scheduler = new RawScheduler(new Uri(master));
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600));
+        var offer = await scheduler.NextOfferAsync();
+        await scheduler.LaunchAsync(offer, "long", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("long", "TASK_RUNNING");
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", dev.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        (await dev.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(0, dev.Output);
+        Mezzo.Agent.Tasks.OrphanReaper.FindTaskProcesses(dir.Path).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(new[] { "agent" }, "--master is required")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--resources", "cpus:-1" }, "--resources")]
+    [InlineData(new[] { "master", "--agent-ping-timeout", "soon" }, "Invalid duration")]
+    [InlineData(new[] { "execute", "--master", "x:1", "--name", "n" }, "--command is required")]
+    public async Task Bad_flags_fail_fast_with_a_message(string[] args, string message)
+    {
+        await using var process = MezzoProcess.Start(args);
+        (await process.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
+        process.Output.Should().Contain(message);
+    }
+
+    [Fact]
+    public async Task Underscore_aliases_and_environment_variables_are_accepted()
+    {
+        using var dir = new TempDir();
+        await using var master = MezzoProcess.Start(
+            new Dictionary<string, string> { ["MEZZO_CLUSTER"] = "from-env" },
+            "master", "--port", "0", "--ip", "127.0.0.1", "--work_dir", dir.Path, "--agent_ping_timeout", "3secs");
+        var url = await master.WaitForUrlAsync();
+        using var http = new HttpClient();
+        var state = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "master/state")))!;
+        ((string?)state["flags"]!["work_dir"]).Should().Be(dir.Path);
+        ((string?)state["flags"]!["agent_ping_timeout"]).Should().Be("3secs");
+        ((string?)state["cluster"]).Should().Be("from-env");
+        (await http.GetAsync(new Uri(url, "health"))).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+}

@@ -1,0 +1,92 @@
+using Mezzo.Agent;
+using Mezzo.Agent.Tasks;
+using Mezzo.Master;
+
+namespace Mezzo.IntegrationTests.Infrastructure;
+
+/// <summary>A master and an agent in this test process, on real loopback sockets with ports picked by the OS.</summary>
+public sealed class InProcessCluster : IAsyncDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private InProcessCluster()
+    {
+    }
+
+    public MasterServer Master { get; private set; } = null!;
+
+    public AgentServer? Agent { get; private set; }
+
+    public string WorkDir => _dir.Path;
+
+    public Uri MasterUrl => Master.Url;
+
+    public string MasterAddress => $"127.0.0.1:{Master.Url.Port}";
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<InProcessCluster> StartAsync(
+        Action<MasterOptions>? configureMaster = null,
+        Action<AgentOptions>? configureAgent = null,
+        bool withAgent = true)
+    {
+        var cluster = new InProcessCluster();
+        var masterOptions = new MasterOptions
+        {
+            Port = 0,
+            Ip = "127.0.0.1",
+            Hostname = "127.0.0.1",
+            WorkDir = Path.Combine(cluster.WorkDir, "master"),
+            AllocationInterval = TimeSpan.FromMilliseconds(20),
+        };
+        configureMaster?.Invoke(masterOptions);
+        cluster.Master = MasterServer.Create(masterOptions);
+        await cluster.Master.StartAsync();
+        if (withAgent)
+        {
+            await cluster.StartAgentAsync(configureAgent);
+        }
+
+        return cluster;
+    }
+
+    public async Task<AgentServer> StartAgentAsync(Action<AgentOptions>? configure = null)
+    {
+        var options = new AgentOptions
+        {
+            Master = MasterAddress,
+            Port = 0,
+            Ip = "127.0.0.1",
+            Hostname = "127.0.0.1",
+            WorkDir = Path.Combine(WorkDir, "agent"),
+            Resources = "cpus:4;mem:4096;disk:10000;ports:[31000-31100]",
+            StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
+        };
+        configure?.Invoke(options);
+        Agent = AgentServer.Create(options);
+        await Agent.StartAsync();
+        await Poll.UntilAsync(async () => (await Http.GetStringAsync(new Uri(MasterUrl, "metrics/snapshot"))).Contains("\"master/slaves_active\":1", StringComparison.Ordinal), "the agent to register");
+        return Agent;
+    }
+
+    public string SandboxRoot => Path.Combine(WorkDir, "agent", "slaves");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Agent is not null)
+        {
+            await Agent.DisposeAsync();
+        }
+
+        await Master.DisposeAsync();
+        Http.Dispose();
+        // Nothing a test started may outlive it.
+        var leftovers = OrphanReaper.FindTaskProcesses(WorkDir);
+        OrphanReaper.KillTasksUnder(WorkDir);
+        _dir.Dispose();
+        if (leftovers.Count > 0)
+        {
+            throw new InvalidOperationException($"Task processes left behind: {string.Join(",", leftovers)}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Mezzo.IntegrationTests.Infrastructure;
+
+/// <summary>A real <c>mezzo</c> process (the CLI built next to the tests), its output captured line by line.</summary>
+public sealed partial class MezzoProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private MezzoProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
+
+    public static MezzoProcess Start(params string[] args) => Start(null, args);
+
+    public static MezzoProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(CliPath);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var result = new MezzoProcess(process);
+        process.OutputDataReceived += (_, e) => result.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => result.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return result;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>Waits for the "listening on http://..." line and returns that URL.</summary>
+    public async Task<Uri> WaitForUrlAsync()
+    {
+        var match = await Poll.UntilAsync(
+            () =>
+            {
+                if (_process.HasExited)
+                {
+                    throw new InvalidOperationException($"mezzo exited with {_process.ExitCode}: {Output}");
+                }
+
+                var m = ListeningOn().Match(Output);
+                return Task.FromResult(m.Success ? m : null);
+            },
+            "mezzo to start listening");
+        return new Uri(match.Groups[1].Value);
+    }
+
+    public void Kill9() => _process.Kill(entireProcessTree: false);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"listening on (http://[^\s/]+)")]
+    private static partial Regex ListeningOn();
+}

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Mezzo.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A scheduler speaking the v1 API with nothing but HttpClient and hand-parsed RecordIO, so compatibility is checked
+/// independently of Mezzo's own SDK and protocol types.
+/// </summary>
+public sealed class RawScheduler : IAsyncDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly Uri _master;
+    private readonly List<JsonObject> _events = [];
+    private readonly CancellationTokenSource _stop = new();
+    private HttpResponseMessage? _subscription;
+    private Task? _reader;
+
+    public RawScheduler(Uri master) => _master = master;
+
+    public string? StreamId { get; private set; }
+
+    public string? FrameworkId { get; private set; }
+
+    public HttpStatusCode SubscribeStatus { get; private set; }
+
+    public bool StreamEnded { get; private set; }
+
+    public IReadOnlyList<JsonObject> Events
+    {
+        get
+        {
+            lock (_events)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    public static string FrameworkInfo(string name = "raw-test", double failoverTimeout = 0, bool partitionAware = false, string? id = null) =>
+        new JsonObject
+        {
+            ["user"] = "root",
+            ["name"] = name,
+            ["failover_timeout"] = failoverTimeout,
+            ["id"] = id is null ? null : new JsonObject { ["value"] = id },
+            ["capabilities"] = partitionAware ? new JsonArray(new JsonObject { ["type"] = "PARTITION_AWARE" }) : new JsonArray(),
+        }.ToJsonString();
+
+    /// <summary>POSTs a SUBSCRIBE and starts reading the RecordIO stream; waits for SUBSCRIBED.</summary>
+    public async Task SubscribeAsync(string frameworkInfoJson, string? frameworkId = null)
+    {
+        var body = frameworkId is null
+            ? $$"""{"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}}}}"""
+            : $$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}}}}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, "api/v1/scheduler"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Accept", "application/json");
+        _subscription = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        SubscribeStatus = _subscription.StatusCode;
+        if (_subscription.StatusCode != HttpStatusCode.OK)
+        {
+            return;
+        }
+
+        StreamId = _subscription.Headers.GetValues("Mesos-Stream-Id").Single();
+        var stream = await _subscription.Content.ReadAsStreamAsync();
+        _reader = Task.Run(() => ReadRecordsAsync(stream));
+        var subscribed = await WaitForAsync(e => (string?)e["type"] == "SUBSCRIBED" || (string?)e["type"] == "ERROR", "SUBSCRIBED");
+        FrameworkId = (string?)subscribed["subscribed"]?["framework_id"]?["value"];
+    }
+
+    private async Task ReadRecordsAsync(Stream stream)
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                // RecordIO: "<length>\n<length bytes>" repeated.
+                var length = 0;
+                int b;
+                while ((b = stream.ReadByte()) != '\n')
+                {
+                    if (b < 0)
+                    {
+                        return;
+                    }
+
+                    length = checked((length * 10) + (b - '0'));
+                }
+
+                var buffer = new byte[length];
+                await stream.ReadExactlyAsync(buffer, _stop.Token);
+                var ev = JsonNode.Parse(buffer)!.AsObject();
+                lock (_events)
+                {
+                    _events.Add(ev);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or HttpRequestException)
+        {
+        }
+        finally
+        {
+            StreamEnded = true;
+        }
+    }
+
+    /// <summary>The first event (in arrival order) matching <paramref name="match"/>, waiting for it if needed.</summary>
+    public Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, string what, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(() => Task.FromResult(Events.FirstOrDefault(match)), what, timeout);
+
+    public Task<JsonObject> WaitForUpdateAsync(string taskId, string state, TimeSpan? timeout = null) =>
+        WaitForAsync(e => (string?)e["type"] == "UPDATE" && (string?)e["update"]?["status"]?["task_id"]?["value"] == taskId
+            && (string?)e["update"]?["status"]?["state"] == state, $"{state} for {taskId}", timeout);
+
+    public IEnumerable<JsonObject> Updates(string taskId) =>
+        Events.Where(e => (string?)e["type"] == "UPDATE" && (string?)e["update"]?["status"]?["task_id"]?["value"] == taskId);
+
+    public async Task<JsonObject> NextOfferAsync(Func<JsonObject, bool>? match = null, TimeSpan? timeout = null)
+    {
+        var used = Events.Count(e => (string?)e["type"] == "OFFERS");
+        var ev = await Poll.UntilAsync(
+            () => Task.FromResult(Events.Where(e => (string?)e["type"] == "OFFERS").Skip(used).FirstOrDefault(e => match?.Invoke(e) ?? true)),
+            "an offer", timeout);
+        return ev["offers"]!["offers"]![0]!.AsObject();
+    }
+
+    /// <summary>Any non-SUBSCRIBE call; returns status code and body.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> CallAsync(string json, string? streamId = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, "api/v1/scheduler"))
+        {
+            Content = new StringContent(json, Encoding.UTF8, contentType),
+        };
+        request.Headers.Add("Mesos-Stream-Id", streamId ?? StreamId);
+        using var response = await _http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public Task<(HttpStatusCode Status, string Body)> LaunchAsync(JsonObject offer, string taskId, string command, string resources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""", string? extra = null) =>
+        CallAsync($$"""
+            {
+              "framework_id": {"value": "{{FrameworkId}}"},
+              "type": "ACCEPT",
+              "accept": {
+                "offer_ids": [{"value": "{{offer["id"]!["value"]}}"}],
+                "operations": [{
+                  "type": "LAUNCH",
+                  "launch": {"task_infos": [{
+                    "name": "{{taskId}}",
+                    "task_id": {"value": "{{taskId}}"},
+                    "agent_id": {"value": "{{offer["agent_id"]!["value"]}}"},
+                    "resources": {{resources}},
+                    {{extra}}
+                    "command": {"shell": true, "value": {{JsonValue.Create(command).ToJsonString()}}}
+                  }]}
+                }],
+                "filters": {"refuse_seconds": 0}
+              }
+            }
+            """);
+
+    public Task<(HttpStatusCode Status, string Body)> AcknowledgeAsync(JsonObject update)
+    {
+        var status = update["update"]!["status"]!;
+        return CallAsync($$"""
+            {"framework_id":{"value":"{{FrameworkId}}"},"type":"ACKNOWLEDGE",
+             "acknowledge":{"agent_id":{{status["agent_id"]!.ToJsonString()}},"task_id":{{status["task_id"]!.ToJsonString()}},"uuid":"{{status["uuid"]}}"}}
+            """);
+    }
+
+    public Task<(HttpStatusCode Status, string Body)> KillAsync(string taskId) =>
+        CallAsync($$"""{"framework_id":{"value":"{{FrameworkId}}"},"type":"KILL","kill":{"task_id":{"value":"{{taskId}}"}}}""");
+
+    /// <summary>Drops the subscription connection (the scheduler "crashes").</summary>
+    public async Task DisconnectAsync()
+    {
+        await _stop.CancelAsync();
+        _subscription?.Dispose();
+        if (_reader is not null)
+        {
+            await _reader;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisconnectAsync();
+        _http.Dispose();
+        _stop.Dispose();
+    }
+}
