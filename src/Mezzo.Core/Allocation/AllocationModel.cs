@@ -10,7 +10,7 @@ public sealed record OfferFilter(string AgentId, Resources.Resources Refused, Da
 {
     /// <summary>Mesos semantics: filtered when the refused resources still cover everything we would offer.</summary>
     public bool Filters(string agentId, Resources.Resources candidate, DateTimeOffset now) =>
-        now < Expires && agentId == AgentId && Refused.Flatten().Contains(candidate.Unallocate().Flatten());
+        now < Expires && agentId == AgentId && Refused.Unallocate().Flatten().Contains(candidate.Unallocate().Flatten());
 }
 
 /// <summary>A framework competing for offers. <paramref name="Allocated"/> is what it holds now (tasks + outstanding offers).</summary>
