@@ -52,7 +52,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     /// <summary>Starts the subscription loop and waits for the first SUBSCRIBED.</summary>
     public async Task<string> SubscribeAsync(CancellationToken cancellationToken = default)
     {
-        _loop ??= Task.Run(RunAsync);
+        _loop ??= Task.Run(RunAsync, CancellationToken.None);
         using var registration = cancellationToken.Register(() => _firstSubscription.TrySetCanceled(cancellationToken));
         return await _firstSubscription.Task.ConfigureAwait(false);
     }

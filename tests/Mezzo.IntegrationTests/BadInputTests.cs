@@ -75,7 +75,7 @@ public sealed class BadInputTests
 
         var badAck = await scheduler.CallAsync($$"""
             {"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"ACKNOWLEDGE",
-             "acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"AAEC"}}
+             "acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"AAEC"} }
             """);
         badAck.Status.Should().Be(HttpStatusCode.BadRequest);
         badAck.Body.Should().Contain("uuid");

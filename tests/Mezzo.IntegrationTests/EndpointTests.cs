@@ -66,9 +66,9 @@ public sealed class EndpointTests
               "offer_ids":[{"value":"{{offer2["id"]!["value"]}}"}],
               "operations":[{"type":"LAUNCH","launch":{"task_infos":[{
                 "name":"env2","task_id":{"value":"env2"},"agent_id":{"value":"{{offer2["agent_id"]!["value"]}}"},
-                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31005,"end":31005}]}}],
+                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1} },{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31005,"end":31005}]} }],
                 "command":{"shell":true,"value":"test \"$GREETING\" = hello && test \"$PORT0\" = 31005 && test \"$MESOS_TASK_ID\" = env2 && test \"$MESOS_SANDBOX\" = \"$PWD\"",
-                           "environment":{"variables":[{"name":"GREETING","value":"hello"}]}}}]}}]}}
+                           "environment":{"variables":[{"name":"GREETING","value":"hello"}]} } }]} }]} }
             """);
         status.Should().Be(HttpStatusCode.Accepted, body);
         await scheduler.WaitForUpdateAsync("env2", "TASK_FINISHED");
@@ -86,8 +86,8 @@ public sealed class EndpointTests
               "offer_ids":[{"value":"{{offer["id"]!["value"]}}"}],
               "operations":[{"type":"LAUNCH","launch":{"task_infos":[{
                 "name":"argv","task_id":{"value":"argv"},"agent_id":{"value":"{{offer["agent_id"]!["value"]}}"},
-                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}}],
-                "command":{"shell":false,"value":"/bin/sh","arguments":["sh","-c","exit $#","zero","one","two"]}}]}}]}}
+                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1} }],
+                "command":{"shell":false,"value":"/bin/sh","arguments":["sh","-c","exit $#","zero","one","two"]} }]} }]} }
             """);
         status.Should().Be(HttpStatusCode.Accepted, body);
         var failed = await scheduler.WaitForUpdateAsync("argv", "TASK_FAILED");

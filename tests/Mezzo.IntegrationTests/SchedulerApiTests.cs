@@ -44,9 +44,9 @@ public sealed class SchedulerApiTests
         var (status, _) = await scheduler.LaunchAsync(offer, "hello", "echo hi from $MESOS_TASK_ID");
         status.Should().Be(HttpStatusCode.Accepted);
 
-        foreach (var state in (string[])["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"])
+        foreach (var expected in (string[])["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"])
         {
-            var update = await scheduler.WaitForUpdateAsync("hello", state);
+            var update = await scheduler.WaitForUpdateAsync("hello", expected);
             var taskStatus = update["update"]!["status"]!;
             ((string?)taskStatus["source"]).Should().Be("SOURCE_EXECUTOR");
             ((string?)taskStatus["uuid"]).Should().NotBeNullOrEmpty();
@@ -222,19 +222,19 @@ public sealed class SchedulerApiTests
 
         var (status, _) = await scheduler.CallAsync($$"""
             {"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"RECONCILE",
-             "reconcile":{"tasks":[{"task_id":{"value":"steady"}},{"task_id":{"value":"never-launched"}}]}}
+             "reconcile":{"tasks":[{"task_id":{"value":"steady"} },{"task_id":{"value":"never-launched"} }]} }
             """);
         status.Should().Be(HttpStatusCode.Accepted);
 
-        var reconciled = await scheduler.WaitForAsync(e => scheduler.Events.IndexOf(e) >= before && (string?)e["update"]?["status"]?["task_id"]?["value"] == "steady", "reconciliation of steady");
+        var reconciled = await scheduler.WaitForAfterAsync(before, e => (string?)e["update"]?["status"]?["task_id"]?["value"] == "steady", "reconciliation of steady");
         ((string?)reconciled["update"]!["status"]!["reason"]).Should().Be("REASON_RECONCILIATION");
         var unknown = await scheduler.WaitForUpdateAsync("never-launched", "TASK_LOST");
         ((string?)unknown["update"]!["status"]!["uuid"]).Should().BeNull("master-generated updates need no acknowledgement");
 
         // Implicit: an empty list gets every known task.
         var mark = scheduler.Events.Count;
-        await scheduler.CallAsync($$"""{"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"RECONCILE","reconcile":{"tasks":[]}}""");
-        await scheduler.WaitForAsync(e => scheduler.Events.IndexOf(e) >= mark && (string?)e["update"]?["status"]?["task_id"]?["value"] == "steady"
+        await scheduler.CallAsync($$"""{"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"RECONCILE","reconcile":{"tasks":[]} }""");
+        await scheduler.WaitForAfterAsync(mark, e => (string?)e["update"]?["status"]?["task_id"]?["value"] == "steady"
             && (string?)e["update"]?["status"]?["state"] == "TASK_RUNNING", "implicit reconciliation");
     }
 

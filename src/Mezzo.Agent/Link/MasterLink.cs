@@ -55,7 +55,7 @@ public sealed class MasterLink : IDisposable
         var reader = new RecordIOReader(stream);
         await foreach (var record in reader.ReadAllAsync(cancellationToken))
         {
-            var ev = JsonSerializer.Deserialize(record.Span, AgentProtocolJsonContext.Default.AgentEvent);
+            var ev = JsonSerializer.Deserialize(record.Span, MesosJsonContext.Default.AgentEvent);
             if (ev is not null)
             {
                 yield return ev;
@@ -87,7 +87,7 @@ public sealed class MasterLink : IDisposable
 
     private static ByteArrayContent JsonContent(AgentCall call)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(call, AgentProtocolJsonContext.Default.AgentCall));
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(call, MesosJsonContext.Default.AgentCall));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
     }

@@ -261,7 +261,7 @@ public static partial class ExecuteCommand
             Shell = request.Shell,
             Value = request.Shell ? request.Command : request.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0],
             Arguments = request.Shell ? null : [.. request.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
-            Environment = request.Environment.Count == 0 ? null : new Protocol.V1.Environment
+            Environment = request.Environment.Count == 0 ? null : new Protocol.V1.EnvironmentInfo
             {
                 Variables = [.. request.Environment.Select(kv => new EnvironmentVariable { Name = kv.Key, Value = kv.Value })],
             },

@@ -29,7 +29,7 @@ public sealed partial class MasterActor
             agent.Connection?.Close();
             RescindAgentOffers(agent);
             agent.Hostname = subscribe.Hostname!;
-            agent.Port = subscribe.Port;
+            agent.Port = subscribe.Port!.Value;
             agent.Total = total;
             agent.Attributes = attributes;
             agent.ReregisteredAt = now;
@@ -44,12 +44,12 @@ public sealed partial class MasterActor
         else
         {
             var id = requestedId ?? NewId("S");
-            _registry.UpsertAgent(new AgentRecord(id, subscribe.Hostname!, subscribe.Port, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
+            _registry.UpsertAgent(new AgentRecord(id, subscribe.Hostname!, subscribe.Port!.Value, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
             agent = new AgentEntry
             {
                 AgentId = id,
                 Hostname = subscribe.Hostname!,
-                Port = subscribe.Port,
+                Port = subscribe.Port!.Value,
                 Total = total,
                 Attributes = attributes,
                 RegisteredAt = now,
@@ -207,7 +207,7 @@ public sealed partial class MasterActor
         {
             if (task.State != status.State)
             {
-                Log.TaskStateChanged(_log, taskId, frameworkId, status.State.ToString());
+                Log.TaskStateChanged(_log, taskId, frameworkId, status.State.ToString() ?? "");
             }
 
             task.State = status.State ?? task.State;
@@ -355,7 +355,7 @@ public sealed partial class MasterActor
             Resources = subscribe.Resources,
             Attributes = subscribe.Attributes,
             Version = subscribe.Version,
-        }, AgentProtocolJsonContext.Default.AgentSubscribe);
+        }, MesosJsonContext.Default.AgentSubscribe);
 
     /// <summary>Loads the registry: removed framework ids stay removed; admitted agents must re-register in time.</summary>
     private void Recover()

@@ -161,7 +161,7 @@ public sealed partial class MasterActor
             ["state"] = s.State?.ToString(),
             ["timestamp"] = s.Timestamp,
         })]),
-        ["labels"] = JsonSerializer.SerializeToNode(task.Info.Labels?.Labels, MesosJson.Options),
+        ["labels"] = JsonSerializer.SerializeToNode(task.Info.Labels?.Items, MesosJson.Options),
     };
 
     /// <summary>Mesos's "model(Resources)": scalars as numbers, ranges and sets as strings.</summary>
@@ -175,7 +175,7 @@ public sealed partial class MasterActor
             model[name] = first.Type switch
             {
                 ResourceType.Scalar => JsonValue.Create(matching.Scalar(name)),
-                ResourceType.Ranges => JsonValue.Create(matching.Aggregate(ValueRanges.Empty, (acc, r) => acc.Add(r.Ranges)).ToString()),
+                ResourceType.Ranges => JsonValue.Create(matching.Aggregate(Core.Resources.ValueRanges.Empty, (acc, r) => acc.Add(r.Ranges)).ToString()),
                 _ => JsonValue.Create("{" + string.Join(",", matching.SelectMany(r => r.Set).Distinct()) + "}"),
             };
         }

@@ -38,7 +38,7 @@ public static class AgentEndpoint
         AgentCall? call;
         try
         {
-            call = JsonSerializer.Deserialize(body!, AgentProtocolJsonContext.Default.AgentCall);
+            call = JsonSerializer.Deserialize(body!, MesosJsonContext.Default.AgentCall);
         }
         catch (JsonException ex)
         {
@@ -81,7 +81,7 @@ public static class AgentEndpoint
             return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
         }
 
-        if (subscribe.Port is <= 0 or > 65535)
+        if (subscribe.Port is null or <= 0 or > 65535)
         {
             return HttpBodies.Text(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
         }
@@ -113,7 +113,7 @@ public static class AgentEndpoint
         try
         {
             await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader,
-                e => JsonSerializer.SerializeToUtf8Bytes(e, AgentProtocolJsonContext.Default.AgentEvent));
+                e => JsonSerializer.SerializeToUtf8Bytes(e, MesosJsonContext.Default.AgentEvent));
         }
         finally
         {

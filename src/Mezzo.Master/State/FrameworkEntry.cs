@@ -42,12 +42,12 @@ public sealed class FrameworkEntry
 
     public bool Connected => Connection is not null;
 
-    public string Role => Info.Roles is { Count: > 0 } roles && HasCapability(FrameworkInfo.Types.Capability.Types.Type.MULTI_ROLE)
+    public string Role => Info.Roles is { Count: > 0 } roles && HasCapability(FrameworkInfoCapabilityType.MULTI_ROLE)
         ? roles[0]
         : Info.Role ?? "*";
 
-    public bool PartitionAware => HasCapability(FrameworkInfo.Types.Capability.Types.Type.PARTITION_AWARE);
+    public bool PartitionAware => HasCapability(FrameworkInfoCapabilityType.PARTITION_AWARE);
 
-    public bool HasCapability(FrameworkInfo.Types.Capability.Types.Type type) =>
+    public bool HasCapability(FrameworkInfoCapabilityType type) =>
         Info.Capabilities?.Any(c => c.Type == type) == true;
 }

@@ -52,8 +52,8 @@ public sealed class RawScheduler : IAsyncDisposable
     public async Task SubscribeAsync(string frameworkInfoJson, string? frameworkId = null)
     {
         var body = frameworkId is null
-            ? $$"""{"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}}}}"""
-            : $$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}}}}""";
+            ? $$"""{"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}} } }"""
+            : $$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}} } }""";
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, "api/v1/scheduler"))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
@@ -112,7 +112,11 @@ public sealed class RawScheduler : IAsyncDisposable
 
     /// <summary>The first event (in arrival order) matching <paramref name="match"/>, waiting for it if needed.</summary>
     public Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, string what, TimeSpan? timeout = null) =>
-        Poll.UntilAsync(() => Task.FromResult(Events.FirstOrDefault(match)), what, timeout);
+        WaitForAfterAsync(0, match, what, timeout);
+
+    /// <summary>Like <see cref="WaitForAsync"/>, ignoring the first <paramref name="mark"/> events (those seen before).</summary>
+    public Task<JsonObject> WaitForAfterAsync(int mark, Func<JsonObject, bool> match, string what, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(() => Task.FromResult(Events.Skip(mark).FirstOrDefault(match)), what, timeout);
 
     public Task<JsonObject> WaitForUpdateAsync(string taskId, string state, TimeSpan? timeout = null) =>
         WaitForAsync(e => (string?)e["type"] == "UPDATE" && (string?)e["update"]?["status"]?["task_id"]?["value"] == taskId
@@ -157,7 +161,7 @@ public sealed class RawScheduler : IAsyncDisposable
                     "agent_id": {"value": "{{offer["agent_id"]!["value"]}}"},
                     "resources": {{resources}},
                     {{extra}}
-                    "command": {"shell": true, "value": {{JsonValue.Create(command).ToJsonString()}}}
+                    "command": {"shell": true, "value": {{JsonValue.Create(command).ToJsonString()}} }
                   }]}
                 }],
                 "filters": {"refuse_seconds": 0}
@@ -170,12 +174,12 @@ public sealed class RawScheduler : IAsyncDisposable
         var status = update["update"]!["status"]!;
         return CallAsync($$"""
             {"framework_id":{"value":"{{FrameworkId}}"},"type":"ACKNOWLEDGE",
-             "acknowledge":{"agent_id":{{status["agent_id"]!.ToJsonString()}},"task_id":{{status["task_id"]!.ToJsonString()}},"uuid":"{{status["uuid"]}}"}}
+             "acknowledge":{"agent_id":{{status["agent_id"]!.ToJsonString()}},"task_id":{{status["task_id"]!.ToJsonString()}},"uuid":"{{status["uuid"]}}"} }
             """);
     }
 
     public Task<(HttpStatusCode Status, string Body)> KillAsync(string taskId) =>
-        CallAsync($$"""{"framework_id":{"value":"{{FrameworkId}}"},"type":"KILL","kill":{"task_id":{"value":"{{taskId}}"}}}""");
+        CallAsync($$"""{"framework_id":{"value":"{{FrameworkId}}"},"type":"KILL","kill":{"task_id":{"value":"{{taskId}}"} } }""");
 
     /// <summary>Drops the subscription connection (the scheduler "crashes").</summary>
     public async Task DisconnectAsync()

@@ -1,0 +1,136 @@
+using Mezzo.Protocol.V1;
+
+namespace Mezzo.Protocol.Agents;
+
+// Mezzo's own agent <-> master protocol, shaped like the public v1 APIs: the agent POSTs a SUBSCRIBE to
+// /internal/agent and reads a RecordIO stream of AgentEvents; UPDATE and PING are separate POSTs carrying the
+// Mesos-Stream-Id. Everything an agent knows is in SUBSCRIBE, so a reconnect (either side restarted) resynchronizes.
+
+public enum AgentCallType
+{
+    UNKNOWN = 0,
+    SUBSCRIBE = 1,
+    UPDATE = 2,
+    PING = 3,
+}
+
+/// <summary>A task the agent runs, as reported on (re)subscribe.</summary>
+public sealed class AgentTaskReport
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public TaskInfo? Task { get; set; }
+
+    public TaskStatus? LatestStatus { get; set; }
+}
+
+public sealed class AgentSubscribe
+{
+    /// <summary>Set when re-registering with the id the master gave before.</summary>
+    public AgentID? AgentId { get; set; }
+
+    public string? Hostname { get; set; }
+
+    public int? Port { get; set; }
+
+    public List<Resource>? Resources { get; set; }
+
+    public List<V1.Attribute>? Attributes { get; set; }
+
+    public string? Version { get; set; }
+
+    public List<AgentTaskReport>? Tasks { get; set; }
+
+    public List<FrameworkInfo>? Frameworks { get; set; }
+}
+
+/// <summary>A status update from the agent; the master forwards it and acknowledges it once the framework does.</summary>
+public sealed class AgentUpdate
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public TaskStatus? Status { get; set; }
+}
+
+public sealed class AgentCall
+{
+    public AgentCallType? Type { get; set; }
+
+    public AgentID? AgentId { get; set; }
+
+    public AgentSubscribe? Subscribe { get; set; }
+
+    public AgentUpdate? Update { get; set; }
+}
+
+public enum AgentEventType
+{
+    UNKNOWN = 0,
+    SUBSCRIBED = 1,
+    RUN_TASK = 2,
+    KILL_TASK = 3,
+    ACKNOWLEDGE = 4,
+    SHUTDOWN_FRAMEWORK = 5,
+    SHUTDOWN = 6,
+    HEARTBEAT = 7,
+}
+
+public sealed class AgentSubscribed
+{
+    public AgentID? AgentId { get; set; }
+
+    /// <summary>How often the master expects a PING; the agent pings at half this interval.</summary>
+    public double? PingIntervalSeconds { get; set; }
+}
+
+public sealed class AgentRunTask
+{
+    public FrameworkInfo? Framework { get; set; }
+
+    public TaskInfo? Task { get; set; }
+}
+
+public sealed class AgentKillTask
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public TaskID? TaskId { get; set; }
+
+    public KillPolicy? KillPolicy { get; set; }
+}
+
+public sealed class AgentAcknowledge
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public TaskID? TaskId { get; set; }
+
+    public byte[]? Uuid { get; set; }
+}
+
+public sealed class AgentShutdownFramework
+{
+    public FrameworkID? FrameworkId { get; set; }
+}
+
+public sealed class AgentShutdown
+{
+    public string? Message { get; set; }
+}
+
+public sealed class AgentEvent
+{
+    public AgentEventType? Type { get; set; }
+
+    public AgentSubscribed? Subscribed { get; set; }
+
+    public AgentRunTask? RunTask { get; set; }
+
+    public AgentKillTask? KillTask { get; set; }
+
+    public AgentAcknowledge? Acknowledge { get; set; }
+
+    public AgentShutdownFramework? ShutdownFramework { get; set; }
+
+    public AgentShutdown? Shutdown { get; set; }
+}
