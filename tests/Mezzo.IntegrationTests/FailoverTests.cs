@@ -13,7 +13,7 @@ public sealed class FailoverTests
     {
         await using var cluster = await InProcessCluster.StartAsync();
         string frameworkId;
-        await using (var first = new RawScheduler(cluster.MasterUrl))
+        await using (var first = new RawScheduler(cluster.MasterUrl) { AutoAcknowledge = false })
         {
             await first.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 60));
             frameworkId = first.FrameworkId!;

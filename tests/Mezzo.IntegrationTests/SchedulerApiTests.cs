@@ -37,7 +37,7 @@ public sealed class SchedulerApiTests
     public async Task Command_task_runs_to_TASK_FINISHED_and_its_stdout_is_readable()
     {
         await using var cluster = await InProcessCluster.StartAsync();
-        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await using var scheduler = new RawScheduler(cluster.MasterUrl) { AutoAcknowledge = false };
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
         var offer = await scheduler.NextOfferAsync();
 
@@ -190,7 +190,7 @@ public sealed class SchedulerApiTests
     public async Task Unacknowledged_updates_are_resent_until_acknowledged()
     {
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.StatusUpdateRetryInterval = TimeSpan.FromMilliseconds(200));
-        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await using var scheduler = new RawScheduler(cluster.MasterUrl) { AutoAcknowledge = false };
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
         var offer = await scheduler.NextOfferAsync();
         await scheduler.LaunchAsync(offer, "chatty", "sleep 1000");

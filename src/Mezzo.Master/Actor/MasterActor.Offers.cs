@@ -79,6 +79,7 @@ public sealed partial class MasterActor
                 offers.Add(ToWire(offer, agent));
             }
 
+            Log.OffersSent(_log, offers.Count, framework.FrameworkId);
             framework.Connection!.Send(new Event { Type = EventType.OFFERS, Offers = new EventOffers { Offers = offers } });
         }
     }

@@ -199,6 +199,9 @@ public sealed partial class MasterActor : IAsyncDisposable
         [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} of framework {FrameworkId} is now {State}")]
         public static partial void TaskStateChanged(ILogger logger, string taskId, string frameworkId, string state);
 
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Sent {Count} offers to framework {FrameworkId}")]
+        public static partial void OffersSent(ILogger logger, int count, string frameworkId);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} of framework {FrameworkId} rejected: {Reason}")]
         public static partial void TaskRejected(ILogger logger, string taskId, string frameworkId, string reason);
     }

@@ -40,7 +40,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             AllocationInterval = TimeSpan.FromMilliseconds(20),
         };
         configureMaster?.Invoke(masterOptions);
-        cluster.Master = MasterServer.Create(masterOptions);
+        cluster.Master = MasterServer.Create(masterOptions, TestLogging.Configure);
         await cluster.Master.StartAsync();
         if (withAgent)
         {
@@ -63,7 +63,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
         };
         configure?.Invoke(options);
-        Agent = AgentServer.Create(options);
+        Agent = AgentServer.Create(options, TestLogging.Configure);
         await Agent.StartAsync();
         await Poll.UntilAsync(async () => (await Http.GetStringAsync(new Uri(MasterUrl, "metrics/snapshot"))).Contains("\"master/slaves_active\":1", StringComparison.Ordinal), "the agent to register");
         return Agent;

@@ -16,8 +16,12 @@ public sealed class RawScheduler : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private HttpResponseMessage? _subscription;
     private Task? _reader;
+    private int _offerCursor;
 
     public RawScheduler(Uri master) => _master = master;
+
+    /// <summary>Acknowledge each UPDATE as it arrives (default), or leave it to the test.</summary>
+    public bool AutoAcknowledge { get; init; } = true;
 
     public string? StreamId { get; private set; }
 
@@ -82,7 +86,8 @@ public sealed class RawScheduler : IAsyncDisposable
                 // RecordIO: "<length>\n<length bytes>" repeated.
                 var length = 0;
                 int b;
-                while ((b = stream.ReadByte()) != '\n')
+                var one = new byte[1];
+                while ((b = await stream.ReadAsync(one, _stop.Token) == 0 ? -1 : one[0]) != '\n')
                 {
                     if (b < 0)
                     {
@@ -98,6 +103,13 @@ public sealed class RawScheduler : IAsyncDisposable
                 lock (_events)
                 {
                     _events.Add(ev);
+                }
+
+                // A well-behaved scheduler acknowledges every update that carries a uuid; the agent sends a task's
+                // next update only after that, so tests that don't look at acks still see the whole sequence.
+                if (AutoAcknowledge && (string?)ev["type"] == "UPDATE" && ev["update"]?["status"]?["uuid"] is not null)
+                {
+                    await AcknowledgeAsync(ev);
                 }
             }
         }
@@ -125,12 +137,30 @@ public sealed class RawScheduler : IAsyncDisposable
     public IEnumerable<JsonObject> Updates(string taskId) =>
         Events.Where(e => (string?)e["type"] == "UPDATE" && (string?)e["update"]?["status"]?["task_id"]?["value"] == taskId);
 
+    /// <summary>
+    /// The first OFFERS event this scheduler has not consumed yet (matching <paramref name="match"/>), whether it
+    /// arrived before or after the call: offers often arrive right behind SUBSCRIBED.
+    /// </summary>
     public async Task<JsonObject> NextOfferAsync(Func<JsonObject, bool>? match = null, TimeSpan? timeout = null)
     {
-        var used = Events.Count(e => (string?)e["type"] == "OFFERS");
+        var index = -1;
         var ev = await Poll.UntilAsync(
-            () => Task.FromResult(Events.Where(e => (string?)e["type"] == "OFFERS").Skip(used).FirstOrDefault(e => match?.Invoke(e) ?? true)),
+            () =>
+            {
+                var events = Events;
+                for (var i = _offerCursor; i < events.Count; i++)
+                {
+                    if ((string?)events[i]["type"] == "OFFERS" && (match?.Invoke(events[i]) ?? true))
+                    {
+                        index = i;
+                        return Task.FromResult<JsonObject?>(events[i]);
+                    }
+                }
+
+                return Task.FromResult<JsonObject?>(null);
+            },
             "an offer", timeout);
+        _offerCursor = index + 1;
         return ev["offers"]!["offers"]![0]!.AsObject();
     }
 
