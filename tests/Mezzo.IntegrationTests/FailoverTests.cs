@@ -19,9 +19,8 @@ public sealed class FailoverTests
             frameworkId = first.FrameworkId!;
             var offer = await first.NextOfferAsync();
             await first.LaunchAsync(offer, "survivor", "sleep 1000");
-            var running = await first.WaitForUpdateAsync("survivor", "TASK_RUNNING");
             await first.AcknowledgeAsync(await first.WaitForUpdateAsync("survivor", "TASK_STARTING"));
-            await first.AcknowledgeAsync(running);
+            await first.AcknowledgeAsync(await first.WaitForUpdateAsync("survivor", "TASK_RUNNING"));
             await first.DisconnectAsync();
         }
 
@@ -79,7 +78,8 @@ public sealed class FailoverTests
         await using var aware = new RawScheduler(cluster.MasterUrl);
         await aware.SubscribeAsync(RawScheduler.FrameworkInfo("aware", partitionAware: true));
         var offer = await aware.NextOfferAsync();
-        await aware.LaunchAsync(offer, "pa-task", "sleep 1000", """[{"name":"cpus","type":"SCALAR","scalar":{"value":1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""");
+        // The ACCEPT's filter keeps the rest of this agent away from "aware", so it is offered to "plain".
+        await aware.LaunchAsync(offer, "pa-task", "sleep 1000", """[{"name":"cpus","type":"SCALAR","scalar":{"value":1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""", refuseSeconds: 3600);
         await aware.WaitForUpdateAsync("pa-task", "TASK_RUNNING");
 
         await using var plain = new RawScheduler(cluster.MasterUrl);
@@ -96,7 +96,7 @@ public sealed class FailoverTests
         var metrics = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "metrics/snapshot")))!;
         ((double?)metrics["master/slaves_unreachable"]).Should().Be(1);
         // kill -9 of the agent does not take its tasks with it (they run in their own sessions); clean them up here.
-        OrphanReaper.KillTasksUnder(cluster.WorkDir).Should().Be(2);
+        OrphanReaper.KillTasksUnder(cluster.WorkDir).Should().BeGreaterThanOrEqualTo(2, "both tasks (a shell and its sleep each, unless the shell execs) outlive the agent");
     }
 
     private static async Task<JsonNode> MasterState(InProcessCluster cluster) =>

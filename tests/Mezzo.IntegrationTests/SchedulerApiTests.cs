@@ -149,7 +149,8 @@ public sealed class SchedulerApiTests
             status.Should().Be(HttpStatusCode.BadRequest, body);
         }
 
-        var again = await scheduler.NextOfferAsync();
+        // A refused call changes nothing, so the same offer is still ours; a TASK_ERROR gives its resources back.
+        var again = status == HttpStatusCode.Accepted ? await scheduler.NextOfferAsync() : offer;
         (await scheduler.LaunchAsync(again, "good", "true")).Status.Should().Be(HttpStatusCode.Accepted);
         await scheduler.WaitForUpdateAsync("good", "TASK_FINISHED");
     }

@@ -9,25 +9,20 @@ public static class AgentCommand
 {
     public static Command Create()
     {
-        var master = FlagOption.Create<string?>("master", "Master to register with, host:port", () => null);
-        var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5051);
+        var master = FlagOption.Create<string?>("master", "Master to register with, host:port", () => null)
+            .Check(value => string.IsNullOrWhiteSpace(value) ? "--master is required (e.g. --master 127.0.0.1:5050)" : null);
+        var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5051).Check(FlagOption.ValidPort("--port"));
         var ip = FlagOption.Create("ip", "IP address to listen on and advertise", () => "127.0.0.1");
         var hostname = FlagOption.Create("hostname", "Hostname the agent advertises", () => System.Net.Dns.GetHostName());
         var workDir = FlagOption.Create("work-dir", "Directory for sandboxes and agent state", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "agent"));
-        var resources = FlagOption.Create<string?>("resources", "Total resources, e.g. \"cpus:4;mem:8192;disk:10000;ports:[31000-32000]\"; what is left out is detected", () => null);
-        var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null);
+        var resources = FlagOption.Create<string?>("resources", "Total resources, e.g. \"cpus:4;mem:8192;disk:10000;ports:[31000-32000]\"; what is left out is detected", () => null)
+            .Check(AgentFlagValidation.Resources);
+        var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
+            .Check(AgentFlagValidation.Attributes);
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
         };
-        AgentFlagValidation.Add(command, resources, attributes);
-        command.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValue(master)))
-            {
-                result.AddError("--master is required (e.g. --master 127.0.0.1:5050)");
-            }
-        });
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new AgentOptions
@@ -54,26 +49,24 @@ public static class AgentCommand
 /// <summary>--resources and --attributes are parsed at the command line so a typo fails before anything starts.</summary>
 public static class AgentFlagValidation
 {
-    public static void Add(Command command, Option<string?> resources, Option<string?> attributes)
-    {
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(resources) is { Length: > 0 } text && !ResourceParser.TryParse(text, out _, out var error))
-            {
-                result.AddError($"--resources: {error}");
-            }
+    public static string? Resources(string? text) =>
+        text is { Length: > 0 } && !ResourceParser.TryParse(text, out _, out var error) ? $"--resources: {error}" : null;
 
-            if (result.GetValue(attributes) is { Length: > 0 } attributeText)
-            {
-                try
-                {
-                    AttributeParser.Parse(attributeText);
-                }
-                catch (FormatException ex)
-                {
-                    result.AddError($"--attributes: {ex.Message}");
-                }
-            }
-        });
+    public static string? Attributes(string? text)
+    {
+        if (text is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        try
+        {
+            AttributeParser.Parse(text);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return $"--attributes: {ex.Message}";
+        }
     }
 }

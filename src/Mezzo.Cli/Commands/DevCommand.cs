@@ -13,16 +13,17 @@ public static class DevCommand
 {
     public static Command Create()
     {
-        var masterPort = FlagOption.Create("master-port", "Master port (0 = pick a free one)", () => 5050);
-        var agentPort = FlagOption.Create("agent-port", "Agent port (0 = pick a free one)", () => 5051);
+        var masterPort = FlagOption.Create("master-port", "Master port (0 = pick a free one)", () => 5050).Check(FlagOption.ValidPort("--master-port"));
+        var agentPort = FlagOption.Create("agent-port", "Agent port (0 = pick a free one)", () => 5051).Check(FlagOption.ValidPort("--agent-port"));
         var workDir = FlagOption.Create("work-dir", "Where the cluster keeps its state", () => Path.Combine(Environment.CurrentDirectory, ".mezzo"));
-        var resources = FlagOption.Create<string?>("resources", "The agent's resources; what is left out is detected", () => null);
-        var attributes = FlagOption.Create<string?>("attributes", "The agent's attributes, e.g. \"rack:r1\"", () => null);
+        var resources = FlagOption.Create<string?>("resources", "The agent's resources; what is left out is detected", () => null)
+            .Check(AgentFlagValidation.Resources);
+        var attributes = FlagOption.Create<string?>("attributes", "The agent's attributes, e.g. \"rack:r1\"", () => null)
+            .Check(AgentFlagValidation.Attributes);
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
         {
             masterPort, agentPort, workDir, resources, attributes,
         };
-        AgentFlagValidation.Add(command, resources, attributes);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var root = Path.GetFullPath(parsed.GetValue(workDir)!);

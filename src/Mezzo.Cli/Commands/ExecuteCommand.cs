@@ -17,14 +17,33 @@ namespace Mezzo.Cli.Commands;
 /// </summary>
 public static partial class ExecuteCommand
 {
+    private static Func<string?, string?> Required(string flag) => value => string.IsNullOrWhiteSpace(value) ? $"{flag} is required" : null;
+
+    private static string? ValidateEnv(string? json)
+    {
+        if (json is not { Length: > 0 })
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject ? null : "--env: expected a JSON object";
+        }
+        catch (JsonException ex)
+        {
+            return $"--env: {ex.Message}";
+        }
+    }
+
     public static Command Create()
     {
-        var master = FlagOption.Create<string?>("master", "Master address, host:port", () => null);
-        var name = FlagOption.Create<string?>("name", "Task name (also its id)", () => null);
-        var commandText = FlagOption.Create<string?>("command", "Shell command to run", () => null);
+        var master = FlagOption.Create<string?>("master", "Master address, host:port", () => null).Check(Required("--master"));
+        var name = FlagOption.Create<string?>("name", "Task name (also its id)", () => null).Check(Required("--name"));
+        var commandText = FlagOption.Create<string?>("command", "Shell command to run", () => null).Check(Required("--command"));
         var shell = FlagOption.Create("shell", "Run the command with /bin/sh -c (false: the first word is the executable)", () => true, bool.Parse);
-        var resources = FlagOption.Create("resources", "Resources for the task", () => "cpus:0.1;mem:32");
-        var env = FlagOption.Create<string?>("env", "Environment as a JSON object, e.g. '{\"GREETING\":\"hi\"}'", () => null);
+        var resources = FlagOption.Create("resources", "Resources for the task", () => "cpus:0.1;mem:32").Check(AgentFlagValidation.Resources);
+        var env = FlagOption.Create<string?>("env", "Environment as a JSON object, e.g. '{\"GREETING\":\"hi\"}'", () => null).Check(ValidateEnv);
         var frameworkName = FlagOption.Create("framework-name", "Framework name", () => "mezzo-execute");
         var role = FlagOption.Create("role", "Role to subscribe with", () => "*");
         var user = FlagOption.Create<string?>("user", "User to run the task as (default: current user)", () => null);
@@ -35,33 +54,6 @@ public static partial class ExecuteCommand
         {
             master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
         };
-        command.Validators.Add(result =>
-        {
-            foreach (var (option, label) in new[] { (master, "--master"), (name, "--name"), (commandText, "--command") })
-            {
-                if (string.IsNullOrWhiteSpace(result.GetValue(option)))
-                {
-                    result.AddError($"{label} is required");
-                }
-            }
-
-            if (result.GetValue(resources) is { } text && !ResourceParser.TryParse(text, out _, out var error))
-            {
-                result.AddError($"--resources: {error}");
-            }
-
-            if (result.GetValue(env) is { Length: > 0 } json)
-            {
-                try
-                {
-                    _ = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("expected a JSON object");
-                }
-                catch (JsonException ex)
-                {
-                    result.AddError($"--env: {ex.Message}");
-                }
-            }
-        });
         command.SetAction(async (parsed, cancellationToken) =>
         {
             using var shutdown = new Shutdown(cancellationToken);

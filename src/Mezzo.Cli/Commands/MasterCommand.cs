@@ -8,31 +8,20 @@ public static class MasterCommand
 {
     public static Command Create()
     {
-        var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5050);
+        var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5050).Check(FlagOption.ValidPort("--port"));
         var ip = FlagOption.Create("ip", "IP address to listen on", () => "0.0.0.0");
         var hostname = FlagOption.Create("hostname", "Hostname the master advertises", () => System.Net.Dns.GetHostName());
         var workDir = FlagOption.Create("work-dir", "Directory for the registry (SQLite)", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "master"));
         var cluster = FlagOption.Create<string?>("cluster", "Human readable cluster name shown in /state", () => null);
         var allocationInterval = FlagOption.Duration("allocation-interval", "How long allocation events are batched", TimeSpan.FromMilliseconds(50));
         var pingTimeout = FlagOption.Duration("agent-ping-timeout", "Time after which an agent ping is considered missed", TimeSpan.FromSeconds(15));
-        var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5);
+        var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5)
+            .Check(value => value < 1 ? "--max-agent-ping-timeouts must be at least 1" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(maxPings) < 1)
-            {
-                result.AddError("--max-agent-ping-timeouts must be at least 1");
-            }
-
-            if (result.GetValue(port) is < 0 or > 65535)
-            {
-                result.AddError("--port must be between 0 and 65535");
-            }
-        });
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new MasterOptions

@@ -74,5 +74,23 @@ public static class FlagOption
         return fallback;
     }
 
+    /// <summary>
+    /// Validates the option's value wherever it came from (command line, <c>MEZZO_*</c> environment or default).
+    /// Command-level validators cannot do this: they see an option that was not typed as unset.
+    /// </summary>
+    public static Option<T> Check<T>(this Option<T> option, Func<T, string?> check)
+    {
+        option.Validators.Add(result =>
+        {
+            if (check(result.GetValueOrDefault<T>()!) is { } error)
+            {
+                result.AddError(error);
+            }
+        });
+        return option;
+    }
+
+    public static Func<int, string?> ValidPort(string flag) => value => value is < 0 or > 65535 ? $"{flag} must be between 0 and 65535" : null;
+
     public static string EnvironmentVariable(string name) => "MEZZO_" + name.Replace('-', '_').ToUpperInvariant();
 }

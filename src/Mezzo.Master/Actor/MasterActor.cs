@@ -29,6 +29,9 @@ public sealed partial class MasterActor : IAsyncDisposable
     private Task? _loop;
     private Task? _ticker;
     private bool _allocationPending;
+
+    // The single-reader channel cannot count its items; this backs master/event_queue_messages.
+    private long _queued;
     private long _version;
     private long _nextId;
 
@@ -63,7 +66,7 @@ public sealed partial class MasterActor : IAsyncDisposable
     public Task<T> Ask<T>(Func<T> work)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var posted = _inbox.Writer.TryWrite(() =>
+        var posted = Enqueue(() =>
         {
             try
             {
@@ -83,7 +86,19 @@ public sealed partial class MasterActor : IAsyncDisposable
     }
 
     /// <summary>Fire-and-forget work on the actor.</summary>
-    public void Post(Action work) => _inbox.Writer.TryWrite(work);
+    public void Post(Action work) => Enqueue(work);
+
+    private bool Enqueue(Action work)
+    {
+        Interlocked.Increment(ref _queued);
+        if (_inbox.Writer.TryWrite(work))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _queued);
+        return false;
+    }
 
     private async Task RunLoopAsync()
     {
@@ -92,6 +107,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         {
             while (reader.TryRead(out var work))
             {
+                Interlocked.Decrement(ref _queued);
                 try
                 {
                     work();

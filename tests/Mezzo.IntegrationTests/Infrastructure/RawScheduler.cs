@@ -176,7 +176,7 @@ public sealed class RawScheduler : IAsyncDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    public Task<(HttpStatusCode Status, string Body)> LaunchAsync(JsonObject offer, string taskId, string command, string resources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""", string? extra = null) =>
+    public Task<(HttpStatusCode Status, string Body)> LaunchAsync(JsonObject offer, string taskId, string command, string resources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""", string? extra = null, int refuseSeconds = 0) =>
         CallAsync($$"""
             {
               "framework_id": {"value": "{{FrameworkId}}"},
@@ -194,7 +194,7 @@ public sealed class RawScheduler : IAsyncDisposable
                     "command": {"shell": true, "value": {{JsonValue.Create(command).ToJsonString()}} }
                   }]}
                 }],
-                "filters": {"refuse_seconds": 0}
+                "filters": {"refuse_seconds": {{refuseSeconds}}}
               }
             }
             """);
