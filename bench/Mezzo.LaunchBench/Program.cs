@@ -23,7 +23,19 @@ var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-po
     RedirectStandardOutput = true,
     RedirectStandardError = true,
 })!;
-dev.ErrorDataReceived += (_, _) => { };
+// --dev-log FILE keeps the cluster's log (one line per event) for a look at where the time went.
+var devLogPath = args.SkipWhile(a => a != "--dev-log").Skip(1).FirstOrDefault();
+var devLog = devLogPath is null ? null : new StreamWriter(devLogPath) { AutoFlush = true };
+dev.ErrorDataReceived += (_, e) =>
+{
+    if (e.Data is { } line)
+    {
+        lock (dev)
+        {
+            devLog?.WriteLine(line);
+        }
+    }
+};
 dev.BeginErrorReadLine();
 string? master = null;
 while (master is null && dev.StandardOutput.ReadLine() is { } line)

@@ -25,6 +25,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     private Task? _loop;
     private volatile string? _streamId;
     private Uri _master;
+    private int _disposed;
 
     public SchedulerClient(SchedulerOptions options, ILogger<SchedulerClient>? log = null)
     {
@@ -300,6 +301,11 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     /// <summary>Drops the connection without tearing down (the master starts the failover timeout).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {

@@ -256,4 +256,28 @@ public sealed class SchedulerApiTests
         state["completed_frameworks"]!.AsArray().Select(f => (string?)f!["id"]).Should().Contain(scheduler.FrameworkId);
         state["frameworks"]!.AsArray().Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task Decline_with_a_long_filter_then_revive_brings_the_offer_back()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var offer = await scheduler.NextOfferAsync();
+
+        var declined = await scheduler.CallAsync($$"""
+            {"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"DECLINE",
+             "decline":{"offer_ids":[{"value":"{{offer["id"]!["value"]}}"}],"filters":{"refuse_seconds":3600} } }
+            """);
+        declined.Status.Should().Be(HttpStatusCode.Accepted, declined.Body);
+        var suppressed = await scheduler.CallAsync($$"""{"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"SUPPRESS"}""");
+        suppressed.Status.Should().Be(HttpStatusCode.Accepted, suppressed.Body);
+
+        // Only REVIVE lifts both the suppression and the hour-long filter (Mesos semantics).
+        var revived = await scheduler.CallAsync($$"""{"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"REVIVE"}""");
+        revived.Status.Should().Be(HttpStatusCode.Accepted, revived.Body);
+        var again = await scheduler.NextOfferAsync();
+        ((string?)again["agent_id"]!["value"]).Should().Be((string?)offer["agent_id"]!["value"]);
+        ((string?)again["id"]!["value"]).Should().NotBe((string?)offer["id"]!["value"]);
+    }
 }

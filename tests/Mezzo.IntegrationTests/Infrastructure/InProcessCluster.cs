@@ -50,6 +50,19 @@ public sealed class InProcessCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Stops the master (its connections drop, as in a crash) and starts a new one on the same port and work dir,
+    /// so agents and schedulers must reconnect to it.
+    /// </summary>
+    public async Task RestartMasterAsync()
+    {
+        var options = Master.Actor.Options;
+        await Master.DisposeAsync();
+        options.Port = Master.Url.Port;
+        Master = MasterServer.Create(options, TestLogging.Configure);
+        await Master.StartAsync();
+    }
+
     public async Task<AgentServer> StartAgentAsync(Action<AgentOptions>? configure = null)
     {
         var options = new AgentOptions
