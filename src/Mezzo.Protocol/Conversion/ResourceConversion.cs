@@ -149,6 +149,31 @@ public static class ResourceConversion
             }
         }
 
+        // As Mesos's Resources::validate: each reservation after the first refines the one before it, so it is DYNAMIC
+        // and its role is a strict sub-role ("eng" -> "eng/web").
+        if (resource.Reservations is { Count: > 0 } stack)
+        {
+            for (var i = 1; i < stack.Count; i++)
+            {
+                if (stack[i].Type != Wire.ReservationInfoType.DYNAMIC)
+                {
+                    return $"Resource '{name}' has a refined reservation in 'reservations' that is not DYNAMIC";
+                }
+
+                if (!stack[i].Role!.StartsWith(stack[i - 1].Role + "/", StringComparison.Ordinal))
+                {
+                    return $"Resource '{name}' has a reservation for role '{stack[i].Role}' in 'reservations' that is not a refinement of '{stack[i - 1].Role}'";
+                }
+            }
+
+            // The deprecated 'role' may accompany 'reservations' (Mezzo's own offers carry both) but must not contradict
+            // them; otherwise it would be silently ignored.
+            if (resource.Role is { } role && role != stack[^1].Role)
+            {
+                return $"Resource '{name}' has 'role' '{role}' that does not match the role '{stack[^1].Role}' in 'reservations'";
+            }
+        }
+
         return null;
     }
 

@@ -6,11 +6,11 @@ using Mezzo.Protocol.V1;
 
 namespace Mezzo.Protocol;
 
-/// <summary>Mesos's JSON: proto field names in snake_case, enums by name, absent fields omitted.</summary>
+/// <summary>Mesos's JSON: proto field names in snake_case, enums by name, bytes as base64, absent fields omitted.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    Converters = [typeof(Json.StrictEnumConverterFactory)])]
+    Converters = [typeof(Json.StrictEnumConverterFactory), typeof(Json.Base64BytesConverter)])]
 [JsonSerializable(typeof(Call))]
 [JsonSerializable(typeof(Event))]
 [JsonSerializable(typeof(TaskStatus))]

@@ -1,0 +1,220 @@
+using Mezzo.Core.Tasks;
+using Mezzo.Protocol.V1;
+using ValueType = Mezzo.Protocol.V1.ValueType;
+
+namespace Mezzo.Protocol.Tests.Json;
+
+/// <summary>
+/// Every JSON field name and enum member of the wire types, checked against include/mesos/v1/mesos.proto and
+/// include/mesos/v1/scheduler/scheduler.proto. The tables below are transcribed from the protos (field names only; a
+/// Mezzo type may leave fields out but must not invent or misspell one). A new wire type must be added here.
+/// </summary>
+public sealed class ProtoConformanceTests
+{
+    private static readonly Dictionary<Type, string[]> ProtoFields = new()
+    {
+        [typeof(FrameworkID)] = ["value"],
+        [typeof(OfferID)] = ["value"],
+        [typeof(AgentID)] = ["value"],
+        [typeof(TaskID)] = ["value"],
+        [typeof(ExecutorID)] = ["value"],
+        [typeof(ContainerID)] = ["value", "parent"],
+        [typeof(DurationInfo)] = ["nanoseconds"],
+        [typeof(TimeInfo)] = ["nanoseconds"],
+        [typeof(Label)] = ["key", "value"],
+        [typeof(Labels)] = ["labels"],
+        [typeof(Address)] = ["hostname", "ip", "port"],
+        [typeof(URL)] = ["scheme", "address", "path", "query", "fragment"],
+        [typeof(Parameter)] = ["key", "value"],
+        [typeof(Filters)] = ["refuse_seconds"],
+        [typeof(MasterInfo)] = ["id", "ip", "port", "pid", "hostname", "version", "address", "domain", "capabilities"],
+        [typeof(FrameworkInfo)] =
+        [
+            "user", "name", "id", "failover_timeout", "checkpoint", "role", "roles", "hostname", "principal", "webui_url",
+            "capabilities", "labels",
+        ],
+        [typeof(FrameworkInfoCapability)] = ["type"],
+
+        // Value.*, Attribute, Resource and its nested messages.
+        [typeof(ValueScalar)] = ["value"],
+        [typeof(ValueRange)] = ["begin", "end"],
+        [typeof(ValueRanges)] = ["range"],
+        [typeof(ValueSet)] = ["item"],
+        [typeof(ValueText)] = ["value"],
+        [typeof(ResourceReservationInfo)] = ["type", "role", "principal", "labels"],
+        [typeof(ResourceAllocationInfo)] = ["role"],
+        [typeof(Resource)] =
+        [
+            "provider_id", "name", "type", "scalar", "ranges", "set", "role", "allocation_info", "reservation",
+            "reservations", "disk", "revocable", "shared",
+        ],
+        [typeof(V1.Attribute)] = ["name", "type", "scalar", "ranges", "set", "text"],
+
+        // Offer and Offer.Operation.*.
+        [typeof(Offer)] =
+        [
+            "id", "framework_id", "agent_id", "hostname", "url", "domain", "resources", "attributes", "executor_ids",
+            "unavailability", "allocation_info",
+        ],
+        [typeof(OfferOperation)] =
+        [
+            "type", "id", "launch", "launch_group", "reserve", "unreserve", "create", "destroy", "grow_volume",
+            "shrink_volume", "create_disk", "destroy_disk",
+        ],
+        [typeof(OfferOperationLaunch)] = ["task_infos"],
+        [typeof(OfferOperationLaunchGroup)] = ["executor", "task_group"],
+        [typeof(OfferOperationResources)] = ["resources"],
+
+        // Tasks.
+        [typeof(EnvironmentVariable)] = ["name", "type", "value", "secret"],
+        [typeof(EnvironmentInfo)] = ["variables"],
+        [typeof(CommandInfoURI)] = ["value", "executable", "extract", "cache", "output_file"],
+        [typeof(CommandInfo)] = ["uris", "environment", "shell", "value", "arguments", "user"],
+        [typeof(KillPolicy)] = ["grace_period"],
+        [typeof(ExecutorInfo)] =
+        [
+            "type", "executor_id", "framework_id", "command", "container", "resources", "name", "source", "data",
+            "discovery", "shutdown_grace_period", "labels",
+        ],
+        [typeof(TaskInfo)] =
+        [
+            "name", "task_id", "agent_id", "resources", "executor", "command", "container", "health_check", "check",
+            "kill_policy", "data", "labels", "discovery", "max_completion_time",
+        ],
+        [typeof(TaskGroupInfo)] = ["tasks"],
+        [typeof(ContainerStatus)] = ["container_id", "network_infos", "cgroup_info", "executor_pid"],
+        [typeof(TaskStatus)] =
+        [
+            "task_id", "state", "message", "source", "reason", "data", "agent_id", "executor_id", "timestamp", "uuid",
+            "healthy", "check_status", "labels", "container_status", "unreachable_time", "limitation",
+        ],
+
+        // scheduler.proto: Call and its messages. update_framework (19) and Call.UpdateFramework are Mesos 1.9+.
+        [typeof(Call)] =
+        [
+            "framework_id", "type", "subscribe", "accept", "decline", "accept_inverse_offers", "decline_inverse_offers",
+            "revive", "kill", "shutdown", "acknowledge", "acknowledge_operation_status", "reconcile",
+            "reconcile_operations", "message", "request", "suppress", "update_framework",
+        ],
+        [typeof(CallSubscribe)] = ["framework_info", "suppressed_roles"],
+        [typeof(CallAccept)] = ["offer_ids", "operations", "filters"],
+        [typeof(CallDecline)] = ["offer_ids", "filters"],
+        [typeof(CallRevive)] = ["roles"],
+        [typeof(CallSuppress)] = ["roles"],
+        [typeof(CallKill)] = ["task_id", "agent_id", "kill_policy"],
+        [typeof(CallShutdown)] = ["executor_id", "agent_id"],
+        [typeof(CallAcknowledge)] = ["agent_id", "task_id", "uuid"],
+        [typeof(CallReconcileTask)] = ["task_id", "agent_id"],
+        [typeof(CallReconcile)] = ["tasks"],
+        [typeof(CallMessage)] = ["agent_id", "executor_id", "data"],
+        [typeof(CallUpdateFramework)] = ["framework_info", "suppressed_roles"],
+
+        // scheduler.proto: Event and its messages.
+        [typeof(Event)] =
+        [
+            "type", "subscribed", "offers", "inverse_offers", "rescind", "rescind_inverse_offer", "update",
+            "update_operation_status", "message", "failure", "error",
+        ],
+        [typeof(EventSubscribed)] = ["framework_id", "heartbeat_interval_seconds", "master_info"],
+        [typeof(EventOffers)] = ["offers"],
+        [typeof(EventRescind)] = ["offer_id"],
+        [typeof(EventUpdate)] = ["status"],
+        [typeof(EventMessage)] = ["agent_id", "executor_id", "data"],
+        [typeof(EventFailure)] = ["agent_id", "executor_id", "status"],
+        [typeof(EventError)] = ["message"],
+    };
+
+    /// <summary>Enum members with their proto numbers.</summary>
+    private static readonly Dictionary<Type, (string Name, int Number)[]> ProtoEnums = new()
+    {
+        [typeof(TaskState)] =
+        [
+            ("TASK_STAGING", 6), ("TASK_STARTING", 0), ("TASK_RUNNING", 1), ("TASK_KILLING", 8), ("TASK_FINISHED", 2),
+            ("TASK_FAILED", 3), ("TASK_KILLED", 4), ("TASK_ERROR", 7), ("TASK_LOST", 5), ("TASK_DROPPED", 9),
+            ("TASK_UNREACHABLE", 10), ("TASK_GONE", 11), ("TASK_GONE_BY_OPERATOR", 12), ("TASK_UNKNOWN", 13),
+        ],
+        [typeof(TaskStatusSource)] = [("SOURCE_MASTER", 0), ("SOURCE_AGENT", 1), ("SOURCE_EXECUTOR", 2)],
+        [typeof(TaskStatusReason)] =
+        [
+            ("REASON_COMMAND_EXECUTOR_FAILED", 0), ("REASON_CONTAINER_LAUNCH_FAILED", 21),
+            ("REASON_CONTAINER_LIMITATION", 19), ("REASON_CONTAINER_LIMITATION_DISK", 20),
+            ("REASON_CONTAINER_LIMITATION_MEMORY", 8), ("REASON_CONTAINER_PREEMPTED", 17),
+            ("REASON_CONTAINER_UPDATE_FAILED", 22), ("REASON_MAX_COMPLETION_TIME_REACHED", 33),
+            ("REASON_EXECUTOR_REGISTRATION_TIMEOUT", 23), ("REASON_EXECUTOR_REREGISTRATION_TIMEOUT", 24),
+            ("REASON_EXECUTOR_TERMINATED", 1), ("REASON_EXECUTOR_UNREGISTERED", 2), ("REASON_FRAMEWORK_REMOVED", 3),
+            ("REASON_GC_ERROR", 4), ("REASON_INVALID_FRAMEWORKID", 5), ("REASON_INVALID_OFFERS", 6),
+            ("REASON_IO_SWITCHBOARD_EXITED", 27), ("REASON_MASTER_DISCONNECTED", 7), ("REASON_RECONCILIATION", 9),
+            ("REASON_RESOURCES_UNKNOWN", 18), ("REASON_AGENT_DISCONNECTED", 10), ("REASON_AGENT_REMOVED", 11),
+            ("REASON_AGENT_REMOVED_BY_OPERATOR", 31), ("REASON_AGENT_REREGISTERED", 32), ("REASON_AGENT_RESTARTED", 12),
+            ("REASON_AGENT_UNKNOWN", 13), ("REASON_TASK_KILLED_DURING_LAUNCH", 30),
+            ("REASON_TASK_CHECK_STATUS_UPDATED", 28), ("REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", 29),
+            ("REASON_TASK_GROUP_INVALID", 25), ("REASON_TASK_GROUP_UNAUTHORIZED", 26), ("REASON_TASK_INVALID", 14),
+            ("REASON_TASK_UNAUTHORIZED", 15), ("REASON_TASK_UNKNOWN", 16),
+        ],
+        [typeof(ValueType)] = [("SCALAR", 0), ("RANGES", 1), ("SET", 2), ("TEXT", 3)],
+        [typeof(ReservationInfoType)] = [("UNKNOWN", 0), ("STATIC", 1), ("DYNAMIC", 2)],
+        [typeof(FrameworkInfoCapabilityType)] =
+        [
+            ("UNKNOWN", 0), ("REVOCABLE_RESOURCES", 1), ("TASK_KILLING_STATE", 2), ("GPU_RESOURCES", 3),
+            ("SHARED_RESOURCES", 4), ("PARTITION_AWARE", 5), ("MULTI_ROLE", 6), ("RESERVATION_REFINEMENT", 7),
+            ("REGION_AWARE", 8),
+        ],
+        [typeof(OfferOperationType)] =
+        [
+            ("UNKNOWN", 0), ("LAUNCH", 1), ("LAUNCH_GROUP", 6), ("RESERVE", 2), ("UNRESERVE", 3), ("CREATE", 4),
+            ("DESTROY", 5), ("GROW_VOLUME", 11), ("SHRINK_VOLUME", 12), ("CREATE_DISK", 13), ("DESTROY_DISK", 14),
+        ],
+        [typeof(EnvironmentVariableType)] = [("UNKNOWN", 0), ("VALUE", 1), ("SECRET", 2)],
+        [typeof(ExecutorInfoType)] = [("UNKNOWN", 0), ("DEFAULT", 1), ("CUSTOM", 2)],
+        [typeof(CallType)] =
+        [
+            ("UNKNOWN", 0), ("SUBSCRIBE", 1), ("TEARDOWN", 2), ("ACCEPT", 3), ("DECLINE", 4),
+            ("ACCEPT_INVERSE_OFFERS", 13), ("DECLINE_INVERSE_OFFERS", 14), ("REVIVE", 5), ("KILL", 6), ("SHUTDOWN", 7),
+            ("ACKNOWLEDGE", 8), ("ACKNOWLEDGE_OPERATION_STATUS", 15), ("RECONCILE", 9), ("RECONCILE_OPERATIONS", 16),
+            ("MESSAGE", 10), ("REQUEST", 11), ("SUPPRESS", 12), ("UPDATE_FRAMEWORK", 17),
+        ],
+        [typeof(EventType)] =
+        [
+            ("UNKNOWN", 0), ("SUBSCRIBED", 1), ("OFFERS", 2), ("INVERSE_OFFERS", 9), ("RESCIND", 3),
+            ("RESCIND_INVERSE_OFFER", 10), ("UPDATE", 4), ("UPDATE_OPERATION_STATUS", 11), ("MESSAGE", 5),
+            ("FAILURE", 6), ("ERROR", 7), ("HEARTBEAT", 8),
+        ],
+    };
+
+    public static TheoryData<string> WireTypes => [.. WireTypesInAssembly().Select(t => t.Name)];
+
+    public static TheoryData<string> WireEnums => [.. ProtoEnums.Keys.Select(t => t.Name)];
+
+    [Fact]
+    public void Every_wire_type_has_a_proto_table()
+    {
+        WireTypesInAssembly().Should().BeEquivalentTo(ProtoFields.Keys);
+    }
+
+    [Theory]
+    [MemberData(nameof(WireTypes))]
+    public void Json_field_names_are_proto_field_names(string typeName)
+    {
+        var type = ProtoFields.Keys.Single(t => t.Name == typeName);
+        var info = MesosJsonContext.Default.GetTypeInfo(type);
+
+        info.Should().NotBeNull($"{typeName} must be reachable from MesosJsonContext");
+        var names = info!.Properties.Select(p => p.Name).ToList();
+        names.Should().NotBeEmpty();
+        names.Should().BeSubsetOf(ProtoFields[type], $"every JSON field of {typeName} must be spelled as in the proto");
+    }
+
+    [Theory]
+    [MemberData(nameof(WireEnums))]
+    public void Enum_members_are_the_proto_names_and_numbers(string enumName)
+    {
+        var type = ProtoEnums.Keys.Single(t => t.Name == enumName);
+
+        var members = Enum.GetValues(type).Cast<object>().Select(v => (Name: v.ToString()!, Number: Convert.ToInt32(v, null)));
+
+        members.Should().BeEquivalentTo(ProtoEnums[type]);
+    }
+
+    private static Type[] WireTypesInAssembly() =>
+        [.. typeof(Call).Assembly.GetTypes().Where(t => t.Namespace == "Mezzo.Protocol.V1" && t.IsClass && t.IsPublic)];
+}
