@@ -8,9 +8,13 @@ public sealed record AllocatorAgent(string AgentId, Resources.Resources Availabl
 /// <summary>A DECLINE/ACCEPT filter: <paramref name="Refused"/> on this agent is not offered again until it expires.</summary>
 public sealed record OfferFilter(string AgentId, Resources.Resources Refused, DateTimeOffset Expires)
 {
-    /// <summary>Mesos semantics: filtered when the refused resources still cover everything we would offer.</summary>
+    /// <summary>
+    /// Mesos semantics (RefusedOfferFilter): filtered when the refused resources still cover everything we would offer.
+    /// Reservations count, as in Mesos's <c>Resources::contains</c>: refusing unreserved cpus does not refuse cpus that
+    /// have since been reserved to the role. Only the allocation role is ignored (offers carry it, the pool does not).
+    /// </summary>
     public bool Filters(string agentId, Resources.Resources candidate, DateTimeOffset now) =>
-        now < Expires && agentId == AgentId && Refused.Unallocate().Flatten().Contains(candidate.Unallocate().Flatten());
+        now < Expires && agentId == AgentId && Refused.Unallocate().Contains(candidate.Unallocate());
 }
 
 /// <summary>A framework competing for offers. <paramref name="Allocated"/> is what it holds now (tasks + outstanding offers).</summary>

@@ -6,7 +6,8 @@ namespace Mezzo.Core.Allocation;
 /// Dominant Resource Fairness over frameworks, one agent at a time, the way Mesos's hierarchical allocator does it:
 /// each agent's whole available pool goes to the eligible framework with the lowest dominant share, whose share
 /// then grows before the next agent is considered. Unreserved resources go to anyone; statically or dynamically
-/// reserved ones only to frameworks of the reservation's role.
+/// reserved ones only to frameworks of the reservation's role or of one of its subroles (Mesos's
+/// <c>Resources::isAllocatableTo</c>: resources reserved to "eng" may go to "eng/dev").
 /// </summary>
 public sealed class DrfAllocator : IAllocator
 {
@@ -45,7 +46,7 @@ public sealed class DrfAllocator : IAllocator
             skipped.Clear();
             while (queue.TryDequeue(out var framework, out var priority))
             {
-                var offerable = agent.Available.Filter(r => !r.IsReserved || r.Role == framework.Role);
+                var offerable = agent.Available.Filter(r => IsAllocatableTo(r, framework.Role));
                 if (!IsAllocatable(offerable) || IsFiltered(framework, agent.AgentId, offerable, input.Now))
                 {
                     skipped.Add((framework, priority));
@@ -85,6 +86,11 @@ public sealed class DrfAllocator : IAllocator
 
         return share;
     }
+
+    /// <summary>Mesos's <c>Resources::isAllocatableTo</c>: unreserved, reserved to the role, or to one of its ancestors.</summary>
+    public static bool IsAllocatableTo(Resource resource, string role) =>
+        !resource.IsReserved || resource.Role == role
+        || (role.Length > resource.Role.Length && role[resource.Role.Length] == '/' && role.StartsWith(resource.Role, StringComparison.Ordinal));
 
     private static bool IsAllocatable(Resources.Resources resources) =>
         resources.Cpus >= MinCpus || resources.Mem >= MinMem;

@@ -97,7 +97,14 @@ public static class ResourceParser
 
         if (value[0] == '{')
         {
-            return Resource.SetOf(name, ParseSet(value, entry), reservations);
+            // Mesos's Resources::validate rejects duplicated set elements ("Invalid set resource: duplicated elements").
+            var items = ParseSet(value, entry);
+            if (items.GroupBy(item => item, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+            {
+                throw new ResourceParseException($"Invalid resource '{entry}': set item '{duplicate.Key}' appears more than once");
+            }
+
+            return Resource.SetOf(name, items, reservations);
         }
 
         if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var scalar) || !double.IsFinite(scalar))
@@ -113,6 +120,12 @@ public static class ResourceParser
         if (scalar > long.MaxValue / 1000.0)
         {
             throw new ResourceParseException($"Invalid resource '{entry}': the value is too large");
+        }
+
+        // Mesos's Resources::validate: "We do not allow ... non-zero values which would be represented as zero".
+        if (scalar != 0 && Resource.ToMilli(scalar) == 0)
+        {
+            throw new ResourceParseException($"Invalid resource '{entry}': the value is not zero but rounds to zero at three decimal places");
         }
 
         return Resource.ScalarOf(name, scalar, reservations);
@@ -134,9 +147,15 @@ public static class ResourceParser
                 continue;
             }
 
+            // Mesos's values::parse wants begin-end pairs: "[5]" is an error there, not the range 5-5.
             var dash = part.IndexOf('-', StringComparison.Ordinal);
-            var beginText = dash < 0 ? part : part[..dash].Trim();
-            var endText = dash < 0 ? part : part[(dash + 1)..].Trim();
+            if (dash < 0)
+            {
+                throw new ResourceParseException($"Invalid resource '{entry}': '{part}' is not a range 'begin-end'");
+            }
+
+            var beginText = part[..dash].Trim();
+            var endText = part[(dash + 1)..].Trim();
             if (!ulong.TryParse(beginText, NumberStyles.None, CultureInfo.InvariantCulture, out var begin)
                 || !ulong.TryParse(endText, NumberStyles.None, CultureInfo.InvariantCulture, out var end))
             {
@@ -161,16 +180,15 @@ public static class ResourceParser
             throw new ResourceParseException($"Invalid resource '{entry}': sets must end with '}}'");
         }
 
+        // Like Mesos's values::parse, which tokenizes on "{},": empty items are skipped, so "{}" is the empty set.
         var items = new List<string>();
         foreach (var raw in value[1..^1].Split(','))
         {
             var item = raw.Trim();
-            if (item.Length == 0)
+            if (item.Length > 0)
             {
-                throw new ResourceParseException($"Invalid resource '{entry}': sets must not contain empty items");
+                items.Add(item);
             }
-
-            items.Add(item);
         }
 
         return items;

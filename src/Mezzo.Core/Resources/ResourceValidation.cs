@@ -19,8 +19,10 @@ public static class ResourceValidation
     }
 
     /// <summary>
-    /// Role names as in Mesos's <c>roles::validate</c>: "*" or a path of components separated by '/', none of which is
-    /// empty, ".", "..", starts with '-' or contains whitespace, control characters, '\' or '*'.
+    /// Role names as in Mesos's <c>roles::validate</c> (src/common/roles.cpp): "*" or a path of components separated by
+    /// '/', none of which is empty, ".", "..", "*", starts with '-' or contains whitespace or control characters (Mesos
+    /// rejects ASCII whitespace and DEL; we also reject the other control characters). '*' and '\' inside a component
+    /// ("a*b") are legal in Mesos and so here.
     /// </summary>
     public static string? ValidateRole(string? role)
     {
@@ -41,9 +43,9 @@ public static class ResourceValidation
                 return $"Role '{role}' cannot start or end with '/' or contain '//'";
             }
 
-            if (component is "." or "..")
+            if (component is "." or ".." or "*")
             {
-                return $"Role '{role}' cannot contain '.' or '..' as a path component";
+                return $"Role '{role}' cannot contain '{component}' as a path component";
             }
 
             if (component[0] == '-')
@@ -51,9 +53,9 @@ public static class ResourceValidation
                 return $"Role '{role}' cannot have a path component starting with '-'";
             }
 
-            if (component.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\\' or '*'))
+            if (component.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             {
-                return $"Role '{role}' contains invalid characters (whitespace, control characters, '\\' or '*')";
+                return $"Role '{role}' contains invalid characters (whitespace or control characters)";
             }
         }
 
