@@ -21,6 +21,8 @@ public sealed class SchedulerApiTests
         ((string?)subscribed["type"]).Should().Be("SUBSCRIBED");
         ((double?)subscribed["subscribed"]!["heartbeat_interval_seconds"]).Should().Be(15);
         ((string?)subscribed["subscribed"]!["master_info"]!["id"]).Should().NotBeNullOrEmpty();
+        ((long?)subscribed["subscribed"]!["master_info"]!["ip"]).Should().Be(16777343, "127.0.0.1 as libprocess encodes it");
+        ((string?)subscribed["subscribed"]!["master_info"]!["address"]!["ip"]).Should().Be("127.0.0.1");
 
         var offer = await scheduler.NextOfferAsync();
         ((string?)offer["framework_id"]!["value"]).Should().Be(scheduler.FrameworkId);

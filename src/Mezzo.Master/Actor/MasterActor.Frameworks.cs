@@ -590,13 +590,22 @@ public sealed partial class MasterActor
     private MasterInfo MasterInfo() => new()
     {
         Id = MasterId,
-        Ip = 0,
+        Ip = AdvertisedIpNumber(_options.Ip),
         Port = (uint)_options.Port,
         Hostname = _options.Hostname,
         Pid = Pid,
         Version = MezzoVersion.MesosCompatible,
         Address = new Address { Hostname = _options.Hostname, Ip = _options.Ip, Port = _options.Port },
     };
+
+    /// <summary>
+    /// MasterInfo.ip is an IPv4 address as libprocess stores it: the in_addr bytes in network order read as a
+    /// little-endian uint32 (127.0.0.1 is 16777343). 0 when we listen on something that is not one IPv4 address.
+    /// </summary>
+    internal static uint AdvertisedIpNumber(string ip) =>
+        System.Net.IPAddress.TryParse(ip, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(address.GetAddressBytes())
+            : 0;
 
     private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 }
