@@ -10,13 +10,19 @@ using Mezzo.Protocol.V1;
 
 // Launch benchmark: N `true` command tasks through the real scheduler API of a real `mezzo dev` process, against a
 // bare posix_spawn loop of the same command measured in the same run.
-//   dotnet run -c Release --project bench/Mezzo.LaunchBench -- --tasks 1000
+//   dotnet run -c Release --project bench/Mezzo.LaunchBench -- --tasks 1000 [--warmup 1000] [--per-offer 50] [--probes 200] [--work-root DIR] [--dev-log FILE]
 var tasks = ArgValue(args, "--tasks", 1000);
 var perOffer = ArgValue(args, "--per-offer", 50);
+var probes = ArgValue(args, "--probes", 200);
+var warmup = ArgValue(args, "--warmup", 1000);
 
 var baseline = PosixProcessLauncher.SpawnLoopPerSecond("/bin/true", tasks);
 
-var workDir = Path.Combine(Path.GetTempPath(), "mezzo-bench-" + Guid.NewGuid().ToString("N")[..8]);
+// Sandboxes go to tmpfs by default: on this VM's ext4, inode allocation slows down badly after many recent deletions
+// (ext4 recently_deleted() scans), which would measure the file system rather than Mezzo. `--work-root /tmp` to compare.
+var workRoot = args.SkipWhile(a => a != "--work-root").Skip(1).FirstOrDefault()
+    ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
+var workDir = Path.Combine(workRoot, "mezzo-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
 var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-port", "0", "--agent-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:65536;disk:1000"])
 {
@@ -57,24 +63,41 @@ try
     await client.SubscribeAsync();
     var taskResources = Resources.Parse("cpus:0.01;mem:1");
     var acceptedAt = new Dictionary<string, long>();
-    var runningLatencies = new List<double>();
-    var launched = 0;
-    var finished = 0;
-    long firstAccept = 0;
-    long lastFinish = 0;
+    var saturatedLatencies = new List<double>();
+    var idleLatencies = new List<double>();
+
+    // Three phases, each waiting for the previous one's tasks to end:
+    //   w: `--warmup` tasks, unmeasured, so the JIT and the connection pools are warm (a cold process is another story);
+    //   t: `--tasks` tasks launched as fast as offers allow: throughput (accept->RUNNING here is mostly queueing);
+    //   p: `--probes` tasks one at a time on an otherwise idle cluster: the latency a single user sees.
+    (string Prefix, int Count, bool Saturate)[] phases = [("w", warmup, true), ("t", tasks, true), ("p", probes, false)];
+    var phase = 0;
+    int launched = 0, finished = 0;
+    long firstAccept = 0, lastFinish = 0;
+    while (phase < phases.Length && phases[phase].Count == 0)
+    {
+        phase++;
+    }
+
     await foreach (var ev in client.Events.ReadAllAsync())
     {
+        if (phase == phases.Length)
+        {
+            break;
+        }
+
+        var (prefix, count, saturate) = phases[phase];
         if (ev.Type == EventType.OFFERS)
         {
             foreach (var offer in ev.Offers!.Offers!)
             {
                 var available = ResourceConversion.ToCore(offer.Resources!).Unallocate();
                 var batch = new List<TaskInfo>();
-                while (launched < tasks && batch.Count < perOffer && available.Contains(taskResources))
+                var limit = saturate ? Math.Min(perOffer, count - launched) : launched == finished && launched < count ? 1 : 0;
+                while (batch.Count < limit && available.Contains(taskResources))
                 {
+                    var id = prefix + launched++.ToString(CultureInfo.InvariantCulture);
                     available -= taskResources;
-                    var id = "t" + launched.ToString(CultureInfo.InvariantCulture);
-                    launched++;
                     batch.Add(new TaskInfo
                     {
                         Name = id,
@@ -86,7 +109,11 @@ try
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                firstAccept = firstAccept == 0 ? now : firstAccept;
+                if (prefix == "t" && firstAccept == 0 && batch.Count > 0)
+                {
+                    firstAccept = now;
+                }
+
                 foreach (var task in batch)
                 {
                     acceptedAt[task.TaskId!.Value!] = now;
@@ -102,12 +129,13 @@ try
                 }
             }
         }
-        else if (ev.Type == EventType.UPDATE && ev.Update?.Status is { } status)
+        else if (ev.Type == EventType.UPDATE && ev.Update?.Status is { } status && status.TaskId!.Value!.StartsWith(prefix, StringComparison.Ordinal))
         {
-            var id = status.TaskId!.Value!;
+            var id = status.TaskId.Value;
             if (status.State == TaskState.TASK_RUNNING)
             {
-                runningLatencies.Add(Stopwatch.GetElapsedTime(acceptedAt[id]).TotalMilliseconds);
+                var latency = Stopwatch.GetElapsedTime(acceptedAt[id]).TotalMilliseconds;
+                (prefix == "p" ? idleLatencies : prefix == "t" ? saturatedLatencies : null)?.Add(latency);
             }
             else if (status.State is { } state && TaskStates.IsTerminal(state))
             {
@@ -117,26 +145,40 @@ try
                 }
 
                 finished++;
-                lastFinish = Stopwatch.GetTimestamp();
-                if (finished == tasks)
+                lastFinish = prefix == "t" ? Stopwatch.GetTimestamp() : lastFinish;
+                if (finished == count)
                 {
-                    break;
+                    (launched, finished) = (0, 0);
+                    do
+                    {
+                        phase++;
+                    }
+                    while (phase < phases.Length && phases[phase].Count == 0);
+                    if (phase == phases.Length)
+                    {
+                        break;
+                    }
                 }
             }
         }
     }
 
-    runningLatencies.Sort();
+    saturatedLatencies.Sort();
+    idleLatencies.Sort();
     var seconds = Stopwatch.GetElapsedTime(firstAccept, lastFinish).TotalSeconds;
     var tasksPerSecond = tasks / seconds;
     var result = new JsonObject
     {
         ["tasks"] = tasks,
+        ["work_root"] = workRoot,
         ["tasks_per_s"] = Math.Round(tasksPerSecond, 1),
-        ["accept_to_running_p50_ms"] = Math.Round(Percentile(runningLatencies, 0.50), 2),
-        ["accept_to_running_p99_ms"] = Math.Round(Percentile(runningLatencies, 0.99), 2),
         ["bare_spawn_per_s"] = Math.Round(baseline, 1),
         ["ratio_vs_bare_spawn"] = Math.Round(tasksPerSecond / baseline, 3),
+        ["saturated_accept_to_running_p50_ms"] = Percentile(saturatedLatencies, 0.50),
+        ["saturated_accept_to_running_p99_ms"] = Percentile(saturatedLatencies, 0.99),
+        ["probes"] = probes,
+        ["idle_accept_to_running_p50_ms"] = Percentile(idleLatencies, 0.50),
+        ["idle_accept_to_running_p99_ms"] = Percentile(idleLatencies, 0.99),
     };
     Console.WriteLine(result.ToJsonString());
     await client.TeardownAsync();
@@ -148,8 +190,9 @@ finally
     Directory.Delete(workDir, recursive: true);
 }
 
-static double Percentile(List<double> sorted, double p) =>
-    sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+// Nearest-rank percentile in ms; null (JSON null) when the phase did not run.
+static double? Percentile(List<double> sorted, double p) =>
+    sorted.Count == 0 ? null : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)], 2);
 
 static int ArgValue(string[] args, string name, int fallback)
 {

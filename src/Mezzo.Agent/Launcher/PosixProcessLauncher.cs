@@ -446,7 +446,10 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         }
 
         _children.TryRemove(child.Id, out _);
-        LibC.close(child.PidFd); // Also drops it from the epoll set.
+        // Deregister explicitly: close() alone leaves the epoll entry alive while a child spawned meanwhile still
+        // holds a copy of the pidfd (until its exec closes it), and the level-triggered EPOLLHUP then spins the reaper.
+        _ = LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, child.PidFd, null);
+        LibC.close(child.PidFd);
         child.Exit.TrySetResult(status);
     }
 
