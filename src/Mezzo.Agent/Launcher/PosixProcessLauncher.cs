@@ -36,6 +36,7 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
     private readonly ConcurrentDictionary<long, Child> _children = new();
     private readonly Lock _gate = new();
     private readonly Thread _reaper;
+    private long _reaperWakeups;
     private readonly int _epollFd;
     private readonly int _wakeFd;
     private long _nextId;
@@ -71,6 +72,9 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
 
     /// <summary>Processes launched and not yet reaped.</summary>
     public int RunningCount => _children.Count;
+
+    /// <summary>How often the reaper thread has woken up: about once per exit, never a spin (tests hold us to it).</summary>
+    public long ReaperWakeups => Interlocked.Read(ref _reaperWakeups);
 
     public LaunchedProcess Launch(LaunchSpec spec)
     {
@@ -361,6 +365,7 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
             while (true)
             {
                 var count = LibC.epoll_wait(_epollFd, events, MaxEventsPerWait, -1);
+                Interlocked.Increment(ref _reaperWakeups);
                 if (count < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();

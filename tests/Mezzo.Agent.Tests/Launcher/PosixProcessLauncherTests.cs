@@ -338,6 +338,21 @@ public sealed class PosixProcessLauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task Reaper_wakes_about_once_per_exit_while_other_processes_are_being_spawned()
+    {
+        // Spawning while others exit is what once made the reaper spin: a child mid-spawn holds a copy of every
+        // pidfd, so closing a reaped one left its EPOLLHUP registered and epoll_wait returned it over and over.
+        const int Count = 400;
+        var before = _launcher.ReaperWakeups;
+        var processes = new LaunchedProcess[Count];
+        Parallel.For(0, Count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => processes[i] = _launcher.Launch(
+            Spec("true") with { StdoutPath = "/dev/null", StderrPath = "/dev/null" }));
+        await Task.WhenAll(processes.Select(p => p.Exited)).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+
+        (_launcher.ReaperWakeups - before).Should().BeLessThanOrEqualTo(2 * Count, "one wake-up per exit, plus a few that find a child not yet waitable");
+    }
+
+    [Fact]
     public async Task Children_inherit_no_file_descriptors_but_stdio()
     {
         // A descriptor without O_CLOEXEC, as a careless native library might open one.
