@@ -31,6 +31,11 @@ public sealed partial class AgentService : IAsyncDisposable
     private string? _agentId;
     private string? _streamId;
     private CancellationTokenSource? _connection;
+
+    // Status updates waiting for the next UPDATE call (actor state, like everything above).
+    private readonly List<AgentUpdate> _outbox = [];
+    private bool _flushScheduled;
+    private bool _flushing;
     private readonly List<Task> _loops = [];
 
     public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log)
@@ -438,24 +443,70 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         task.NextRetry = _time.GetUtcNow() + _options.StatusUpdateRetryInterval;
-        if (_streamId is not { } streamId || _agentId is null)
+        if (_streamId is null || _agentId is null)
         {
             return; // sent on the next SUBSCRIBED
         }
 
-        var call = new AgentCall
+        _outbox.Add(new AgentUpdate { FrameworkId = new FrameworkID { Value = task.FrameworkId }, Status = task.PendingUpdates.Peek() });
+        ScheduleFlush();
+    }
+
+    /// <summary>
+    /// Sends once the actor has drained what is queued now, so a burst of launches and acknowledgements leaves in one
+    /// request; with one request in flight at a time, the next batch gathers while it travels (no timer, no delay).
+    /// </summary>
+    private void ScheduleFlush()
+    {
+        if (!_flushScheduled && !_flushing)
         {
-            Type = AgentCallType.UPDATE,
-            AgentId = new AgentID { Value = _agentId },
-            Update = new AgentUpdate { FrameworkId = new FrameworkID { Value = task.FrameworkId }, Status = task.PendingUpdates.Peek() },
-        };
+            _flushScheduled = true;
+            Post(FlushUpdates);
+        }
+    }
+
+    private void FlushUpdates()
+    {
+        _flushScheduled = false;
+        if (_flushing || _outbox.Count == 0)
+        {
+            return;
+        }
+
+        if (_streamId is not { } streamId || _agentId is null)
+        {
+            _outbox.Clear(); // every head is sent again on the next SUBSCRIBED
+            return;
+        }
+
+        var call = new AgentCall { Type = AgentCallType.UPDATE, AgentId = new AgentID { Value = _agentId }, Updates = [.. _outbox] };
+        _outbox.Clear();
+        _flushing = true;
         var connection = _connection;
         _ = Task.Run(async () =>
         {
-            var status = await _link.CallAsync(call, streamId, _stopping.Token).ConfigureAwait(false);
-            if (status is 403 or 404 && connection is not null)
+            try
             {
-                await connection.CancelAsync().ConfigureAwait(false);
+                var status = await _link.CallAsync(call, streamId, _stopping.Token).ConfigureAwait(false);
+                if (status is 403 or 404 && connection is not null)
+                {
+                    await connection.CancelAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                // Stopping, or the connection it belonged to is already gone.
+            }
+            finally
+            {
+                Post(() =>
+                {
+                    _flushing = false;
+                    if (_outbox.Count > 0)
+                    {
+                        ScheduleFlush();
+                    }
+                });
             }
         });
     }

@@ -32,7 +32,14 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         _options = options;
         _log = log ?? (ILogger)NullLogger.Instance;
         _master = MasterUri(options.Master);
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+        // A bounded pool: fire-and-forget acknowledgements would otherwise open a connection each under load, and
+        // every open connection is a descriptor the master (and each process its agents spawn) has to carry.
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            MaxConnectionsPerServer = options.MaxConnections,
+        })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

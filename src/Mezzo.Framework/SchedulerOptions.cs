@@ -17,6 +17,9 @@ public sealed class SchedulerOptions
     /// <summary>Acknowledge every status update that carries a uuid as soon as it has been handed to the reader.</summary>
     public bool AutoAcknowledge { get; set; } = true;
 
+    /// <summary>Connections to the master at most: the SUBSCRIBE stream holds one, calls share the rest.</summary>
+    public int MaxConnections { get; set; } = 8;
+
     /// <summary>Missing this many heartbeats in a row means the connection is dead and is reopened.</summary>
     public int MaxMissedHeartbeats { get; set; } = 5;
 }

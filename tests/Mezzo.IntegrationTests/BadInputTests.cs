@@ -110,6 +110,16 @@ public sealed class BadInputTests
         var badResources = await Post(cluster, """{"type":"SUBSCRIBE","subscribe":{"hostname":"h","port":5051,"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":-4}}]}}""", path: "internal/agent");
         badResources.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await badResources.Content.ReadAsStringAsync()).Should().Contain("cpus");
+        var noUpdates = await Post(cluster, """{"type":"UPDATE","agent_id":{"value":"nobody"},"updates":[]}""", path: "internal/agent");
+        noUpdates.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await noUpdates.Content.ReadAsStringAsync()).Should().Contain("'updates'");
+        var halfValid = await Post(cluster, """
+            {"type":"UPDATE","agent_id":{"value":"nobody"},"updates":[
+              {"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING"}},
+              {"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"}}}]}
+            """, path: "internal/agent");
+        halfValid.StatusCode.Should().Be(HttpStatusCode.BadRequest, "one malformed update refuses the whole call");
+        (await halfValid.Content.ReadAsStringAsync()).Should().Contain("updates[1]");
         var unknown = await Post(cluster, """{"type":"PING","agent_id":{"value":"nobody"}}""", path: "internal/agent");
         unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
         await AssertStillServing(cluster);

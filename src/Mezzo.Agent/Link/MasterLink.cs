@@ -20,6 +20,8 @@ public sealed class MasterLink : IDisposable
             AllowAutoRedirect = true,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(5),
+            // The subscription holds one connection; UPDATEs (one in flight) and PINGs share the others.
+            MaxConnectionsPerServer = 4,
         })
         {
             BaseAddress = master,

@@ -184,8 +184,8 @@ public sealed partial class MasterActor
         }
     }
 
-    /// <summary>UPDATE call from an agent: a status update to forward to the framework.</summary>
-    public CallResult AgentStatusUpdate(string agentId, string? streamId, AgentUpdate update)
+    /// <summary>UPDATE call from an agent: status updates to forward to their frameworks, in order.</summary>
+    public CallResult AgentStatusUpdates(string agentId, string? streamId, IReadOnlyList<AgentUpdate> updates)
     {
         if (AuthorizeAgent(agentId, streamId, out var agent) is { } error)
         {
@@ -193,6 +193,16 @@ public sealed partial class MasterActor
         }
 
         agent.LastSeen = _time.GetUtcNow();
+        foreach (var update in updates)
+        {
+            ApplyStatusUpdate(agent, update);
+        }
+
+        return CallResult.Accepted;
+    }
+
+    private void ApplyStatusUpdate(AgentEntry agent, AgentUpdate update)
+    {
         var status = update.Status!;
         var frameworkId = update.FrameworkId!.Value!;
         var taskId = status.TaskId!.Value!;
@@ -200,7 +210,7 @@ public sealed partial class MasterActor
         {
             SendShutdownFramework(agent, frameworkId);
             _counters.InvalidStatusUpdates++;
-            return CallResult.Accepted;
+            return;
         }
 
         if (framework.Tasks.TryGetValue(taskId, out var task))
@@ -231,7 +241,6 @@ public sealed partial class MasterActor
 
         _counters.ValidStatusUpdates++;
         framework.Connection?.Send(new Event { Type = EventType.UPDATE, Update = new EventUpdate { Status = status } });
-        return CallResult.Accepted;
     }
 
     public CallResult AgentPing(string agentId, string? streamId)

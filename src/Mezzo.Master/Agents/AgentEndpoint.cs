@@ -63,12 +63,22 @@ public static class AgentEndpoint
                     return Answer(await master.Ask(() => master.AgentPing(agentId, streamId)));
                 }
 
-                if (call.Update?.Status?.TaskId?.Value is null || call.Update.FrameworkId?.Value is null || call.Update.Status.State is null)
+                if (call.Updates is not { Count: > 0 } updates)
                 {
-                    return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'update.framework_id', 'update.status.task_id' and 'update.status.state'");
+                    return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'updates' to hold at least one update");
                 }
 
-                return Answer(await master.Ask(() => master.AgentStatusUpdate(agentId, streamId, call.Update)));
+                // All or nothing: a malformed entry refuses the whole call before any update is applied.
+                for (var i = 0; i < updates.Count; i++)
+                {
+                    if (updates[i]?.Status?.TaskId?.Value is null || updates[i].FrameworkId?.Value is null || updates[i].Status!.State is null)
+                    {
+                        return HttpBodies.Text(StatusCodes.Status400BadRequest,
+                            $"Expecting 'updates[{i}].framework_id', 'updates[{i}].status.task_id' and 'updates[{i}].status.state'");
+                    }
+                }
+
+                return Answer(await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
             default:
                 return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING");
         }

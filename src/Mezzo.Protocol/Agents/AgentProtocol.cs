@@ -4,7 +4,9 @@ namespace Mezzo.Protocol.Agents;
 
 // Mezzo's own agent <-> master protocol, shaped like the public v1 APIs: the agent POSTs a SUBSCRIBE to
 // /internal/agent and reads a RecordIO stream of AgentEvents; UPDATE and PING are separate POSTs carrying the
-// Mesos-Stream-Id. Everything an agent knows is in SUBSCRIBE, so a reconnect (either side restarted) resynchronizes.
+// Mesos-Stream-Id. One UPDATE carries every status update the agent had ready (one per task at most), so a burst of
+// launches costs a handful of requests rather than one per update. Everything an agent knows is in SUBSCRIBE, so a
+// reconnect (either side restarted) resynchronizes.
 
 public enum AgentCallType
 {
@@ -60,7 +62,8 @@ public sealed class AgentCall
 
     public AgentSubscribe? Subscribe { get; set; }
 
-    public AgentUpdate? Update { get; set; }
+    /// <summary>UPDATE: one or more status updates, each the oldest unacknowledged one of its task.</summary>
+    public List<AgentUpdate>? Updates { get; set; }
 }
 
 public enum AgentEventType
