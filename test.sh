@@ -22,7 +22,8 @@ dotnet build Mezzo.slnx -c Release -nologo -v quiet
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test --solution Mezzo.slnx -c Release --no-build "$@" 2>&1 | tee "$log"
+# Exit code 8 is "this project ran no test", which a filter makes normal; the summary below still fails a run of none.
+dotnet test --solution Mezzo.slnx -c Release --no-build --ignore-exit-code 8 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
