@@ -32,8 +32,8 @@ public sealed partial class AgentService : IAsyncDisposable
     private string? _streamId;
     private CancellationTokenSource? _connection;
 
-    // Status updates waiting for the next UPDATE call (actor state, like everything above).
-    private readonly List<AgentUpdate> _outbox = [];
+    // Status updates waiting for the next UPDATE call, one per task: a newer head replaces an older one not yet sent.
+    private readonly OrderedDictionary<(string FrameworkId, string TaskId), AgentUpdate> _outbox = [];
     private bool _flushScheduled;
     private bool _flushing;
     private readonly List<Task> _loops = [];
@@ -448,7 +448,7 @@ public sealed partial class AgentService : IAsyncDisposable
             return; // sent on the next SUBSCRIBED
         }
 
-        _outbox.Add(new AgentUpdate { FrameworkId = new FrameworkID { Value = task.FrameworkId }, Status = task.PendingUpdates.Peek() });
+        _outbox[(task.FrameworkId, task.TaskId)] = new AgentUpdate { FrameworkId = new FrameworkID { Value = task.FrameworkId }, Status = task.PendingUpdates.Peek() };
         ScheduleFlush();
     }
 
@@ -479,7 +479,7 @@ public sealed partial class AgentService : IAsyncDisposable
             return;
         }
 
-        var call = new AgentCall { Type = AgentCallType.UPDATE, AgentId = new AgentID { Value = _agentId }, Updates = [.. _outbox] };
+        var call = new AgentCall { Type = AgentCallType.UPDATE, AgentId = new AgentID { Value = _agentId }, Updates = [.. _outbox.Values] };
         _outbox.Clear();
         _flushing = true;
         var connection = _connection;

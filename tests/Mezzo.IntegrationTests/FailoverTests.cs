@@ -29,7 +29,7 @@ public sealed class FailoverTests
         await using var second = new RawScheduler(cluster.MasterUrl);
         await second.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 60, id: frameworkId), frameworkId);
         second.FrameworkId.Should().Be(frameworkId);
-        await second.CallAsync($$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"RECONCILE","reconcile":{"tasks":[{"task_id":{"value":"survivor"} }]} }""");
+        await second.ReconcileAsync("survivor");
         await second.WaitForUpdateAsync("survivor", "TASK_RUNNING");
         OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Should().NotBeEmpty("the task kept running through the failover");
         await second.KillAsync("survivor");

@@ -40,7 +40,7 @@ public sealed class RecoveryTests
         await using var second = new RawScheduler(cluster.MasterUrl);
         await second.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 60, id: frameworkId), frameworkId);
         second.FrameworkId.Should().Be(frameworkId);
-        await second.CallAsync($$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"RECONCILE","reconcile":{"tasks":[{"task_id":{"value":"long"} }]} }""");
+        await second.ReconcileAsync("long");
         await second.WaitForUpdateAsync("long", "TASK_RUNNING");
         OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Should().NotBeEmpty("nothing that should live was killed by the restart");
 

@@ -236,7 +236,7 @@ public sealed class SchedulerApiTests
 
         // Implicit: an empty list gets every known task.
         var mark = scheduler.Events.Count;
-        await scheduler.CallAsync($$"""{"framework_id":{"value":"{{scheduler.FrameworkId}}"},"type":"RECONCILE","reconcile":{"tasks":[]} }""");
+        await scheduler.ReconcileAsync();
         await scheduler.WaitForAfterAsync(mark, e => (string?)e["update"]?["status"]?["task_id"]?["value"] == "steady"
             && (string?)e["update"]?["status"]?["state"] == "TASK_RUNNING", "implicit reconciliation");
     }

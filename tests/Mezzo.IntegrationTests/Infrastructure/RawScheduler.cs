@@ -208,6 +208,18 @@ public sealed class RawScheduler : IAsyncDisposable
             """);
     }
 
+    /// <summary>Explicit reconciliation of the given tasks (none: implicit, every task the master knows of).</summary>
+    public Task<(HttpStatusCode Status, string Body)> ReconcileAsync(params string[] taskIds) =>
+        CallAsync(new JsonObject
+        {
+            ["framework_id"] = new JsonObject { ["value"] = FrameworkId },
+            ["type"] = "RECONCILE",
+            ["reconcile"] = new JsonObject
+            {
+                ["tasks"] = new JsonArray([.. taskIds.Select(id => (JsonNode)new JsonObject { ["task_id"] = new JsonObject { ["value"] = id } })]),
+            },
+        }.ToJsonString());
+
     public Task<(HttpStatusCode Status, string Body)> KillAsync(string taskId) =>
         CallAsync($$"""{"framework_id":{"value":"{{FrameworkId}}"},"type":"KILL","kill":{"task_id":{"value":"{{taskId}}"} } }""");
 

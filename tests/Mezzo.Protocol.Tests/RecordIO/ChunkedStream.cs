@@ -4,25 +4,11 @@ namespace Mezzo.Protocol.Tests.RecordIO;
 /// A read-only stream that hands out its bytes in chunks of the sizes a function picks, the way a proxy or the TCP
 /// stack may re-chunk an HTTP response. Counts reads so a test can check the chunking really happened.
 /// </summary>
-internal sealed class ChunkedStream(byte[] data, Func<int> nextChunkSize) : Stream
+internal sealed class ChunkedStream(byte[] data, Func<int> nextChunkSize) : ReadOnlyTestStream
 {
     private int _position;
 
     public int Reads { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public static ChunkedStream OfSize(byte[] data, int chunkSize) => new(data, () => chunkSize);
 
@@ -65,14 +51,4 @@ internal sealed class ChunkedStream(byte[] data, Func<int> nextChunkSize) : Stre
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

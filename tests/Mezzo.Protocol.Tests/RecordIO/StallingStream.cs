@@ -4,26 +4,12 @@ namespace Mezzo.Protocol.Tests.RecordIO;
 /// Serves <paramref name="prefix"/>, then behaves like a live connection with nothing more to say: a read waits until
 /// cancelled. A reader that should have failed on the prefix but waits instead shows up as a cancellation, not a hang.
 /// </summary>
-internal sealed class StallingStream(byte[] prefix) : Stream
+internal sealed class StallingStream(byte[] prefix) : ReadOnlyTestStream
 {
     private int _position;
 
     /// <summary>Whether a read went past the prefix, i.e. the reader wanted more data.</summary>
     public bool Stalled { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -44,14 +30,4 @@ internal sealed class StallingStream(byte[] prefix) : Stream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
