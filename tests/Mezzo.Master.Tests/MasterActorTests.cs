@@ -154,9 +154,10 @@ public sealed class MasterActorTests
         try
         {
             string frameworkId;
+            string agentId;
             await using (var first = new MasterHarness(workDir: workDir))
             {
-                await first.AddAgentAsync();
+                (agentId, _) = await first.AddAgentAsync();
                 var (id, scheduler) = await first.SubscribeAsync();
                 frameworkId = id;
                 await first.Actor.Ask(() => first.Actor.HandleCall(new Call { Type = CallType.TEARDOWN, FrameworkId = new FrameworkID { Value = id } }, scheduler.StreamId));
@@ -174,6 +175,13 @@ public sealed class MasterActorTests
             var error = await MasterHarness.NextAsync(connection, _ => true);
             error.Type.Should().Be(EventType.ERROR);
             error.Error!.Message.Should().Be("Framework has been removed");
+
+            // Ids handed out after the restart never repeat the earlier run's.
+            var (newAgentId, _) = await second.AddAgentAsync();
+            var (newFrameworkId, _) = await second.SubscribeAsync();
+            newAgentId.Should().NotBe(agentId);
+            newFrameworkId.Should().NotBe(frameworkId);
+            second.Registry.LoadAgents().Select(a => a.AgentId).Should().BeEquivalentTo([agentId, newAgentId]);
         }
         finally
         {

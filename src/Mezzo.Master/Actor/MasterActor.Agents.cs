@@ -43,7 +43,7 @@ public sealed partial class MasterActor
         }
         else
         {
-            var id = requestedId ?? NewId("S");
+            var id = requestedId ?? NewAgentId();
             _registry.UpsertAgent(new AgentRecord(id, subscribe.Hostname!, subscribe.Port!.Value, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
             agent = new AgentEntry
             {

@@ -48,7 +48,7 @@ public sealed partial class MasterActor
         }
         else
         {
-            var id = requestedId ?? NewId("");
+            var id = requestedId ?? NewFrameworkId();
             info.Id = new FrameworkID { Value = id };
             framework = new FrameworkEntry { FrameworkId = id, Info = info, RegisteredAt = now };
             _frameworks[id] = framework;

@@ -65,7 +65,7 @@ public sealed partial class MasterActor
                 var agent = _agents[decision.AgentId];
                 var offer = new OfferEntry
                 {
-                    OfferId = NewId("O"),
+                    OfferId = NewOfferId(),
                     FrameworkId = framework.FrameworkId,
                     AgentId = agent.AgentId,
                     Resources = decision.Resources,

@@ -33,7 +33,9 @@ public sealed partial class MasterActor : IAsyncDisposable
     // The single-reader channel cannot count its items; this backs master/event_queue_messages.
     private long _queued;
     private long _version;
-    private long _nextId;
+    private long _nextFrameworkId;
+    private long _nextAgentId;
+    private long _nextOfferId;
 
     public MasterActor(MasterOptions options, IRegistryStore registry, IAllocator allocator, TimeProvider time, ILogger<MasterActor> log)
     {
@@ -42,8 +44,9 @@ public sealed partial class MasterActor : IAsyncDisposable
         _allocator = allocator;
         _time = time;
         _log = log;
-        MasterId = registry.GetValue("master_id") ?? Guid.NewGuid().ToString();
-        registry.SetValue("master_id", MasterId);
+        // A new id every start, as Mesos does: the ids this master hands out embed it, so they can never collide with
+        // the ones an earlier run gave (whose agents and frameworks the registry still remembers).
+        MasterId = Guid.NewGuid().ToString();
         StartTime = time.GetUtcNow();
         Recover();
     }
@@ -153,7 +156,12 @@ public sealed partial class MasterActor : IAsyncDisposable
         }
     }
 
-    private string NewId(string kind) => $"{MasterId}-{kind}{Interlocked.Increment(ref _nextId):D4}";
+    // Mesos's spellings: frameworks <master>-0000, agents <master>-S0, offers <master>-O0.
+    private string NewFrameworkId() => $"{MasterId}-{_nextFrameworkId++:D4}";
+
+    private string NewAgentId() => $"{MasterId}-S{_nextAgentId++}";
+
+    private string NewOfferId() => $"{MasterId}-O{_nextOfferId++}";
 
     public async ValueTask DisposeAsync()
     {
