@@ -23,6 +23,22 @@ public sealed class MasterActorTests
     }
 
     [Fact]
+    public async Task Subscribed_frameworks_get_a_heartbeat_every_heartbeat_interval()
+    {
+        await using var harness = new MasterHarness();
+        var (_, scheduler) = await harness.SubscribeAsync();
+        var subscribed = await MasterHarness.NextAsync(scheduler, e => e.Type == EventType.SUBSCRIBED);
+        subscribed.Subscribed!.HeartbeatIntervalSeconds.Should().Be(15);
+
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(14));
+        scheduler.Reader.TryPeek(out var early).Should().BeFalse($"nothing is due before 15 s, got {early?.Type}");
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(2));
+        (await MasterHarness.NextAsync(scheduler, _ => true)).Type.Should().Be(EventType.HEARTBEAT);
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(15));
+        (await MasterHarness.NextAsync(scheduler, _ => true)).Type.Should().Be(EventType.HEARTBEAT);
+    }
+
+    [Fact]
     public async Task Declined_resources_are_not_offered_again_until_the_filter_expires()
     {
         await using var harness = new MasterHarness();
