@@ -26,41 +26,65 @@ public sealed class DrfAllocator : IAllocator
             return decisions;
         }
 
-        var allocated = new Dictionary<string, Dictionary<string, double>>(candidates.Count);
+        // Totals in ShareResources order; a total that is missing or not positive does not count toward a share.
+        var totals = new double[ShareResources.Length];
+        for (var i = 0; i < ShareResources.Length; i++)
+        {
+            totals[i] = input.ClusterTotals.TryGetValue(ShareResources[i], out var total) ? total : 0;
+        }
+
+        var allocated = new Dictionary<string, double[]>(candidates.Count);
         var queue = new PriorityQueue<AllocatorFramework, (double Share, string Id)>(candidates.Count);
         foreach (var framework in candidates)
         {
-            var scalars = ShareResources.ToDictionary(n => n, n => framework.Allocated.Scalar(n));
+            var scalars = new double[ShareResources.Length];
+            for (var i = 0; i < ShareResources.Length; i++)
+            {
+                scalars[i] = framework.Allocated.Scalar(ShareResources[i]);
+            }
+
             allocated[framework.FrameworkId] = scalars;
-            queue.Enqueue(framework, (DominantShare(scalars, input.ClusterTotals), framework.FrameworkId));
+            queue.Enqueue(framework, (DominantShare(scalars, totals), framework.FrameworkId));
         }
 
         var skipped = new List<(AllocatorFramework Framework, (double, string) Priority)>();
+        var offerables = new Dictionary<string, (Resources.Resources Offerable, bool Allocatable)>(StringComparer.Ordinal);
+        var filteredAgents = new Dictionary<AllocatorFramework, HashSet<string>>(ReferenceEqualityComparer.Instance);
         foreach (var agent in input.Agents)
         {
-            if (agent.Available.IsEmpty)
+            // What a framework is offered is part of the agent's pool, so when the whole pool is below the minimum,
+            // every framework would be dequeued, skipped and put back: skip the agent instead, same decisions.
+            if (agent.Available.IsEmpty || !IsAllocatable(agent.Available))
             {
                 continue;
             }
 
             skipped.Clear();
+            offerables.Clear();
             while (queue.TryDequeue(out var framework, out var priority))
             {
-                var offerable = agent.Available.Filter(r => IsAllocatableTo(r, framework.Role));
-                if (!IsAllocatable(offerable) || IsFiltered(framework, agent.AgentId, offerable, input.Now))
+                // The offerable part of the pool depends only on the role: work it out once per role and agent.
+                if (!offerables.TryGetValue(framework.Role, out var entry))
+                {
+                    var offerable = Offerable(agent.Available, framework.Role);
+                    entry = (offerable, IsAllocatable(offerable));
+                    offerables[framework.Role] = entry;
+                }
+
+                if (!entry.Allocatable || IsFiltered(framework, agent.AgentId, entry.Offerable, input.Now, filteredAgents))
                 {
                     skipped.Add((framework, priority));
                     continue;
                 }
 
-                decisions.Add(new OfferDecision(framework.FrameworkId, agent.AgentId, offerable.AllocateTo(framework.Role)));
+                decisions.Add(new OfferDecision(framework.FrameworkId, agent.AgentId, entry.Offerable.AllocateTo(framework.Role)));
                 var scalars = allocated[framework.FrameworkId];
-                foreach (var name in ShareResources)
+                for (var i = 0; i < ShareResources.Length; i++)
                 {
-                    scalars[name] += offerable.Scalar(name);
+                    scalars[i] += entry.Offerable.Scalar(ShareResources[i]);
                 }
 
-                skipped.Add((framework, (DominantShare(scalars, input.ClusterTotals), framework.FrameworkId)));
+                skipped.Add((framework, (DominantShare(scalars, totals), framework.FrameworkId)));
                 break;
             }
 
@@ -95,11 +119,76 @@ public sealed class DrfAllocator : IAllocator
     private static bool IsAllocatable(Resources.Resources resources) =>
         resources.Cpus >= MinCpus || resources.Mem >= MinMem;
 
-    private static bool IsFiltered(AllocatorFramework framework, string agentId, Resources.Resources offerable, DateTimeOffset now)
+    /// <summary>The part of <paramref name="available"/> allocatable to <paramref name="role"/>; the pool itself when none of it is reserved.</summary>
+    private static Resources.Resources Offerable(Resources.Resources available, string role)
     {
-        foreach (var filter in framework.Filters)
+        foreach (var resource in available)
         {
-            if (filter.Filters(agentId, offerable, now))
+            if (resource.IsReserved)
+            {
+                return available.Filter(r => IsAllocatableTo(r, role));
+            }
+        }
+
+        return available;
+    }
+
+    /// <summary>Same share as <see cref="DominantShare(IReadOnlyDictionary{string, double}, IReadOnlyDictionary{string, double})"/>, over arrays in <see cref="ShareResources"/> order.</summary>
+    private static double DominantShare(double[] allocated, double[] totals)
+    {
+        var share = 0.0;
+        for (var i = 0; i < allocated.Length; i++)
+        {
+            if (totals[i] > 0)
+            {
+                share = Math.Max(share, allocated[i] / totals[i]);
+            }
+        }
+
+        return share;
+    }
+
+    // Mesos keeps a framework's offer filters by agent; the input has them as a list. A framework that declined many
+    // agents (the classic "decline everything with a long filter") would have its whole list scanned for every agent
+    // it is considered for, so past a few filters the agents it has filters for are put in a set (once per cycle, when
+    // the framework is first considered) and only those agents get the scan. A filter only ever matches its own agent.
+    private const int FilterSetThreshold = 8;
+
+    private static bool IsFiltered(
+        AllocatorFramework framework,
+        string agentId,
+        Resources.Resources offerable,
+        DateTimeOffset now,
+        Dictionary<AllocatorFramework, HashSet<string>> filteredAgents)
+    {
+        var filters = framework.Filters;
+        if (filters.Count == 0)
+        {
+            return false;
+        }
+
+        if (filters.Count > FilterSetThreshold)
+        {
+            if (!filteredAgents.TryGetValue(framework, out var agents))
+            {
+                agents = new HashSet<string>(filters.Count, StringComparer.Ordinal);
+                for (var i = 0; i < filters.Count; i++)
+                {
+                    agents.Add(filters[i].AgentId);
+                }
+
+                filteredAgents[framework] = agents;
+            }
+
+            if (!agents.Contains(agentId))
+            {
+                return false;
+            }
+        }
+
+        for (var i = 0; i < filters.Count; i++)
+        {
+            if (filters[i].Filters(agentId, offerable, now))
             {
                 return true;
             }

@@ -162,7 +162,26 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
     public Resources Flatten() => new(_items.Select(r => r.IsReserved ? r.WithReservations([]) : r));
 
     /// <summary>Marks every resource as allocated to <paramref name="role"/> (offers carry <c>allocation_info</c>).</summary>
-    public Resources AllocateTo(string role) => new(_items.Select(r => r.WithAllocationRole(role)));
+    public Resources AllocateTo(string role)
+    {
+        // Items here differ in identity; when they all carry the same allocation role (usually none, the pool), they
+        // still differ once it is replaced, so nothing merges and the normalizing constructor would only copy.
+        foreach (var resource in _items)
+        {
+            if (resource.AllocationRole != _items[0].AllocationRole)
+            {
+                return new(_items.Select(r => r.WithAllocationRole(role)));
+            }
+        }
+
+        var items = new Resource[_items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = _items[i].WithAllocationRole(role);
+        }
+
+        return new Resources(items, normalized: true);
+    }
 
     public Resources Unallocate() =>
         _items.All(r => r.AllocationRole is null) ? this : new(_items.Select(r => r.WithAllocationRole(null)));

@@ -224,6 +224,37 @@ public sealed class DrfAllocatorTests
     }
 
     [Fact]
+    public void A_framework_with_many_filters_is_filtered_exactly_on_the_agents_it_declined()
+    {
+        // More filters than the allocator scans as a plain list: it looks them up by agent instead.
+        AllocatorAgent[] agents = [.. Enumerable.Range(1, 12).Select(i => Agent($"a{i}", "cpus:1;mem:512"))];
+        OfferFilter[] filters =
+        [
+            .. Enumerable.Range(1, 10).Where(i => i % 2 == 0).Select(i => new OfferFilter($"a{i}", agents[i - 1].Available, Now.AddMinutes(1))),
+            new OfferFilter("a1", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(-1)),
+            new OfferFilter("a3", Resources.Parse("cpus:0.5"), Now.AddMinutes(1)),
+            new OfferFilter("a5", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+            new OfferFilter("a5", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+            new OfferFilter("a12", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+        ];
+
+        var decisions = Allocate(agents, [Framework("fw-a", filters: filters)]);
+
+        // Expired (a1) and too small (a3) filters do not count; a5 twice is still declined once.
+        Summary(decisions).Should().Be("fw-a@a1 | fw-a@a3 | fw-a@a7 | fw-a@a9 | fw-a@a11");
+    }
+
+    [Fact]
+    public void An_agent_with_less_than_the_minimum_left_is_offered_to_no_one_and_changes_no_share()
+    {
+        var decisions = Allocate(
+            [Agent("a1", "cpus:0.005;mem:16;disk:1000;ports:[31000-32000]"), Agent("a2", "cpus:1;mem:512"), Agent("a3", "cpus:1;mem:512")],
+            [Framework("fw-a", allocated: "cpus:1"), Framework("fw-b", allocated: "cpus:2")]);
+
+        Summary(decisions).Should().Be("fw-a@a2 | fw-a@a3");
+    }
+
+    [Fact]
     public void DominantShare_is_the_largest_share_of_any_resource_with_a_known_total()
     {
         var totals = new Dictionary<string, double> { ["cpus"] = 10, ["mem"] = 2048, ["gpus"] = 0 };
