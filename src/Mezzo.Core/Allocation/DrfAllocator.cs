@@ -20,7 +20,7 @@ public sealed class DrfAllocator : IAllocator
     public IReadOnlyList<OfferDecision> Allocate(AllocationInput input)
     {
         var decisions = new List<OfferDecision>();
-        var candidates = input.Frameworks.Where(f => !f.Suppressed).ToList();
+        var candidates = input.Frameworks.Where(f => !f.SuppressedRoles.Contains(f.Roles[0])).ToList();
         if (candidates.Count == 0 || input.Agents.Count == 0)
         {
             return decisions;
@@ -64,11 +64,11 @@ public sealed class DrfAllocator : IAllocator
             while (queue.TryDequeue(out var framework, out var priority))
             {
                 // The offerable part of the pool depends only on the role: work it out once per role and agent.
-                if (!offerables.TryGetValue(framework.Role, out var entry))
+                if (!offerables.TryGetValue(framework.Roles[0], out var entry))
                 {
-                    var offerable = Offerable(agent.Available, framework.Role);
+                    var offerable = Offerable(agent.Available, framework.Roles[0]);
                     entry = (offerable, IsAllocatable(offerable));
-                    offerables[framework.Role] = entry;
+                    offerables[framework.Roles[0]] = entry;
                 }
 
                 if (!entry.Allocatable || IsFiltered(framework, agent.AgentId, entry.Offerable, input.Now, filteredAgents))
@@ -77,7 +77,7 @@ public sealed class DrfAllocator : IAllocator
                     continue;
                 }
 
-                decisions.Add(new OfferDecision(framework.FrameworkId, agent.AgentId, entry.Offerable.AllocateTo(framework.Role)));
+                decisions.Add(new OfferDecision(framework.FrameworkId, framework.Roles[0], agent.AgentId, entry.Offerable.AllocateTo(framework.Roles[0])));
                 var scalars = allocated[framework.FrameworkId];
                 for (var i = 0; i < ShareResources.Length; i++)
                 {
@@ -188,7 +188,7 @@ public sealed class DrfAllocator : IAllocator
 
         for (var i = 0; i < filters.Count; i++)
         {
-            if (filters[i].Filters(agentId, offerable, now))
+            if (filters[i].Filters(agentId, framework.Roles[0], offerable, now))
             {
                 return true;
             }

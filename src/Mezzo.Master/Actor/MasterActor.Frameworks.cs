@@ -205,7 +205,7 @@ public sealed partial class MasterActor
     {
         if (duration > TimeSpan.Zero && !refused.IsEmpty)
         {
-            framework.Filters.Add(new OfferFilter(agentId, refused, _time.GetUtcNow() + duration));
+            framework.Filters.Add(new OfferFilter(agentId, framework.Role, refused, _time.GetUtcNow() + duration));
         }
     }
 

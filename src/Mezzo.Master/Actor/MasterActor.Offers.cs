@@ -17,7 +17,7 @@ public sealed partial class MasterActor
         {
             if (framework.Connection is not null && !framework.Suppressed)
             {
-                frameworks.Add(new AllocatorFramework(framework.FrameworkId, framework.Role, framework.Used + framework.Offered, false, framework.Filters));
+                frameworks.Add(new AllocatorFramework(framework.FrameworkId, [framework.Role], framework.Used + framework.Offered) { Filters = framework.Filters });
             }
         }
 
