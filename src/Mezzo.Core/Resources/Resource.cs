@@ -106,6 +106,13 @@ public sealed record Resource
     public Resource WithReservations(IEnumerable<ReservationInfo> reservations) =>
         new(Name, Type, ScalarMilli, Ranges, SetItems, [.. reservations], AllocationRole);
 
+    /// <summary>Whether the innermost reservation is dynamic (made by RESERVE, undone by UNRESERVE).</summary>
+    public bool IsDynamicallyReserved => ReservationStack.Length > 0 && ReservationStack[^1].Type == ReservationType.Dynamic;
+
+    /// <summary>Mesos's <c>popReservation</c>: the resource as it was before its innermost reservation.</summary>
+    public Resource PopReservation() =>
+        ReservationStack.Length == 0 ? this : new(Name, Type, ScalarMilli, Ranges, SetItems, ReservationStack[..^1], AllocationRole);
+
     /// <summary>Mesos's <c>addable</c>/<c>subtractable</c>: same name, type, reservations and allocation.</summary>
     public bool SameIdentity(Resource other) =>
         Name == other.Name && Type == other.Type && AllocationRole == other.AllocationRole

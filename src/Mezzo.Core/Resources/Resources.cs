@@ -158,6 +158,9 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
     /// <summary>Resources whose innermost reservation is to <paramref name="role"/>.</summary>
     public Resources ReservedTo(string role) => Filter(r => r.IsReserved && r.Role == role);
 
+    /// <summary>Mesos's <c>popReservation</c> on each resource: what a RESERVE takes from, what an UNRESERVE gives back.</summary>
+    public Resources PopReservations() => new(_items.Select(r => r.PopReservation()));
+
     /// <summary>Drops all reservations (Mesos's <c>flatten()</c>), merging what becomes the same.</summary>
     public Resources Flatten() => new(_items.Select(r => r.IsReserved ? r.WithReservations([]) : r));
 

@@ -30,7 +30,7 @@ public sealed partial class MasterActor
             RescindAgentOffers(agent);
             agent.Hostname = subscribe.Hostname!;
             agent.Port = subscribe.Port!.Value;
-            agent.Total = total;
+            agent.Total = RestoreReservations(agent.AgentId, total);
             agent.Attributes = attributes;
             agent.ReregisteredAt = now;
             _registry.UpsertAgent(new AgentRecord(agent.AgentId, agent.Hostname, agent.Port, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
@@ -50,7 +50,7 @@ public sealed partial class MasterActor
                 AgentId = id,
                 Hostname = subscribe.Hostname!,
                 Port = subscribe.Port!.Value,
-                Total = total,
+                Total = RestoreReservations(id, total),
                 Attributes = attributes,
                 RegisteredAt = now,
                 LastSeen = now,

@@ -5,6 +5,7 @@ using Mezzo.Master.Scheduler;
 using Mezzo.Master.State;
 using Mezzo.Protocol.V1;
 using Mezzo.Storage.Registry;
+using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Master.Actor;
 
@@ -60,7 +61,8 @@ public sealed partial class MasterActor
         framework.Connection = connection;
         framework.FailoverDeadline = null;
         framework.UnregisteredAt = null;
-        framework.Suppressed = call.Subscribe.SuppressedRoles is { Count: > 0 } suppressed && suppressed.Contains(framework.Role);
+        // Validated by SchedulerCallValidation before the call reached the actor.
+        ApplyRoleSettings(framework, call.Subscribe.SuppressedRoles, call.Subscribe.OfferConstraints);
         framework.LastHeartbeat = now;
         connection.Send(new Event
         {
@@ -128,13 +130,9 @@ public sealed partial class MasterActor
             case CallType.DECLINE:
                 return Decline(framework, call.Decline!);
             case CallType.REVIVE:
-                framework.Suppressed = false;
-                framework.Filters.Clear();
-                _allocationPending = true;
-                return CallResult.Accepted;
+                return Revive(framework, call.Revive?.Roles);
             case CallType.SUPPRESS:
-                framework.Suppressed = true;
-                return CallResult.Accepted;
+                return Suppress(framework, call.Suppress?.Roles);
             case CallType.KILL:
                 Kill(framework, call.Kill!);
                 return CallResult.Accepted;
@@ -158,6 +156,10 @@ public sealed partial class MasterActor
         }
     }
 
+    /// <summary>
+    /// Mesos's UPDATE_FRAMEWORK: every field may change except user, principal and checkpoint; all or nothing, answered
+    /// 200. Offers the framework holds are rescinded, since they may carry a role it left or break new constraints.
+    /// </summary>
     private CallResult UpdateFramework(FrameworkEntry framework, CallUpdateFramework update)
     {
         var info = update.FrameworkInfo!;
@@ -166,11 +168,102 @@ public sealed partial class MasterActor
             return CallResult.BadRequest("'framework_info.id' must match the framework's id");
         }
 
-        framework.Info = info;
+        if (info.User != framework.Info.User)
+        {
+            return CallResult.BadRequest("Updating 'FrameworkInfo.user' is unsupported");
+        }
+
+        if (info.Principal != framework.Info.Principal)
+        {
+            return CallResult.BadRequest("Updating 'FrameworkInfo.principal' is unsupported");
+        }
+
+        if ((info.Checkpoint ?? false) != (framework.Info.Checkpoint ?? false))
+        {
+            return CallResult.BadRequest("Updating 'FrameworkInfo.checkpoint' is unsupported");
+        }
+
+        if (info.Name is null)
+        {
+            return CallResult.BadRequest("Expecting 'update_framework.framework_info.name' to be present");
+        }
+
+        if (info.FailoverTimeout is { } timeout && (!double.IsFinite(timeout) || timeout < 0))
+        {
+            return CallResult.BadRequest("'framework_info.failover_timeout' must be a non-negative number of seconds");
+        }
+
+        if (FrameworkRoleValidation.ValidateRoles(info) is { } rolesError)
+        {
+            return CallResult.BadRequest(rolesError);
+        }
+
+        var roles = FrameworkRoleValidation.RolesOf(info);
+        if (FrameworkRoleValidation.ValidateSuppressedRoles(update.SuppressedRoles, roles) is { } suppressedError)
+        {
+            return CallResult.BadRequest(suppressedError);
+        }
+
+        if (FrameworkRoleValidation.CompileConstraints(update.OfferConstraints, roles, out _) is { } constraintsError)
+        {
+            return CallResult.BadRequest(constraintsError);
+        }
+
         _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(info), false, _time.GetUtcNow()));
+        framework.Info = info;
+        ApplyRoleSettings(framework, update.SuppressedRoles, update.OfferConstraints);
+        RescindFrameworkOffers(framework, notify: true);
+        Log.FrameworkUpdated(_log, framework.FrameworkId, string.Join(",", framework.Roles));
+        _allocationPending = true;
+        return CallResult.Ok;
+    }
+
+    /// <summary>Suppressed roles, offer constraints and offer filters from an already validated SUBSCRIBE/UPDATE_FRAMEWORK.</summary>
+    private static void ApplyRoleSettings(FrameworkEntry framework, IReadOnlyList<string>? suppressedRoles, OfferConstraints? constraints)
+    {
+        framework.SuppressedRoles.Clear();
+        framework.SuppressedRoles.UnionWith(suppressedRoles ?? []);
+        FrameworkRoleValidation.CompileConstraints(constraints, framework.Roles, out var compiled);
+        framework.Constraints = compiled;
+        framework.WireConstraints = constraints;
+        FrameworkRoleValidation.ValidateOfferFilters(framework.Info, framework.Roles, out var minAllocatable);
+        framework.MinAllocatable = minAllocatable;
+
+        // Filters of roles the framework left can never match again.
+        framework.Filters.RemoveAll(f => !framework.Roles.Contains(f.Role));
+    }
+
+    /// <summary>REVIVE: unsuppress the roles (all when none are named) and drop their offer filters.</summary>
+    private CallResult Revive(FrameworkEntry framework, IReadOnlyList<string>? roles)
+    {
+        if (UnknownRole(framework, roles) is { } error)
+        {
+            return CallResult.BadRequest(error);
+        }
+
+        var revived = roles is { Count: > 0 } ? roles : framework.Roles;
+        framework.SuppressedRoles.ExceptWith(revived);
+        framework.Filters.RemoveAll(f => revived.Contains(f.Role));
         _allocationPending = true;
         return CallResult.Accepted;
     }
+
+    /// <summary>SUPPRESS: no more offers for the roles (all when none are named) until REVIVE.</summary>
+    private CallResult Suppress(FrameworkEntry framework, IReadOnlyList<string>? roles)
+    {
+        if (UnknownRole(framework, roles) is { } error)
+        {
+            return CallResult.BadRequest(error);
+        }
+
+        framework.SuppressedRoles.UnionWith(roles is { Count: > 0 } ? roles : framework.Roles);
+        return CallResult.Accepted;
+    }
+
+    private static string? UnknownRole(FrameworkEntry framework, IReadOnlyList<string>? roles) =>
+        roles?.FirstOrDefault(r => !framework.Roles.Contains(r)) is { } unknown
+            ? $"Role '{unknown}' is not one of the framework's roles [{string.Join(", ", framework.Roles)}]"
+            : null;
 
     private CallResult Decline(FrameworkEntry framework, CallDecline decline)
     {
@@ -180,7 +273,7 @@ public sealed partial class MasterActor
             if (offerId.Value is { } id && _offers.TryGetValue(id, out var offer) && offer.FrameworkId == framework.FrameworkId)
             {
                 RemoveOffer(offer);
-                AddFilter(framework, offer.AgentId, offer.Resources, refuse);
+                AddFilter(framework, offer.AgentId, offer.Role, offer.Resources, refuse);
             }
         }
 
@@ -201,11 +294,11 @@ public sealed partial class MasterActor
             : TimeSpan.Zero;
     }
 
-    private void AddFilter(FrameworkEntry framework, string agentId, Resources refused, TimeSpan duration)
+    private void AddFilter(FrameworkEntry framework, string agentId, string role, Resources refused, TimeSpan duration)
     {
         if (duration > TimeSpan.Zero && !refused.IsEmpty)
         {
-            framework.Filters.Add(new OfferFilter(agentId, framework.Role, refused, _time.GetUtcNow() + duration));
+            framework.Filters.Add(new OfferFilter(agentId, role, refused, _time.GetUtcNow() + duration));
         }
     }
 
@@ -227,6 +320,11 @@ public sealed partial class MasterActor
             {
                 offerError ??= $"Offer {id} has invalid framework";
                 continue;
+            }
+
+            if (offers.Count > 0 && offers[0].Role != offer.Role)
+            {
+                offerError ??= $"Aggregated offers must be allocated to the same role. Offer {id} uses role {offer.Role} and offer {offers[0].OfferId} uses role {offers[0].Role}";
             }
 
             if (offers.Count > 0 && offers[0].AgentId != offer.AgentId)
@@ -263,6 +361,7 @@ public sealed partial class MasterActor
         }
 
         var agentId = offers[0].AgentId;
+        var role = offers[0].Role;
         var agent = _agents[agentId];
         var pool = offers.Aggregate(Resources.Empty, (sum, o) => sum + o.Resources);
         foreach (var operation in operations)
@@ -272,7 +371,7 @@ public sealed partial class MasterActor
                 case OfferOperationType.LAUNCH:
                     foreach (var task in operation.Launch?.TaskInfos ?? [])
                     {
-                        pool = Launch(framework, agent, task, pool);
+                        pool = Launch(framework, agent, role, task, pool);
                     }
 
                     break;
@@ -284,21 +383,106 @@ public sealed partial class MasterActor
                     }
 
                     break;
+                case OfferOperationType.RESERVE:
+                    pool = Reserve(framework, agent, role, operation, pool);
+                    break;
+                case OfferOperationType.UNRESERVE:
+                    pool = Unreserve(framework, agent, role, operation, pool);
+                    break;
                 default:
-                    // Reservation and volume operations arrive with the allocation issue; Mesos drops operations it cannot apply.
+                    // Mesos drops operations it cannot apply; one with an id hears why.
+                    DropOperation(framework, agent, operation, $"Offer operation {operation.Type} is not supported by this master");
                     break;
             }
         }
 
-        AddFilter(framework, agentId, pool, RefuseDuration(accept.Filters));
+        AddFilter(framework, agentId, role, pool, RefuseDuration(accept.Filters));
         return CallResult.Accepted;
     }
 
+    /// <summary>RESERVE from an offer: the source leaves the pool, the reserved resources join it (still allocated to the role).</summary>
+    private Resources Reserve(FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool)
+    {
+        var error = ValidateReserve(operation.Reserve?.Resources, framework, framework.Info.Principal, out var source, out var reserved);
+        if (error is null && !pool.Contains(source.AllocateTo(role)))
+        {
+            error = $"Invalid RESERVE operation: {source} is not available in the offered resources {pool.Unallocate()}";
+        }
+
+        if (error is not null)
+        {
+            DropOperation(framework, agent, operation, error);
+            return pool;
+        }
+
+        ApplyReservationChange(agent, source, reserved);
+        Log.ReservationApplied(_log, agent.AgentId, "RESERVE", reserved.ToString());
+        FinishOperation(framework, agent, operation);
+        return pool - source.AllocateTo(role) + reserved.AllocateTo(role);
+    }
+
+    /// <summary>UNRESERVE from an offer: the reserved resources leave the pool, what they were reserved from joins it.</summary>
+    private Resources Unreserve(FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool)
+    {
+        var error = ValidateUnreserve(operation.Unreserve?.Resources, out var reserved, out var released);
+        if (error is null && !pool.Contains(reserved.AllocateTo(role)))
+        {
+            error = $"Invalid UNRESERVE operation: {reserved} is not available in the offered resources {pool.Unallocate()}";
+        }
+
+        if (error is not null)
+        {
+            DropOperation(framework, agent, operation, error);
+            return pool;
+        }
+
+        ApplyReservationChange(agent, reserved, released);
+        Log.ReservationApplied(_log, agent.AgentId, "UNRESERVE", reserved.ToString());
+        FinishOperation(framework, agent, operation);
+        return pool - reserved.AllocateTo(role) + released.AllocateTo(role);
+    }
+
+    private void DropOperation(FrameworkEntry framework, AgentEntry agent, OfferOperation operation, string reason)
+    {
+        Log.OperationDropped(_log, framework.FrameworkId, reason);
+        SendOperationStatus(framework, agent, operation, OperationState.OPERATION_ERROR, reason);
+    }
+
+    private void FinishOperation(FrameworkEntry framework, AgentEntry agent, OfferOperation operation) =>
+        SendOperationStatus(framework, agent, operation, OperationState.OPERATION_FINISHED, null);
+
+    /// <summary>
+    /// Operation feedback goes only to operations with an id (Mesos). Reservations are applied by the master itself,
+    /// so the status is final and carries no uuid: nothing to acknowledge.
+    /// </summary>
+    private static void SendOperationStatus(FrameworkEntry framework, AgentEntry agent, OfferOperation operation, OperationState state, string? message)
+    {
+        if (operation.Id?.Value is not { } id)
+        {
+            return;
+        }
+
+        framework.Connection?.Send(new Event
+        {
+            Type = EventType.UPDATE_OPERATION_STATUS,
+            UpdateOperationStatus = new EventUpdateOperationStatus
+            {
+                Status = new OperationStatus
+                {
+                    OperationId = new OperationID { Value = id },
+                    State = state,
+                    Message = message,
+                    AgentId = new AgentID { Value = agent.AgentId },
+                },
+            },
+        });
+    }
+
     /// <summary>Validates one task against Mesos's rules and, if it passes, sends it to the agent. Returns the pool left.</summary>
-    private Resources Launch(FrameworkEntry framework, AgentEntry agent, TaskInfo task, Resources pool)
+    private Resources Launch(FrameworkEntry framework, AgentEntry agent, string role, TaskInfo task, Resources pool)
     {
         var taskId = task.TaskId?.Value ?? "";
-        var error = TaskValidation.Validate(task, framework, agent.AgentId, pool, out var resources);
+        var error = TaskValidation.Validate(task, framework, agent.AgentId, role, pool, out var resources);
         if (error is not null)
         {
             Log.TaskRejected(_log, taskId, framework.FrameworkId, error);
@@ -608,4 +792,10 @@ public sealed partial class MasterActor
             : 0;
 
     private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Framework {FrameworkId} updated; roles now [{Roles}]")]
+        public static partial void FrameworkUpdated(ILogger logger, string frameworkId, string roles);
+    }
 }

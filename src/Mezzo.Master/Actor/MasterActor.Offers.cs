@@ -17,7 +17,13 @@ public sealed partial class MasterActor
         {
             if (framework.Connection is not null && !framework.Suppressed)
             {
-                frameworks.Add(new AllocatorFramework(framework.FrameworkId, [framework.Role], framework.Used + framework.Offered) { Filters = framework.Filters });
+                frameworks.Add(new AllocatorFramework(framework.FrameworkId, framework.Roles, framework.Used + framework.Offered)
+                {
+                    SuppressedRoles = framework.SuppressedRoles,
+                    Filters = framework.Filters,
+                    Constraints = framework.Constraints,
+                    MinAllocatable = framework.MinAllocatable,
+                });
             }
         }
 
@@ -35,15 +41,17 @@ public sealed partial class MasterActor
                 continue;
             }
 
+            // Totals count every active agent, offerable or not, as Mesos's sorter totals do.
+
             foreach (var name in (string[])["cpus", "mem", "disk", "gpus"])
             {
                 totals[name] = totals.GetValueOrDefault(name) + agent.Total.Scalar(name);
             }
 
             var available = agent.Available;
-            if (!available.IsEmpty)
+            if (!available.IsEmpty && agent.AcceptsOffers)
             {
-                candidates.Add(new AllocatorAgent(agent.AgentId, available));
+                candidates.Add(new AllocatorAgent(agent.AgentId, available) { Hostname = agent.Hostname, Attributes = agent.Attributes });
             }
         }
 
@@ -68,6 +76,7 @@ public sealed partial class MasterActor
                     OfferId = NewOfferId(),
                     FrameworkId = framework.FrameworkId,
                     AgentId = agent.AgentId,
+                    Role = decision.Role,
                     Resources = decision.Resources,
                     CreatedAt = now,
                 };
@@ -99,6 +108,7 @@ public sealed partial class MasterActor
         Resources = ResourceConversion.ToWire(offer.Resources),
         Attributes = ResourceConversion.ToWire(agent.Attributes),
         ExecutorIds = [],
+        AllocationInfo = new ResourceAllocationInfo { Role = offer.Role },
     };
 
     /// <summary>Takes an offer out of circulation, giving its resources back to the agent's free pool.</summary>

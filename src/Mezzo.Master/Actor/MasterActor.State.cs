@@ -91,7 +91,8 @@ public sealed partial class MasterActor
             ["resources"] = ResourcesModel(agent.Total),
             ["used_resources"] = ResourcesModel(agent.Used),
             ["offered_resources"] = ResourcesModel(agent.Offered),
-            ["reserved_resources"] = new JsonObject(),
+            ["reserved_resources"] = new JsonObject([.. ReservedByRole(agent.Total).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)ResourcesModel(kv.Value)))]),
+            ["reserved_resources_full"] = new JsonObject([.. ReservedByRole(agent.Total).Select(kv => KeyValuePair.Create(kv.Key, JsonSerializer.SerializeToNode(ResourceConversion.ToWire(kv.Value), MesosJson.Options)))]),
             ["unreserved_resources"] = ResourcesModel(agent.Total.Unreserved),
             ["resources_full"] = JsonSerializer.SerializeToNode(ResourceConversion.ToWire(agent.Total), MesosJson.Options),
             ["used_resources_full"] = JsonSerializer.SerializeToNode(ResourceConversion.ToWire(agent.Used), MesosJson.Options),
@@ -116,7 +117,9 @@ public sealed partial class MasterActor
             ["webui_url"] = info.WebuiUrl ?? "",
             ["principal"] = info.Principal,
             ["role"] = framework.Role,
-            ["roles"] = new JsonArray([.. (info.Roles ?? [framework.Role]).Select(r => JsonValue.Create(r))]),
+            ["roles"] = new JsonArray([.. framework.Roles.Select(r => JsonValue.Create(r))]),
+            ["suppressed_roles"] = new JsonArray([.. framework.SuppressedRoles.Order(StringComparer.Ordinal).Select(r => JsonValue.Create(r))]),
+            ["offer_constraints"] = framework.WireConstraints is { } constraints ? JsonSerializer.SerializeToNode(constraints, MesosJson.Options) : null,
             ["capabilities"] = new JsonArray([.. (info.Capabilities ?? []).Select(c => JsonValue.Create(c.Type.ToString()))]),
             ["failover_timeout"] = info.FailoverTimeout ?? 0,
             ["checkpoint"] = info.Checkpoint ?? false,
@@ -143,6 +146,7 @@ public sealed partial class MasterActor
         ["id"] = offer.OfferId,
         ["framework_id"] = offer.FrameworkId,
         ["slave_id"] = offer.AgentId,
+        ["allocation_info"] = new JsonObject { ["role"] = offer.Role },
         ["resources"] = ResourcesModel(offer.Resources),
     };
 

@@ -73,23 +73,20 @@ public static class SchedulerCallValidation
             return "'framework_info.failover_timeout' must be a non-negative number of seconds";
         }
 
-        var multiRole = info.Capabilities?.Any(c => c.Type == FrameworkInfoCapabilityType.MULTI_ROLE) == true;
-        if (multiRole && info.Role is not null)
+        if (FrameworkRoleValidation.ValidateRoles(info) is { } rolesError)
         {
-            return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
+            return rolesError;
         }
 
-        if (!multiRole && info.Roles is { Count: > 0 })
+        var roles = FrameworkRoleValidation.RolesOf(info);
+        if (FrameworkRoleValidation.ValidateSuppressedRoles(call.Subscribe!.SuppressedRoles, roles) is { } suppressedError)
         {
-            return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";
+            return suppressedError;
         }
 
-        foreach (var role in (info.Roles ?? []).Append(info.Role).OfType<string>())
+        if (FrameworkRoleValidation.CompileConstraints(call.Subscribe.OfferConstraints, roles, out _) is { } constraintsError)
         {
-            if (ResourceValidation.ValidateRole(role) is { } roleError)
-            {
-                return $"Invalid role '{role}': {roleError}";
-            }
+            return constraintsError;
         }
 
         return null;

@@ -7,7 +7,7 @@ namespace Mezzo.Master.Scheduler;
 /// <summary>Mesos's checks on a TaskInfo in a LAUNCH, with Mesos's wording where it has one.</summary>
 public static class TaskValidation
 {
-    public static string? Validate(TaskInfo task, FrameworkEntry framework, string agentId, Resources pool, out Resources resources)
+    public static string? Validate(TaskInfo task, FrameworkEntry framework, string agentId, string role, Resources pool, out Resources resources)
     {
         resources = Resources.Empty;
         var taskId = task.TaskId?.Value;
@@ -77,14 +77,42 @@ public static class TaskValidation
             return "Task uses no resources";
         }
 
-        // Non-MULTI_ROLE frameworks may omit allocation_info; Mesos injects the framework's role.
-        requested = requested.Unallocate().AllocateTo(framework.Role);
+        if (AllocationError(requested, framework, role) is { } allocationError)
+        {
+            return allocationError;
+        }
+
+        requested = requested.AllocateTo(role);
         if (!pool.Contains(requested))
         {
             return $"Task uses more resources {requested.Unallocate()} than available {pool.Unallocate()}";
         }
 
         resources = requested;
+        return null;
+    }
+
+    /// <summary>
+    /// Resources used from an offer are allocated to its role. A non-MULTI_ROLE framework may omit
+    /// <c>allocation_info</c> and Mesos injects it; a MULTI_ROLE framework must say which of its roles it uses.
+    /// </summary>
+    public static string? AllocationError(Resources requested, FrameworkEntry framework, string role)
+    {
+        foreach (var resource in requested)
+        {
+            if (resource.AllocationRole is null)
+            {
+                if (framework.MultiRole)
+                {
+                    return $"Resource '{resource.Name}' must have 'allocation_info.role' set: the framework is MULTI_ROLE capable";
+                }
+            }
+            else if (resource.AllocationRole != role)
+            {
+                return $"Resource '{resource.Name}' is allocated to role '{resource.AllocationRole}' but the offer is allocated to role '{role}'";
+            }
+        }
+
         return null;
     }
 

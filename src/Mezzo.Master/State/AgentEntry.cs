@@ -54,5 +54,11 @@ public sealed class AgentEntry
 
     public bool IsActive => Liveness == AgentLiveness.Connected;
 
+    /// <summary>Deactivated by the operator (DEACTIVATE_AGENT, DRAIN_AGENT): keeps its tasks, gets no new offers.</summary>
+    public bool Deactivated { get; set; }
+
+    /// <summary>Whether the allocator may offer this agent's resources.</summary>
+    public bool AcceptsOffers => IsActive && !Deactivated;
+
     public string Pid => $"slave({AgentId})@{Hostname}:{Port}";
 }

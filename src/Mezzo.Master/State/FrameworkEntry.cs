@@ -9,7 +9,33 @@ public sealed class FrameworkEntry
 {
     public required string FrameworkId { get; init; }
 
-    public required FrameworkInfo Info { get; set; }
+    /// <summary>The framework's info; setting it recomputes <see cref="Roles"/>.</summary>
+    public required FrameworkInfo Info
+    {
+        get;
+        set
+        {
+            field = value;
+            var multiRole = value.Capabilities?.Any(c => c.Type == FrameworkInfoCapabilityType.MULTI_ROLE) == true;
+            Roles = multiRole ? [.. value.Roles ?? []] : [value.Role ?? "*"];
+        }
+    }
+
+    /// <summary>The roles the framework is subscribed to: <c>roles</c> for MULTI_ROLE frameworks, else <c>[role]</c>.</summary>
+    public IReadOnlyList<string> Roles { get; private set; } = ["*"];
+
+    /// <summary>Roles for which it wants no offers (SUPPRESS, subscribe/update <c>suppressed_roles</c>).</summary>
+    public HashSet<string> SuppressedRoles { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Offer constraints by role, compiled from <see cref="WireConstraints"/>.</summary>
+    public IReadOnlyDictionary<string, RoleOfferConstraints> Constraints { get; set; } = new Dictionary<string, RoleOfferConstraints>();
+
+    /// <summary>The constraints as the framework sent them (echoed in /state).</summary>
+    public OfferConstraints? WireConstraints { get; set; }
+
+    /// <summary><c>offer_filters[role].min_allocatable_resources</c> by role.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ResourceQuantities>> MinAllocatable { get; set; } =
+        new Dictionary<string, IReadOnlyList<ResourceQuantities>>();
 
     public required DateTimeOffset RegisteredAt { get; init; }
 
@@ -22,7 +48,8 @@ public sealed class FrameworkEntry
     /// <summary>When a disconnected framework is torn down (disconnect time + failover_timeout).</summary>
     public DateTimeOffset? FailoverDeadline { get; set; }
 
-    public bool Suppressed { get; set; }
+    /// <summary>True when every role is suppressed (no offers at all), as Mesos's "active" reports it.</summary>
+    public bool Suppressed => Roles.All(SuppressedRoles.Contains);
 
     public DateTimeOffset LastHeartbeat { get; set; }
 
@@ -42,9 +69,10 @@ public sealed class FrameworkEntry
 
     public bool Connected => Connection is not null;
 
-    public string Role => Info.Roles is { Count: > 0 } roles && HasCapability(FrameworkInfoCapabilityType.MULTI_ROLE)
-        ? roles[0]
-        : Info.Role ?? "*";
+    /// <summary>The first role, for the single-role fields of /state ("role").</summary>
+    public string Role => Roles.Count > 0 ? Roles[0] : "*";
+
+    public bool MultiRole => HasCapability(FrameworkInfoCapabilityType.MULTI_ROLE);
 
     public bool PartitionAware => HasCapability(FrameworkInfoCapabilityType.PARTITION_AWARE);
 

@@ -43,4 +43,6 @@ public sealed class FrameworkInfo
     public List<FrameworkInfoCapability>? Capabilities { get; set; }
 
     public Labels? Labels { get; set; }
+
+    public Dictionary<string, OfferFilters>? OfferFilters { get; set; }
 }

@@ -36,7 +36,7 @@ public sealed class OfferOperation
 {
     public OfferOperationType? Type { get; set; }
 
-    public System.Text.Json.Nodes.JsonNode? Id { get; set; }
+    public OperationID? Id { get; set; }
 
     public OfferOperationLaunch? Launch { get; set; }
 
@@ -66,4 +66,40 @@ public sealed class Offer
     public List<ExecutorID>? ExecutorIds { get; set; }
 
     public ResourceAllocationInfo? AllocationInfo { get; set; }
+}
+
+/// <summary>mesos.proto <c>OperationState</c>.</summary>
+public enum OperationState
+{
+    OPERATION_UNSUPPORTED = 0,
+    OPERATION_PENDING = 1,
+    OPERATION_FINISHED = 2,
+    OPERATION_FAILED = 3,
+    OPERATION_ERROR = 4,
+    OPERATION_DROPPED = 5,
+    OPERATION_UNREACHABLE = 6,
+    OPERATION_GONE_BY_OPERATOR = 7,
+    OPERATION_RECOVERING = 8,
+    OPERATION_UNKNOWN = 9,
+}
+
+public sealed class OperationID
+{
+    public string? Value { get; set; }
+}
+
+/// <summary>mesos.proto <c>OperationStatus</c>, sent for offer operations that carry an <c>id</c>.</summary>
+public sealed class OperationStatus
+{
+    public OperationID? OperationId { get; set; }
+
+    public OperationState? State { get; set; }
+
+    public string? Message { get; set; }
+
+    public List<Resource>? ConvertedResources { get; set; }
+
+    public byte[]? Uuid { get; set; }
+
+    public AgentID? AgentId { get; set; }
 }

@@ -27,6 +27,8 @@ public sealed class CallSubscribe
     public FrameworkInfo? FrameworkInfo { get; set; }
 
     public List<string>? SuppressedRoles { get; set; }
+
+    public OfferConstraints? OfferConstraints { get; set; }
 }
 
 public sealed class CallAccept
@@ -106,6 +108,8 @@ public sealed class CallUpdateFramework
     public FrameworkInfo? FrameworkInfo { get; set; }
 
     public List<string>? SuppressedRoles { get; set; }
+
+    public OfferConstraints? OfferConstraints { get; set; }
 }
 
 /// <summary>scheduler.proto's Call: what a scheduler POSTs to /api/v1/scheduler.</summary>
@@ -178,6 +182,11 @@ public sealed class EventUpdate
     public TaskStatus? Status { get; set; }
 }
 
+public sealed class EventUpdateOperationStatus
+{
+    public OperationStatus? Status { get; set; }
+}
+
 public sealed class EventMessage
 {
     public AgentID? AgentId { get; set; }
@@ -213,6 +222,8 @@ public sealed class Event
     public EventRescind? Rescind { get; set; }
 
     public EventUpdate? Update { get; set; }
+
+    public EventUpdateOperationStatus? UpdateOperationStatus { get; set; }
 
     public EventMessage? Message { get; set; }
 
