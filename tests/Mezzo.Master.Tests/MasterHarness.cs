@@ -40,14 +40,22 @@ public sealed class MasterHarness : IAsyncDisposable
 
     public MasterActor Actor { get; }
 
-    public async Task<(string AgentId, AgentConnection Connection)> AddAgentAsync(string resources = "cpus:4;mem:4096")
+    public async Task<(string AgentId, AgentConnection Connection)> AddAgentAsync(
+        string resources = "cpus:4;mem:4096", string hostname = "h1", string attributes = "", string? agentId = null)
     {
         var connection = new AgentConnection();
         var total = Resources.Parse(resources);
-        var subscribe = new AgentSubscribe { Hostname = "h1", Port = 5051, Resources = ResourceConversion.ToWire(total) };
-        var (result, agentId) = await Actor.Ask(() => Actor.SubscribeAgent(subscribe, total, [], connection));
+        var subscribe = new AgentSubscribe
+        {
+            AgentId = agentId is null ? null : new AgentID { Value = agentId },
+            Hostname = hostname,
+            Port = 5051,
+            Resources = ResourceConversion.ToWire(total),
+        };
+        var parsed = AttributeParser.Parse(attributes);
+        var (result, assigned) = await Actor.Ask(() => Actor.SubscribeAgent(subscribe, total, parsed, connection));
         result.IsSuccess.Should().BeTrue();
-        return (agentId!, connection);
+        return (assigned!, connection);
     }
 
     public async Task<(string FrameworkId, SchedulerConnection Connection)> SubscribeAsync(double failoverTimeout = 0, bool partitionAware = false)
@@ -62,6 +70,59 @@ public sealed class MasterHarness : IAsyncDisposable
         var (result, id) = await Actor.Ask(() => Actor.Subscribe(new Call { Type = CallType.SUBSCRIBE, Subscribe = new CallSubscribe { FrameworkInfo = info } }, connection));
         result.IsSuccess.Should().BeTrue();
         return (id!, connection);
+    }
+
+    /// <summary>A MULTI_ROLE framework subscribed with <paramref name="roles"/>; the call is validated as the HTTP layer does.</summary>
+    public async Task<(string FrameworkId, SchedulerConnection Connection)> SubscribeMultiRoleAsync(
+        IReadOnlyList<string> roles, IReadOnlyList<string>? suppressed = null, OfferConstraints? constraints = null, string? principal = null,
+        bool refinement = false)
+    {
+        var connection = new SchedulerConnection();
+        var info = new FrameworkInfo
+        {
+            User = "u",
+            Name = "f",
+            Roles = [.. roles],
+            Principal = principal,
+            Capabilities =
+            [
+                new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.MULTI_ROLE },
+                .. refinement ? [new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.RESERVATION_REFINEMENT }] : Array.Empty<FrameworkInfoCapability>(),
+            ],
+        };
+        var call = new Call
+        {
+            Type = CallType.SUBSCRIBE,
+            Subscribe = new CallSubscribe { FrameworkInfo = info, SuppressedRoles = suppressed?.ToList(), OfferConstraints = constraints },
+        };
+        SchedulerCallValidation.Validate(call).Should().BeNull();
+        var (result, id) = await Actor.Ask(() => Actor.Subscribe(call, connection));
+        result.IsSuccess.Should().BeTrue();
+        return (id!, connection);
+    }
+
+    public Task<CallResult> CallAsync(string frameworkId, SchedulerConnection connection, Call call)
+    {
+        call.FrameworkId = new FrameworkID { Value = frameworkId };
+        return SchedulerCallValidation.Validate(call) is { } invalid
+            ? Task.FromResult(CallResult.BadRequest(invalid))
+            : Actor.Ask(() => Actor.HandleCall(call, connection.StreamId));
+    }
+
+    /// <summary>All offers that arrive within the next allocation rounds (the stream is drained of other events).</summary>
+    public async Task<List<Offer>> OffersAfterAsync(SchedulerConnection connection, TimeSpan? wait = null)
+    {
+        await AdvanceAsync(wait ?? TimeSpan.FromMilliseconds(100));
+        var offers = new List<Offer>();
+        while (connection.Reader.TryRead(out var item))
+        {
+            if (item.Type == EventType.OFFERS)
+            {
+                offers.AddRange(item.Offers!.Offers!);
+            }
+        }
+
+        return offers;
     }
 
     /// <summary>Advances fake time in allocation-interval steps so the actor's ticks run in between.</summary>
