@@ -1,5 +1,6 @@
 using Mezzo.Core.Allocation;
 using Mezzo.Core.Resources;
+using Mezzo.Core.Tasks;
 using Mezzo.Master;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
@@ -107,6 +108,58 @@ public sealed class MasterHarness : IAsyncDisposable
         return SchedulerCallValidation.Validate(call) is { } invalid
             ? Task.FromResult(CallResult.BadRequest(invalid))
             : Actor.Ask(() => Actor.HandleCall(call, connection.StreamId));
+    }
+
+    /// <summary>Accepts the next offer to launch one command task using its cpus; returns once the agent got RUN_TASK.</summary>
+    public async Task LaunchAsync(string frameworkId, SchedulerConnection scheduler, string agentId, AgentConnection agent, string taskId)
+    {
+        await AdvanceAsync(TimeSpan.FromMilliseconds(100));
+        var offer = (await NextAsync(scheduler, e => e.Type == EventType.OFFERS)).Offers!.Offers!.First(o => o.AgentId!.Value == agentId);
+        var result = await CallAsync(frameworkId, scheduler, new Call
+        {
+            Type = CallType.ACCEPT,
+            Accept = new CallAccept
+            {
+                OfferIds = [offer.Id!],
+                Operations = [new OfferOperation
+                {
+                    Type = OfferOperationType.LAUNCH,
+                    Launch = new OfferOperationLaunch
+                    {
+                        TaskInfos = [new TaskInfo
+                        {
+                            Name = taskId,
+                            TaskId = new TaskID { Value = taskId },
+                            AgentId = new AgentID { Value = agentId },
+                            Resources = [.. offer.Resources!.Where(r => r.Name == "cpus")],
+                            Command = new CommandInfo { Value = "sleep 100" },
+                        }],
+                    },
+                }],
+            },
+        });
+        result.StatusCode.Should().Be(202);
+        (await NextAsync(agent, e => e.Type == AgentEventType.RUN_TASK)).RunTask!.Task!.TaskId!.Value.Should().Be(taskId);
+    }
+
+    /// <summary>The agent reports a task state (with a uuid, as a real agent does).</summary>
+    public async Task<byte[]> AgentUpdateAsync(string agentId, AgentConnection agent, string frameworkId, string taskId, TaskState state)
+    {
+        var uuid = Guid.NewGuid().ToByteArray();
+        var result = await Actor.Ask(() => Actor.AgentStatusUpdates(agentId, agent.StreamId, [new AgentUpdate
+        {
+            FrameworkId = new FrameworkID { Value = frameworkId },
+            Status = new TaskStatus
+            {
+                TaskId = new TaskID { Value = taskId },
+                AgentId = new AgentID { Value = agentId },
+                State = state,
+                Source = TaskStatusSource.SOURCE_EXECUTOR,
+                Uuid = uuid,
+            },
+        }]));
+        result.IsSuccess.Should().BeTrue(result.Error);
+        return uuid;
     }
 
     /// <summary>All offers that arrive within the next allocation rounds (the stream is drained of other events).</summary>

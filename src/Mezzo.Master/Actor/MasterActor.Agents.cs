@@ -399,6 +399,7 @@ public sealed partial class MasterActor
                 Liveness = liveness,
                 UnreachableSince = liveness == AgentLiveness.Unreachable ? record.ChangedAt : null,
             };
+            RestoreAgentAdmin(_agents[record.AgentId]);
         }
     }
 }

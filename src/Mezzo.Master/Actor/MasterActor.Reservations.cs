@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mezzo.Core.Resources;
+using Resources = Mezzo.Core.Resources.Resources;
 using Mezzo.Master.State;
 using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -98,6 +99,79 @@ public sealed partial class MasterActor
 
         resources = ResourceConversion.ToCore(wire);
         return null;
+    }
+
+    /// <summary>
+    /// The operator's RESERVE_RESOURCES (and <c>/reserve</c>). Resources asked for that the agent does not have at all
+    /// are a bad request; ones it has but that running tasks hold are a conflict (409, as Mesos); ones sitting in
+    /// outstanding offers are taken back (the offers are rescinded) as Mesos does.
+    /// </summary>
+    public CallResult ReserveResources(string agentId, IReadOnlyList<WireResource>? source, IReadOnlyList<WireResource>? resources, string? principal)
+    {
+        if (ValidateReserve(resources, framework: null, principal, out var from, out var reserved) is { } error)
+        {
+            return CallResult.BadRequest(error);
+        }
+
+        if (source is { Count: > 0 })
+        {
+            if (ParseOperationResources(source, "reserve", out var explicitSource) is { } sourceError)
+            {
+                return CallResult.BadRequest(sourceError.Replace("reserve.resources", "source", StringComparison.Ordinal));
+            }
+
+            if (!explicitSource.Unallocate().Flatten().Equals(reserved.Flatten()))
+            {
+                return CallResult.BadRequest("Invalid RESERVE operation: 'source' and 'resources' must hold the same quantities");
+            }
+
+            from = explicitSource.Unallocate();
+        }
+
+        return ChangeAgentResources(agentId, from, reserved, "RESERVE");
+    }
+
+    /// <summary>The operator's UNRESERVE_RESOURCES (and <c>/unreserve</c>); same rules as <see cref="ReserveResources"/>.</summary>
+    public CallResult UnreserveResources(string agentId, IReadOnlyList<WireResource>? resources)
+    {
+        if (ValidateUnreserve(resources, out var reserved, out var released) is { } error)
+        {
+            return CallResult.BadRequest(error);
+        }
+
+        return ChangeAgentResources(agentId, reserved, released, "UNRESERVE");
+    }
+
+    private CallResult ChangeAgentResources(string agentId, Resources from, Resources to, string operation)
+    {
+        if (!_agents.TryGetValue(agentId, out var agent) || agent.Liveness == AgentLiveness.Gone)
+        {
+            return CallResult.NotFound($"Agent {agentId} not found");
+        }
+
+        if (!agent.IsActive)
+        {
+            return CallResult.Conflict($"Agent {agentId} is not connected; its resources are not known");
+        }
+
+        if (!agent.Total.Contains(from))
+        {
+            return CallResult.BadRequest($"Invalid {operation} operation: agent {agentId} does not have {from} (it has {agent.Total})");
+        }
+
+        if (!(agent.Total - agent.Used).Contains(from))
+        {
+            return CallResult.Conflict($"Invalid {operation} operation: {from} on agent {agentId} is in use by tasks");
+        }
+
+        if (!agent.Available.Contains(from))
+        {
+            RescindAgentOffers(agent);
+        }
+
+        ApplyReservationChange(agent, from, to);
+        Log.ReservationApplied(_log, agentId, operation, to.ToString());
+        return CallResult.Accepted;
     }
 
     /// <summary>Replaces <paramref name="from"/> with <paramref name="to"/> in the agent's total, persisted first.</summary>

@@ -98,7 +98,9 @@ public sealed partial class MasterActor
             ["used_resources_full"] = JsonSerializer.SerializeToNode(ResourceConversion.ToWire(agent.Used), MesosJson.Options),
             ["offered_resources_full"] = JsonSerializer.SerializeToNode(ResourceConversion.ToWire(agent.Offered), MesosJson.Options),
             ["attributes"] = attributes,
-            ["active"] = agent.IsActive,
+            ["active"] = agent.AcceptsOffers,
+            ["deactivated"] = agent.Deactivated,
+            ["drain_info"] = DrainInfoJson(agent),
             ["version"] = agent.Version,
             ["capabilities"] = new JsonArray("MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"),
         };

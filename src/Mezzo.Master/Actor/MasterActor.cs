@@ -149,6 +149,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         CheckFrameworkFailover(now);
         SendHeartbeats(now);
         ExpireFilters(now);
+        CheckDraining();
         if (_allocationPending)
         {
             _allocationPending = false;

@@ -13,6 +13,17 @@ public enum AgentLiveness
     Gone,
 }
 
+/// <summary>mesos.proto <c>DrainState</c>.</summary>
+public enum AgentDrainState
+{
+    UNKNOWN = 0,
+    DRAINING = 1,
+    DRAINED = 2,
+}
+
+/// <summary>An agent's drain (DRAIN_AGENT): its state and the config it was started with.</summary>
+public sealed record AgentDrain(AgentDrainState State, TimeSpan? MaxGracePeriod, bool MarkGone);
+
 public sealed class AgentEntry
 {
     public required string AgentId { get; init; }
@@ -56,6 +67,8 @@ public sealed class AgentEntry
 
     /// <summary>Deactivated by the operator (DEACTIVATE_AGENT, DRAIN_AGENT): keeps its tasks, gets no new offers.</summary>
     public bool Deactivated { get; set; }
+
+    public AgentDrain? Drain { get; set; }
 
     /// <summary>Whether the allocator may offer this agent's resources.</summary>
     public bool AcceptsOffers => IsActive && !Deactivated;

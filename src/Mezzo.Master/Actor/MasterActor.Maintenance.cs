@@ -1,0 +1,251 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mezzo.Core.Tasks;
+using Mezzo.Master.State;
+using Mezzo.Protocol.Agents;
+using Mezzo.Protocol.V1;
+using Mezzo.Storage.Registry;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Master.Actor;
+
+/// <summary>
+/// Operator control of single agents (Mesos 1.9 docs/maintenance.md, "Draining"): DEACTIVATE_AGENT stops offers and
+/// keeps the tasks; DRAIN_AGENT also kills every task (kill grace capped by <c>max_grace_period</c>) and reports the
+/// agent DRAINED once none is left, optionally marking it gone; REACTIVATE_AGENT undoes both; MARK_AGENT_GONE removes
+/// an agent for good (its tasks are TASK_GONE_BY_OPERATOR, it may never come back). Persisted before acting.
+/// </summary>
+public sealed partial class MasterActor
+{
+    private const string AgentAdminKeyPrefix = "agent-admin/";
+
+    private readonly HashSet<string> _drainingAgents = new(StringComparer.Ordinal);
+
+    public CallResult DeactivateAgent(string agentId)
+    {
+        if (FindAdministrableAgent(agentId, out var agent) is { } error)
+        {
+            return error;
+        }
+
+        agent!.Deactivated = true;
+        PersistAgentAdmin(agent);
+        RescindAgentOffers(agent);
+        Log.AgentDeactivated(_log, agentId);
+        _version++;
+        return CallResult.Ok;
+    }
+
+    public CallResult ReactivateAgent(string agentId)
+    {
+        if (FindAdministrableAgent(agentId, out var agent) is { } error)
+        {
+            return error;
+        }
+
+        if (!agent!.Deactivated)
+        {
+            return CallResult.BadRequest($"Agent {agentId} is not deactivated");
+        }
+
+        agent.Deactivated = false;
+        agent.Drain = null;
+        _drainingAgents.Remove(agentId);
+        PersistAgentAdmin(agent);
+        Log.AgentReactivated(_log, agentId);
+        _version++;
+        _allocationPending = true;
+        return CallResult.Ok;
+    }
+
+    public CallResult DrainAgent(string agentId, TimeSpan? maxGracePeriod, bool markGone)
+    {
+        if (maxGracePeriod is { } grace && grace < TimeSpan.Zero)
+        {
+            return CallResult.BadRequest("'drain_agent.max_grace_period' must not be negative");
+        }
+
+        if (FindAdministrableAgent(agentId, out var agent) is { } error)
+        {
+            return error;
+        }
+
+        agent!.Deactivated = true;
+        agent.Drain = new AgentDrain(AgentDrainState.DRAINING, maxGracePeriod, markGone);
+        PersistAgentAdmin(agent);
+        RescindAgentOffers(agent);
+        _drainingAgents.Add(agentId);
+        Log.AgentDraining(_log, agentId, agent.Tasks.Count);
+        foreach (var task in agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList())
+        {
+            var policy = task.Info.KillPolicy;
+            if (maxGracePeriod is { } max && (policy?.GracePeriod?.Nanoseconds is not { } ns || ns > max.Ticks * 100))
+            {
+                policy = new KillPolicy { GracePeriod = new DurationInfo { Nanoseconds = max.Ticks * 100 } };
+            }
+
+            agent.Connection?.Send(new AgentEvent
+            {
+                Type = AgentEventType.KILL_TASK,
+                KillTask = new AgentKillTask
+                {
+                    FrameworkId = new FrameworkID { Value = task.FrameworkId },
+                    TaskId = new TaskID { Value = task.TaskId },
+                    KillPolicy = policy,
+                },
+            });
+        }
+
+        _version++;
+        CheckDraining();
+        return CallResult.Ok;
+    }
+
+    /// <summary>Mesos's MARK_AGENT_GONE: the agent's tasks are gone, and the agent is shut down if it ever returns.</summary>
+    public CallResult MarkAgentGone(string agentId)
+    {
+        if (!_agents.TryGetValue(agentId, out var agent))
+        {
+            return CallResult.NotFound($"Agent {agentId} not found");
+        }
+
+        if (agent.Liveness == AgentLiveness.Gone)
+        {
+            return CallResult.Ok;
+        }
+
+        var now = _time.GetUtcNow();
+        _registry.SetAgentState(agentId, AgentRegistryState.Gone, now);
+        agent.Liveness = AgentLiveness.Gone;
+        _drainingAgents.Remove(agentId);
+        RescindAgentOffers(agent);
+        agent.Connection?.Close(new AgentEvent { Type = AgentEventType.SHUTDOWN, Shutdown = new AgentShutdown { Message = "Agent has been marked gone" } });
+        agent.Connection = null;
+        foreach (var task in agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList())
+        {
+            if (_frameworks.TryGetValue(task.FrameworkId, out var framework))
+            {
+                var state = framework.PartitionAware ? TaskState.TASK_GONE_BY_OPERATOR : TaskState.TASK_LOST;
+                UpdateTaskFromMaster(framework, task, state, TaskStatusReason.REASON_AGENT_REMOVED_BY_OPERATOR, $"Agent {agent.Hostname} was marked gone by the operator");
+            }
+        }
+
+        Log.AgentMarkedGone(_log, agentId);
+        _version++;
+        return CallResult.Ok;
+    }
+
+    /// <summary>A draining agent is DRAINED once it holds no task (all terminal and acknowledged).</summary>
+    private void CheckDraining()
+    {
+        if (_drainingAgents.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var agentId in _drainingAgents.ToList())
+        {
+            if (!_agents.TryGetValue(agentId, out var agent) || agent.Drain is not { State: AgentDrainState.DRAINING } drain)
+            {
+                _drainingAgents.Remove(agentId);
+                continue;
+            }
+
+            if (agent.Tasks.Count > 0)
+            {
+                continue;
+            }
+
+            _drainingAgents.Remove(agentId);
+            agent.Drain = drain with { State = AgentDrainState.DRAINED };
+            PersistAgentAdmin(agent);
+            Log.AgentDrained(_log, agentId);
+            _version++;
+            if (drain.MarkGone)
+            {
+                MarkAgentGone(agentId);
+            }
+        }
+    }
+
+    private CallResult? FindAdministrableAgent(string agentId, out AgentEntry? agent)
+    {
+        if (!_agents.TryGetValue(agentId, out agent))
+        {
+            return CallResult.NotFound($"Agent {agentId} not found");
+        }
+
+        return agent.Liveness == AgentLiveness.Gone ? CallResult.BadRequest($"Agent {agentId} has been marked gone") : null;
+    }
+
+    private void PersistAgentAdmin(AgentEntry agent)
+    {
+        var json = new JsonObject
+        {
+            ["deactivated"] = agent.Deactivated,
+            ["drain_state"] = agent.Drain?.State.ToString(),
+            ["max_grace_period_ns"] = agent.Drain?.MaxGracePeriod is { } grace ? grace.Ticks * 100 : null,
+            ["mark_gone"] = agent.Drain?.MarkGone ?? false,
+        };
+        _registry.SetValue(AgentAdminKeyPrefix + agent.AgentId, json.ToJsonString());
+    }
+
+    /// <summary>Puts back what the operator decided about a recovered agent.</summary>
+    private void RestoreAgentAdmin(AgentEntry agent)
+    {
+        if (_registry.GetValue(AgentAdminKeyPrefix + agent.AgentId) is not { } text)
+        {
+            return;
+        }
+
+        try
+        {
+            var json = JsonNode.Parse(text)!.AsObject();
+            agent.Deactivated = json["deactivated"]?.GetValue<bool>() ?? false;
+            if (json["drain_state"]?.GetValue<string>() is { } state && Enum.TryParse<AgentDrainState>(state, out var drainState))
+            {
+                var grace = json["max_grace_period_ns"]?.GetValue<long>() is { } ns ? TimeSpan.FromTicks(ns / 100) : (TimeSpan?)null;
+                agent.Drain = new AgentDrain(drainState, grace, json["mark_gone"]?.GetValue<bool>() ?? false);
+                if (drainState == AgentDrainState.DRAINING)
+                {
+                    _drainingAgents.Add(agent.AgentId);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            Log.AgentAdminUnreadable(_log, agent.AgentId, ex.Message);
+        }
+    }
+
+    private static JsonObject? DrainInfoJson(AgentEntry agent) => agent.Drain is not { } drain ? null : new JsonObject
+    {
+        ["state"] = drain.State.ToString(),
+        ["config"] = new JsonObject
+        {
+            ["max_grace_period"] = drain.MaxGracePeriod is { } grace ? new JsonObject { ["nanoseconds"] = grace.Ticks * 100 } : null,
+            ["mark_gone"] = drain.MarkGone,
+        },
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} deactivated by the operator")]
+        public static partial void AgentDeactivated(ILogger logger, string agentId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} reactivated by the operator")]
+        public static partial void AgentReactivated(ILogger logger, string agentId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} draining: killing {Tasks} tasks")]
+        public static partial void AgentDraining(ILogger logger, string agentId, int tasks);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} drained")]
+        public static partial void AgentDrained(ILogger logger, string agentId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} marked gone by the operator")]
+        public static partial void AgentMarkedGone(ILogger logger, string agentId);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Agent {AgentId}: operator state unreadable, ignored: {Reason}")]
+        public static partial void AgentAdminUnreadable(ILogger logger, string agentId, string reason);
+    }
+}
