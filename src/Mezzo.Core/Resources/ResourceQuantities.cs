@@ -89,6 +89,27 @@ public sealed class ResourceQuantities : IReadOnlyDictionary<string, long>, IEqu
         return Of(map);
     }
 
+    /// <summary>
+    /// Mesos's <c>--min_allocatable_resources</c>: alternatives separated by '|', each a quantity set
+    /// (<c>cpus:0.01|mem:32</c>). Each alternative must name at least one resource.
+    /// </summary>
+    public static IReadOnlyList<ResourceQuantities> ParseAlternatives(string text)
+    {
+        var alternatives = new List<ResourceQuantities>();
+        foreach (var raw in text.Split('|'))
+        {
+            var quantities = Parse(raw);
+            if (quantities.IsEmpty && !raw.Split(';').Any(e => e.Trim().Length > 0))
+            {
+                throw new ResourceParseException($"Invalid resource quantities '{text}': an alternative between '|' is empty");
+            }
+
+            alternatives.Add(quantities);
+        }
+
+        return alternatives;
+    }
+
     public bool ContainsKey(string key) => _milli.ContainsKey(key);
 
     public bool TryGetValue(string key, out long value) => _milli.TryGetValue(key, out value);

@@ -5,7 +5,7 @@ using WireResource = Mezzo.Protocol.V1.Resource;
 namespace Mezzo.Master.Tests;
 
 /// <summary>The scheduler side of roles: MULTI_ROLE offers, per-role suppression, UPDATE_FRAMEWORK, offer constraints, RESERVE/UNRESERVE.</summary>
-public sealed class RolesTests
+public sealed class SchedulerRolesTests
 {
     [Fact]
     public async Task Multi_role_offers_carry_their_role_and_reserved_resources_go_only_to_the_reservation_role()
