@@ -5,9 +5,10 @@ using ValueType = Mezzo.Protocol.V1.ValueType;
 namespace Mezzo.Protocol.Tests.Json;
 
 /// <summary>
-/// Every JSON field name and enum member of the wire types, checked against include/mesos/v1/mesos.proto and
-/// include/mesos/v1/scheduler/scheduler.proto (and master/master.proto, quota/quota.proto for the operator API). The tables below are transcribed from the protos (field names only; a
-/// Mezzo type may leave fields out but must not invent or misspell one). A new wire type must be added here.
+/// Every JSON field name and enum member of the wire types, checked against include/mesos/v1/mesos.proto,
+/// include/mesos/v1/scheduler/scheduler.proto and, for the operator API, master/master.proto and quota/quota.proto.
+/// The tables below are transcribed from the protos (field names only; a Mezzo type may leave fields out but must not
+/// invent or misspell one). A new wire type must be added here.
 /// </summary>
 public sealed class ProtoConformanceTests
 {
