@@ -30,6 +30,12 @@ public sealed class MasterOptions
 
     public int MaxCompletedTasksPerFramework { get; set; } = 1000;
 
+    /// <summary>
+    /// Mesos's <c>--weights</c>, <c>role1=weight1,role2=weight2</c>. Only used while the registry holds no weights:
+    /// the first start with it stores them, and from then on the registry (and UPDATE_WEIGHTS) is what counts.
+    /// </summary>
+    public string? Weights { get; set; }
+
     /// <summary>Largest accepted request body; bigger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 

@@ -54,6 +54,8 @@ public sealed class MasterServer : IAsyncDisposable
         app.MapPost("/api/v1/scheduler", (Microsoft.AspNetCore.Http.HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
         app.MapPost(AgentEndpoint.Path, (Microsoft.AspNetCore.Http.HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
         StateEndpoints.Map(app, actor);
+        OperatorEndpoint.Map(app, actor);
+        RoleEndpoints.Map(app, actor);
         return new MasterServer(app, actor, registry);
     }
 

@@ -21,13 +21,13 @@ public sealed class MasterHarness : IAsyncDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "mezzo-master-test-" + Guid.NewGuid().ToString("N")[..10]);
 
-    public MasterHarness(Action<MasterOptions>? configure = null, string? workDir = null)
+    public MasterHarness(Action<MasterOptions>? configure = null, string? workDir = null, IAllocator? allocator = null)
     {
         WorkDir = workDir ?? _dir;
         Options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(50) };
         configure?.Invoke(Options);
         Registry = SqliteRegistryStore.InWorkDir(WorkDir);
-        Actor = new MasterActor(Options, Registry, new DrfAllocator(), Time, NullLogger<MasterActor>.Instance);
+        Actor = new MasterActor(Options, Registry, allocator ?? new DrfAllocator(), Time, NullLogger<MasterActor>.Instance);
         Actor.Start();
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mezzo.Cli.Flags;
+using Mezzo.Core.Roles;
 using Mezzo.Master;
 
 namespace Mezzo.Cli.Commands;
@@ -18,9 +19,14 @@ public static class MasterCommand
         var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5)
             .Check(value => value < 1 ? "--max-agent-ping-timeouts must be at least 1" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
+        var weights = FlagOption.Create<string?>("weights",
+                "Role weights, e.g. \"dev=2,prod=3.5\": a role's share of the cluster relative to its siblings (default 1). "
+                + "Deprecated, as in Mesos: the first start stores them in the registry, and from then on the registry wins "
+                + "(change weights with UPDATE_WEIGHTS or PUT /weights)", () => null)
+            .Check(WeightValidation.CheckFlag);
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
-            port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout,
+            port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -35,6 +41,7 @@ public static class MasterCommand
                 AgentPingTimeout = parsed.GetValue(pingTimeout),
                 MaxAgentPingTimeouts = parsed.GetValue(maxPings),
                 OfferTimeout = parsed.GetValue(offerTimeout) is { } t && t > TimeSpan.Zero ? t : null,
+                Weights = parsed.GetValue(weights),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));

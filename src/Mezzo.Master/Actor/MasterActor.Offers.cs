@@ -63,7 +63,7 @@ public sealed partial class MasterActor
             candidates = [.. candidates.Skip(shift), .. candidates.Take(shift)];
         }
 
-        var decisions = _allocator.Allocate(new AllocationInput(candidates, frameworks, totals, now));
+        var decisions = _allocator.Allocate(new AllocationInput(candidates, frameworks, totals, now) { Weights = _weights, Quotas = _quotas });
         foreach (var group in decisions.GroupBy(d => d.FrameworkId))
         {
             var framework = _frameworks[group.Key];

@@ -49,6 +49,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         MasterId = Guid.NewGuid().ToString();
         StartTime = time.GetUtcNow();
         Recover();
+        RecoverRoles();
     }
 
     public string MasterId { get; }

@@ -24,6 +24,12 @@ namespace Mezzo.Protocol;
 [JsonSerializable(typeof(AgentCall))]
 [JsonSerializable(typeof(AgentEvent))]
 [JsonSerializable(typeof(AgentSubscribe))]
+[JsonSerializable(typeof(MasterCall))]
+[JsonSerializable(typeof(MasterResponse))]
+[JsonSerializable(typeof(List<WeightInfo>))]
+[JsonSerializable(typeof(List<QuotaConfig>))]
+[JsonSerializable(typeof(QuotaRequest))]
+[JsonSerializable(typeof(QuotaStatus))]
 public sealed partial class MesosJsonContext : JsonSerializerContext;
 
 public static class MesosJson

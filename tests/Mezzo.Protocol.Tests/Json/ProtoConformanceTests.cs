@@ -5,9 +5,10 @@ using ValueType = Mezzo.Protocol.V1.ValueType;
 namespace Mezzo.Protocol.Tests.Json;
 
 /// <summary>
-/// Every JSON field name and enum member of the wire types, checked against include/mesos/v1/mesos.proto and
-/// include/mesos/v1/scheduler/scheduler.proto. The tables below are transcribed from the protos (field names only; a
-/// Mezzo type may leave fields out but must not invent or misspell one). A new wire type must be added here.
+/// Every JSON field name and enum member of the wire types, checked against include/mesos/v1/mesos.proto,
+/// include/mesos/v1/scheduler/scheduler.proto and, for the operator API, master/master.proto and quota/quota.proto.
+/// The tables below are transcribed from the protos (field names only; a Mezzo type may leave fields out but must not
+/// invent or misspell one). A new wire type must be added here.
 /// </summary>
 public sealed class ProtoConformanceTests
 {
@@ -122,6 +123,39 @@ public sealed class ProtoConformanceTests
         [typeof(EventMessage)] = ["agent_id", "executor_id", "data"],
         [typeof(EventFailure)] = ["agent_id", "executor_id", "status"],
         [typeof(EventError)] = ["message"],
+
+        // include/mesos/v1/master/master.proto (operator API, Mesos 1.11) and quota/quota.proto.
+        [typeof(MasterCall)] =
+        [
+            "type", "get_metrics", "set_logging_level", "list_files", "read_file", "update_weights", "reserve_resources",
+            "unreserve_resources", "create_volumes", "destroy_volumes", "grow_volume", "shrink_volume",
+            "update_maintenance_schedule", "start_maintenance", "stop_maintenance", "drain_agent", "deactivate_agent",
+            "reactivate_agent", "update_quota", "teardown", "mark_agent_gone", "set_quota", "remove_quota",
+        ],
+        [typeof(MasterCallUpdateWeights)] = ["weight_infos"],
+        [typeof(MasterCallUpdateQuota)] = ["force", "quota_configs"],
+        [typeof(MasterCallSetQuota)] = ["quota_request"],
+        [typeof(MasterCallRemoveQuota)] = ["role"],
+        [typeof(MasterResponse)] =
+        [
+            "type", "get_health", "get_flags", "get_version", "get_metrics", "get_logging_level", "list_files",
+            "read_file", "get_state", "get_agents", "get_frameworks", "get_executors", "get_operations", "get_tasks",
+            "get_roles", "get_weights", "get_master", "get_maintenance_status", "get_maintenance_schedule", "get_quota",
+        ],
+        [typeof(MasterResponseGetHealth)] = ["healthy"],
+        [typeof(MasterResponseGetFlags)] = ["flags"],
+        [typeof(MasterResponseGetVersion)] = ["version_info"],
+        [typeof(MasterResponseGetRoles)] = ["roles"],
+        [typeof(MasterResponseGetWeights)] = ["weight_infos"],
+        [typeof(MasterResponseGetQuota)] = ["status"],
+        [typeof(WeightInfo)] = ["weight", "role"],
+        [typeof(VersionInfo)] = ["version", "build_date", "build_time", "build_user", "git_sha", "git_branch", "git_tag"],
+        [typeof(Flag)] = ["name", "value"],
+        [typeof(Role)] = ["name", "weight", "frameworks", "resources"],
+        [typeof(QuotaInfo)] = ["role", "principal", "guarantee"],
+        [typeof(QuotaRequest)] = ["force", "role", "guarantee"],
+        [typeof(QuotaConfig)] = ["role", "guarantees", "limits"],
+        [typeof(QuotaStatus)] = ["infos", "configs"],
     };
 
     /// <summary>Enum members with their proto numbers.</summary>
@@ -178,6 +212,26 @@ public sealed class ProtoConformanceTests
             ("UNKNOWN", 0), ("SUBSCRIBED", 1), ("OFFERS", 2), ("INVERSE_OFFERS", 9), ("RESCIND", 3),
             ("RESCIND_INVERSE_OFFER", 10), ("UPDATE", 4), ("UPDATE_OPERATION_STATUS", 11), ("MESSAGE", 5),
             ("FAILURE", 6), ("ERROR", 7), ("HEARTBEAT", 8),
+        ],
+        [typeof(MasterCallType)] =
+        [
+            ("UNKNOWN", 0), ("GET_HEALTH", 1), ("GET_FLAGS", 2), ("GET_VERSION", 3), ("GET_METRICS", 4),
+            ("GET_LOGGING_LEVEL", 5), ("SET_LOGGING_LEVEL", 6), ("LIST_FILES", 7), ("READ_FILE", 8), ("GET_STATE", 9),
+            ("GET_AGENTS", 10), ("GET_FRAMEWORKS", 11), ("GET_EXECUTORS", 12), ("GET_OPERATIONS", 33), ("GET_TASKS", 13),
+            ("GET_ROLES", 14), ("GET_WEIGHTS", 15), ("UPDATE_WEIGHTS", 16), ("GET_MASTER", 17), ("SUBSCRIBE", 18),
+            ("RESERVE_RESOURCES", 19), ("UNRESERVE_RESOURCES", 20), ("CREATE_VOLUMES", 21), ("DESTROY_VOLUMES", 22),
+            ("GROW_VOLUME", 34), ("SHRINK_VOLUME", 35), ("GET_MAINTENANCE_STATUS", 23), ("GET_MAINTENANCE_SCHEDULE", 24),
+            ("UPDATE_MAINTENANCE_SCHEDULE", 25), ("START_MAINTENANCE", 26), ("STOP_MAINTENANCE", 27), ("DRAIN_AGENT", 37),
+            ("DEACTIVATE_AGENT", 38), ("REACTIVATE_AGENT", 39), ("GET_QUOTA", 28), ("UPDATE_QUOTA", 36), ("SET_QUOTA", 29),
+            ("REMOVE_QUOTA", 30), ("TEARDOWN", 31), ("MARK_AGENT_GONE", 32),
+        ],
+        [typeof(MasterResponseType)] =
+        [
+            ("UNKNOWN", 0), ("GET_HEALTH", 1), ("GET_FLAGS", 2), ("GET_VERSION", 3), ("GET_METRICS", 4),
+            ("GET_LOGGING_LEVEL", 5), ("LIST_FILES", 6), ("READ_FILE", 7), ("GET_STATE", 8), ("GET_AGENTS", 9),
+            ("GET_FRAMEWORKS", 10), ("GET_EXECUTORS", 11), ("GET_OPERATIONS", 19), ("GET_TASKS", 12), ("GET_ROLES", 13),
+            ("GET_WEIGHTS", 14), ("GET_MASTER", 15), ("GET_MAINTENANCE_STATUS", 16), ("GET_MAINTENANCE_SCHEDULE", 17),
+            ("GET_QUOTA", 18),
         ],
     };
 

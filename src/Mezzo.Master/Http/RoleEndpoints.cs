@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mezzo.Core.Resources;
+using Mezzo.Master.Actor;
+using Mezzo.Protocol.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Mezzo.Master.Http;
+
+/// <summary>
+/// Mesos's legacy REST endpoints for weights, quota and roles, with its JSON and status codes: <c>/weights</c>
+/// (GET, PUT), <c>/quota</c> (GET, POST, DELETE <c>/quota/&lt;role&gt;</c>) and <c>/roles</c>, each also under
+/// <c>/master/</c>. They share the operator API's actor methods, so both APIs validate and answer alike. Like Mesos,
+/// they do not insist on a Content-Type: <c>curl -d</c> sends a form type.
+/// </summary>
+public static class RoleEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, MasterActor master)
+    {
+        foreach (var prefix in (string[])["", "/master"])
+        {
+            app.MapGet(prefix + "/weights", async () =>
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. await master.Ask(master.GetWeights)]), HttpBodies.Json));
+            app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)));
+
+            app.MapGet(prefix + "/quota", async () =>
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetQuotaStatus)), HttpBodies.Json));
+            app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)));
+            app.MapDelete(prefix + "/quota", (HttpContext context) => RunAsync(context, Task.FromResult(
+                HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'"))));
+            app.MapDelete(prefix + "/quota/{**role}", (HttpContext context) => RunAsync(context, RemoveQuotaAsync(context, master)));
+
+            foreach (var path in (string[])["/roles", "/roles.json"])
+            {
+                app.MapGet(prefix + path, async () => Results.Text(RolesJson(await master.Ask(master.GetRoles)).ToJsonString(), HttpBodies.Json));
+            }
+        }
+    }
+
+    /// <summary>Mesos's <c>/roles</c> model: per role its weight, quota with consumption, resources and frameworks.</summary>
+    public static JsonObject RolesJson(IReadOnlyList<RoleReport> roles) => new()
+    {
+        ["roles"] = new JsonArray([.. roles.Select(role => (JsonNode)new JsonObject
+        {
+            ["name"] = role.Name,
+            ["weight"] = role.Weight,
+            ["quota"] = new JsonObject
+            {
+                ["role"] = role.Name,
+                ["guarantee"] = Quantities(role.Quota?.Guarantees ?? ResourceQuantities.Empty),
+                ["limit"] = Quantities(role.Quota?.Limits ?? ResourceQuantities.Empty),
+                ["consumed"] = Quantities(role.Consumed),
+            },
+            // Deprecated in Mesos in favour of allocated/offered/reserved, still written for older tools.
+            ["resources"] = Quantities(role.Allocated.Add(role.Offered)),
+            ["allocated"] = Quantities(role.Allocated),
+            ["offered"] = Quantities(role.Offered),
+            ["reserved"] = Quantities(role.Reserved),
+            ["frameworks"] = new JsonArray([.. role.Frameworks.Select(id => (JsonNode)JsonValue.Create(id))]),
+        })]),
+    };
+
+    private static JsonObject Quantities(ResourceQuantities quantities)
+    {
+        var json = new JsonObject();
+        foreach (var (name, milli) in quantities)
+        {
+            json[name] = milli / 1000.0;
+        }
+
+        return json;
+    }
+
+    private static async Task RunAsync(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
+
+    private static async Task<IResult> UpdateWeightsAsync(HttpContext context, MasterActor master)
+    {
+        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        List<WeightInfo>? infos;
+        try
+        {
+            infos = MesosJson.Deserialize<List<WeightInfo>>(body!);
+        }
+        catch (JsonException ex)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse update weights request JSON: {OperatorEndpoint.Describe(ex)}");
+        }
+
+        if (infos is null || infos.Contains(null!))
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse update weights request JSON: expected an array of WeightInfo objects");
+        }
+
+        return OperatorEndpoint.Outcome(await master.Ask(() => master.UpdateWeights(infos)));
+    }
+
+    private static async Task<IResult> SetQuotaAsync(HttpContext context, MasterActor master)
+    {
+        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        QuotaRequest? request;
+        try
+        {
+            request = MesosJson.Deserialize<QuotaRequest>(body!);
+        }
+        catch (JsonException ex)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse set quota request JSON: {OperatorEndpoint.Describe(ex)}");
+        }
+
+        if (request is null || request.Guarantee?.Contains(null!) == true)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse set quota request JSON: expected a QuotaRequest object");
+        }
+
+        return OperatorEndpoint.Outcome(await master.Ask(() => master.SetQuota(request)));
+    }
+
+    private static async Task<IResult> RemoveQuotaAsync(HttpContext context, MasterActor master)
+    {
+        var role = Uri.UnescapeDataString(context.Request.RouteValues["role"] as string ?? "");
+        return role.Length == 0
+            ? HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'")
+            : OperatorEndpoint.Outcome(await master.Ask(() => master.RemoveQuota(role)));
+    }
+}
