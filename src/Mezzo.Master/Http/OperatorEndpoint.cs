@@ -64,6 +64,25 @@ public static class OperatorEndpoint
                 : Outcome(await master.Ask(() => master.SetQuota(request)));
         },
         [MasterCallType.REMOVE_QUOTA] = async (master, call) => Outcome(await master.Ask(() => master.RemoveQuota(call.RemoveQuota!.Role!))),
+        [MasterCallType.RESERVE_RESOURCES] = async (master, call) =>
+        {
+            var reserve = call.ReserveResources!;
+            return Outcome(await master.Ask(() => master.ReserveResources(reserve.AgentId!.Value!, reserve.Source, reserve.Resources, principal: null)));
+        },
+        [MasterCallType.UNRESERVE_RESOURCES] = async (master, call) =>
+        {
+            var unreserve = call.UnreserveResources!;
+            return Outcome(await master.Ask(() => master.UnreserveResources(unreserve.AgentId!.Value!, unreserve.Resources)));
+        },
+        [MasterCallType.DRAIN_AGENT] = async (master, call) =>
+        {
+            var drain = call.DrainAgent!;
+            TimeSpan? grace = drain.MaxGracePeriod?.Nanoseconds is { } ns ? TimeSpan.FromTicks(ns / 100) : null;
+            return Outcome(await master.Ask(() => master.DrainAgent(drain.AgentId!.Value!, grace, drain.MarkGone ?? false)));
+        },
+        [MasterCallType.DEACTIVATE_AGENT] = async (master, call) => Outcome(await master.Ask(() => master.DeactivateAgent(call.DeactivateAgent!.AgentId!.Value!))),
+        [MasterCallType.REACTIVATE_AGENT] = async (master, call) => Outcome(await master.Ask(() => master.ReactivateAgent(call.ReactivateAgent!.AgentId!.Value!))),
+        [MasterCallType.MARK_AGENT_GONE] = async (master, call) => Outcome(await master.Ask(() => master.MarkAgentGone(call.MarkAgentGone!.AgentId!.Value!))),
     };
 
     public static void Map(IEndpointRouteBuilder app, MasterActor master)
@@ -133,6 +152,13 @@ public static class OperatorEndpoint
         MasterCallType.SET_QUOTA when call.SetQuota!.QuotaRequest is null => "Expecting 'set_quota.quota_request' to be present",
         MasterCallType.REMOVE_QUOTA when call.RemoveQuota is null => "Expecting 'remove_quota' to be present",
         MasterCallType.REMOVE_QUOTA when string.IsNullOrEmpty(call.RemoveQuota!.Role) => "Expecting 'remove_quota.role' to be present",
+        MasterCallType.RESERVE_RESOURCES when call.ReserveResources?.AgentId?.Value is not { Length: > 0 } => "Expecting 'reserve_resources.agent_id' to be present",
+        MasterCallType.UNRESERVE_RESOURCES when call.UnreserveResources?.AgentId?.Value is not { Length: > 0 } => "Expecting 'unreserve_resources.agent_id' to be present",
+        MasterCallType.DRAIN_AGENT when call.DrainAgent?.AgentId?.Value is not { Length: > 0 } => "Expecting 'drain_agent.agent_id' to be present",
+        MasterCallType.DRAIN_AGENT when call.DrainAgent!.MaxGracePeriod is { Nanoseconds: null or < 0 } => "'drain_agent.max_grace_period.nanoseconds' must be a non-negative number",
+        MasterCallType.DEACTIVATE_AGENT when call.DeactivateAgent?.AgentId?.Value is not { Length: > 0 } => "Expecting 'deactivate_agent.agent_id' to be present",
+        MasterCallType.REACTIVATE_AGENT when call.ReactivateAgent?.AgentId?.Value is not { Length: > 0 } => "Expecting 'reactivate_agent.agent_id' to be present",
+        MasterCallType.MARK_AGENT_GONE when call.MarkAgentGone?.AgentId?.Value is not { Length: > 0 } => "Expecting 'mark_agent_gone.agent_id' to be present",
         _ => null,
     };
 

@@ -61,6 +61,50 @@ public sealed class MasterCall
     public MasterCallSetQuota? SetQuota { get; set; }
 
     public MasterCallRemoveQuota? RemoveQuota { get; set; }
+
+    public MasterCallReserveResources? ReserveResources { get; set; }
+
+    public MasterCallUnreserveResources? UnreserveResources { get; set; }
+
+    public MasterCallDrainAgent? DrainAgent { get; set; }
+
+    public MasterCallAgent? DeactivateAgent { get; set; }
+
+    public MasterCallAgent? ReactivateAgent { get; set; }
+
+    public MasterCallAgent? MarkAgentGone { get; set; }
+}
+
+/// <summary>master.proto <c>Call.ReserveResources</c>; <see cref="Source"/> only for re-reserving.</summary>
+public sealed class MasterCallReserveResources
+{
+    public AgentID? AgentId { get; set; }
+
+    public List<Resource>? Source { get; set; }
+
+    public List<Resource>? Resources { get; set; }
+}
+
+public sealed class MasterCallUnreserveResources
+{
+    public AgentID? AgentId { get; set; }
+
+    public List<Resource>? Resources { get; set; }
+}
+
+public sealed class MasterCallDrainAgent
+{
+    public AgentID? AgentId { get; set; }
+
+    public DurationInfo? MaxGracePeriod { get; set; }
+
+    public bool? MarkGone { get; set; }
+}
+
+/// <summary>The calls that only name an agent: DEACTIVATE_AGENT, REACTIVATE_AGENT, MARK_AGENT_GONE.</summary>
+public sealed class MasterCallAgent
+{
+    public AgentID? AgentId { get; set; }
 }
 
 public sealed class MasterCallUpdateWeights
