@@ -56,6 +56,7 @@ public sealed class MasterServer : IAsyncDisposable
         StateEndpoints.Map(app, actor);
         OperatorEndpoint.Map(app, actor);
         RoleEndpoints.Map(app, actor);
+        ReservationEndpoints.Map(app, actor);
         return new MasterServer(app, actor, registry);
     }
 
