@@ -36,6 +36,12 @@ public sealed class MasterOptions
     /// </summary>
     public string? Weights { get; set; }
 
+    /// <summary>
+    /// Mesos's <c>--min_allocatable_resources</c>: an offer must hold at least one of these quantity sets
+    /// (<c>cpus:0.01|mem:32</c>, the default); smaller leftovers are kept back until they grow.
+    /// </summary>
+    public string MinAllocatableResources { get; set; } = "cpus:0.01|mem:32";
+
     /// <summary>Largest accepted request body; bigger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 

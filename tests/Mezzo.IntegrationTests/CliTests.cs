@@ -65,6 +65,9 @@ public sealed class CliTests
     [InlineData(new[] { "agent" }, "--master is required")]
     [InlineData(new[] { "agent", "--master", "x:1", "--resources", "cpus:-1" }, "--resources")]
     [InlineData(new[] { "master", "--agent-ping-timeout", "soon" }, "Invalid duration")]
+    [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
+    [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
+    [InlineData(new[] { "master", "--weights", "dev=-1" }, "dev")]
     [InlineData(new[] { "execute", "--master", "x:1", "--name", "n" }, "--command is required")]
     public async Task Bad_flags_fail_fast_with_a_message(string[] args, string message)
     {

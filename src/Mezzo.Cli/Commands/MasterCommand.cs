@@ -24,9 +24,24 @@ public static class MasterCommand
                 + "Deprecated, as in Mesos: the first start stores them in the registry, and from then on the registry wins "
                 + "(change weights with UPDATE_WEIGHTS or PUT /weights)", () => null)
             .Check(WeightValidation.CheckFlag);
+        var minAllocatable = FlagOption.Create("min-allocatable-resources",
+                "Smallest offer worth making: alternatives separated by '|', each 'name:amount;...' (Mesos's default \"cpus:0.01|mem:32\")",
+                () => "cpus:0.01|mem:32")
+            .Check(value =>
+            {
+                try
+                {
+                    Core.Resources.ResourceQuantities.ParseAlternatives(value);
+                    return null;
+                }
+                catch (Core.Resources.ResourceParseException ex)
+                {
+                    return $"--min-allocatable-resources: {ex.Message}";
+                }
+            });
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
-            port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights,
+            port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -42,6 +57,7 @@ public static class MasterCommand
                 MaxAgentPingTimeouts = parsed.GetValue(maxPings),
                 OfferTimeout = parsed.GetValue(offerTimeout) is { } t && t > TimeSpan.Zero ? t : null,
                 Weights = parsed.GetValue(weights),
+                MinAllocatableResources = parsed.GetValue(minAllocatable)!,
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));

@@ -9,6 +9,12 @@ public sealed partial class MasterActor
 {
     private long _allocationRound;
 
+    private IReadOnlyList<ResourceQuantities>? _minAllocatableParsed;
+
+    /// <summary>Parsed once; MasterOptions was validated by the CLI, and a bad value from code fails loudly here.</summary>
+    private IReadOnlyList<ResourceQuantities> MinAllocatable =>
+        _minAllocatableParsed ??= ResourceQuantities.ParseAlternatives(_options.MinAllocatableResources);
+
     /// <summary>One allocation cycle: snapshot what is free, ask the pure allocator, turn its decisions into offers.</summary>
     private void Allocate(DateTimeOffset now)
     {
@@ -63,7 +69,12 @@ public sealed partial class MasterActor
             candidates = [.. candidates.Skip(shift), .. candidates.Take(shift)];
         }
 
-        var decisions = _allocator.Allocate(new AllocationInput(candidates, frameworks, totals, now) { Weights = _weights, Quotas = _quotas });
+        var decisions = _allocator.Allocate(new AllocationInput(candidates, frameworks, totals, now)
+        {
+            Weights = _weights,
+            Quotas = _quotas,
+            MinAllocatable = MinAllocatable,
+        });
         foreach (var group in decisions.GroupBy(d => d.FrameworkId))
         {
             var framework = _frameworks[group.Key];

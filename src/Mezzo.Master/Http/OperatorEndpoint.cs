@@ -211,6 +211,7 @@ public static class OperatorEndpoint
             new() { Name = "ip", Value = options.Ip },
             new() { Name = "max_agent_ping_timeouts", Value = options.MaxAgentPingTimeouts.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "max_completed_frameworks", Value = options.MaxCompletedFrameworks.ToString(CultureInfo.InvariantCulture) },
+            new() { Name = "min_allocatable_resources", Value = options.MinAllocatableResources },
             new() { Name = "max_completed_tasks_per_framework", Value = options.MaxCompletedTasksPerFramework.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "port", Value = options.Port.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "work_dir", Value = options.WorkDir },
