@@ -42,6 +42,7 @@ public sealed partial class HierarchicalAllocator
         private long _visit;
         private bool _stage1;
         private readonly List<SortNode> _dirty = [];
+        private readonly List<SortNode> _skipped = [];
 
         // Stage 1 offers by (client, agent), to merge stage 2 offers into, and what stage 1 left of the agents it touched.
         private Dictionary<(int Client, int Agent), int>? _stage1Offers;
@@ -82,6 +83,7 @@ public sealed partial class HierarchicalAllocator
                     if (client.Minimum is not null)
                     {
                         _minimaInUse.Add(client.Minimum);
+                        role.AnyClientHasOwnMinimum = true;
                     }
                 }
 
@@ -179,8 +181,9 @@ public sealed partial class HierarchicalAllocator
 
         private void AddAllocations(AllocatorFramework framework, List<ClientState> frameworkClients)
         {
-            foreach (var resource in framework.Allocated)
+            for (var ri = 0; ri < framework.Allocated.Count; ri++)
             {
+                var resource = framework.Allocated[ri];
                 var index = resource.Type == ResourceType.Scalar ? ShareIndex(resource.Name) : -1;
                 if (index < 0 || AllocationRoleOf(framework, resource) is not { } roleName)
                 {
@@ -260,6 +263,11 @@ public sealed partial class HierarchicalAllocator
                 }
 
                 holder.SortChildren();
+                holder.Clients = new PriorityQueue<SortNode, Rank>(holder.ChildCount);
+                for (var i = 0; i < holder.ChildCount; i++)
+                {
+                    holder.Clients.Enqueue(holder.Children[i], new Rank(holder.Children[i].Share, holder.Children[i].Tie));
+                }
             }
 
             node.ComputeShare(_totals);
@@ -293,8 +301,9 @@ public sealed partial class HierarchicalAllocator
             _remainingHasUnreserved = false;
             _remainingHasReserved = false;
             _remainingReservationRoles.Clear();
-            foreach (var resource in remaining)
+            for (var ri = 0; ri < remaining.Count; ri++)
             {
+                var resource = remaining[ri];
                 if (!resource.IsReserved)
                 {
                     _remainingHasUnreserved = true;
@@ -374,20 +383,33 @@ public sealed partial class HierarchicalAllocator
                 return;
             }
 
-            var children = holder.Children;
-            for (var i = 0; i < holder.ChildCount; i++)
+            var clients = holder.Clients!;
+            SortNode? taker = null;
+            _skipped.Clear();
+            while (clients.TryDequeue(out var node, out _))
             {
-                var client = children[i].Client!;
+                var client = node.Client!;
                 if ((client.Constraints is not null && !client.Constraints.Matches(_agent))
                     || !(client.Minimum is null ? role.CandidateMeetsGlobalMinimum : Meets(client.Minimum, role.CandidateQuantities))
-                    || IsFiltered(client, role.Candidate!))
+                    || IsFiltered(client, Offer(role)))
                 {
+                    _skipped.Add(node);
                     continue;
                 }
 
-                // Whatever the next client of this role could take, this one took.
-                Take(client, role.Candidate!);
-                return;
+                taker = node;
+                break;
+            }
+
+            foreach (var node in _skipped)
+            {
+                clients.Enqueue(node, new Rank(node.Share, node.Tie));
+            }
+
+            // Whatever the next client of this role could take, this one took. It goes back in line after this agent.
+            if (taker is not null)
+            {
+                Take(taker.Client!, Offer(role));
             }
         }
 
@@ -401,20 +423,26 @@ public sealed partial class HierarchicalAllocator
 
             role.CandidateStamp = _stamp;
             role.Candidate = null;
+            role.CandidateNeedsChop = false;
             var candidate = _remainingHasReserved ? AllocatableTo(_remaining, role.Name) : _remaining;
+            if (candidate.IsEmpty)
+            {
+                return false;
+            }
+
             if (_quota is not null)
             {
                 _quota.Refresh();
-                candidate = _quota.Chop(role, candidate, _stage1, out var progress);
+                if (role.CandidateAllow.Length != _quota.Count)
+                {
+                    role.CandidateAllow = new long[_quota.Count];
+                }
+
+                role.CandidateNeedsChop = _quota.Plan(role, candidate, _stage1, role.CandidateAllow, out var progress);
                 if (_stage1 && !progress)
                 {
                     return false;
                 }
-            }
-
-            if (candidate.IsEmpty)
-            {
-                return false;
             }
 
             if (role.CandidateQuantities.Length != _minNames.Count)
@@ -422,10 +450,31 @@ public sealed partial class HierarchicalAllocator
                 role.CandidateQuantities = new long[_minNames.Count];
             }
 
-            Quantities(candidate, role.CandidateQuantities);
+            if (!Quantities(candidate, role.CandidateQuantities, role.CandidateNeedsChop ? role.CandidateAllow : null))
+            {
+                return false;
+            }
+
             role.CandidateMeetsGlobalMinimum = Meets(_globalMinimum, role.CandidateQuantities);
+            if (!role.CandidateMeetsGlobalMinimum && !role.AnyClientHasOwnMinimum)
+            {
+                return false;
+            }
+
             role.Candidate = candidate;
             return true;
+        }
+
+        /// <summary>The candidate as it is offered: chopped by quota if it has to be.</summary>
+        private Resources Offer(RoleState role)
+        {
+            if (role.CandidateNeedsChop)
+            {
+                role.Candidate = _quota!.Chop(role, role.Candidate!, _stage1);
+                role.CandidateNeedsChop = false;
+            }
+
+            return role.Candidate!;
         }
 
         private static Resources AllocatableTo(Resources pool, string role)
@@ -469,8 +518,9 @@ public sealed partial class HierarchicalAllocator
 
             // Shares change now; the order only after this agent (Mesos sorts once per agent).
             var changed = false;
-            foreach (var resource in offer)
+            for (var ri = 0; ri < offer.Count; ri++)
             {
+                var resource = offer[ri];
                 var index = resource.Type == ResourceType.Scalar ? ShareIndex(resource.Name) : -1;
                 if (index >= 0 && resource.ScalarMilli != 0)
                 {
@@ -484,9 +534,9 @@ public sealed partial class HierarchicalAllocator
                 }
             }
 
+            MarkDirty(client.Node);
             if (changed)
             {
-                MarkDirty(client.Node);
                 MarkDirty(role.Holder!);
                 for (var r = role; r is not null; r = r.Parent)
                 {
@@ -512,7 +562,12 @@ public sealed partial class HierarchicalAllocator
             foreach (var node in _dirty)
             {
                 var share = node.CurrentShare(_totals);
-                if (share != node.Share)
+                if (node.Client is not null)
+                {
+                    node.Share = share;
+                    node.Parent!.Clients!.Enqueue(node, new Rank(share, node.Tie));
+                }
+                else if (share != node.Share)
                 {
                     node.Parent!.Reposition(node, share);
                 }
@@ -599,26 +654,47 @@ public sealed partial class HierarchicalAllocator
             return sets;
         }
 
-        /// <summary>Mesos's quantities for min_allocatable_resources: scalars by value, ranges and sets by count.</summary>
-        private void Quantities(Resources resources, long[] quantities)
+        /// <summary>
+        /// Mesos's quantities for min_allocatable_resources (scalars by value, ranges and sets by count) of
+        /// <paramref name="resources"/>, or of what is left of it once chopped to <paramref name="allow"/>; false when
+        /// that is empty.
+        /// </summary>
+        private bool Quantities(Resources resources, long[] quantities, long[]? allow = null)
         {
             Array.Clear(quantities);
+            Span<long> left = allow is null ? [] : allow.Length <= 32 ? stackalloc long[allow.Length] : new long[allow.Length];
+            allow?.CopyTo(left);
+            var any = false;
             for (var i = 0; i < resources.Count; i++)
             {
                 var resource = resources[i];
+                var milli = resource.ScalarMilli;
+                if (allow is not null && !resource.IsReserved && resource.Type == ResourceType.Scalar && _quota!.IndexOf(resource.Name) is var k and >= 0)
+                {
+                    milli = Math.Min(milli, left[k]);
+                    left[k] -= milli;
+                    if (milli == 0)
+                    {
+                        continue;
+                    }
+                }
+
+                any = true;
                 for (var n = 0; n < quantities.Length; n++)
                 {
                     if (resource.Name == _minNames[n])
                     {
                         quantities[n] += resource.Type switch
                         {
-                            ResourceType.Scalar => resource.ScalarMilli,
+                            ResourceType.Scalar => milli,
                             ResourceType.Ranges => (long)Math.Min(resource.Ranges.Size, long.MaxValue / 1000) * 1000,
                             _ => resource.Set.Count * 1000L,
                         };
                     }
                 }
             }
+
+            return any;
         }
 
         /// <summary>Mesos's <c>allocatable()</c> for a non-empty offer: no sets means anything goes, else one set is met.</summary>

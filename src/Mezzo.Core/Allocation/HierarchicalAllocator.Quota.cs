@@ -96,8 +96,9 @@ public sealed partial class HierarchicalAllocator
             var available = new long[count];
             foreach (var framework in input.Frameworks)
             {
-                foreach (var resource in framework.Allocated)
+                for (var ri = 0; ri < framework.Allocated.Count; ri++)
                 {
+                    var resource = framework.Allocated[ri];
                     if (resource.Type != ResourceType.Scalar || !index.TryGetValue(resource.Name, out var k))
                     {
                         continue;
@@ -106,15 +107,16 @@ public sealed partial class HierarchicalAllocator
                     var owner = resource.IsReserved ? resource.Role : Cycle.AllocationRoleOf(framework, resource);
                     if (owner is not null)
                     {
-                        AddConsumed(cycle.GetOrCreateRole(owner), k, resource.ScalarMilli);
+                        _ = AddConsumed(cycle.GetOrCreateRole(owner), k, resource.ScalarMilli);
                     }
                 }
             }
 
             foreach (var agent in input.Agents)
             {
-                foreach (var resource in agent.Available)
+                for (var ri = 0; ri < agent.Available.Count; ri++)
                 {
+                    var resource = agent.Available[ri];
                     if (resource.Type != ResourceType.Scalar || !index.TryGetValue(resource.Name, out var k))
                     {
                         continue;
@@ -122,7 +124,7 @@ public sealed partial class HierarchicalAllocator
 
                     if (resource.IsReserved)
                     {
-                        AddConsumed(cycle.GetOrCreateRole(resource.Role), k, resource.ScalarMilli);
+                        _ = AddConsumed(cycle.GetOrCreateRole(resource.Role), k, resource.ScalarMilli);
                     }
                     else
                     {
@@ -191,15 +193,20 @@ public sealed partial class HierarchicalAllocator
 
         private static int Depth(string role) => role.AsSpan().Count('/');
 
-        private static void AddConsumed(RoleState role, int k, long milli)
+        /// <summary>Adds to the consumption of the role and its ancestors; true when one of them has a guarantee.</summary>
+        private static bool AddConsumed(RoleState role, int k, long milli)
         {
+            var guaranteed = false;
             for (var r = role; r is not null; r = r.Parent)
             {
                 if (r.Consumed is not null)
                 {
                     r.Consumed[k] += milli;
+                    guaranteed |= r.Guarantee is not null;
                 }
             }
+
+            return guaranteed;
         }
 
         /// <summary>Recomputes what each role needs and may take, after consumption changed.</summary>
@@ -294,37 +301,18 @@ public sealed partial class HierarchicalAllocator
         /// spare, or in stage 1 guaranteed scalars chopped to what the role still misses. Reserved and non-scalar
         /// resources are never chopped. <paramref name="progress"/>: some guaranteed resource is in it.
         /// </summary>
-        public Resources Chop(RoleState role, Resources candidate, bool stage1, out bool progress)
+        public Resources Chop(RoleState role, Resources candidate, bool stage1)
         {
-            progress = false;
-            if (!stage1 && _requiredIsZero && role.LimitPath.Length == 0)
+            var allow = new long[_required.Length];
+            if (!Plan(role, candidate, stage1, allow, out _))
             {
                 return candidate;
             }
 
-            Span<long> allow = _required.Length <= 32 ? stackalloc long[_required.Length] : new long[_required.Length];
-            Allowances(role, stage1, allow);
-            var chop = false;
-            foreach (var resource in candidate)
-            {
-                if (!resource.IsReserved && resource.Type == ResourceType.Scalar && _index.TryGetValue(resource.Name, out var k))
-                {
-                    var take = Math.Min(resource.ScalarMilli, allow[k]);
-                    chop |= take < resource.ScalarMilli;
-                    progress |= take > 0 && role.GuaranteedOnPath.Length > 0 && role.GuaranteedOnPath[k];
-                    allow[k] -= take;
-                }
-            }
-
-            if (!chop)
-            {
-                return candidate;
-            }
-
-            Allowances(role, stage1, allow);
             var kept = new List<Resource>(candidate.Count);
-            foreach (var resource in candidate)
+            for (var ri = 0; ri < candidate.Count; ri++)
             {
+                var resource = candidate[ri];
                 if (!resource.IsReserved && resource.Type == ResourceType.Scalar && _index.TryGetValue(resource.Name, out var k))
                 {
                     var take = Math.Min(resource.ScalarMilli, allow[k]);
@@ -347,8 +335,45 @@ public sealed partial class HierarchicalAllocator
             return new Resources(kept);
         }
 
+        /// <summary>The quota resource index of <paramref name="name"/>, or -1.</summary>
+        public int IndexOf(string name) => _index.TryGetValue(name, out var k) ? k : -1;
+
+        public int Count => _required.Length;
+
+        /// <summary>
+        /// Fills <paramref name="allow"/> with what <paramref name="role"/> may be given of each quota resource and says
+        /// whether <paramref name="candidate"/> has to be chopped to it (see <see cref="Chop"/>).
+        /// </summary>
+        public bool Plan(RoleState role, Resources candidate, bool stage1, long[] allow, out bool progress)
+        {
+            progress = false;
+            if (!stage1 && _requiredIsZero && role.LimitPath.Length == 0)
+            {
+                Array.Fill(allow, long.MaxValue);
+                return false;
+            }
+
+            Allowances(role, stage1, allow);
+            Span<long> left = allow.Length <= 32 ? stackalloc long[allow.Length] : new long[allow.Length];
+            allow.CopyTo(left);
+            var chop = false;
+            for (var ri = 0; ri < candidate.Count; ri++)
+            {
+                var resource = candidate[ri];
+                if (!resource.IsReserved && resource.Type == ResourceType.Scalar && _index.TryGetValue(resource.Name, out var k))
+                {
+                    var take = Math.Min(resource.ScalarMilli, left[k]);
+                    chop |= take < resource.ScalarMilli;
+                    progress |= take > 0 && role.GuaranteedOnPath.Length > 0 && role.GuaranteedOnPath[k];
+                    left[k] -= take;
+                }
+            }
+
+            return chop;
+        }
+
         /// <summary>How much of each quota resource <paramref name="role"/> may be given now, unreserved.</summary>
-        private void Allowances(RoleState role, bool stage1, Span<long> allow)
+        private void Allowances(RoleState role, bool stage1, long[] allow)
         {
             for (var k = 0; k < allow.Length; k++)
             {
@@ -370,14 +395,15 @@ public sealed partial class HierarchicalAllocator
         /// <summary>Charges an offer's unreserved quota scalars to the role's path and to the headroom.</summary>
         public void Consume(RoleState role, Resources offer)
         {
-            foreach (var resource in offer)
+            for (var ri = 0; ri < offer.Count; ri++)
             {
+                var resource = offer[ri];
                 if (!resource.IsReserved && resource.Type == ResourceType.Scalar && _index.TryGetValue(resource.Name, out var k)
                     && resource.ScalarMilli > 0)
                 {
-                    AddConsumed(role, k, resource.ScalarMilli);
+                    // Limits and the spare headroom are read as they are; only guarantees need the tree recomputed.
+                    _dirty |= AddConsumed(role, k, resource.ScalarMilli) && !_requiredIsZero;
                     _available[k] -= resource.ScalarMilli;
-                    _dirty = true;
                 }
             }
         }

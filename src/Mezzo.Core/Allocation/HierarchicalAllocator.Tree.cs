@@ -54,6 +54,14 @@ public sealed partial class HierarchicalAllocator
 
         public long[] CandidateQuantities { get; set; } = [];
 
+        /// <summary>Quota has to chop <see cref="Candidate"/> to <see cref="CandidateAllow"/> before it is offered:
+        /// done only once a client may take it, as most chopped candidates (a role at its limit) are too small.</summary>
+        public bool CandidateNeedsChop { get; set; }
+
+        public long[] CandidateAllow { get; set; } = [];
+
+        public bool AnyClientHasOwnMinimum { get; set; }
+
         // Quota (arrays indexed like QuotaState.Names; null when the role has none of it).
         public long[]? Guarantee { get; set; }
 
@@ -108,6 +116,11 @@ public sealed partial class HierarchicalAllocator
 
     private readonly record struct MinRequirement(int Name, long Milli);
 
+    private readonly record struct Rank(double Share, int Tie) : IComparable<Rank>
+    {
+        public int CompareTo(Rank other) => Share != other.Share ? Share.CompareTo(other.Share) : Tie.CompareTo(other.Tie);
+    }
+
     /// <summary>A node of the sort tree: a role, a role's virtual leaf, or a client. Children are kept sorted.</summary>
     private sealed class SortNode(string key, long[] alloc, double weight)
     {
@@ -131,6 +144,11 @@ public sealed partial class HierarchicalAllocator
         public RoleState? Role { get; set; }
 
         public bool HoldsClients { get; set; }
+
+        /// <summary>A holder's clients by (share, tie): a role may have a thousand frameworks, and the one that takes an
+        /// agent moves far back, so a heap beats shifting a sorted array. Clients taken out for an agent are put back by
+        /// the cycle.</summary>
+        public PriorityQueue<SortNode, Rank>? Clients { get; set; }
 
         public bool IsVirtual { get; set; }
 
