@@ -1,5 +1,6 @@
 using Mezzo.Core.Allocation;
 using Mezzo.Core.Resources;
+using Mezzo.Core.Roles;
 
 namespace Mezzo.Benchmarks;
 
@@ -17,6 +18,10 @@ using Resources = Mezzo.Core.Resources.Resources;
 /// (half of those filters still active, half expired);</item>
 /// <item>cluster totals are the sum of the agents' totals, as the master computes them.</item>
 /// </list>
+/// <see cref="Scenario.Quota"/> builds the same cluster and then (from a second random stream, so the plain part is
+/// unchanged) spreads the frameworks over 10 roles instead of <c>*</c>, some of them nested, some weighted, 10 % of
+/// the frameworks MULTI_ROLE in two of them; gives 2 of the roles (20 %) quota guarantees and limits; and gives 1 % of
+/// the agents a dynamic reservation besides the 5 % static ones (see <see cref="AddRolesAndQuota"/>).
 /// </summary>
 public static class AllocationInputBuilder
 {
@@ -30,7 +35,16 @@ public static class AllocationInputBuilder
     private const ulong PortsBegin = 31000;
     private const ulong PortsEnd = 32000;
 
-    public static AllocationInput Build(int agentCount, int frameworkCount, int seed = 42)
+    public enum Scenario
+    {
+        Plain,
+        Quota,
+    }
+
+    /// <summary>The roles of the quota scenario: 10, three of them nested.</summary>
+    public static readonly string[] Roles = ["analytics", "batch", "eng", "eng/backend", "eng/frontend", "ml", "ml/training", "ops", "prod", "web"];
+
+    public static AllocationInput Build(int agentCount, int frameworkCount, int seed = 42, Scenario scenario = Scenario.Plain)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(agentCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(frameworkCount, 1);
@@ -107,11 +121,15 @@ public static class AllocationInputBuilder
                 {
                     var agent = agents[random.Next(agentCount)];
                     var expires = k % 2 == 0 ? Now.AddSeconds(5) : Now.AddSeconds(-5);
-                    filters.Add(new OfferFilter(agent.AgentId, agent.Available, expires));
+                    filters.Add(new OfferFilter(agent.AgentId, "*", agent.Available, expires));
                 }
             }
 
-            frameworks.Add(new AllocatorFramework($"{MasterId}-{j:D4}", "*", allocated, suppressed, filters));
+            frameworks.Add(new AllocatorFramework($"{MasterId}-{j:D4}", ["*"], allocated)
+            {
+                SuppressedRoles = suppressed ? new HashSet<string> { "*" } : new HashSet<string>(),
+                Filters = filters,
+            });
         }
 
         var totals = new Dictionary<string, double>
@@ -121,6 +139,65 @@ public static class AllocationInputBuilder
             ["disk"] = agentCount * AgentDisk,
             ["gpus"] = 0,
         };
-        return new AllocationInput(agents, frameworks, totals, Now);
+        var input = new AllocationInput(agents, frameworks, totals, Now);
+        return scenario == Scenario.Quota ? AddRolesAndQuota(input, new Random(seed + 1)) : input;
+    }
+
+    /// <summary>
+    /// The quota scenario on top of the plain cluster:
+    /// <list type="bullet">
+    /// <item>each framework in one of <see cref="Roles"/> (at random; 10 % also in a second one, MULTI_ROLE), its
+    /// allocation moved to that role and its filters and suppression following it;</item>
+    /// <item>weights: prod 2, batch 0.5, eng/backend 3;</item>
+    /// <item>quota: prod guaranteed 6 % of the cluster's cpus and mem, limited to 15 %; eng (nested roles below it)
+    /// guaranteed 6 %, limited to 20 %: with ~10 % of the frameworks each and ~47 % of the cluster in use, both start
+    /// just under their guarantee, so stage 1 has work and the headroom is held back for a while;</item>
+    /// <item>1 % of the agents (not already statically reserved) have <c>cpus:8;mem:32768</c> dynamically reserved to
+    /// ml/training or prod, taken out of their unreserved pool.</item>
+    /// </list>
+    /// </summary>
+    private static AllocationInput AddRolesAndQuota(AllocationInput input, Random random)
+    {
+        var frameworks = new List<AllocatorFramework>(input.Frameworks.Count);
+        foreach (var framework in input.Frameworks)
+        {
+            var role = Roles[random.Next(Roles.Length)];
+            string[] roles = random.NextDouble() < 0.10 ? [role, Roles[random.Next(Roles.Length)]] : [role];
+            roles = [.. roles.Distinct()];
+            frameworks.Add(framework with
+            {
+                Roles = roles,
+                Allocated = framework.Allocated.Unallocate().AllocateTo(role),
+                SuppressedRoles = framework.SuppressedRoles.Count > 0 ? new HashSet<string> { role } : new HashSet<string>(),
+                Filters = [.. framework.Filters.Select(f => f with { Role = role })],
+            });
+        }
+
+        var agents = new List<AllocatorAgent>(input.Agents.Count);
+        var dynamicRoles = new[] { "ml/training", "prod" };
+        foreach (var agent in input.Agents)
+        {
+            var available = agent.Available;
+            if (random.NextDouble() < 0.01 && !available.Any(r => r.IsReserved) && available.Cpus >= 8 && available.Mem >= 32768)
+            {
+                var reservation = new ReservationInfo(ReservationType.Dynamic, dynamicRoles[random.Next(dynamicRoles.Length)], "ops-team");
+                available = available - Resources.Parse("cpus:8;mem:32768") + new Resources([Resource.ScalarOf("cpus", 8, reservation), Resource.ScalarOf("mem", 32768, reservation)]);
+            }
+
+            agents.Add(agent with { Available = available });
+        }
+
+        QuotaConfig Quota(string role, double guarantee, double limit) => new(
+            role,
+            ResourceQuantities.OfScalars([KeyValuePair.Create("cpus", input.ClusterTotals["cpus"] * guarantee), KeyValuePair.Create("mem", input.ClusterTotals["mem"] * guarantee)]),
+            ResourceQuantities.OfScalars([KeyValuePair.Create("cpus", input.ClusterTotals["cpus"] * limit), KeyValuePair.Create("mem", input.ClusterTotals["mem"] * limit)]));
+
+        return input with
+        {
+            Agents = agents,
+            Frameworks = frameworks,
+            Weights = new Dictionary<string, double> { ["prod"] = 2, ["batch"] = 0.5, ["eng/backend"] = 3 },
+            Quotas = new Dictionary<string, QuotaConfig> { ["prod"] = Quota("prod", 0.06, 0.15), ["eng"] = Quota("eng", 0.06, 0.20) },
+        };
     }
 }

@@ -7,7 +7,7 @@ namespace Mezzo.Benchmarks;
 [MemoryDiagnoser]
 public class AllocatorBenchmarks
 {
-    private readonly DrfAllocator _allocator = new();
+    private readonly HierarchicalAllocator _allocator = new();
     private AllocationInput _input = null!;
 
     [Params(1000, 10000, 50000)]
@@ -16,8 +16,15 @@ public class AllocatorBenchmarks
     [Params(10, 100, 1000)]
     public int Frameworks { get; set; }
 
+    /// <summary>plain: every framework in role <c>*</c>; quota: 10 roles, nested ones, weights, quota, more reservations.</summary>
+    [Params("plain", "quota")]
+    public string Scenario { get; set; } = "plain";
+
     [GlobalSetup]
-    public void Setup() => _input = AllocationInputBuilder.Build(Agents, Frameworks);
+    public void Setup() => _input = AllocationInputBuilder.Build(
+        Agents,
+        Frameworks,
+        scenario: Scenario == "quota" ? AllocationInputBuilder.Scenario.Quota : AllocationInputBuilder.Scenario.Plain);
 
     [Benchmark]
     public IReadOnlyList<OfferDecision> AllocationCycle() => _allocator.Allocate(_input);

@@ -6,7 +6,8 @@ using Mezzo.Core.Allocation;
 
 // Micro benchmarks of pure code.
 //   quick mode, one JSON line (for scripts):
-//     dotnet run -c Release --project bench/Mezzo.Benchmarks -- allocator --agents 50000 --frameworks 1000 --cycles 5 [--seed 42] [--warmup 1] [--dump FILE]
+//     dotnet run -c Release --project bench/Mezzo.Benchmarks -- allocator --agents 50000 --frameworks 1000 --cycles 5 [--quota] [--seed 42] [--warmup 1] [--dump FILE]
+//   --quota: the roles/weights/quota/reservations scenario (AllocationInputBuilder.Scenario.Quota) instead of the plain one.
 //   --dump writes the last cycle's decisions, one a line: diff two dumps to check a change keeps the decisions.
 //   BenchmarkDotNet: any other first argument; "bdn" is dropped, everything else is passed on as it is:
 //     dotnet run -c Release --project bench/Mezzo.Benchmarks -- bdn --filter '*Allocator*'
@@ -19,7 +20,8 @@ if (args.Length > 0 && args[0] == "allocator")
         ArgValue(args, "--cycles", 5),
         ArgValue(args, "--seed", 42),
         ArgValue(args, "--warmup", 1),
-        args.SkipWhile(a => a != "--dump").Skip(1).FirstOrDefault());
+        args.SkipWhile(a => a != "--dump").Skip(1).FirstOrDefault(),
+        args.Contains("--quota") ? AllocationInputBuilder.Scenario.Quota : AllocationInputBuilder.Scenario.Plain);
     return 0;
 }
 
@@ -28,11 +30,11 @@ return 0;
 
 // `warmup` cycles (one by default), then `cycles` measured cycles of the same input; bytes are what this thread
 // allocated per cycle. The allocator is single-threaded, so that is all it allocated.
-static void QuickAllocator(int agents, int frameworks, int cycles, int seed, int warmup, string? dump)
+static void QuickAllocator(int agents, int frameworks, int cycles, int seed, int warmup, string? dump, AllocationInputBuilder.Scenario scenario)
 {
     ArgumentOutOfRangeException.ThrowIfLessThan(cycles, 1);
-    var input = AllocationInputBuilder.Build(agents, frameworks, seed);
-    var allocator = new DrfAllocator();
+    var input = AllocationInputBuilder.Build(agents, frameworks, seed, scenario);
+    var allocator = new HierarchicalAllocator();
     IReadOnlyList<OfferDecision> decisions = [];
     for (var i = 0; i < warmup; i++)
     {

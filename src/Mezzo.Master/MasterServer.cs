@@ -49,7 +49,7 @@ public sealed class MasterServer : IAsyncDisposable
         var app = builder.Build();
         Directory.CreateDirectory(options.WorkDir);
         var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
-        var actor = new MasterActor(options, registry, new DrfAllocator(), time ?? TimeProvider.System,
+        var actor = new MasterActor(options, registry, new HierarchicalAllocator(), time ?? TimeProvider.System,
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<MasterActor>());
         app.MapPost("/api/v1/scheduler", (Microsoft.AspNetCore.Http.HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
         app.MapPost(AgentEndpoint.Path, (Microsoft.AspNetCore.Http.HttpContext context) => AgentEndpoint.HandleAsync(context, actor));

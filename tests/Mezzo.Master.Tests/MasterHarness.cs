@@ -27,7 +27,7 @@ public sealed class MasterHarness : IAsyncDisposable
         Options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(50) };
         configure?.Invoke(Options);
         Registry = SqliteRegistryStore.InWorkDir(WorkDir);
-        Actor = new MasterActor(Options, Registry, allocator ?? new DrfAllocator(), Time, NullLogger<MasterActor>.Instance);
+        Actor = new MasterActor(Options, Registry, allocator ?? new HierarchicalAllocator(), Time, NullLogger<MasterActor>.Instance);
         Actor.Start();
     }
 

@@ -278,7 +278,7 @@ public sealed class RolesTests
     /// <summary>The real allocator, remembering what it was last asked.</summary>
     private sealed class RecordingAllocator : IAllocator
     {
-        private readonly DrfAllocator _inner = new();
+        private readonly HierarchicalAllocator _inner = new();
 
         public AllocationInput? Last { get; private set; }
 

@@ -36,7 +36,31 @@ public sealed record AttributeConstraint(ConstraintSelectorKind Selector, string
 /// <summary>A group is satisfied when all its constraints are; a role's constraints when any group is (OR of ANDs).</summary>
 public sealed record RoleOfferConstraints(IReadOnlyList<IReadOnlyList<AttributeConstraint>> Groups)
 {
-    public bool Matches(AllocatorAgent agent) => Groups.Count == 0 || Groups.Any(g => g.All(c => c.Matches(agent)));
+    public bool Matches(AllocatorAgent agent)
+    {
+        // The allocator asks this for every (framework, role, agent) it considers: loops, not LINQ, to allocate nothing.
+        if (Groups.Count == 0)
+        {
+            return true;
+        }
+
+        for (var g = 0; g < Groups.Count; g++)
+        {
+            var group = Groups[g];
+            var all = true;
+            for (var c = 0; c < group.Count && all; c++)
+            {
+                all = group[c].Matches(agent);
+            }
+
+            if (all)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>

@@ -282,7 +282,7 @@ public sealed class ProtoConformanceTests
         var names = info!.Properties.Select(p => p.Name).ToList();
         if (ProtoFields[type].Length == 0)
         {
-            names.Should().BeEmpty("an empty proto message (Exists {}) is an empty JSON object");
+            names.Should().BeEmpty("an empty proto message such as Exists is an empty JSON object");
         }
         else
         {

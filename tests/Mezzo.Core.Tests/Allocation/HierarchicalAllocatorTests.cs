@@ -7,7 +7,7 @@ namespace Mezzo.Core.Tests;
 
 using Resources = Mezzo.Core.Resources.Resources;
 
-public sealed class DrfAllocatorTests
+public sealed class HierarchicalAllocatorTests
 {
     private static readonly DateTimeOffset Now = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -18,7 +18,7 @@ public sealed class DrfAllocatorTests
         ["disk"] = 100_000,
     };
 
-    private readonly DrfAllocator _allocator = new();
+    private readonly HierarchicalAllocator _allocator = new();
 
     [Fact]
     public void The_framework_with_the_lowest_dominant_share_gets_the_agent()
@@ -64,17 +64,17 @@ public sealed class DrfAllocatorTests
     }
 
     [Fact]
-    public void Reserved_resources_are_not_offered_to_other_roles()
+    public void Reserved_resources_are_not_offered_to_other_roles_but_to_their_role_on_the_same_agent()
     {
         var agent = Agent("a1", "cpus(eng):4;mem(eng):4096;cpus:1;mem:1024");
 
-        // ops has the lower share, so it gets the agent, but only its unreserved part.
-        var decision = Allocate([agent], [Framework("fw-ops", role: "ops"), Framework("fw-eng", role: "eng", allocated: "cpus:1")])
-            .Should().ContainSingle().Which;
+        // ops has the lower share, so it goes first, but only gets the unreserved part; eng's reservation is left for eng.
+        var decisions = Allocate([agent], [Framework("fw-ops", role: "ops"), Framework("fw-eng", role: "eng", allocated: "cpus:1")]);
 
-        decision.FrameworkId.Should().Be("fw-ops");
-        decision.Resources.Should().OnlyContain(r => !r.IsReserved);
-        decision.Resources.Unallocate().Equals(Resources.Parse("cpus:1;mem:1024")).Should().BeTrue($"offered {decision.Resources}");
+        Summary(decisions).Should().Be("fw-ops@a1 | fw-eng@a1");
+        decisions[0].Resources.Unallocate().Equals(Resources.Parse("cpus:1;mem:1024")).Should().BeTrue($"offered {decisions[0].Resources}");
+        decisions[1].Resources.Unallocate().Equals(Resources.Parse("cpus(eng):4;mem(eng):4096")).Should().BeTrue($"offered {decisions[1].Resources}");
+        decisions[1].Resources.Should().OnlyContain(r => r.AllocationRole == "eng");
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class DrfAllocatorTests
     public void An_active_filter_keeps_the_refused_agent_from_the_framework()
     {
         var agent = Agent("a1", "cpus:2;mem:1024");
-        var filter = new OfferFilter("a1", agent.Available.AllocateTo("*"), Now.AddSeconds(5));
+        var filter = new OfferFilter("a1", "*", agent.Available.AllocateTo("*"), Now.AddSeconds(5));
 
         var decisions = Allocate([agent, Agent("a2", "cpus:1;mem:512")], [Framework("fw-a", filters: filter), Framework("fw-b", allocated: "cpus:5")]);
 
@@ -116,7 +116,7 @@ public sealed class DrfAllocatorTests
     public void A_filtered_agent_goes_unoffered_when_nobody_else_wants_it()
     {
         var agent = Agent("a1", "cpus:2;mem:1024");
-        var filter = new OfferFilter("a1", agent.Available, Now.AddSeconds(5));
+        var filter = new OfferFilter("a1", "*", agent.Available, Now.AddSeconds(5));
 
         Allocate([agent], [Framework("fw-a", filters: filter)]).Should().BeEmpty();
     }
@@ -127,7 +127,7 @@ public sealed class DrfAllocatorTests
     public void A_filter_stops_applying_when_it_expires(int secondsLeft)
     {
         var agent = Agent("a1", "cpus:2;mem:1024");
-        var filter = new OfferFilter("a1", agent.Available, Now.AddSeconds(secondsLeft));
+        var filter = new OfferFilter("a1", "*", agent.Available, Now.AddSeconds(secondsLeft));
 
         Summary(Allocate([agent], [Framework("fw-a", filters: filter)])).Should().Be("fw-a@a1");
         Allocate([agent], [Framework("fw-a", filters: filter)], now: Now.AddSeconds(secondsLeft - 1)).Should().BeEmpty();
@@ -136,7 +136,7 @@ public sealed class DrfAllocatorTests
     [Fact]
     public void A_filter_applies_to_its_agent_only()
     {
-        var filter = new OfferFilter("a2", Resources.Parse("cpus:2;mem:1024"), Now.AddHours(1));
+        var filter = new OfferFilter("a2", "*", Resources.Parse("cpus:2;mem:1024"), Now.AddHours(1));
 
         Summary(Allocate([Agent("a1", "cpus:2;mem:1024")], [Framework("fw-a", filters: filter)])).Should().Be("fw-a@a1");
     }
@@ -145,7 +145,7 @@ public sealed class DrfAllocatorTests
     public void A_filter_does_not_apply_once_the_agent_has_more_than_was_refused()
     {
         // Mesos's RefusedOfferFilter: filtered only while the refused resources contain everything offerable.
-        var filter = new OfferFilter("a1", Resources.Parse("cpus:1;mem:512"), Now.AddHours(1));
+        var filter = new OfferFilter("a1", "*", Resources.Parse("cpus:1;mem:512"), Now.AddHours(1));
 
         Summary(Allocate([Agent("a1", "cpus:2;mem:512")], [Framework("fw-a", filters: filter)])).Should().Be("fw-a@a1");
         Allocate([Agent("a1", "cpus:1;mem:256")], [Framework("fw-a", filters: filter)]).Should().BeEmpty();
@@ -155,7 +155,7 @@ public sealed class DrfAllocatorTests
     public void Refusing_unreserved_resources_does_not_refuse_resources_reserved_since()
     {
         // The declined offer was unreserved; the same amount is now reserved to eng, which is a different resource.
-        var filter = new OfferFilter("a1", Resources.Parse("cpus:2;mem:1024").AllocateTo("eng"), Now.AddHours(1));
+        var filter = new OfferFilter("a1", "eng", Resources.Parse("cpus:2;mem:1024").AllocateTo("eng"), Now.AddHours(1));
 
         Summary(Allocate([Agent("a1", "cpus(eng):2;mem:1024")], [Framework("fw-eng", role: "eng", filters: filter)])).Should().Be("fw-eng@a1");
     }
@@ -210,13 +210,13 @@ public sealed class DrfAllocatorTests
         [
             Framework("fw-1", role: "eng", allocated: "cpus:1"),
             Framework("fw-2", role: "ops", allocated: "mem:1024"),
-            Framework("fw-3", role: "eng/dev", filters: new OfferFilter("a3", Resources.Parse("cpus:8;mem:16384;disk:5000"), Now.AddMinutes(1))),
+            Framework("fw-3", role: "eng/dev", filters: new OfferFilter("a3", "eng/dev", Resources.Parse("cpus:8;mem:16384;disk:5000"), Now.AddMinutes(1))),
             Framework("fw-4", suppressed: true),
         ];
         var input = new AllocationInput(agents, frameworks, Totals, Now);
 
         var first = _allocator.Allocate(input);
-        var second = new DrfAllocator().Allocate(input with { Frameworks = [.. frameworks.Reverse()] });
+        var second = new HierarchicalAllocator().Allocate(input with { Frameworks = [.. frameworks.Reverse()] });
 
         first.Should().NotBeEmpty();
         Summary(second).Should().Be(Summary(first));
@@ -230,12 +230,12 @@ public sealed class DrfAllocatorTests
         AllocatorAgent[] agents = [.. Enumerable.Range(1, 12).Select(i => Agent($"a{i}", "cpus:1;mem:512"))];
         OfferFilter[] filters =
         [
-            .. Enumerable.Range(1, 10).Where(i => i % 2 == 0).Select(i => new OfferFilter($"a{i}", agents[i - 1].Available, Now.AddMinutes(1))),
-            new OfferFilter("a1", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(-1)),
-            new OfferFilter("a3", Resources.Parse("cpus:0.5"), Now.AddMinutes(1)),
-            new OfferFilter("a5", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
-            new OfferFilter("a5", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
-            new OfferFilter("a12", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+            .. Enumerable.Range(1, 10).Where(i => i % 2 == 0).Select(i => new OfferFilter($"a{i}", "*", agents[i - 1].Available, Now.AddMinutes(1))),
+            new OfferFilter("a1", "*", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(-1)),
+            new OfferFilter("a3", "*", Resources.Parse("cpus:0.5"), Now.AddMinutes(1)),
+            new OfferFilter("a5", "*", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+            new OfferFilter("a5", "*", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
+            new OfferFilter("a12", "*", Resources.Parse("cpus:1;mem:512"), Now.AddMinutes(1)),
         ];
 
         var decisions = Allocate(agents, [Framework("fw-a", filters: filters)]);
@@ -259,16 +259,21 @@ public sealed class DrfAllocatorTests
     {
         var totals = new Dictionary<string, double> { ["cpus"] = 10, ["mem"] = 2048, ["gpus"] = 0 };
 
-        DrfAllocator.DominantShare(new Dictionary<string, double> { ["cpus"] = 2, ["mem"] = 1024 }, totals).Should().Be(0.5);
-        DrfAllocator.DominantShare(new Dictionary<string, double> { ["cpus"] = 3, ["mem"] = 512 }, totals).Should().BeApproximately(0.3, 1e-12);
-        DrfAllocator.DominantShare(new Dictionary<string, double> { ["gpus"] = 4, ["disk"] = 9 }, totals).Should().Be(0, "zero and unknown totals do not count");
-        DrfAllocator.DominantShare(new Dictionary<string, double>(), totals).Should().Be(0);
+        HierarchicalAllocator.DominantShare(new Dictionary<string, double> { ["cpus"] = 2, ["mem"] = 1024 }, totals).Should().Be(0.5);
+        HierarchicalAllocator.DominantShare(new Dictionary<string, double> { ["cpus"] = 3, ["mem"] = 512 }, totals).Should().BeApproximately(0.3, 1e-12);
+        HierarchicalAllocator.DominantShare(new Dictionary<string, double> { ["gpus"] = 4, ["disk"] = 9 }, totals).Should().Be(0, "zero and unknown totals do not count");
+        HierarchicalAllocator.DominantShare(new Dictionary<string, double>(), totals).Should().Be(0);
     }
 
-    private static AllocatorAgent Agent(string id, string resources) => new(id, Resources.Parse(resources));
+    private static AllocatorAgent Agent(string id, string resources, string host = "", string attributes = "") =>
+        new(id, Resources.Parse(resources)) { Hostname = host, Attributes = AttributeParser.Parse(attributes) };
 
     private static AllocatorFramework Framework(string id, string role = "*", string allocated = "", bool suppressed = false, params OfferFilter[] filters) =>
-        new(id, role, Resources.Parse(allocated), suppressed, filters);
+        new(id, [role], Resources.Parse(allocated).AllocateTo(role))
+        {
+            SuppressedRoles = suppressed ? new HashSet<string> { role } : new HashSet<string>(),
+            Filters = filters,
+        };
 
     private static string Summary(IEnumerable<OfferDecision> decisions) =>
         string.Join(" | ", decisions.Select(d => $"{d.FrameworkId}@{d.AgentId}"));
