@@ -41,6 +41,21 @@ public sealed class ResourceQuantities : IReadOnlyDictionary<string, long>, IEqu
         return map.Count == 0 ? Empty : new ResourceQuantities(map);
     }
 
+    /// <summary>
+    /// Like <see cref="Of"/> but keeps names whose amount is zero: in quota limits a name that is present with 0 means
+    /// "none of it", while an absent name means "no limit".
+    /// </summary>
+    public static ResourceQuantities OfLimits(IEnumerable<KeyValuePair<string, long>> milli)
+    {
+        var map = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, value) in milli)
+        {
+            map[name] = map.GetValueOrDefault(name) + value;
+        }
+
+        return map.Count == 0 ? Empty : new ResourceQuantities(map);
+    }
+
     public static ResourceQuantities OfScalars(IEnumerable<KeyValuePair<string, double>> values) =>
         Of(values.Select(v => KeyValuePair.Create(v.Key, Resource.ToMilli(v.Value))));
 

@@ -269,17 +269,11 @@ public static class QuotaValidation
                 return (null, $"{where}: values greater than {Format(max)} are not supported");
             }
 
-            if (kind == "limit" && Resource.ToMilli(value) == 0)
-            {
-                // Quantities drop zero amounts, so a zero limit would read back as no limit at all; refuse it rather
-                // than silently not enforcing it.
-                return (null, $"{where}: a limit of 0 is not supported yet");
-            }
-
             milli.Add(KeyValuePair.Create(name, Resource.ToMilli(value)));
         }
 
-        return (ResourceQuantities.Of(milli), null);
+        // A zero limit is a real limit (the role gets none of it); a zero guarantee is no guarantee.
+        return (kind == "limit" ? ResourceQuantities.OfLimits(milli) : ResourceQuantities.Of(milli), null);
     }
 
     private static QuotaViolation Invalid(string message) => new(QuotaViolationKind.Invalid, message);

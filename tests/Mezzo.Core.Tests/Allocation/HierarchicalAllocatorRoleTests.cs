@@ -265,6 +265,16 @@ public sealed class HierarchicalAllocatorRoleTests
     }
 
     [Fact]
+    public void A_zero_limit_keeps_the_role_from_that_resource_entirely()
+    {
+        var zero = new QuotaConfig("frozen", ResourceQuantities.Empty, ResourceQuantities.OfLimits([KeyValuePair.Create("cpus", 0L)]));
+        var decisions = Allocate(SmallAgents(3, "cpus:4;mem:1024"), [Framework("fw-frozen", "frozen")], quotas: [zero], totals: 12);
+
+        decisions.Where(d => d.Role == "frozen").Sum(d => d.Resources.Cpus).Should().Be(0);
+        decisions.Where(d => d.Role == "frozen").Sum(d => d.Resources.Mem).Should().Be(3072, "mem has no limit");
+    }
+
+    [Fact]
     public void A_parent_limit_caps_its_subroles_together()
     {
         var decisions = Allocate(

@@ -43,10 +43,12 @@ public sealed class QuotaValidationTests
     }
 
     [Fact]
-    public void Missing_value_and_zero_limit_are_refused()
+    public void Missing_value_is_refused_and_a_zero_limit_is_kept_as_a_limit()
     {
         QuotaValidation.Create("dev", [KeyValuePair.Create("cpus", (double?)null)], null).Error.Should().Contain("{'cpus'} for role 'dev': missing 'value'");
-        QuotaValidation.Create("dev", null, Amounts("cpus", 0)).Error.Should().Contain("a limit of 0 is not supported");
+        var zero = QuotaValidation.Create("dev", null, Amounts("cpus", 0));
+        zero.Error.Should().BeNull();
+        zero.Config!.Limits.ContainsKey("cpus").Should().BeTrue("a limit of 0 means none, not unlimited");
         QuotaValidation.Create("dev", Amounts("cpus", 0), null).Error.Should().BeNull("a zero guarantee is no guarantee");
     }
 
