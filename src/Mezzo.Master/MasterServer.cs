@@ -57,6 +57,7 @@ public sealed class MasterServer : IAsyncDisposable
         OperatorEndpoint.Map(app, actor);
         RoleEndpoints.Map(app, actor);
         ReservationEndpoints.Map(app, actor);
+        MaintenanceEndpoints.Map(app, actor);
         return new MasterServer(app, actor, registry);
     }
 

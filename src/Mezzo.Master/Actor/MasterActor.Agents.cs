@@ -43,6 +43,12 @@ public sealed partial class MasterActor
         }
         else
         {
+            if (IsOnDownMachine(subscribe.Hostname!))
+            {
+                connection.Close(new AgentEvent { Type = AgentEventType.SHUTDOWN, Shutdown = new AgentShutdown { Message = "Agent's machine is DOWN for maintenance" } });
+                return (CallResult.Ok, null);
+            }
+
             var id = requestedId ?? NewAgentId();
             _registry.UpsertAgent(new AgentRecord(id, subscribe.Hostname!, subscribe.Port!.Value, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
             agent = new AgentEntry
@@ -369,6 +375,7 @@ public sealed partial class MasterActor
     /// <summary>Loads the registry: removed framework ids stay removed; admitted agents must re-register in time.</summary>
     private void Recover()
     {
+        RecoverMaintenance();
         var now = _time.GetUtcNow();
         foreach (var framework in _registry.LoadFrameworks())
         {

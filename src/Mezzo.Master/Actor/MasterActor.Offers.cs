@@ -120,6 +120,7 @@ public sealed partial class MasterActor
         Attributes = ResourceConversion.ToWire(agent.Attributes),
         ExecutorIds = [],
         AllocationInfo = new ResourceAllocationInfo { Role = offer.Role },
+        Unavailability = UnavailabilityOf(agent),
     };
 
     /// <summary>Takes an offer out of circulation, giving its resources back to the agent's free pool.</summary>

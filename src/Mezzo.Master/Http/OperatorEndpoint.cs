@@ -82,6 +82,22 @@ public static class OperatorEndpoint
         },
         [MasterCallType.DEACTIVATE_AGENT] = async (master, call) => Outcome(await master.Ask(() => master.DeactivateAgent(call.DeactivateAgent!.AgentId!.Value!))),
         [MasterCallType.REACTIVATE_AGENT] = async (master, call) => Outcome(await master.Ask(() => master.ReactivateAgent(call.ReactivateAgent!.AgentId!.Value!))),
+        [MasterCallType.GET_MAINTENANCE_SCHEDULE] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_MAINTENANCE_SCHEDULE,
+            GetMaintenanceSchedule = new MasterResponseGetMaintenanceSchedule { Schedule = await master.Ask(master.GetMaintenanceSchedule) },
+        }),
+        [MasterCallType.GET_MAINTENANCE_STATUS] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_MAINTENANCE_STATUS,
+            GetMaintenanceStatus = new MasterResponseGetMaintenanceStatus { Status = await master.Ask(master.GetMaintenanceStatus) },
+        }),
+        [MasterCallType.UPDATE_MAINTENANCE_SCHEDULE] = async (master, call) =>
+            Outcome(await master.Ask(() => master.UpdateMaintenanceSchedule(call.UpdateMaintenanceSchedule!.Schedule!))),
+        [MasterCallType.START_MAINTENANCE] = async (master, call) =>
+            Outcome(await master.Ask(() => master.StartMaintenance(call.StartMaintenance!.Machines ?? []))),
+        [MasterCallType.STOP_MAINTENANCE] = async (master, call) =>
+            Outcome(await master.Ask(() => master.StopMaintenance(call.StopMaintenance!.Machines ?? []))),
         [MasterCallType.MARK_AGENT_GONE] = async (master, call) => Outcome(await master.Ask(() => master.MarkAgentGone(call.MarkAgentGone!.AgentId!.Value!))),
     };
 
@@ -158,6 +174,9 @@ public static class OperatorEndpoint
         MasterCallType.DRAIN_AGENT when call.DrainAgent!.MaxGracePeriod is { Nanoseconds: null or < 0 } => "'drain_agent.max_grace_period.nanoseconds' must be a non-negative number",
         MasterCallType.DEACTIVATE_AGENT when call.DeactivateAgent?.AgentId?.Value is not { Length: > 0 } => "Expecting 'deactivate_agent.agent_id' to be present",
         MasterCallType.REACTIVATE_AGENT when call.ReactivateAgent?.AgentId?.Value is not { Length: > 0 } => "Expecting 'reactivate_agent.agent_id' to be present",
+        MasterCallType.UPDATE_MAINTENANCE_SCHEDULE when call.UpdateMaintenanceSchedule?.Schedule is null => "Expecting 'update_maintenance_schedule.schedule' to be present",
+        MasterCallType.START_MAINTENANCE when call.StartMaintenance is null => "Expecting 'start_maintenance' to be present",
+        MasterCallType.STOP_MAINTENANCE when call.StopMaintenance is null => "Expecting 'stop_maintenance' to be present",
         MasterCallType.MARK_AGENT_GONE when call.MarkAgentGone?.AgentId?.Value is not { Length: > 0 } => "Expecting 'mark_agent_gone.agent_id' to be present",
         _ => null,
     };

@@ -73,6 +73,12 @@ public sealed class MasterCall
     public MasterCallAgent? ReactivateAgent { get; set; }
 
     public MasterCallAgent? MarkAgentGone { get; set; }
+
+    public MasterCallUpdateMaintenanceSchedule? UpdateMaintenanceSchedule { get; set; }
+
+    public MasterCallMachines? StartMaintenance { get; set; }
+
+    public MasterCallMachines? StopMaintenance { get; set; }
 }
 
 /// <summary>master.proto <c>Call.ReserveResources</c>; <see cref="Source"/> only for re-reserving.</summary>
@@ -172,6 +178,10 @@ public sealed class MasterResponse
     public MasterResponseGetWeights? GetWeights { get; set; }
 
     public MasterResponseGetQuota? GetQuota { get; set; }
+
+    public MasterResponseGetMaintenanceStatus? GetMaintenanceStatus { get; set; }
+
+    public MasterResponseGetMaintenanceSchedule? GetMaintenanceSchedule { get; set; }
 }
 
 public sealed class MasterResponseGetHealth

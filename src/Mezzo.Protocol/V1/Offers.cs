@@ -66,6 +66,9 @@ public sealed class Offer
     public List<ExecutorID>? ExecutorIds { get; set; }
 
     public ResourceAllocationInfo? AllocationInfo { get; set; }
+
+    /// <summary>Set when the agent's machine is scheduled for maintenance.</summary>
+    public Unavailability? Unavailability { get; set; }
 }
 
 /// <summary>mesos.proto <c>OperationState</c>.</summary>

@@ -155,6 +155,16 @@ public sealed class ProtoConformanceTests
         [typeof(MasterCallUnreserveResources)] = ["agent_id", "resources"],
         [typeof(MasterCallDrainAgent)] = ["agent_id", "max_grace_period", "mark_gone"],
         [typeof(MasterCallAgent)] = ["agent_id"],
+        [typeof(MasterCallUpdateMaintenanceSchedule)] = ["schedule"],
+        [typeof(MasterCallMachines)] = ["machines"],
+        [typeof(MasterResponseGetMaintenanceStatus)] = ["status"],
+        [typeof(MasterResponseGetMaintenanceSchedule)] = ["schedule"],
+        [typeof(MachineID)] = ["hostname", "ip"],
+        [typeof(Unavailability)] = ["start", "duration"],
+        [typeof(MaintenanceWindow)] = ["machine_ids", "unavailability"],
+        [typeof(MaintenanceSchedule)] = ["windows"],
+        [typeof(MaintenanceDrainingMachine)] = ["id", "statuses"],
+        [typeof(MaintenanceClusterStatus)] = ["draining_machines", "down_machines"],
         [typeof(MasterResponse)] =
         [
             "type", "get_health", "get_flags", "get_version", "get_metrics", "get_logging_level", "list_files",
