@@ -54,6 +54,47 @@ public sealed class AllocationTests
         state["frameworks"]!.AsArray().Single(f => (string?)f!["name"] == "greedy")!["used_resources"]!["cpus"]!.GetValue<double>().Should().Be(4);
     }
 
+    [Fact]
+    public async Task Multi_role_framework_over_http_gets_offers_per_role_and_bad_constraints_are_a_400()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.Resources = "cpus:4;mem:4096;cpus(eng):1;mem(eng):512");
+        const string info = """{"user":"root","name":"multi","roles":["eng","ops"],"capabilities":[{"type":"MULTI_ROLE"}]}""";
+
+        await using var bad = new RawScheduler(cluster.MasterUrl);
+        using (var content = new StringContent("""
+            {"type":"SUBSCRIBE","subscribe":{"framework_info":@INFO@,"offer_constraints":{"role_constraints":{"eng":{"groups":[{"attribute_constraints":[
+              {"selector":{"attribute_name":"rack"},"predicate":{"text_matches":{"regex":"("}}}]}]}}}}}
+            """.Replace("@INFO@", info, StringComparison.Ordinal), Encoding.UTF8, "application/json"))
+        {
+            using var response = await cluster.Http.PostAsync(new Uri(cluster.MasterUrl, "api/v1/scheduler"), content);
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            (await response.Content.ReadAsStringAsync()).Should().Contain("invalid regex");
+        }
+
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(info);
+        var roles = new HashSet<string>();
+        await Poll.UntilAsync(async () =>
+        {
+            var offer = await scheduler.NextOfferAsync();
+            var role = offer["allocation_info"]!["role"]!.GetValue<string>();
+            roles.Add(role);
+            offer["resources"]!.AsArray().Should().OnlyContain(r => (string?)r!["allocation_info"]!["role"] == role);
+            if (role == "ops")
+            {
+                offer["resources"]!.AsArray().Should().NotContain(r => r!["reservations"] != null, "eng's reservation is not offered to ops");
+            }
+
+            await scheduler.CallAsync(new JsonObject
+            {
+                ["framework_id"] = new JsonObject { ["value"] = scheduler.FrameworkId },
+                ["type"] = "DECLINE",
+                ["decline"] = new JsonObject { ["offer_ids"] = new JsonArray(new JsonObject { ["value"] = offer["id"]!["value"]!.GetValue<string>() }) },
+            }.ToJsonString());
+            return roles.SetEquals(["eng", "ops"]);
+        }, "offers for both roles");
+    }
+
     private static string FrameworkInfo(string role) =>
         new JsonObject { ["user"] = "root", ["name"] = role, ["role"] = role, ["capabilities"] = new JsonArray() }.ToJsonString();
 
