@@ -300,6 +300,54 @@ public sealed class SchedulerRolesTests
         }
     }
 
+    [Fact]
+    public async Task A_subrole_refines_its_parents_reservation_only_with_the_refinement_capability()
+    {
+        await using var harness = new MasterHarness();
+        var (agentId, _) = await harness.AddAgentAsync("cpus:2;mem:1024;cpus(eng):2;mem(eng):1024");
+        var refined = new WireResource
+        {
+            Name = "cpus",
+            Type = Mezzo.Protocol.V1.ValueType.SCALAR,
+            Scalar = new ValueScalar { Value = 1 },
+            Reservations =
+            [
+                new ResourceReservationInfo { Type = ReservationInfoType.STATIC, Role = "eng" },
+                new ResourceReservationInfo { Type = ReservationInfoType.DYNAMIC, Role = "eng/dev" },
+            ],
+            AllocationInfo = new ResourceAllocationInfo { Role = "eng/dev" },
+        };
+
+        async Task<OperationStatus> ReserveAsync(string frameworkId, Mezzo.Master.Scheduler.SchedulerConnection scheduler)
+        {
+            var offer = (await harness.OffersAfterAsync(scheduler)).Single(o => o.Resources!.Any(r => r.Reservations is { Count: > 0 }));
+            await harness.CallAsync(frameworkId, scheduler, new Call
+            {
+                Type = CallType.ACCEPT,
+                Accept = new CallAccept
+                {
+                    OfferIds = [offer.Id!],
+                    Operations = [new OfferOperation { Type = OfferOperationType.RESERVE, Id = new OperationID { Value = "refine" }, Reserve = new OfferOperationResources { Resources = [refined] } }],
+                    Filters = new Filters { RefuseSeconds = 0 },
+                },
+            });
+            return (await MasterHarness.NextAsync(scheduler, e => e.Type == EventType.UPDATE_OPERATION_STATUS)).UpdateOperationStatus!.Status!;
+        }
+
+        var (plainId, plain) = await harness.SubscribeMultiRoleAsync(["eng/dev"]);
+        var refused = await ReserveAsync(plainId, plain);
+        refused.State.Should().Be(OperationState.OPERATION_ERROR);
+        refused.Message.Should().Contain("RESERVATION_REFINEMENT");
+        await harness.CallAsync(plainId, plain, new Call { Type = CallType.TEARDOWN });
+
+        var (id, scheduler) = await harness.SubscribeMultiRoleAsync(["eng/dev"], refinement: true);
+        (await ReserveAsync(id, scheduler)).State.Should().Be(OperationState.OPERATION_FINISHED);
+
+        var reserved = await ReservedAsync(harness, agentId);
+        reserved["eng/dev"]!["cpus"]!.GetValue<double>().Should().Be(1, "the refined cpu now belongs to eng/dev");
+        reserved["eng"]!["cpus"]!.GetValue<double>().Should().Be(1, "the rest stays with eng");
+    }
+
     private static WireResource Reserved(string name, double amount, string role, string? principal) => new()
     {
         Name = name,
