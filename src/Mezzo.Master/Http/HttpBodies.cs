@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
+using Mezzo.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Mezzo.Master.Http;
@@ -77,4 +79,31 @@ public static class HttpBodies
     /// <summary>Mesos answers errors as text/plain bodies.</summary>
     public static IResult Text(int status, string message) =>
         Results.Text(message, "text/plain; charset=utf-8", Encoding.UTF8, status);
+
+    /// <summary>
+    /// Reads the body (413 past <paramref name="limit"/>) and parses it as <typeparamref name="T"/> with Mesos's JSON
+    /// mapping; malformed JSON is a 400 "<paramref name="failure"/>: reason (at path)". A JSON null gives no value and no error.
+    /// </summary>
+    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, long limit, string failure)
+        where T : class
+    {
+        var (body, error) = await ReadAsync(request, limit);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        try
+        {
+            return (MesosJson.Deserialize<T>(body!), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Text(StatusCodes.Status400BadRequest, $"{failure}: {Describe(ex)}"));
+        }
+    }
+
+    /// <summary>The parser's reason, with the JSON path of the offending field when the message lacks it.</summary>
+    public static string Describe(JsonException ex) =>
+        ex.Path is { } path && !ex.Message.Contains("Path:", StringComparison.Ordinal) ? $"{ex.Message} (at '{path}')" : ex.Message;
 }

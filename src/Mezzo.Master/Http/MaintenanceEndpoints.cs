@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Mezzo.Master.Actor;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
@@ -22,45 +21,37 @@ public static class MaintenanceEndpoints
                 Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceSchedule)), HttpBodies.Json));
             app.MapGet(prefix + "/maintenance/status", async () =>
                 Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceStatus)), HttpBodies.Json));
-            app.MapPost(prefix + "/maintenance/schedule", (HttpContext context) => RunAsync(context, master, "schedule", async body =>
-            {
-                var schedule = MesosJson.Deserialize<MaintenanceSchedule>(body);
-                return schedule is null
-                    ? HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse the maintenance schedule: empty body")
-                    : OperatorEndpoint.Outcome(await master.Ask(() => master.UpdateMaintenanceSchedule(schedule)));
-            }));
-            app.MapPost(prefix + "/machine/down", (HttpContext context) => RunAsync(context, master, "machines", async body =>
-                OperatorEndpoint.Outcome(await master.Ask(() => master.StartMaintenance(Machines(body))))));
-            app.MapPost(prefix + "/machine/up", (HttpContext context) => RunAsync(context, master, "machines", async body =>
-                OperatorEndpoint.Outcome(await master.Ask(() => master.StopMaintenance(Machines(body))))));
+            app.MapPost(prefix + "/maintenance/schedule", (HttpContext context) => RunAsync(context, UpdateScheduleAsync(context, master)));
+            app.MapPost(prefix + "/machine/down", (HttpContext context) => RunAsync(context, MachinesAsync(context, master, master.StartMaintenance)));
+            app.MapPost(prefix + "/machine/up", (HttpContext context) => RunAsync(context, MachinesAsync(context, master, master.StopMaintenance)));
         }
     }
 
-    private static List<MachineID> Machines(byte[] body) =>
-        JsonSerializer.Deserialize(body, MesosJsonContext.Default.ListMachineID) is { } machines && !machines.Contains(null!)
-            ? machines
-            : throw new JsonException("expected a JSON array of machine ids");
+    private static async Task RunAsync(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
 
-    private static async Task RunAsync(HttpContext context, MasterActor master, string what, Func<byte[], Task<IResult>> handle)
+    private static async Task<IResult> UpdateScheduleAsync(HttpContext context, MasterActor master)
     {
-        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
-        IResult result;
-        if (bodyError is not null)
+        var (schedule, error) = await HttpBodies.ReadJsonAsync<MaintenanceSchedule>(context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse the schedule");
+        if (error is not null)
         {
-            result = bodyError;
-        }
-        else
-        {
-            try
-            {
-                result = await handle(body!);
-            }
-            catch (JsonException ex)
-            {
-                result = HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse the {what}: {OperatorEndpoint.Describe(ex)}");
-            }
+            return error;
         }
 
-        await result.ExecuteAsync(context);
+        return schedule is null
+            ? HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse the schedule: expected a Schedule object")
+            : OperatorEndpoint.Outcome(await master.Ask(() => master.UpdateMaintenanceSchedule(schedule)));
+    }
+
+    private static async Task<IResult> MachinesAsync(HttpContext context, MasterActor master, Func<IReadOnlyList<MachineID>, CallResult> apply)
+    {
+        var (machines, error) = await HttpBodies.ReadJsonAsync<List<MachineID>>(context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse the machines");
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return machines is null || machines.Contains(null!)
+            ? HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse the machines: expected a JSON array of machine ids")
+            : OperatorEndpoint.Outcome(await master.Ask(() => apply(machines)));
     }
 }

@@ -122,20 +122,10 @@ public static class OperatorEndpoint
             return mediaError;
         }
 
-        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
-        if (bodyError is not null)
+        var (call, parseError) = await HttpBodies.ReadJsonAsync<MasterCall>(context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse body into Call");
+        if (parseError is not null)
         {
-            return bodyError;
-        }
-
-        MasterCall? call;
-        try
-        {
-            call = MesosJson.Deserialize<MasterCall>(body!);
-        }
-        catch (JsonException ex)
-        {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse body into Call: {Describe(ex)}");
+            return parseError;
         }
 
         if (call is null)
@@ -153,10 +143,6 @@ public static class OperatorEndpoint
             ? await handler(master, call)
             : HttpBodies.Text(StatusCodes.Status501NotImplemented, $"{type} is not supported by this master yet");
     }
-
-    /// <summary>The parser's reason, with the JSON path of the offending field when the message lacks it.</summary>
-    internal static string Describe(JsonException ex) =>
-        ex.Path is { } path && !ex.Message.Contains("Path:", StringComparison.Ordinal) ? $"{ex.Message} (at '{path}')" : ex.Message;
 
     /// <summary>Mesos's <c>validation::master::call::validate</c>: the sub-message a call type needs is present.</summary>
     private static string? Validate(MasterCall call) => call.Type switch

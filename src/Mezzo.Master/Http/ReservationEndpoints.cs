@@ -58,7 +58,7 @@ public static class ReservationEndpoints
         }
         catch (JsonException ex)
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Error in parsing 'resources' query parameter in the request body: {OperatorEndpoint.Describe(ex)}");
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Error in parsing 'resources' query parameter in the request body: {HttpBodies.Describe(ex)}");
         }
 
         if (resources is null || resources.Contains(null!))

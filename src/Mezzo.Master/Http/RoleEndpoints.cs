@@ -77,20 +77,11 @@ public static class RoleEndpoints
 
     private static async Task<IResult> UpdateWeightsAsync(HttpContext context, MasterActor master)
     {
-        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
-        if (bodyError is not null)
+        var (infos, error) = await HttpBodies.ReadJsonAsync<List<WeightInfo>>(
+            context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse update weights request JSON");
+        if (error is not null)
         {
-            return bodyError;
-        }
-
-        List<WeightInfo>? infos;
-        try
-        {
-            infos = MesosJson.Deserialize<List<WeightInfo>>(body!);
-        }
-        catch (JsonException ex)
-        {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse update weights request JSON: {OperatorEndpoint.Describe(ex)}");
+            return error;
         }
 
         if (infos is null || infos.Contains(null!))
@@ -103,20 +94,11 @@ public static class RoleEndpoints
 
     private static async Task<IResult> SetQuotaAsync(HttpContext context, MasterActor master)
     {
-        var (body, bodyError) = await HttpBodies.ReadAsync(context.Request, master.Options.MaxRequestBodyBytes);
-        if (bodyError is not null)
+        var (request, error) = await HttpBodies.ReadJsonAsync<QuotaRequest>(
+            context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse set quota request JSON");
+        if (error is not null)
         {
-            return bodyError;
-        }
-
-        QuotaRequest? request;
-        try
-        {
-            request = MesosJson.Deserialize<QuotaRequest>(body!);
-        }
-        catch (JsonException ex)
-        {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse set quota request JSON: {OperatorEndpoint.Describe(ex)}");
+            return error;
         }
 
         if (request is null || request.Guarantee?.Contains(null!) == true)
