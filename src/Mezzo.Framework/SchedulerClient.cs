@@ -127,7 +127,12 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         {
             Type = CallType.SUBSCRIBE,
             FrameworkId = FrameworkId is null ? null : new FrameworkID { Value = FrameworkId },
-            Subscribe = new CallSubscribe { FrameworkInfo = info },
+            Subscribe = new CallSubscribe
+            {
+                FrameworkInfo = info,
+                SuppressedRoles = _options.SuppressedRoles.Count > 0 ? [.. _options.SuppressedRoles] : null,
+                OfferConstraints = _options.OfferConstraints,
+            },
         };
         using var response = await SendAsync(call, streamId: null, HttpCompletionOption.ResponseHeadersRead, _stopping.Token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
@@ -232,7 +237,8 @@ public sealed partial class SchedulerClient : IAsyncDisposable
 
         using (response)
         {
-            if (response.StatusCode != HttpStatusCode.Accepted)
+            // 202 for most calls; UPDATE_FRAMEWORK answers 200 once applied.
+            if (response.StatusCode is not (HttpStatusCode.Accepted or HttpStatusCode.OK))
             {
                 throw new SchedulerCallException((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
             }
@@ -253,11 +259,48 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     public Task DeclineAsync(IEnumerable<OfferID> offerIds, Filters? filters = null, CancellationToken cancellationToken = default) =>
         CallAsync(new Call { Type = CallType.DECLINE, Decline = new CallDecline { OfferIds = [.. offerIds], Filters = filters } }, cancellationToken);
 
-    public Task ReviveAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(new Call { Type = CallType.REVIVE, Revive = new CallRevive() }, cancellationToken);
+    public Task ReviveAsync(CancellationToken cancellationToken = default) => ReviveAsync([], cancellationToken);
 
-    public Task SuppressAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(new Call { Type = CallType.SUPPRESS, Suppress = new CallSuppress() }, cancellationToken);
+    /// <summary>REVIVE the given roles (all the framework's roles when empty); a resubscription keeps them revived.</summary>
+    public async Task ReviveAsync(IReadOnlyList<string> roles, CancellationToken cancellationToken = default)
+    {
+        await CallAsync(new Call { Type = CallType.REVIVE, Revive = new CallRevive { Roles = roles.Count > 0 ? [.. roles] : null } }, cancellationToken).ConfigureAwait(false);
+        _options.SuppressedRoles = roles.Count > 0 ? [.. _options.SuppressedRoles.Except(roles)] : [];
+    }
+
+    public Task SuppressAsync(CancellationToken cancellationToken = default) => SuppressAsync([], cancellationToken);
+
+    /// <summary>SUPPRESS the given roles (all the framework's roles when empty); a resubscription keeps them suppressed.</summary>
+    public async Task SuppressAsync(IReadOnlyList<string> roles, CancellationToken cancellationToken = default)
+    {
+        await CallAsync(new Call { Type = CallType.SUPPRESS, Suppress = new CallSuppress { Roles = roles.Count > 0 ? [.. roles] : null } }, cancellationToken).ConfigureAwait(false);
+        _options.SuppressedRoles = [.. _options.SuppressedRoles.Union(roles.Count > 0 ? roles : RolesOf(_options.FrameworkInfo))];
+    }
+
+    /// <summary>
+    /// UPDATE_FRAMEWORK: new roles, name, capabilities... (not user, principal or checkpoint), suppressed roles and offer
+    /// constraints, applied by the master all or nothing; later resubscriptions send the updated values.
+    /// </summary>
+    public async Task UpdateFrameworkAsync(FrameworkInfo info, IReadOnlyList<string>? suppressedRoles = null, OfferConstraints? offerConstraints = null, CancellationToken cancellationToken = default)
+    {
+        info.Id = new FrameworkID { Value = FrameworkId };
+        await CallAsync(new Call
+        {
+            Type = CallType.UPDATE_FRAMEWORK,
+            UpdateFramework = new CallUpdateFramework
+            {
+                FrameworkInfo = info,
+                SuppressedRoles = suppressedRoles is { Count: > 0 } ? [.. suppressedRoles] : null,
+                OfferConstraints = offerConstraints,
+            },
+        }, cancellationToken).ConfigureAwait(false);
+        _options.FrameworkInfo = info;
+        _options.SuppressedRoles = suppressedRoles ?? [];
+        _options.OfferConstraints = offerConstraints;
+    }
+
+    private static IReadOnlyList<string> RolesOf(FrameworkInfo info) =>
+        info.Capabilities?.Any(c => c.Type == FrameworkInfoCapabilityType.MULTI_ROLE) == true ? info.Roles ?? [] : [info.Role ?? "*"];
 
     public Task KillAsync(string taskId, string? agentId = null, KillPolicy? killPolicy = null, CancellationToken cancellationToken = default) =>
         CallAsync(new Call

@@ -10,6 +10,12 @@ public sealed class SchedulerOptions
     /// <summary>Sent on SUBSCRIBE; its id is filled in (and reused on every reconnect) once the master assigns one.</summary>
     public required FrameworkInfo FrameworkInfo { get; set; }
 
+    /// <summary>Roles (of a MULTI_ROLE framework) to subscribe suppressed; kept up to date by SUPPRESS/REVIVE/UPDATE_FRAMEWORK.</summary>
+    public IReadOnlyList<string> SuppressedRoles { get; set; } = [];
+
+    /// <summary>Mesos 1.11 offer constraints sent on every SUBSCRIBE.</summary>
+    public OfferConstraints? OfferConstraints { get; set; }
+
     public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);

@@ -47,6 +47,52 @@ public sealed class SdkTests
         EstablishedConnectionsTo(cluster.Master.Url.Port).Should().BeLessThanOrEqualTo(3 + 4, "the SDK's 3 plus the agent link's 4 at most");
     }
 
+    [Fact]
+    public async Task A_multi_role_framework_suppresses_a_role_and_moves_to_another_with_update_framework()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        static FrameworkInfo Info(params string[] roles) => new()
+        {
+            User = "root",
+            Name = "multi",
+            Roles = [.. roles],
+            Capabilities = [new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.MULTI_ROLE }],
+        };
+        await using var client = new SchedulerClient(new SchedulerOptions
+        {
+            Master = cluster.MasterAddress,
+            FrameworkInfo = Info("a", "b"),
+            SuppressedRoles = ["a"],
+        });
+        await client.SubscribeAsync();
+
+        async Task<string> NextOfferRoleAsync()
+        {
+            await foreach (var ev in client.Events.ReadAllAsync(TestContext.Current.CancellationToken))
+            {
+                if (ev.Type == EventType.OFFERS)
+                {
+                    var offer = ev.Offers!.Offers![0];
+                    await client.DeclineAsync([offer.Id!], new Filters { RefuseSeconds = 0 });
+                    return offer.AllocationInfo!.Role!;
+                }
+            }
+
+            throw new InvalidOperationException("the event stream ended");
+        }
+
+        (await NextOfferRoleAsync()).Should().Be("b", "role a was subscribed suppressed");
+
+        await client.UpdateFrameworkAsync(Info("c"));
+        await Poll.UntilAsync(async () => await NextOfferRoleAsync() == "c", "an offer for the new role c");
+        await client.SuppressAsync(["c"]);
+        await client.ReviveAsync(["c"]);
+        (await NextOfferRoleAsync()).Should().Be("c");
+
+        var bad = await Assert.ThrowsAsync<SchedulerCallException>(() => client.SuppressAsync(["zzz"]));
+        bad.Message.Should().Contain("zzz");
+    }
+
     /// <summary>Established connections the master on 127.0.0.1:<paramref name="port"/> has accepted (its side of each).</summary>
     private static int EstablishedConnectionsTo(int port)
     {
