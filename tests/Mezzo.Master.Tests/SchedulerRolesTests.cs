@@ -301,6 +301,33 @@ public sealed class SchedulerRolesTests
     }
 
     [Fact]
+    public async Task A_framework_reserves_only_for_the_role_its_offer_is_allocated_to()
+    {
+        await using var harness = new MasterHarness();
+        var (agentId, _) = await harness.AddAgentAsync("cpus:4;mem:4096");
+        var (id, scheduler) = await harness.SubscribeMultiRoleAsync(["eng", "ops"], suppressed: ["ops"]);
+        var offer = (await harness.OffersAfterAsync(scheduler)).Single();
+        offer.AllocationInfo!.Role.Should().Be("eng");
+
+        var forOps = Reserved("cpus", 1, "ops", null);
+        forOps.AllocationInfo = new ResourceAllocationInfo { Role = "eng" };
+        await harness.CallAsync(id, scheduler, new Call
+        {
+            Type = CallType.ACCEPT,
+            Accept = new CallAccept
+            {
+                OfferIds = [offer.Id!],
+                Operations = [new OfferOperation { Type = OfferOperationType.RESERVE, Id = new OperationID { Value = "x" }, Reserve = new OfferOperationResources { Resources = [forOps] } }],
+            },
+        });
+
+        var status = (await MasterHarness.NextAsync(scheduler, e => e.Type == EventType.UPDATE_OPERATION_STATUS)).UpdateOperationStatus!.Status!;
+        status.State.Should().Be(OperationState.OPERATION_ERROR);
+        status.Message.Should().Contain("allocated to role 'eng'");
+        (await ReservedAsync(harness, agentId)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_subrole_refines_its_parents_reservation_only_with_the_refinement_capability()
     {
         await using var harness = new MasterHarness();

@@ -404,6 +404,12 @@ public sealed partial class MasterActor
     private Resources Reserve(FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool)
     {
         var error = ValidateReserve(operation.Reserve?.Resources, framework, framework.Info.Principal, out var source, out var reserved);
+        if (error is null && reserved.FirstOrDefault(r => r.Role != role) is { } other)
+        {
+            // As Mesos: a framework reserves for the role the offer is allocated to, nothing else.
+            error = $"Invalid RESERVE operation: resource '{other}' is reserved to role '{other.Role}' but the offer is allocated to role '{role}'";
+        }
+
         if (error is null && !pool.Contains(source.AllocateTo(role)))
         {
             error = $"Invalid RESERVE operation: {source} is not available in the offered resources {pool.Unallocate()}";
