@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mezzo.Core.Tasks;
 using Mezzo.Master.Actor;
+using Mezzo.Master.Agents;
 using Mezzo.Protocol.Agents;
 using Mezzo.Protocol.V1;
 using WireResource = Mezzo.Protocol.V1.Resource;
@@ -71,6 +72,43 @@ public sealed class AgentAdministrationTests
         var snapshot = await harness.Actor.GetSnapshotAsync();
         snapshot.Metrics["master/slaves_active"].Should().Be(0);
         (await harness.Actor.Ask(() => harness.Actor.DeactivateAgent(agentId))).StatusCode.Should().Be(400, "a gone agent cannot be administered");
+    }
+
+    [Fact]
+    public async Task A_draining_agent_that_was_away_gets_its_kills_when_it_comes_back()
+    {
+        await using var harness = new MasterHarness();
+        var (agentId, agent) = await harness.AddAgentAsync();
+        var (frameworkId, scheduler) = await harness.SubscribeAsync(partitionAware: true);
+        await harness.LaunchAsync(frameworkId, scheduler, agentId, agent, "t1");
+        await harness.AgentUpdateAsync(agentId, agent, frameworkId, "t1", TaskState.TASK_RUNNING);
+        await harness.Actor.Ask(() =>
+        {
+            harness.Actor.AgentDisconnected(agentId, agent);
+            return true;
+        });
+
+        (await harness.Actor.Ask(() => harness.Actor.DrainAgent(agentId, TimeSpan.FromSeconds(1), markGone: false))).StatusCode.Should().Be(200);
+
+        var back = new AgentConnection();
+        var subscribe = new AgentSubscribe
+        {
+            AgentId = new AgentID { Value = agentId },
+            Hostname = "h1",
+            Port = 5051,
+            Resources = ResourceConversion.ToWire(Mezzo.Core.Resources.Resources.Parse("cpus:4;mem:4096")),
+            Tasks = [new AgentTaskReport
+            {
+                FrameworkId = new FrameworkID { Value = frameworkId },
+                Task = new TaskInfo { Name = "t1", TaskId = new TaskID { Value = "t1" }, AgentId = new AgentID { Value = agentId } },
+                LatestStatus = new TaskStatus { TaskId = new TaskID { Value = "t1" }, State = TaskState.TASK_RUNNING },
+            }],
+        };
+        await harness.Actor.Ask(() => harness.Actor.SubscribeAgent(subscribe, Mezzo.Core.Resources.Resources.Parse("cpus:4;mem:4096"), [], back));
+
+        var kill = await MasterHarness.NextAsync(back, e => e.Type == AgentEventType.KILL_TASK);
+        kill.KillTask!.TaskId!.Value.Should().Be("t1");
+        kill.KillTask.KillPolicy!.GracePeriod!.Nanoseconds.Should().Be(1_000_000_000);
     }
 
     [Fact]

@@ -40,6 +40,10 @@ public sealed partial class MasterActor
             agent.LastSeen = now;
             Log.AgentReregistered(_log, agent.AgentId, agent.Hostname, agent.Port);
             ReconcileAgentTasks(agent, subscribe.Tasks ?? [], wasUnreachable);
+            if (agent.Drain is { State: AgentDrainState.DRAINING } drain)
+            {
+                KillForDrain(agent, drain.MaxGracePeriod);
+            }
         }
         else
         {

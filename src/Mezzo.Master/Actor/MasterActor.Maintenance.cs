@@ -76,7 +76,19 @@ public sealed partial class MasterActor
         RescindAgentOffers(agent);
         _drainingAgents.Add(agentId);
         Log.AgentDraining(_log, agentId, agent.Tasks.Count);
-        foreach (var task in agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList())
+        KillForDrain(agent, maxGracePeriod);
+        _version++;
+        CheckDraining();
+        return CallResult.Ok;
+    }
+
+    /// <summary>
+    /// Kills every live task of a draining agent, the kill grace capped by <paramref name="maxGracePeriod"/>. Also run
+    /// when a draining agent re-registers: kills sent while it was away never reached it.
+    /// </summary>
+    private static void KillForDrain(AgentEntry agent, TimeSpan? maxGracePeriod)
+    {
+        foreach (var task in agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)))
         {
             var policy = task.Info.KillPolicy;
             if (maxGracePeriod is { } max && (policy?.GracePeriod?.Nanoseconds is not { } ns || ns > max.Ticks * 100))
@@ -95,10 +107,6 @@ public sealed partial class MasterActor
                 },
             });
         }
-
-        _version++;
-        CheckDraining();
-        return CallResult.Ok;
     }
 
     /// <summary>Mesos's MARK_AGENT_GONE: the agent's tasks are gone, and the agent is shut down if it ever returns.</summary>
