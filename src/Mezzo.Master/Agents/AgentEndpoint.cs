@@ -60,7 +60,7 @@ public static class AgentEndpoint
                 var streamId = context.Request.Headers["Mesos-Stream-Id"].ToString();
                 if (call.Type == AgentCallType.PING)
                 {
-                    return Answer(await master.Ask(() => master.AgentPing(agentId, streamId)));
+                    return Answer(context, await master.Ask(() => master.AgentPing(agentId, streamId)));
                 }
 
                 if (call.Updates is not { Count: > 0 } updates)
@@ -78,7 +78,7 @@ public static class AgentEndpoint
                     }
                 }
 
-                return Answer(await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
+                return Answer(context, await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
             default:
                 return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING");
         }
@@ -122,8 +122,7 @@ public static class AgentEndpoint
 
         try
         {
-            await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader,
-                e => JsonSerializer.SerializeToUtf8Bytes(e, MesosJsonContext.Default.AgentEvent));
+            await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader, MesosJsonContext.Default.AgentEvent);
         }
         finally
         {
@@ -136,7 +135,6 @@ public static class AgentEndpoint
         return null;
     }
 
-    private static IResult Answer(CallResult result) => result.IsSuccess
-        ? Results.StatusCode(result.StatusCode)
-        : HttpBodies.Text(result.StatusCode, result.Error ?? "");
+    private static IResult? Answer(HttpContext context, CallResult result) =>
+        HttpBodies.Answer(context, result.IsSuccess, result.StatusCode, result.Error);
 }
