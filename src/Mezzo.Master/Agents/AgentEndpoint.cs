@@ -48,7 +48,12 @@ public static class AgentEndpoint
         switch (call?.Type)
         {
             case AgentCallType.SUBSCRIBE:
-                return await SubscribeAsync(context, master, call.Subscribe);
+                var subscribe = call.Subscribe;
+                // This method's state machine lives as long as the agent's stream: let go of the request body and
+                // the parsed call, which the actor does not need once it has the agent (~1 KiB per agent).
+                body = null;
+                call = null;
+                return await SubscribeAsync(context, master, subscribe);
             case AgentCallType.UPDATE:
             case AgentCallType.PING:
                 var agentId = call.AgentId?.Value;
@@ -115,6 +120,7 @@ public static class AgentEndpoint
 
         var connection = new AgentConnection();
         var (result, agentId) = await master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
+        subscribe = null; // not needed while the stream lasts (see ProcessAsync)
         if (!result.IsSuccess)
         {
             return HttpBodies.Text(result.StatusCode, result.Error ?? "");
