@@ -89,16 +89,18 @@ public static class AgentEndpoint
         }
     }
 
-    private static async Task<IResult?> SubscribeAsync(HttpContext context, MasterActor master, AgentSubscribe? subscribe)
+    // Not async itself: an async method keeps its parameters for its whole life, and this one's caller lives as long as
+    // the agent's stream. The subscription is validated and handed to the actor here; only the stream is awaited.
+    private static Task<IResult?> SubscribeAsync(HttpContext context, MasterActor master, AgentSubscribe? subscribe)
     {
         if (subscribe is null || string.IsNullOrWhiteSpace(subscribe.Hostname))
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
+            return Refused(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
         }
 
         if (subscribe.Port is null or <= 0 or > 65535)
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
+            return Refused(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
         }
 
         Resources total;
@@ -107,7 +109,7 @@ public static class AgentEndpoint
         {
             if (ResourceConversion.Validate(subscribe.Resources ?? []) is { } resourceError)
             {
-                return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources: {resourceError}");
+                return Refused(StatusCodes.Status400BadRequest, $"Invalid agent resources: {resourceError}");
             }
 
             total = ResourceConversion.ToCore(subscribe.Resources ?? []);
@@ -115,12 +117,19 @@ public static class AgentEndpoint
         }
         catch (FormatException ex)
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources or attributes: {ex.Message}");
+            return Refused(StatusCodes.Status400BadRequest, $"Invalid agent resources or attributes: {ex.Message}");
         }
 
         var connection = new AgentConnection();
-        var (result, agentId) = await master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
-        subscribe = null; // not needed while the stream lasts (see ProcessAsync)
+        var subscribed = master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
+        return StreamAsync(context, master, connection, subscribed);
+    }
+
+    private static Task<IResult?> Refused(int status, string message) => Task.FromResult<IResult?>(HttpBodies.Text(status, message));
+
+    private static async Task<IResult?> StreamAsync(HttpContext context, MasterActor master, AgentConnection connection, Task<(CallResult Result, string? AgentId)> subscribed)
+    {
+        var (result, agentId) = await subscribed;
         if (!result.IsSuccess)
         {
             return HttpBodies.Text(result.StatusCode, result.Error ?? "");
