@@ -14,6 +14,7 @@ using Mezzo.Protocol.V1;
 //   options: --per-offer 50 --probes 200 --timeout 600 (s) --work-root DIR (default /dev/shm) --master-log FILE
 //            --master-arg ARG (repeatable, passed to `mezzo master`, e.g. --master-arg --allocation-interval=10ms)
 //            --master-env KEY=VALUE (repeatable, the master's environment only, e.g. --master-env DOTNET_gcServer=1)
+//            --hold S (after the agents registered, print the master's pid and wait S seconds: for heap snapshots)
 var agentCount = ArgValue(args, "--agents", 1000);
 var frameworkCount = ArgValue(args, "--frameworks", 10);
 var taskCount = ArgValue(args, "--tasks", 100_000);
@@ -57,6 +58,13 @@ try
     var registerSeconds = registerWatch.Elapsed.TotalSeconds;
     await Task.Delay(1000, stop.Token); // a few allocation cycles with nobody to offer to, then the reading
     var rssAgents = master.RssMb();
+    if (ArgValue(args, "--hold", 0) is > 0 and var hold)
+    {
+        // For heap snapshots of a master with N agents and no task: print its pid, keep the agents connected.
+        Console.Error.WriteLine($"master pid {master.Pid} at {master.Url}: {agentCount} agents registered, RSS {rssAgents:F1} MB (empty {rssEmpty:F1} MB); holding {hold} s");
+        await Task.Delay(TimeSpan.FromSeconds(hold), stop.Token);
+    }
+
     var cpuBefore = master.CpuSeconds();
     var simCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 

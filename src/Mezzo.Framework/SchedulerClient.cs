@@ -25,6 +25,9 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     private Task? _loop;
     private volatile string? _streamId;
     private Uri _master;
+
+    // The scheduler endpoint of _master, built once per master rather than parsed again for every call.
+    private Uri _endpoint;
     private int _disposed;
 
     public SchedulerClient(SchedulerOptions options, ILogger<SchedulerClient>? log = null)
@@ -32,6 +35,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         _options = options;
         _log = log ?? (ILogger)NullLogger.Instance;
         _master = MasterUri(options.Master);
+        _endpoint = new Uri(_master, SchedulerPath);
         // A bounded pool: fire-and-forget acknowledgements would otherwise open a connection each under load, and
         // every open connection is a descriptor the master (and each process its agents spawn) has to carry.
         _http = new HttpClient(new SocketsHttpHandler
@@ -196,7 +200,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     {
         for (var redirects = 0; ; redirects++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, SchedulerPath))
+            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
             {
                 Content = new ByteArrayContent(MesosJson.SerializeToUtf8Bytes(call)),
             };
@@ -212,6 +216,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             {
                 // Non-leading masters point at the leader; follow and remember it for later calls.
                 _master = MasterUri(new Uri(_master, location).GetLeftPart(UriPartial.Authority));
+                _endpoint = new Uri(_master, SchedulerPath);
                 response.Dispose();
                 continue;
             }

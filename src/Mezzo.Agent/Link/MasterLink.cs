@@ -11,10 +11,12 @@ public sealed class MasterLink : IDisposable
 {
     private const string AgentPath = "/internal/agent";
     private readonly HttpClient _http;
+    private readonly Uri _endpoint;
 
     public MasterLink(Uri master)
     {
         Master = master;
+        _endpoint = new Uri(master, AgentPath);
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = true,
@@ -34,7 +36,7 @@ public sealed class MasterLink : IDisposable
     /// <summary>Opens the subscription; yields the stream id first, then events until the master ends the stream.</summary>
     public async Task<(string StreamId, IAsyncEnumerable<AgentEvent> Events, IDisposable Response)> SubscribeAsync(AgentSubscribe subscribe, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, AgentPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
             Content = JsonContent(new AgentCall { Type = AgentCallType.SUBSCRIBE, Subscribe = subscribe }),
         };
@@ -70,7 +72,7 @@ public sealed class MasterLink : IDisposable
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, AgentPath) { Content = JsonContent(call) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = JsonContent(call) };
             request.Headers.Add("Mesos-Stream-Id", streamId);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));

@@ -48,7 +48,12 @@ public static class AgentEndpoint
         switch (call?.Type)
         {
             case AgentCallType.SUBSCRIBE:
-                return await SubscribeAsync(context, master, call.Subscribe);
+                var subscribe = call.Subscribe;
+                // This method's state machine lives as long as the agent's stream: let go of the request body and
+                // the parsed call, which the actor does not need once it has the agent (~1 KiB per agent).
+                body = null;
+                call = null;
+                return await SubscribeAsync(context, master, subscribe);
             case AgentCallType.UPDATE:
             case AgentCallType.PING:
                 var agentId = call.AgentId?.Value;
@@ -60,7 +65,7 @@ public static class AgentEndpoint
                 var streamId = context.Request.Headers["Mesos-Stream-Id"].ToString();
                 if (call.Type == AgentCallType.PING)
                 {
-                    return Answer(await master.Ask(() => master.AgentPing(agentId, streamId)));
+                    return Answer(context, await master.Ask(() => master.AgentPing(agentId, streamId)));
                 }
 
                 if (call.Updates is not { Count: > 0 } updates)
@@ -78,22 +83,24 @@ public static class AgentEndpoint
                     }
                 }
 
-                return Answer(await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
+                return Answer(context, await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
             default:
                 return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING");
         }
     }
 
-    private static async Task<IResult?> SubscribeAsync(HttpContext context, MasterActor master, AgentSubscribe? subscribe)
+    // Not async itself: an async method keeps its parameters for its whole life, and this one's caller lives as long as
+    // the agent's stream. The subscription is validated and handed to the actor here; only the stream is awaited.
+    private static Task<IResult?> SubscribeAsync(HttpContext context, MasterActor master, AgentSubscribe? subscribe)
     {
         if (subscribe is null || string.IsNullOrWhiteSpace(subscribe.Hostname))
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
+            return Refused(StatusCodes.Status400BadRequest, "Expecting 'subscribe.hostname' to be present");
         }
 
         if (subscribe.Port is null or <= 0 or > 65535)
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
+            return Refused(StatusCodes.Status400BadRequest, $"'subscribe.port' {subscribe.Port} is not a valid port");
         }
 
         Resources total;
@@ -102,7 +109,7 @@ public static class AgentEndpoint
         {
             if (ResourceConversion.Validate(subscribe.Resources ?? []) is { } resourceError)
             {
-                return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources: {resourceError}");
+                return Refused(StatusCodes.Status400BadRequest, $"Invalid agent resources: {resourceError}");
             }
 
             total = ResourceConversion.ToCore(subscribe.Resources ?? []);
@@ -110,11 +117,19 @@ public static class AgentEndpoint
         }
         catch (FormatException ex)
         {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Invalid agent resources or attributes: {ex.Message}");
+            return Refused(StatusCodes.Status400BadRequest, $"Invalid agent resources or attributes: {ex.Message}");
         }
 
         var connection = new AgentConnection();
-        var (result, agentId) = await master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
+        var subscribed = master.Ask(() => master.SubscribeAgent(subscribe, total, attributes, connection));
+        return StreamAsync(context, master, connection, subscribed);
+    }
+
+    private static Task<IResult?> Refused(int status, string message) => Task.FromResult<IResult?>(HttpBodies.Text(status, message));
+
+    private static async Task<IResult?> StreamAsync(HttpContext context, MasterActor master, AgentConnection connection, Task<(CallResult Result, string? AgentId)> subscribed)
+    {
+        var (result, agentId) = await subscribed;
         if (!result.IsSuccess)
         {
             return HttpBodies.Text(result.StatusCode, result.Error ?? "");
@@ -122,8 +137,7 @@ public static class AgentEndpoint
 
         try
         {
-            await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader,
-                e => JsonSerializer.SerializeToUtf8Bytes(e, MesosJsonContext.Default.AgentEvent));
+            await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader, MesosJsonContext.Default.AgentEvent);
         }
         finally
         {
@@ -136,7 +150,6 @@ public static class AgentEndpoint
         return null;
     }
 
-    private static IResult Answer(CallResult result) => result.IsSuccess
-        ? Results.StatusCode(result.StatusCode)
-        : HttpBodies.Text(result.StatusCode, result.Error ?? "");
+    private static IResult? Answer(HttpContext context, CallResult result) =>
+        HttpBodies.Answer(context, result.IsSuccess, result.StatusCode, result.Error);
 }

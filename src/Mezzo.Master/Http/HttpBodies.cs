@@ -20,12 +20,32 @@ public static class HttpBodies
             return (null, Text(StatusCodes.Status413PayloadTooLarge, $"Request body of {request.ContentLength} bytes exceeds the limit of {limit} bytes"));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(4096);
         try
         {
+            // The usual case: a Content-Length within the limit. One array of exactly that size, no growing buffer
+            // to throw away (this runs for every scheduler call and agent UPDATE/PING).
+            if (request.ContentLength is { } length)
+            {
+                var exact = length == 0 ? [] : new byte[length];
+                var filled = 0;
+                while (filled < exact.Length)
+                {
+                    var read = await request.Body.ReadAsync(exact.AsMemory(filled), request.HttpContext.RequestAborted);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    filled += read;
+                }
+
+                return (filled == exact.Length ? exact : exact[..filled], null);
+            }
+
+            var buffer = new ArrayBufferWriter<byte>(4096);
             while (true)
             {
-                var memory = buffer.GetMemory(8192);
+                var memory = buffer.GetMemory(4096);
                 var read = await request.Body.ReadAsync(memory, request.HttpContext.RequestAborted);
                 if (read == 0)
                 {
@@ -38,30 +58,30 @@ public static class HttpBodies
                     return (null, Text(StatusCodes.Status413PayloadTooLarge, $"Request body exceeds the limit of {limit} bytes"));
                 }
             }
+
+            return (buffer.WrittenSpan.ToArray(), null);
         }
         catch (BadHttpRequestException ex)
         {
             return (null, Text(ex.StatusCode, ex.Message));
         }
-
-        return (buffer.WrittenSpan.ToArray(), null);
     }
 
     /// <summary>Mesos's media-type negotiation: JSON in, JSON out (protobuf arrives with the operator issue).</summary>
     public static IResult? CheckMediaTypes(HttpRequest request)
     {
-        var contentType = request.ContentType?.Split(';')[0].Trim();
-        if (string.IsNullOrEmpty(contentType))
+        var contentType = MediaType(request.ContentType);
+        if (contentType.IsEmpty)
         {
             return Text(StatusCodes.Status415UnsupportedMediaType, "Expecting 'Content-Type' to be present");
         }
 
-        if (contentType.Equals(Protobuf, StringComparison.OrdinalIgnoreCase))
+        if (contentType.Equals(Protobuf.AsSpan(), StringComparison.OrdinalIgnoreCase))
         {
             return Text(StatusCodes.Status415UnsupportedMediaType, "Content-Type application/x-protobuf is not supported yet; use application/json");
         }
 
-        if (!contentType.Equals(Json, StringComparison.OrdinalIgnoreCase))
+        if (!contentType.Equals(Json.AsSpan(), StringComparison.OrdinalIgnoreCase))
         {
             return Text(StatusCodes.Status415UnsupportedMediaType, $"Expecting 'Content-Type' of {Json} or {Protobuf}");
         }
@@ -74,6 +94,29 @@ public static class HttpBodies
         }
 
         return null;
+    }
+
+    /// <summary>The media type of a Content-Type header: what precedes any ';', trimmed.</summary>
+    private static ReadOnlySpan<char> MediaType(string? header)
+    {
+        var span = header.AsSpan();
+        var semicolon = span.IndexOf(';');
+        return (semicolon >= 0 ? span[..semicolon] : span).Trim();
+    }
+
+    /// <summary>
+    /// A call's answer: on success only the status code, set directly (what <c>Results.StatusCode</c> does, without
+    /// its result object and its logger looked up on every call); on failure the error as text.
+    /// </summary>
+    public static IResult? Answer(HttpContext context, bool success, int status, string? error)
+    {
+        if (success)
+        {
+            context.Response.StatusCode = status;
+            return null;
+        }
+
+        return Text(status, error ?? "");
     }
 
     /// <summary>Mesos answers errors as text/plain bodies.</summary>

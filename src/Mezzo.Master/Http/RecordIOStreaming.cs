@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -7,7 +10,7 @@ namespace Mezzo.Master.Http;
 /// <summary>Writes a channel of events as a chunked RecordIO response until either side ends it.</summary>
 public static class RecordIOStreaming
 {
-    public static async Task WriteAsync<T>(HttpContext context, string streamId, ChannelReader<T> events, Func<T, byte[]> serialize)
+    public static async Task WriteAsync<T>(HttpContext context, string streamId, ChannelReader<T> events, JsonTypeInfo<T> type)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -24,7 +27,7 @@ public static class RecordIOStreaming
                 // Drain whatever is queued, then flush once: one syscall per burst, not per event.
                 while (events.TryRead(out var item))
                 {
-                    Protocol.RecordIO.RecordIOFraming.Write(writer, serialize(item));
+                    WriteRecord(writer, item, type);
                 }
 
                 var flushed = await writer.FlushAsync(context.RequestAborted);
@@ -41,6 +44,34 @@ public static class RecordIOStreaming
         catch (IOException)
         {
             // Connection reset mid-write.
+        }
+    }
+
+    // A record's length must be known before its bytes go out, so each event is serialized into a scratch buffer
+    // first. One scratch buffer and JSON writer per thread, used without an await in between: no byte[] per event
+    // (most of this loop's garbage before) and nothing held by the thousand idle streams of a thousand agents.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_record;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
+
+    private static void WriteRecord<T>(IBufferWriter<byte> writer, T item, JsonTypeInfo<T> type)
+    {
+        var record = t_record ??= new ArrayBufferWriter<byte>(4096);
+        var json = t_json is { } cached && cached.Options.Encoder == type.Options.Encoder
+            ? cached
+            : t_json = new Utf8JsonWriter(record, new JsonWriterOptions { Encoder = type.Options.Encoder, SkipValidation = true });
+        record.ResetWrittenCount();
+        json.Reset(record);
+        JsonSerializer.Serialize(json, item, type);
+        json.Flush();
+        Protocol.RecordIO.RecordIOFraming.Write(writer, record.WrittenSpan);
+        if (record.Capacity > 1024 * 1024)
+        {
+            // A huge event (a large offer batch) should not pin its buffer to the thread forever.
+            t_record = null;
+            t_json = null;
         }
     }
 }

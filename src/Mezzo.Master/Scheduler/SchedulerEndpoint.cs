@@ -67,7 +67,7 @@ public static class SchedulerEndpoint
 
             try
             {
-                await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader, e => MesosJson.SerializeToUtf8Bytes(e));
+                await RecordIOStreaming.WriteAsync(context, connection.StreamId, connection.Reader, MesosJsonContext.Default.Event);
             }
             finally
             {
@@ -87,8 +87,6 @@ public static class SchedulerEndpoint
         }
 
         var outcome = await master.Ask(() => master.HandleCall(call, streamId));
-        return outcome.IsSuccess
-            ? Results.StatusCode(outcome.StatusCode)
-            : HttpBodies.Text(outcome.StatusCode, outcome.Error ?? "");
+        return HttpBodies.Answer(context, outcome.IsSuccess, outcome.StatusCode, outcome.Error);
     }
 }

@@ -19,6 +19,15 @@ public sealed class Base64BytesConverter : JsonConverter<byte[]>
             throw new JsonException($"Expected a base64 string for a bytes field, got {reader.TokenType}");
         }
 
+        // Fast path for the common case (an ACKNOWLEDGE's 16-byte uuid): decode the UTF-8 value in place, no string
+        // and no scratch arrays. Anything unusual (escapes, a character outside the alphabet, a bad length) takes the
+        // path below, which decides and words the error exactly as before.
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && reader.ValueSpan.Length <= 512
+            && TryDecodeUtf8(reader.ValueSpan, out var decoded))
+        {
+            return decoded;
+        }
+
         var text = reader.GetString()!;
         var chars = new char[text.Length + 3];
         var count = 0;
@@ -58,6 +67,53 @@ public sealed class Base64BytesConverter : JsonConverter<byte[]>
         return Convert.TryFromBase64Chars(chars.AsSpan(0, count), bytes, out var written)
             ? bytes[..written]
             : throw new JsonException("Invalid base64 in a bytes field");
+    }
+
+    private static bool TryDecodeUtf8(ReadOnlySpan<byte> value, out byte[] decoded)
+    {
+        decoded = [];
+        Span<byte> chars = stackalloc byte[value.Length + 3];
+        var count = 0;
+        var padding = false;
+        foreach (var c in value)
+        {
+            if (c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
+            {
+                continue;
+            }
+
+            if (c == (byte)'=')
+            {
+                padding = true;
+                continue;
+            }
+
+            if (padding || !(char.IsAsciiLetterOrDigit((char)c) || c is (byte)'+' or (byte)'/'))
+            {
+                return false;
+            }
+
+            chars[count++] = c;
+        }
+
+        if (count % 4 == 1)
+        {
+            return false;
+        }
+
+        while (count % 4 != 0)
+        {
+            chars[count++] = (byte)'=';
+        }
+
+        Span<byte> bytes = stackalloc byte[count / 4 * 3];
+        if (System.Buffers.Text.Base64.DecodeFromUtf8(chars[..count], bytes, out _, out var written) != System.Buffers.OperationStatus.Done)
+        {
+            return false;
+        }
+
+        decoded = bytes[..written].ToArray();
+        return true;
     }
 
     public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) =>

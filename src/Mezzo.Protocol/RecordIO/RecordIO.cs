@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Mezzo.Protocol.RecordIO;
 
@@ -10,8 +9,11 @@ public static class RecordIOFraming
 {
     public static void Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> record)
     {
-        var header = Encoding.ASCII.GetBytes(record.Length.ToString(CultureInfo.InvariantCulture) + "\n");
-        writer.Write(header);
+        // The header formatted straight into the writer: no string and no array per record.
+        var header = writer.GetSpan(12);
+        record.Length.TryFormat(header, out var digits, default, CultureInfo.InvariantCulture);
+        header[digits] = (byte)'\n';
+        writer.Advance(digits + 1);
         writer.Write(record);
     }
 

@@ -169,6 +169,47 @@ public sealed class StrictParsingTests
         MesosJson.Deserialize<Call>(json)!.Acknowledge!.Uuid.Should().Equal(Enumerable.Range(0, 16).Select(i => (byte)i));
     }
 
+    [Theory]
+    [InlineData("QR==")]
+    [InlineData("QQ==")]
+    [InlineData("QR")]
+    [InlineData("AB")]
+    [InlineData("ABC=")]
+    [InlineData("ABD=")]
+    [InlineData("AAEC")]
+    [InlineData("A")]
+    [InlineData("AAEC=AAEC")]
+    [InlineData("====")]
+    [InlineData("=")]
+    [InlineData("ab+/")]
+    [InlineData("AAEC-_8")]
+    [InlineData("AAECé")]
+    [InlineData(" AAECAwQFBgcI CQoLDA0ODw== ")]
+    public void Bytes_decode_alike_whether_or_not_the_JSON_string_is_escaped(string base64)
+    {
+        // An unescaped value is decoded straight from UTF-8; an escaped one (here its first character written as
+        // \u00XX) through a string. Both must give the same bytes, or the same error.
+        var plain = """{"acknowledge":{"uuid":""" + "\"" + base64 + "\"}}";
+        var escaped = """{"acknowledge":{"uuid":""" + "\"\\u" + ((int)base64[0]).ToString("x4", System.Globalization.CultureInfo.InvariantCulture) + base64[1..] + "\"}}";
+
+        static (byte[]? Bytes, string? Error) Decode(string json)
+        {
+            try
+            {
+                return (MesosJson.Deserialize<Call>(json)!.Acknowledge!.Uuid, null);
+            }
+            catch (JsonException ex)
+            {
+                return (null, ex.Message);
+            }
+        }
+
+        var (plainBytes, plainError) = Decode(plain);
+        var (escapedBytes, escapedError) = Decode(escaped);
+        plainError.Should().Be(escapedError);
+        (plainBytes ?? []).Should().Equal(escapedBytes ?? []);
+    }
+
     [Fact]
     public void Empty_bytes_are_an_empty_array_not_null()
     {
