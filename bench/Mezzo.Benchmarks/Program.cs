@@ -6,7 +6,10 @@ using Mezzo.Core.Allocation;
 
 // Micro benchmarks of pure code.
 //   quick mode, one JSON line (for scripts):
-//     dotnet run -c Release --project bench/Mezzo.Benchmarks -- allocator --agents 50000 --frameworks 1000 --cycles 5 [--quota] [--seed 42] [--warmup 1] [--dump FILE]
+//     dotnet run -c Release --project bench/Mezzo.Benchmarks -- allocator --agents 50000 --frameworks 1000 --cycles 5 [--quota] [--seed 42] [--warmup N | --warmup-seconds 2] [--dump FILE]
+//   Warm-up: cycles for --warmup-seconds (default 2) before measuring, or exactly --warmup N cycles. The master runs a
+//   cycle every allocation interval for as long as it lives, so its steady state is tier-1 JIT code; tiering promotes a
+//   method only after ~100 ms of calls, so a fixed one or two warm-up cycles measure the JIT instead (--warmup 1 shows it).
 //   --quota: the roles/weights/quota/reservations scenario (AllocationInputBuilder.Scenario.Quota) instead of the plain one.
 //   --dump writes the last cycle's decisions, one a line: diff two dumps to check a change keeps the decisions.
 //   BenchmarkDotNet: any other first argument; "bdn" is dropped, everything else is passed on as it is:
@@ -19,7 +22,8 @@ if (args.Length > 0 && args[0] == "allocator")
         ArgValue(args, "--frameworks", 100),
         ArgValue(args, "--cycles", 5),
         ArgValue(args, "--seed", 42),
-        ArgValue(args, "--warmup", 1),
+        ArgValue(args, "--warmup", -1),
+        ArgValue(args, "--warmup-seconds", 2),
         args.SkipWhile(a => a != "--dump").Skip(1).FirstOrDefault(),
         args.Contains("--quota") ? AllocationInputBuilder.Scenario.Quota : AllocationInputBuilder.Scenario.Plain);
     return 0;
@@ -28,15 +32,16 @@ if (args.Length > 0 && args[0] == "allocator")
 BenchmarkSwitcher.FromAssembly(typeof(AllocatorBenchmarks).Assembly).Run(args.Length > 0 && args[0] == "bdn" ? args[1..] : args);
 return 0;
 
-// `warmup` cycles (one by default), then `cycles` measured cycles of the same input; bytes are what this thread
+// `warmup` cycles (when given, else as many as fit in `warmupSeconds`), then `cycles` measured cycles of the same input; bytes are what this thread
 // allocated per cycle. The allocator is single-threaded, so that is all it allocated.
-static void QuickAllocator(int agents, int frameworks, int cycles, int seed, int warmup, string? dump, AllocationInputBuilder.Scenario scenario)
+static void QuickAllocator(int agents, int frameworks, int cycles, int seed, int warmup, int warmupSeconds, string? dump, AllocationInputBuilder.Scenario scenario)
 {
     ArgumentOutOfRangeException.ThrowIfLessThan(cycles, 1);
     var input = AllocationInputBuilder.Build(agents, frameworks, seed, scenario);
     var allocator = new HierarchicalAllocator();
     IReadOnlyList<OfferDecision> decisions = [];
-    for (var i = 0; i < warmup; i++)
+    var warmupStart = Stopwatch.GetTimestamp();
+    for (var i = 0; warmup >= 0 ? i < warmup : i < 1 || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < warmupSeconds; i++)
     {
         decisions = allocator.Allocate(input);
     }
