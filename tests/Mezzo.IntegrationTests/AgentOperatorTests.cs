@@ -17,7 +17,7 @@ public sealed class AgentOperatorTests
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.Resources = "cpus:4;mem:4096;cpus(ops):1");
         var agentId = await AgentIdAsync(cluster);
 
-        var (status, body) = await PostJsonAsync(cluster, """
+        var (status, body) = await cluster.PostJsonAsync("""
             {"type":"RESERVE_RESOURCES","reserve_resources":{"agent_id":{"value":"@AGENT@"},"resources":@RESOURCES@}}
             """.Replace("@AGENT@", agentId, StringComparison.Ordinal).Replace("@RESOURCES@", ReservedCpu, StringComparison.Ordinal));
         status.Should().Be(HttpStatusCode.Accepted, body);
@@ -25,7 +25,7 @@ public sealed class AgentOperatorTests
         (await ReservedAsync(cluster))["ops"]!["cpus"]!.GetValue<double>().Should().Be(1, "the agent's static reservation");
 
         await cluster.RestartMasterAsync();
-        await Poll.UntilAsync(async () => (bool?)(await StateAsync(cluster))["slaves"]![0]!["active"] == true, "the agent to re-register");
+        await Poll.UntilAsync(async () => (bool?)(await cluster.StateAsync())["slaves"]![0]!["active"] == true, "the agent to re-register");
         (await ReservedAsync(cluster))["eng"]!["cpus"]!.GetValue<double>().Should().Be(1);
 
         await using var scheduler = new RawScheduler(cluster.MasterUrl);
@@ -59,13 +59,13 @@ public sealed class AgentOperatorTests
     {
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.Resources = "cpus:4;mem:4096");
         var agentId = await AgentIdAsync(cluster);
-        var before = (await StateAsync(cluster))["slaves"]!.ToJsonString();
+        var before = (await cluster.StateAsync())["slaves"]!.ToJsonString();
 
-        var (status, body) = await PostJsonAsync(cluster, call.Replace("@AGENT@", agentId, StringComparison.Ordinal));
+        var (status, body) = await cluster.PostJsonAsync(call.Replace("@AGENT@", agentId, StringComparison.Ordinal));
 
         status.Should().Be(expected, body);
         body.Should().Contain(reason);
-        (await StateAsync(cluster))["slaves"]!.ToJsonString().Should().Be(before);
+        (await cluster.StateAsync())["slaves"]!.ToJsonString().Should().Be(before);
     }
 
     [Fact]
@@ -90,35 +90,25 @@ public sealed class AgentOperatorTests
         (await scheduler.LaunchAsync(offer, "sleeper", "sleep 600")).Status.Should().Be(HttpStatusCode.Accepted);
         await scheduler.WaitForUpdateAsync("sleeper", "TASK_RUNNING");
 
-        var (status, body) = await PostJsonAsync(cluster, """
+        var (status, body) = await cluster.PostJsonAsync("""
             {"type":"DRAIN_AGENT","drain_agent":{"agent_id":{"value":"@AGENT@"},"max_grace_period":{"nanoseconds":1000000000}}}
             """.Replace("@AGENT@", agentId, StringComparison.Ordinal));
         status.Should().Be(HttpStatusCode.OK, body);
 
         await scheduler.WaitForUpdateAsync("sleeper", "TASK_KILLED");
-        await Poll.UntilAsync(async () => (string?)(await StateAsync(cluster))["slaves"]![0]!["drain_info"]?["state"] == "DRAINED", "the agent to be DRAINED");
+        await Poll.UntilAsync(async () => (string?)(await cluster.StateAsync())["slaves"]![0]!["drain_info"]?["state"] == "DRAINED", "the agent to be DRAINED");
         var mark = scheduler.Events.Count;
-        ((bool?)(await StateAsync(cluster))["slaves"]![0]!["active"]).Should().BeFalse();
+        ((bool?)(await cluster.StateAsync())["slaves"]![0]!["active"]).Should().BeFalse();
 
-        (await PostJsonAsync(cluster, """{"type":"REACTIVATE_AGENT","reactivate_agent":{"agent_id":{"value":"@AGENT@"}}}""".Replace("@AGENT@", agentId, StringComparison.Ordinal))).Status.Should().Be(HttpStatusCode.OK);
+        (await cluster.PostJsonAsync("""{"type":"REACTIVATE_AGENT","reactivate_agent":{"agent_id":{"value":"@AGENT@"}}}""".Replace("@AGENT@", agentId, StringComparison.Ordinal))).Status.Should().Be(HttpStatusCode.OK);
         await scheduler.WaitForAfterAsync(mark, e => (string?)e["type"] == "OFFERS", "an offer after reactivation");
     }
 
     private static async Task<string> AgentIdAsync(InProcessCluster cluster) =>
-        await Poll.UntilAsync(async () => (string?)(await StateAsync(cluster))["slaves"]!.AsArray().FirstOrDefault()?["id"], "the agent to register");
+        await Poll.UntilAsync(async () => (string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault()?["id"], "the agent to register");
 
     private static async Task<JsonObject> ReservedAsync(InProcessCluster cluster) =>
-        (await StateAsync(cluster))["slaves"]![0]!["reserved_resources"]!.AsObject();
-
-    private static async Task<JsonNode> StateAsync(InProcessCluster cluster) =>
-        JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "master/state")))!;
-
-    private static async Task<(HttpStatusCode Status, string Body)> PostJsonAsync(InProcessCluster cluster, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await cluster.Http.PostAsync(new Uri(cluster.MasterUrl, "api/v1"), content);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+        (await cluster.StateAsync())["slaves"]![0]!["reserved_resources"]!.AsObject();
 
     private static async Task<(HttpStatusCode Status, string Body)> PostFormAsync(InProcessCluster cluster, string path, string? agentId, string resources)
     {

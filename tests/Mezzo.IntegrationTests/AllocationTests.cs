@@ -15,7 +15,7 @@ public sealed class AllocationTests
     public async Task Two_frameworks_in_roles_weighted_1_and_3_share_one_agent_1_to_3()
     {
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.Resources = "cpus:8;mem:8192;disk:1000");
-        (await OperatorAsync(cluster, """
+        (await cluster.PostJsonAsync("""
             {"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"light","weight":1.0},{"role":"heavy","weight":3.0}]}}
             """)).Status.Should().Be(HttpStatusCode.OK);
 
@@ -34,7 +34,7 @@ public sealed class AllocationTests
     public async Task A_quota_guarantee_is_held_for_its_role_before_a_greedy_framework_is_served()
     {
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: a => a.Resources = "cpus:8;mem:8192;disk:1000");
-        (await OperatorAsync(cluster, """
+        (await cluster.PostJsonAsync("""
             {"type":"UPDATE_QUOTA","update_quota":{"force":false,"quota_configs":[
               {"role":"dev","guarantees":{"cpus":{"value":4},"mem":{"value":4096}},"limits":{"cpus":{"value":4},"mem":{"value":4096}}}]}}
             """)).Status.Should().Be(HttpStatusCode.OK);
@@ -50,7 +50,7 @@ public sealed class AllocationTests
         devTasks[dev].Should().Be(4, "the guarantee held back 4 cpus for dev although greedy wanted everything");
 
         // The greedy framework got nothing more while dev was being served: the agent is full at 8.
-        var state = await StateAsync(cluster);
+        var state = await cluster.StateAsync();
         state["frameworks"]!.AsArray().Single(f => (string?)f!["name"] == "greedy")!["used_resources"]!["cpus"]!.GetValue<double>().Should().Be(4);
     }
 
@@ -148,7 +148,7 @@ public sealed class AllocationTests
 
         try
         {
-            await Poll.UntilAsync(async () => (await StateAsync(cluster))["slaves"]![0]!["used_resources"]!["cpus"]!.GetValue<double>() >= usedCpus,
+            await Poll.UntilAsync(async () => (await cluster.StateAsync())["slaves"]![0]!["used_resources"]!["cpus"]!.GetValue<double>() >= usedCpus,
                 $"{usedCpus} cpus in use");
         }
         finally
@@ -158,15 +158,5 @@ public sealed class AllocationTests
         }
 
         return counts;
-    }
-
-    private static async Task<JsonNode> StateAsync(InProcessCluster cluster) =>
-        JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "master/state")))!;
-
-    private static async Task<(HttpStatusCode Status, string Body)> OperatorAsync(InProcessCluster cluster, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await cluster.Http.PostAsync(new Uri(cluster.MasterUrl, "api/v1"), content);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 }

@@ -34,17 +34,17 @@ public sealed class MaintenanceTests
         await scheduler.WaitForUpdateAsync("sleeper", "TASK_KILLED");
         var down = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "maintenance/status")))!;
         ((string?)down["down_machines"]![0]!["hostname"]).Should().Be("127.0.0.1");
-        ((bool?)(await StateAsync(cluster))["slaves"]![0]!["active"]).Should().BeFalse();
+        ((bool?)(await cluster.StateAsync())["slaves"]![0]!["active"]).Should().BeFalse();
 
         await cluster.RestartMasterAsync();
         var persisted = await OperatorJsonAsync(cluster, """{"type":"GET_MAINTENANCE_SCHEDULE"}""");
         ((long?)persisted["get_maintenance_schedule"]!["schedule"]!["windows"]![0]!["unavailability"]!["start"]!["nanoseconds"]).Should().Be(start);
-        await Poll.UntilAsync(async () => (string?)(await StateAsync(cluster))["slaves"]!.AsArray().FirstOrDefault()?["id"] is not null
-            && (await StateAsync(cluster))["slaves"]![0]!["resources"]!["cpus"]!.GetValue<double>() > 0, "the agent to re-register");
-        ((bool?)(await StateAsync(cluster))["slaves"]![0]!["active"]).Should().BeFalse("the machine is still DOWN after the restart");
+        await Poll.UntilAsync(async () => (string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault()?["id"] is not null
+            && (await cluster.StateAsync())["slaves"]![0]!["resources"]!["cpus"]!.GetValue<double>() > 0, "the agent to re-register");
+        ((bool?)(await cluster.StateAsync())["slaves"]![0]!["active"]).Should().BeFalse("the machine is still DOWN after the restart");
 
         (await PostAsync(cluster, "machine/up", $"[{Machine}]")).Status.Should().Be(HttpStatusCode.OK);
-        await Poll.UntilAsync(async () => (bool?)(await StateAsync(cluster))["slaves"]![0]!["active"] == true, "the agent to be active again");
+        await Poll.UntilAsync(async () => (bool?)(await cluster.StateAsync())["slaves"]![0]!["active"] == true, "the agent to be active again");
         var empty = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "maintenance/schedule")))!;
         empty["windows"]!.AsArray().Should().BeEmpty("a machine brought up leaves the schedule");
     }
@@ -92,9 +92,6 @@ public sealed class MaintenanceTests
         body.Should().Contain("is DOWN");
     }
 
-    private static async Task<JsonNode> StateAsync(InProcessCluster cluster) =>
-        JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "master/state")))!;
-
     private static async Task<JsonNode> OperatorJsonAsync(InProcessCluster cluster, string json)
     {
         var (status, body) = await PostAsync(cluster, "api/v1", json);
@@ -102,10 +99,6 @@ public sealed class MaintenanceTests
         return JsonNode.Parse(body)!;
     }
 
-    private static async Task<(HttpStatusCode Status, string Body)> PostAsync(InProcessCluster cluster, string path, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await cluster.Http.PostAsync(new Uri(cluster.MasterUrl, path), content);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(HttpStatusCode Status, string Body)> PostAsync(InProcessCluster cluster, string path, string json) =>
+        cluster.PostJsonAsync(json, path);
 }

@@ -82,6 +82,18 @@ public sealed class InProcessCluster : IAsyncDisposable
         return Agent;
     }
 
+    /// <summary>The master's <c>/master/state</c>, parsed.</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> StateAsync() =>
+        System.Text.Json.Nodes.JsonNode.Parse(await Http.GetStringAsync(new Uri(MasterUrl, "master/state")))!;
+
+    /// <summary>POSTs <paramref name="json"/> as application/json to the master (the operator API by default).</summary>
+    public async Task<(System.Net.HttpStatusCode Status, string Body)> PostJsonAsync(string json, string path = "api/v1")
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Http.PostAsync(new Uri(MasterUrl, path), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public string SandboxRoot => Path.Combine(WorkDir, "agent", "slaves");
 
     public async ValueTask DisposeAsync()
