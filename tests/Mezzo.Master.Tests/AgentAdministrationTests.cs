@@ -153,6 +153,34 @@ public sealed class AgentAdministrationTests
         (await ReservedAsync(harness, agentId)).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task When_the_registry_cannot_be_written_reservations_and_deactivation_answer_503_and_change_nothing()
+    {
+        await using var harness = new MasterHarness();
+        var (agentId, _) = await harness.AddAgentAsync("cpus:4;mem:4096");
+
+        // Another process holding the registry's write lock: the master's write times out (busy_timeout) and fails.
+        using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(harness.WorkDir, "master", "registry.db")};Pooling=False"))
+        {
+            locker.Open();
+            using (var begin = locker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                begin.ExecuteNonQuery();
+            }
+
+            var reserve = await harness.Actor.Ask(() => harness.Actor.ReserveResources(agentId, null, [Reserved("cpus", 1, "eng")], null));
+            reserve.StatusCode.Should().Be(503);
+            reserve.Error.Should().Contain("registry");
+            (await harness.Actor.Ask(() => harness.Actor.DeactivateAgent(agentId))).StatusCode.Should().Be(503);
+        }
+
+        var agent = await AgentJsonAsync(harness, agentId);
+        agent["reserved_resources"]!.AsObject().Should().BeEmpty();
+        agent["deactivated"]!.GetValue<bool>().Should().BeFalse();
+        (await harness.Actor.Ask(() => harness.Actor.DeactivateAgent(agentId))).StatusCode.Should().Be(200, "the lock is gone");
+    }
+
     private static WireResource Reserved(string name, double amount, string role) => new()
     {
         Name = name,

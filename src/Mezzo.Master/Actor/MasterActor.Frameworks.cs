@@ -421,7 +421,12 @@ public sealed partial class MasterActor
             return pool;
         }
 
-        ApplyReservationChange(agent, source, reserved);
+        if (ApplyReservationChange(agent, source, reserved) is { } failed)
+        {
+            DropOperation(framework, agent, operation, failed.Error ?? "the registry could not be written");
+            return pool;
+        }
+
         Log.ReservationApplied(_log, agent.AgentId, "RESERVE", reserved.ToString());
         FinishOperation(framework, agent, operation);
         return pool - source.AllocateTo(role) + reserved.AllocateTo(role);
@@ -442,7 +447,12 @@ public sealed partial class MasterActor
             return pool;
         }
 
-        ApplyReservationChange(agent, reserved, released);
+        if (ApplyReservationChange(agent, reserved, released) is { } failed)
+        {
+            DropOperation(framework, agent, operation, failed.Error ?? "the registry could not be written");
+            return pool;
+        }
+
         Log.ReservationApplied(_log, agent.AgentId, "UNRESERVE", reserved.ToString());
         FinishOperation(framework, agent, operation);
         return pool - reserved.AllocateTo(role) + released.AllocateTo(role);

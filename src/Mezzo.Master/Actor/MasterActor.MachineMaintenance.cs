@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Mezzo.Master.State;
 using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -16,8 +17,8 @@ namespace Mezzo.Master.Actor;
 /// </summary>
 public sealed partial class MasterActor
 {
-    private const string ScheduleKey = "maintenance/schedule";
-    private const string DownMachinesKey = "maintenance/down";
+    // Schedule and DOWN machines in one registry value, so a change to both is written at once or not at all.
+    private const string MaintenanceKey = "maintenance";
 
     private MaintenanceSchedule _schedule = new() { Windows = [] };
 
@@ -97,7 +98,11 @@ public sealed partial class MasterActor
                 Unavailability = w.Unavailability,
             })],
         };
-        _registry.SetValue(ScheduleKey, MesosJson.Serialize(normalized));
+        if (PersistMaintenance(normalized, _downMachines) is { } failed)
+        {
+            return failed;
+        }
+
         _schedule = normalized;
         Log.MaintenanceScheduleUpdated(_log, seen.Count);
         _version++;
@@ -133,8 +138,11 @@ public sealed partial class MasterActor
             }
         }
 
-        var down = _downMachines.Union(machines.Select(MachineKey.Of)).ToList();
-        _registry.SetValue(DownMachinesKey, JsonSerializer.Serialize(down.Select(m => m.ToWire()).ToList(), MesosJsonContext.Default.ListMachineID));
+        if (PersistMaintenance(_schedule, _downMachines.Union(machines.Select(MachineKey.Of))) is { } failed)
+        {
+            return failed;
+        }
+
         foreach (var machine in machines.Select(MachineKey.Of))
         {
             _downMachines.Add(machine);
@@ -172,9 +180,11 @@ public sealed partial class MasterActor
                 .Select(w => new MaintenanceWindow { MachineIds = [.. w.MachineIds!.Where(m => !up.Contains(MachineKey.Of(m)))], Unavailability = w.Unavailability })
                 .Where(w => w.MachineIds!.Count > 0)],
         };
-        var down = _downMachines.Except(up).ToList();
-        _registry.SetValue(ScheduleKey, MesosJson.Serialize(schedule));
-        _registry.SetValue(DownMachinesKey, JsonSerializer.Serialize(down.Select(m => m.ToWire()).ToList(), MesosJsonContext.Default.ListMachineID));
+        if (PersistMaintenance(schedule, _downMachines.Except(up)) is { } failed)
+        {
+            return failed;
+        }
+
         _schedule = schedule;
         _downMachines.ExceptWith(up);
         foreach (var machine in up)
@@ -264,24 +274,33 @@ public sealed partial class MasterActor
         return null;
     }
 
+    private CallResult? PersistMaintenance(MaintenanceSchedule schedule, IEnumerable<MachineKey> down)
+    {
+        var json = new JsonObject
+        {
+            ["schedule"] = JsonSerializer.SerializeToNode(schedule, MesosJsonContext.Default.MaintenanceSchedule),
+            ["down_machines"] = JsonSerializer.SerializeToNode(down.Select(m => m.ToWire()).ToList(), MesosJsonContext.Default.ListMachineID),
+        };
+        return Persist(MaintenanceKey, json.ToJsonString());
+    }
+
     private void RecoverMaintenance()
     {
+        if (_registry.GetValue(MaintenanceKey) is not { } text)
+        {
+            return;
+        }
+
         try
         {
-            if (_registry.GetValue(ScheduleKey) is { } schedule)
+            var json = JsonNode.Parse(text)!.AsObject();
+            _schedule = json["schedule"].Deserialize(MesosJsonContext.Default.MaintenanceSchedule) ?? _schedule;
+            foreach (var machine in json["down_machines"].Deserialize(MesosJsonContext.Default.ListMachineID) ?? [])
             {
-                _schedule = MesosJson.Deserialize<MaintenanceSchedule>(System.Text.Encoding.UTF8.GetBytes(schedule)) ?? _schedule;
-            }
-
-            if (_registry.GetValue(DownMachinesKey) is { } down)
-            {
-                foreach (var machine in JsonSerializer.Deserialize(down, MesosJsonContext.Default.ListMachineID) ?? [])
-                {
-                    _downMachines.Add(MachineKey.Of(machine));
-                }
+                _downMachines.Add(MachineKey.Of(machine));
             }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             Log.MaintenanceUnreadable(_log, ex.Message);
         }

@@ -28,8 +28,12 @@ public sealed partial class MasterActor
             return error;
         }
 
-        agent!.Deactivated = true;
-        PersistAgentAdmin(agent);
+        if (PersistAgentAdmin(agentId, deactivated: true, agent!.Drain) is { } failed)
+        {
+            return failed;
+        }
+
+        agent.Deactivated = true;
         RescindAgentOffers(agent);
         Log.AgentDeactivated(_log, agentId);
         _version++;
@@ -48,10 +52,14 @@ public sealed partial class MasterActor
             return CallResult.BadRequest($"Agent {agentId} is not deactivated");
         }
 
+        if (PersistAgentAdmin(agentId, deactivated: false, drain: null) is { } failed)
+        {
+            return failed;
+        }
+
         agent.Deactivated = false;
         agent.Drain = null;
         _drainingAgents.Remove(agentId);
-        PersistAgentAdmin(agent);
         Log.AgentReactivated(_log, agentId);
         _version++;
         _allocationPending = true;
@@ -70,9 +78,14 @@ public sealed partial class MasterActor
             return error;
         }
 
+        var draining = new AgentDrain(AgentDrainState.DRAINING, maxGracePeriod, markGone);
+        if (PersistAgentAdmin(agentId, deactivated: true, draining) is { } failed)
+        {
+            return failed;
+        }
+
         agent!.Deactivated = true;
-        agent.Drain = new AgentDrain(AgentDrainState.DRAINING, maxGracePeriod, markGone);
-        PersistAgentAdmin(agent);
+        agent.Drain = draining;
         RescindAgentOffers(agent);
         _drainingAgents.Add(agentId);
         Log.AgentDraining(_log, agentId, agent.Tasks.Count);
@@ -164,9 +177,15 @@ public sealed partial class MasterActor
                 continue;
             }
 
+            // Not persisted: tried again on the next tick.
+            var drained = drain with { State = AgentDrainState.DRAINED };
+            if (PersistAgentAdmin(agentId, agent.Deactivated, drained) is not null)
+            {
+                continue;
+            }
+
             _drainingAgents.Remove(agentId);
-            agent.Drain = drain with { State = AgentDrainState.DRAINED };
-            PersistAgentAdmin(agent);
+            agent.Drain = drained;
             Log.AgentDrained(_log, agentId);
             _version++;
             if (drain.MarkGone)
@@ -186,16 +205,17 @@ public sealed partial class MasterActor
         return agent.Liveness == AgentLiveness.Gone ? CallResult.BadRequest($"Agent {agentId} has been marked gone") : null;
     }
 
-    private void PersistAgentAdmin(AgentEntry agent)
+    /// <summary>Writes what the operator decided about an agent before it takes effect; a failed write is a 503.</summary>
+    private CallResult? PersistAgentAdmin(string agentId, bool deactivated, AgentDrain? drain)
     {
         var json = new JsonObject
         {
-            ["deactivated"] = agent.Deactivated,
-            ["drain_state"] = agent.Drain?.State.ToString(),
-            ["max_grace_period_ns"] = agent.Drain?.MaxGracePeriod is { } grace ? grace.Ticks * 100 : null,
-            ["mark_gone"] = agent.Drain?.MarkGone ?? false,
+            ["deactivated"] = deactivated,
+            ["drain_state"] = drain?.State.ToString(),
+            ["max_grace_period_ns"] = drain?.MaxGracePeriod is { } grace ? grace.Ticks * 100 : null,
+            ["mark_gone"] = drain?.MarkGone ?? false,
         };
-        _registry.SetValue(AgentAdminKeyPrefix + agent.AgentId, json.ToJsonString());
+        return Persist(AgentAdminKeyPrefix + agentId, json.ToJsonString());
     }
 
     /// <summary>Puts back what the operator decided about a recovered agent.</summary>

@@ -169,26 +169,35 @@ public sealed partial class MasterActor
             RescindAgentOffers(agent);
         }
 
-        ApplyReservationChange(agent, from, to);
+        if (ApplyReservationChange(agent, from, to) is { } failed)
+        {
+            return failed;
+        }
+
         Log.ReservationApplied(_log, agentId, operation, to.ToString());
         return CallResult.Accepted;
     }
 
     /// <summary>Replaces <paramref name="from"/> with <paramref name="to"/> in the agent's total, persisted first.</summary>
-    private void ApplyReservationChange(AgentEntry agent, CoreResources from, CoreResources to)
+    /// <returns>Null when applied; the failure (503) when the registry could not be written, and nothing changed.</returns>
+    private CallResult? ApplyReservationChange(AgentEntry agent, CoreResources from, CoreResources to)
     {
         var total = agent.Total - from + to;
-        PersistReservations(agent.AgentId, total);
+        if (PersistReservations(agent.AgentId, total) is { } failed)
+        {
+            return failed;
+        }
+
         agent.Total = total;
         _version++;
         _allocationPending = true;
+        return null;
     }
 
-    private void PersistReservations(string agentId, CoreResources total)
+    private CallResult? PersistReservations(string agentId, CoreResources total)
     {
         var dynamic = total.Filter(r => r.IsDynamicallyReserved);
-        _registry.SetValue(ReservationsKeyPrefix + agentId,
-            JsonSerializer.Serialize(ResourceConversion.ToWire(dynamic), MesosJsonContext.Default.ListResource));
+        return Persist(ReservationsKeyPrefix + agentId, JsonSerializer.Serialize(ResourceConversion.ToWire(dynamic), MesosJsonContext.Default.ListResource));
     }
 
     /// <summary>
