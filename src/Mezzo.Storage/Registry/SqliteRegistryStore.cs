@@ -23,6 +23,10 @@ public sealed class SqliteRegistryStore : IRegistryStore
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
+
+            // Microsoft.Data.Sqlite retries a locked database for this long on top of busy_timeout (default 30 s): the
+            // master actor waits that long on a registry another process holds, so fail after the same 5 s instead.
+            DefaultTimeout = 5,
         }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL;");
