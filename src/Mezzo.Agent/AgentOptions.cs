@@ -30,5 +30,20 @@ public sealed class AgentOptions
 
     public int MaxCompletedTasks { get; set; } = 1000;
 
+    /// <summary>--isolation: Mesos isolator names; cgroups/* ones the host cannot give are left out with a warning.</summary>
+    public string Isolation { get; set; } = Mezzo.Agent.Isolation.IsolationFlag.Default;
+
+    /// <summary>--cgroups-hierarchy: where the cgroup file systems are mounted (Mesos: /sys/fs/cgroup).</summary>
+    public string CgroupsHierarchy { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>--cgroups-root: the cgroup all of Mezzo's containers live under, in every hierarchy (Mesos: mesos).</summary>
+    public string CgroupsRoot { get; set; } = "mezzo";
+
+    /// <summary>--cgroups-enable-cfs: also cap CPU time at the task's cpus with a CFS quota, not just weight it.</summary>
+    public bool CgroupsEnableCfs { get; set; }
+
+    /// <summary>--cgroups-max-pids: pids.max of each container, so a fork bomb stays inside its task.</summary>
+    public int CgroupsMaxPids { get; set; } = 4096;
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

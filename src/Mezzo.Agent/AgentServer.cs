@@ -37,6 +37,8 @@ public sealed class AgentServer : IAsyncDisposable
     /// <summary>Validates flags (throws ArgumentException/FormatException with a clear message) and builds the server.</summary>
     public static AgentServer Create(AgentOptions options, Action<ILoggingBuilder>? logging = null)
     {
+        // A typo in --isolation fails here, before anything listens or starts.
+        Isolation.IsolationFlag.Controllers(options.Isolation);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -76,7 +78,9 @@ public sealed class AgentServer : IAsyncDisposable
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address);
         _options.Port = Url.Port;
-        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, _loggers.CreateLogger<AgentService>());
+        var log = _loggers.CreateLogger<AgentService>();
+        var isolator = Isolation.CgroupIsolator.Create(_options, log);
+        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator);
         _service.Start();
     }
 

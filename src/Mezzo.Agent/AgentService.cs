@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Mezzo.Agent.Isolation;
 using Mezzo.Agent.Launcher;
 using Mezzo.Agent.Link;
 using Mezzo.Agent.Tasks;
@@ -37,9 +38,14 @@ public sealed partial class AgentService : IAsyncDisposable
     private bool _flushScheduled;
     private bool _flushing;
     private readonly List<Task> _loops = [];
+    private readonly CgroupIsolator? _isolator;
 
-    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log)
+    // Exit handling that destroys cgroups off the actor; shutdown waits for it so no cgroup outlives the agent.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _exitHandlers = new();
+
+    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log, CgroupIsolator? isolator = null)
     {
+        _isolator = isolator is { Enabled: true } ? isolator : null;
         _options = options;
         Total = total;
         Attributes = attributes;
@@ -326,20 +332,71 @@ public sealed partial class AgentService : IAsyncDisposable
             File.CreateSymbolicLink(latest, task.Sandbox);
             Enqueue(task, TaskState.TASK_STARTING, null, null);
             var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
+            if (_isolator is not null)
+            {
+                task.Container = _isolator.Prepare(containerId, Scalar(info, "cpus"), Scalar(info, "mem"));
+                spec = spec with { CgroupProcs = task.Container.ProcsFiles };
+            }
+
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, frameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
-            task.Process.Exited.ContinueWith(exited => Post(() => OnExited(task, exited.Result)), TaskScheduler.Default);
+            var handler = task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap();
+            _exitHandlers.TryAdd(handler, 0);
+            handler.ContinueWith(done => _exitHandlers.TryRemove(done, out _), TaskScheduler.Default);
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
         {
+            if (task.Container is { } container)
+            {
+                _exitHandlers.TryAdd(DestroyContainerAsync(task, container), 0);
+            }
+
             Log.LaunchFailed(_log, task.TaskId, ex.Message);
             Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LAUNCH_FAILED, $"Failed to launch container: {ex.Message}");
         }
     }
 
-    private void OnExited(AgentTask task, ExitStatus exit)
+    private static double Scalar(TaskInfo info, string name) =>
+        info.Resources?.Where(r => r.Name == name).Sum(r => r.Scalar?.Value ?? 0) ?? 0;
+
+    /// <summary>
+    /// Off the actor: reads whether the memory limit killed the task, then kills whatever is left in its cgroups and
+    /// removes them, and only then reports the exit (as Mesos does: a terminal update means the container is gone).
+    /// </summary>
+    private async Task HandleExitAsync(AgentTask task, ExitStatus exit)
     {
+        string? limitation = null;
+        if (task.Container is { } container)
+        {
+            limitation = container.MemoryLimitation();
+            await DestroyContainerAsync(task, container).ConfigureAwait(false);
+        }
+
+        Post(() => OnExited(task, exit, limitation));
+    }
+
+    private async Task DestroyContainerAsync(AgentTask task, CgroupContainer container)
+    {
+        try
+        {
+            await container.DestroyAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            Log.ContainerNotDestroyed(_log, task.TaskId, ex.Message);
+        }
+    }
+
+    private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
+    {
+        if (memoryLimitation is not null)
+        {
+            Log.TaskExited(_log, task.TaskId, memoryLimitation, nameof(TaskState.TASK_FAILED));
+            Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LIMITATION_MEMORY, memoryLimitation, TaskStatusSource.SOURCE_AGENT);
+            return;
+        }
+
         var state = task.Killing ? TaskState.TASK_KILLED : exit.Success ? TaskState.TASK_FINISHED : TaskState.TASK_FAILED;
         Log.TaskExited(_log, task.TaskId, exit.Describe(), state.ToString());
         Enqueue(task, state, null, exit.Describe());
@@ -386,7 +443,7 @@ public sealed partial class AgentService : IAsyncDisposable
     }
 
     /// <summary>Records a new state and queues its update behind any unacknowledged ones.</summary>
-    private void Enqueue(AgentTask task, TaskState state, TaskStatusReason? reason, string? message)
+    private void Enqueue(AgentTask task, TaskState state, TaskStatusReason? reason, string? message, TaskStatusSource source = TaskStatusSource.SOURCE_EXECUTOR)
     {
         if (task.IsTerminal || (task.State == state && state != TaskState.TASK_RUNNING))
         {
@@ -398,7 +455,7 @@ public sealed partial class AgentService : IAsyncDisposable
         {
             TaskId = task.Info.TaskId,
             State = state,
-            Source = TaskStatusSource.SOURCE_EXECUTOR,
+            Source = source,
             Reason = reason,
             Message = message,
             AgentId = new AgentID { Value = _agentId },
@@ -556,6 +613,19 @@ public sealed partial class AgentService : IAsyncDisposable
         // Tasks this agent started do not outlive it (no checkpoint recovery yet): kill them, then stop.
         var processes = await Ask(() => _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList()).ConfigureAwait(false);
         await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+        await Task.WhenAll(_exitHandlers.Keys).ConfigureAwait(false);
+        if (_isolator is not null)
+        {
+            try
+            {
+                await _isolator.RemoveAllAsync(removeAgentCgroup: true).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                Log.ContainerNotDestroyed(_log, "(agent shutdown)", ex.Message);
+            }
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await Task.WhenAll(_loops).ConfigureAwait(false);
@@ -585,6 +655,9 @@ public sealed partial class AgentService : IAsyncDisposable
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Master asked this agent to shut down: {Message}")]
         public static partial void ShutdownByMaster(ILogger logger, string message);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Cgroups of task {TaskId} could not be removed: {Reason}")]
+        public static partial void ContainerNotDestroyed(ILogger logger, string taskId, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} task processes left over from a previous run")]
         public static partial void OrphansKilled(ILogger logger, int count);

@@ -9,6 +9,8 @@ namespace Mezzo.Agent.Launcher;
 /// <param name="StdoutPath">Opened for appending (created 0644 if missing).</param>
 /// <param name="StderrPath">Opened for appending (created 0644 if missing).</param>
 /// <param name="User">When set and different from the agent's user, the task runs as this user (requires root).</param>
+/// <param name="CgroupProcs">cgroup.procs files the process joins before the executable runs (as the agent's user,
+/// before any switch to <paramref name="User"/>); argv[0] is then the resolved executable path.</param>
 public sealed record LaunchSpec(
     string Executable,
     IReadOnlyList<string> Arguments,
@@ -16,4 +18,5 @@ public sealed record LaunchSpec(
     string WorkingDirectory,
     string StdoutPath,
     string StderrPath,
-    string? User = null);
+    string? User = null,
+    IReadOnlyList<string>? CgroupProcs = null);

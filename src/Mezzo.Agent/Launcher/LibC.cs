@@ -103,6 +103,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int kill(int pid, int signal);
 
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rmdir(string path);
+
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int pidfd_open(int pid, uint flags);
 

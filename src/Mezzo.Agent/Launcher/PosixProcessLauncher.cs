@@ -95,6 +95,9 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         return Track(pid);
     }
 
+    private const string CgroupJoinScript =
+        "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 125; n=$((n - 1)); shift; done; exec \"$@\"";
+
     private static List<string> BuildArgv(LaunchSpec spec, string executable, out string spawnPath)
     {
         var argv = new List<string>(spec.Arguments.Count + 6);
@@ -145,6 +148,16 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
             }
 
             argv.Add(argument);
+        }
+
+        if (spec.CgroupProcs is { Count: > 0 } procs)
+        {
+            // The task must be inside its cgroups before it runs a single instruction of its own, or a fork could escape
+            // the limits. posix_spawn has no hook between fork and exec, so a shell joins them ($$ is the spawned pid,
+            // kept across exec) and then execs the real argv; this is the agent's user, before setpriv drops privileges.
+            List<string> wrapped = ["/bin/sh", "-c", CgroupJoinScript, "mezzo-cgroup-join", procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. procs, spawnPath, .. argv.Skip(1)];
+            spawnPath = "/bin/sh";
+            return wrapped;
         }
 
         return argv;

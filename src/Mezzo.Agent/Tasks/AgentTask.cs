@@ -23,6 +23,9 @@ public sealed class AgentTask
 
     public LaunchedProcess? Process { get; set; }
 
+    /// <summary>The task's cgroups, when cgroup isolation is on.</summary>
+    public Isolation.CgroupContainer? Container { get; set; }
+
     public TaskState State { get; set; } = TaskState.TASK_STAGING;
 
     public TaskStatus? LatestStatus { get; set; }

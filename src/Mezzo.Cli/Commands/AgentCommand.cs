@@ -19,9 +19,11 @@ public static class AgentCommand
             .Check(AgentFlagValidation.Resources);
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
+        var isolation = IsolationFlags.Create();
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
+            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -35,6 +37,7 @@ public static class AgentCommand
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
             };
+            isolation.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
@@ -43,6 +46,29 @@ public static class AgentCommand
             return agent.Service.ShutdownByMaster.IsCompleted ? 1 : 0;
         });
         return command;
+    }
+}
+
+/// <summary>The isolation flags, shared by <c>agent</c> and <c>dev</c>.</summary>
+public sealed record IsolationFlags(Option<string> Isolation, Option<string> Hierarchy, Option<string> Root, Option<bool> EnableCfs, Option<int> MaxPids)
+{
+    public static IsolationFlags Create() => new(
+        FlagOption.Create("isolation", "Isolators: cgroups/cpu, cgroups/mem, cgroups/pids (posix/cpu, posix/mem: process groups only); those the host cannot give are left out with a warning", () => Mezzo.Agent.Isolation.IsolationFlag.Default)
+            .Check(Mezzo.Agent.Isolation.IsolationFlag.Check),
+        FlagOption.Create("cgroups-hierarchy", "Where the cgroup file systems are mounted", () => "/sys/fs/cgroup"),
+        FlagOption.Create("cgroups-root", "Name of the cgroup all containers live under", () => "mezzo")
+            .Check(value => string.IsNullOrWhiteSpace(value) || value.Split('/').Any(p => p is "." or "..") ? "--cgroups-root must be a relative cgroup name without . or .." : null),
+        FlagOption.Create("cgroups-enable-cfs", "Also cap each task's CPU time at its cpus with a CFS quota", () => false),
+        FlagOption.Create("cgroups-max-pids", "pids.max of each task's cgroup", () => 4096)
+            .Check(value => value < 1 ? "--cgroups-max-pids must be at least 1" : null));
+
+    public void Apply(ParseResult parsed, AgentOptions options)
+    {
+        options.Isolation = parsed.GetValue(Isolation)!;
+        options.CgroupsHierarchy = parsed.GetValue(Hierarchy)!;
+        options.CgroupsRoot = parsed.GetValue(Root)!;
+        options.CgroupsEnableCfs = parsed.GetValue(EnableCfs);
+        options.CgroupsMaxPids = parsed.GetValue(MaxPids);
     }
 }
 

@@ -20,9 +20,11 @@ public static class DevCommand
             .Check(AgentFlagValidation.Resources);
         var attributes = FlagOption.Create<string?>("attributes", "The agent's attributes, e.g. \"rack:r1\"", () => null)
             .Check(AgentFlagValidation.Attributes);
+        var isolation = IsolationFlags.Create();
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
         {
             masterPort, agentPort, workDir, resources, attributes,
+            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -32,18 +34,18 @@ public static class DevCommand
                 new MasterOptions { Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master") },
                 logging => ConsoleLogging.Configure(logging));
             await master.StartAsync(shutdown.Token);
-            await using var agent = AgentServer.Create(
-                new AgentOptions
-                {
-                    Master = $"127.0.0.1:{master.Url.Port}",
-                    Port = parsed.GetValue(agentPort),
-                    Ip = "127.0.0.1",
-                    Hostname = "127.0.0.1",
-                    WorkDir = Path.Combine(root, "agent"),
-                    Resources = parsed.GetValue(resources),
-                    Attributes = parsed.GetValue(attributes),
-                },
-                logging => ConsoleLogging.Configure(logging));
+            var agentOptions = new AgentOptions
+            {
+                Master = $"127.0.0.1:{master.Url.Port}",
+                Port = parsed.GetValue(agentPort),
+                Ip = "127.0.0.1",
+                Hostname = "127.0.0.1",
+                WorkDir = Path.Combine(root, "agent"),
+                Resources = parsed.GetValue(resources),
+                Attributes = parsed.GetValue(attributes),
+            };
+            isolation.Apply(parsed, agentOptions);
+            await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
             Console.WriteLine($"""
                 Mezzo dev cluster is up (work dir {root})

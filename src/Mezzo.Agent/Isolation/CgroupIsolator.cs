@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Agent.Isolation;
+
+/// <summary>
+/// The cgroups isolators (cgroups/cpu, cgroups/mem, cgroups/pids): detects what the host offers at agent start,
+/// keeps the requested controllers that really work, and makes one cgroup per container under
+/// <c>&lt;hierarchy&gt;/&lt;cgroups root&gt;/agent-&lt;work-dir hash&gt;/</c> so agents sharing a machine (and parallel
+/// tests) never see each other's cgroups, while a restarted agent finds its own leftovers.
+/// </summary>
+public sealed partial class CgroupIsolator
+{
+    public const long MinMemoryBytes = 32L * 1024 * 1024;
+    private const int CfsPeriodMicros = 100_000;
+    private static readonly TimeSpan DestroyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly AgentOptions _options;
+    private readonly Dictionary<string, CgroupHierarchy> _controllers;
+
+    private CgroupIsolator(AgentOptions options, CgroupLayout layout, Dictionary<string, CgroupHierarchy> controllers, string agentCgroup)
+    {
+        _options = options;
+        Layout = layout;
+        _controllers = controllers;
+        AgentCgroup = agentCgroup;
+    }
+
+    public CgroupLayout Layout { get; }
+
+    /// <summary>The controllers in use; empty means process-group isolation only.</summary>
+    public IReadOnlyDictionary<string, CgroupHierarchy> Controllers => _controllers;
+
+    public bool Enabled => _controllers.Count > 0;
+
+    /// <summary>This agent's parent cgroup, relative to each hierarchy's mount point.</summary>
+    public string AgentCgroup { get; }
+
+    /// <summary>The agent's parent directory in every hierarchy in use.</summary>
+    public IReadOnlyList<CgroupDirectory> AgentDirectories =>
+        [.. _controllers.Values.DistinctBy(h => h.MountPoint).Select(h => new CgroupDirectory(Path.Combine(h.MountPoint, AgentCgroup), h.Version))];
+
+    /// <summary>
+    /// Detects, probes and cleans up a previous run's cgroups. Never throws for a host without cgroups: it logs a
+    /// warning and returns an isolator with nothing enabled. Throws ArgumentException for a bad --isolation.
+    /// </summary>
+    public static CgroupIsolator Create(AgentOptions options, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var wanted = IsolationFlag.Controllers(options.Isolation);
+        var agentCgroup = Path.Combine(options.CgroupsRoot.Trim('/'), AgentKey(options.WorkDir));
+        var layout = Detect(options.CgroupsHierarchy);
+        var usable = new Dictionary<string, CgroupHierarchy>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var controller in wanted)
+        {
+            if (!layout.Controllers.TryGetValue(controller, out var hierarchy))
+            {
+                problems.Add($"{controller}: not mounted under {options.CgroupsHierarchy}");
+                continue;
+            }
+
+            if (Probe(hierarchy, agentCgroup, controller) is { } problem)
+            {
+                problems.Add($"{controller}: {problem}");
+                continue;
+            }
+
+            usable[controller] = hierarchy;
+        }
+
+        var isolator = new CgroupIsolator(options, layout, usable, agentCgroup);
+        if (wanted.Count == 0)
+        {
+            Log.NotRequested(log, options.Isolation ?? "");
+        }
+        else if (usable.Count == 0)
+        {
+            Log.Unavailable(log, options.Isolation ?? IsolationFlag.Default, string.Join("; ", problems));
+        }
+        else
+        {
+            Log.Using(log, layout.Mode.ToString().ToLowerInvariant(),
+                string.Join(", ", usable.Select(kv => $"{kv.Key} (v{kv.Value.Version} {kv.Value.MountPoint})")), agentCgroup,
+                problems.Count == 0 ? "" : "; not available: " + string.Join("; ", problems));
+        }
+
+        if (isolator.Enabled)
+        {
+            // Without checkpoint recovery a previous run's containers cannot be reattached: their cgroups go, processes included.
+            var leftovers = isolator.AgentDirectories.SelectMany(d => SafeChildren(d.Path)).Count();
+            if (leftovers > 0)
+            {
+                isolator.RemoveAllAsync(removeAgentCgroup: false).GetAwaiter().GetResult();
+                Log.LeftoversRemoved(log, leftovers);
+            }
+        }
+
+        return isolator;
+    }
+
+    /// <summary>"agent-" and a hash of the work dir: stable across restarts, distinct for agents in other work dirs.</summary>
+    public static string AgentKey(string workDir) =>
+        "agent-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(workDir))))[..16];
+
+    private static CgroupLayout Detect(string hierarchyRoot)
+    {
+        try
+        {
+            var mountinfo = File.ReadAllText("/proc/self/mountinfo");
+            var procCgroups = File.Exists("/proc/cgroups") ? File.ReadAllText("/proc/cgroups") : "";
+            return CgroupDetection.Parse(mountinfo, procCgroups, ReadControllers, hierarchyRoot);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return CgroupLayout.Empty;
+        }
+
+        static string? ReadControllers(string mountPoint)
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(mountPoint, "cgroup.controllers"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Creates the agent's parent (enabling the controller down to it on v2) and a probe cgroup, then removes the probe.</summary>
+    private static string? Probe(CgroupHierarchy hierarchy, string agentCgroup, string controller)
+    {
+        try
+        {
+            var agentDir = Path.Combine(hierarchy.MountPoint, agentCgroup);
+            Directory.CreateDirectory(agentDir);
+            if (hierarchy.Version == 2)
+            {
+                // v2 only offers a controller to a child whose parent lists it in cgroup.subtree_control, level by level.
+                var current = hierarchy.MountPoint;
+                foreach (var part in agentCgroup.Split('/'))
+                {
+                    File.WriteAllText(Path.Combine(current, "cgroup.subtree_control"), "+" + controller);
+                    current = Path.Combine(current, part);
+                }
+
+                File.WriteAllText(Path.Combine(agentDir, "cgroup.subtree_control"), "+" + controller);
+            }
+
+            var probe = Path.Combine(agentDir, "probe-" + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(probe);
+            var file = (controller, hierarchy.Version) switch
+            {
+                ("cpu", 1) => "cpu.shares",
+                ("cpu", _) => "cpu.weight",
+                ("memory", 1) => "memory.limit_in_bytes",
+                ("memory", _) => "memory.max",
+                _ => "pids.max",
+            };
+            var works = File.Exists(Path.Combine(probe, file));
+            if (Launcher.LibC.rmdir(probe) != 0)
+            {
+                return $"cannot remove probe cgroup {probe}";
+            }
+
+            return works ? null : $"{file} missing in a new cgroup";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Makes the container's cgroups and writes its limits. Throws IOException when the kernel refuses.</summary>
+    public CgroupContainer Prepare(string containerId, double cpus, double memMb)
+    {
+        var directories = new List<CgroupDirectory>();
+        CgroupDirectory? memory = null;
+        var memoryLimit = Math.Max(MinMemoryBytes, (long)(memMb * 1024 * 1024));
+        try
+        {
+            foreach (var group in _controllers.GroupBy(kv => kv.Value.MountPoint))
+            {
+                var version = group.First().Value.Version;
+                var directory = new CgroupDirectory(Path.Combine(group.Key, AgentCgroup, containerId), version);
+                Directory.CreateDirectory(directory.Path);
+                directories.Add(directory);
+                foreach (var controller in group.Select(kv => kv.Key))
+                {
+                    switch (controller)
+                    {
+                        case "cpu":
+                            WriteCpu(directory, cpus);
+                            break;
+                        case "memory":
+                            WriteMemory(directory, memoryLimit);
+                            memory = directory;
+                            break;
+                        case "pids":
+                            Write(directory.Path, "pids.max", _options.CgroupsMaxPids.ToString(CultureInfo.InvariantCulture));
+                            break;
+                        default:
+                            break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            CgroupFiles.KillAndRemoveAsync(directories, DestroyTimeout).GetAwaiter().GetResult();
+            throw new IOException($"Failed to prepare cgroups for container {containerId}: {ex.Message}", ex);
+        }
+
+        return new CgroupContainer(containerId, directories, memory, memoryLimit);
+    }
+
+    private void WriteCpu(CgroupDirectory directory, double cpus)
+    {
+        // Mesos: shares = 1024 per cpu, at least the kernel's minimum of 2.
+        var shares = Math.Max(2, (long)(1024 * cpus));
+        var quota = Math.Max(1000, (long)(cpus * CfsPeriodMicros));
+        if (directory.Version == 1)
+        {
+            Write(directory.Path, "cpu.shares", shares.ToString(CultureInfo.InvariantCulture));
+            if (_options.CgroupsEnableCfs)
+            {
+                Write(directory.Path, "cpu.cfs_period_us", CfsPeriodMicros.ToString(CultureInfo.InvariantCulture));
+                Write(directory.Path, "cpu.cfs_quota_us", quota.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        else
+        {
+            Write(directory.Path, "cpu.weight", SharesToWeight(shares).ToString(CultureInfo.InvariantCulture));
+            if (_options.CgroupsEnableCfs)
+            {
+                Write(directory.Path, "cpu.max", string.Create(CultureInfo.InvariantCulture, $"{quota} {CfsPeriodMicros}"));
+            }
+        }
+    }
+
+    /// <summary>systemd's mapping of v1 shares onto v2 weight: 1024 shares (one cpu) is the default weight 100, clamped to [1, 10000].</summary>
+    public static long SharesToWeight(long shares) => Math.Clamp(shares * 100 / 1024, 1, 10_000);
+
+    private static void WriteMemory(CgroupDirectory directory, long limit)
+    {
+        var text = limit.ToString(CultureInfo.InvariantCulture);
+        if (directory.Version == 1)
+        {
+            Write(directory.Path, "memory.limit_in_bytes", text);
+            // With swap accounting on, the same limit on memory+swap keeps the task from swapping past its limit.
+            if (File.Exists(Path.Combine(directory.Path, "memory.memsw.limit_in_bytes")))
+            {
+                Write(directory.Path, "memory.memsw.limit_in_bytes", text);
+            }
+        }
+        else
+        {
+            Write(directory.Path, "memory.max", text);
+            if (File.Exists(Path.Combine(directory.Path, "memory.swap.max")))
+            {
+                Write(directory.Path, "memory.swap.max", "0");
+            }
+        }
+    }
+
+    private static void Write(string directory, string file, string value) => File.WriteAllText(Path.Combine(directory, file), value);
+
+    /// <summary>Kills and removes every container cgroup of this agent; with <paramref name="removeAgentCgroup"/> the parent too.</summary>
+    public async Task RemoveAllAsync(bool removeAgentCgroup)
+    {
+        var directories = removeAgentCgroup
+            ? AgentDirectories
+            : [.. AgentDirectories.SelectMany(d => SafeChildren(d.Path).Select(c => d with { Path = c }))];
+        await CgroupFiles.KillAndRemoveAsync(directories, DestroyTimeout).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<string> SafeChildren(string path)
+    {
+        try
+        {
+            return Directory.Exists(path) ? Directory.EnumerateDirectories(path).ToList() : [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Isolation: cgroups {Mode}, using {Controllers} under {AgentCgroup}{Missing}")]
+        public static partial void Using(ILogger logger, string mode, string controllers, string agentCgroup, string missing);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "!!! ISOLATION DEGRADED: --isolation {Isolation} asked for cgroups but none are usable ({Problems}). Tasks run with process-group isolation only: no cpu, memory or pids limits, and processes that leave their group are not tracked. Run the agent as root on a host with writable cgroups for real isolation.")]
+        public static partial void Unavailable(ILogger logger, string isolation, string problems);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Isolation: process groups only (--isolation {Isolation})")]
+        public static partial void NotRequested(ILogger logger, string isolation);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Count} container cgroups left over from a previous run, killing their processes")]
+        public static partial void LeftoversRemoved(ILogger logger, int count);
+    }
+}
