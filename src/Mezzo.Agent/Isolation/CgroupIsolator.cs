@@ -278,6 +278,22 @@ public sealed partial class CgroupIsolator
         await CgroupFiles.KillAndRemoveAsync(directories, DestroyTimeout).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Kills and removes every cgroup of the agent with these options without starting one: for an agent that died
+    /// (kill -9) and will not come back to clean up after itself. Returns how many agent cgroups were removed.
+    /// </summary>
+    public static async Task<int> RemoveAgentCgroupsAsync(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var agentCgroup = Path.Combine(options.CgroupsRoot.Trim('/'), AgentKey(options.WorkDir));
+        var directories = Detect(options.CgroupsHierarchy).Controllers.Values.DistinctBy(h => h.MountPoint)
+            .Select(h => new CgroupDirectory(Path.Combine(h.MountPoint, agentCgroup), h.Version))
+            .Where(d => Directory.Exists(d.Path))
+            .ToList();
+        await CgroupFiles.KillAndRemoveAsync(directories, DestroyTimeout).ConfigureAwait(false);
+        return directories.Count;
+    }
+
     private static IEnumerable<string> SafeChildren(string path)
     {
         try

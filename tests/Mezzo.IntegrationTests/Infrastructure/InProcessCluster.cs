@@ -108,10 +108,16 @@ public sealed class InProcessCluster : IAsyncDisposable
         // Nothing a test started may outlive it.
         var leftovers = OrphanReaper.FindTaskProcesses(WorkDir);
         OrphanReaper.KillTasksUnder(WorkDir);
+        var cgroups = await Mezzo.Agent.Isolation.CgroupIsolator.RemoveAgentCgroupsAsync(new AgentOptions { WorkDir = Path.Combine(WorkDir, "agent") });
         _dir.Dispose();
         if (leftovers.Count > 0)
         {
             throw new InvalidOperationException($"Task processes left behind: {string.Join(",", leftovers)}");
+        }
+
+        if (cgroups > 0 && Agent is not null)
+        {
+            throw new InvalidOperationException($"The agent left {cgroups} cgroup hierarchies behind");
         }
     }
 }

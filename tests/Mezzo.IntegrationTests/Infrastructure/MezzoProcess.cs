@@ -10,7 +10,13 @@ public sealed partial class MezzoProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private MezzoProcess(Process process) => _process = process;
+    private readonly string? _agentWorkDir;
+
+    private MezzoProcess(Process process, string? agentWorkDir)
+    {
+        _process = process;
+        _agentWorkDir = agentWorkDir;
+    }
 
     public int Pid => _process.Id;
 
@@ -53,7 +59,7 @@ public sealed partial class MezzoProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var result = new MezzoProcess(process);
+        var result = new MezzoProcess(process, AgentWorkDir(args));
         process.OutputDataReceived += (_, e) => result.Append(e.Data);
         process.ErrorDataReceived += (_, e) => result.Append(e.Data);
         process.Start();
@@ -111,6 +117,28 @@ public sealed partial class MezzoProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_agentWorkDir is not null)
+        {
+            // A killed agent cannot remove its cgroups; nothing a test started may outlive it.
+            await Mezzo.Agent.Isolation.CgroupIsolator.RemoveAgentCgroupsAsync(new Mezzo.Agent.AgentOptions { WorkDir = _agentWorkDir });
+        }
+    }
+
+    /// <summary>The work dir of the agent an <c>agent</c> or <c>dev</c> command runs, if the test gave one.</summary>
+    private static string? AgentWorkDir(string[] args)
+    {
+        var index = Array.FindIndex(args, a => a is "--work-dir" or "--work_dir");
+        if (args.Length == 0 || index < 0 || index + 1 >= args.Length)
+        {
+            return null;
+        }
+
+        return args[0] switch
+        {
+            "agent" => Path.GetFullPath(args[index + 1]),
+            "dev" => Path.Combine(Path.GetFullPath(args[index + 1]), "agent"),
+            _ => null,
+        };
     }
 
     [GeneratedRegex(@"listening on (http://[^\s/]+)")]
