@@ -369,7 +369,7 @@ public sealed partial class AgentService : IAsyncDisposable
         string? limitation = null;
         if (task.Container is { } container)
         {
-            limitation = container.MemoryLimitation();
+            limitation = container.MemoryLimitation(exit);
             await DestroyContainerAsync(task, container).ConfigureAwait(false);
         }
 

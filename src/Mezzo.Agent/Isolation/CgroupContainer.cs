@@ -29,16 +29,20 @@ public sealed class CgroupContainer
     /// When the kernel's OOM killer struck inside this container, the TASK_FAILED message Mesos would give; else null.
     /// Read before <see cref="DestroyAsync"/>, which removes the counters.
     /// </summary>
-    public string? MemoryLimitation()
+    public string? MemoryLimitation(Launcher.ExitStatus exit)
     {
         if (Memory is not { } memory)
         {
             return null;
         }
 
-        // v1 memory.oom_control and v2 memory.events both carry an "oom_kill N" line (v1 since Linux 4.13).
+        // v1 memory.oom_control and v2 memory.events both carry an "oom_kill N" line (v1 since Linux 4.13). Older v1
+        // kernels only count hits of the limit: a task SIGKILLed after hitting it is taken to be the OOM killer's.
         var events = CgroupFiles.ReadKeyed(Path.Combine(memory.Path, memory.Version == 1 ? "memory.oom_control" : "memory.events"));
-        if (!events.TryGetValue("oom_kill", out var kills) || kills == 0)
+        var oomKilled = events.TryGetValue("oom_kill", out var kills)
+            ? kills > 0
+            : memory.Version == 1 && exit.Signal == Launcher.Signals.SIGKILL && CgroupFiles.ReadLong(Path.Combine(memory.Path, "memory.failcnt")) > 0;
+        if (!oomKilled)
         {
             return null;
         }

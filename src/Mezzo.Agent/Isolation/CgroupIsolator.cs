@@ -101,6 +101,16 @@ public sealed partial class CgroupIsolator
         return isolator;
     }
 
+    /// <summary>An isolator over controllers already known to work: no detection, probing or clean-up (tests, tools).</summary>
+    public static CgroupIsolator ForControllers(AgentOptions options, IReadOnlyDictionary<string, CgroupHierarchy> controllers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(controllers);
+        var layout = new CgroupLayout(CgroupMode.None, controllers, null);
+        return new CgroupIsolator(options, layout, new Dictionary<string, CgroupHierarchy>(controllers, StringComparer.Ordinal),
+            Path.Combine(options.CgroupsRoot.Trim('/'), AgentKey(options.WorkDir)));
+    }
+
     /// <summary>"agent-" and a hash of the work dir: stable across restarts, distinct for agents in other work dirs.</summary>
     public static string AgentKey(string workDir) =>
         "agent-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(workDir))))[..16];
