@@ -341,20 +341,24 @@ public sealed partial class AgentService : IAsyncDisposable
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, frameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
-            var handler = task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap();
-            _exitHandlers.TryAdd(handler, 0);
-            handler.ContinueWith(done => _exitHandlers.TryRemove(done, out _), TaskScheduler.Default);
+            TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             if (task.Container is { } container)
             {
-                _exitHandlers.TryAdd(DestroyContainerAsync(task, container), 0);
+                TrackExitHandler(DestroyContainerAsync(task, container));
             }
 
             Log.LaunchFailed(_log, task.TaskId, ex.Message);
             Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LAUNCH_FAILED, $"Failed to launch container: {ex.Message}");
         }
+    }
+
+    private void TrackExitHandler(Task handler)
+    {
+        _exitHandlers.TryAdd(handler, 0);
+        handler.ContinueWith(done => _exitHandlers.TryRemove(done, out _), TaskScheduler.Default);
     }
 
     private static double Scalar(TaskInfo info, string name) =>

@@ -141,6 +141,24 @@ public sealed class CgroupIsolationTests
     }
 
     [Fact]
+    public async Task The_agent_says_loudly_at_start_when_it_falls_back_and_names_what_it_uses_otherwise()
+    {
+        using var dir = new TempDir();
+        await using (var degraded = MezzoProcess.Start("agent", "--master", "127.0.0.1:1", "--port", "0", "--work-dir", Path.Combine(dir.Path, "a"), "--cgroups-hierarchy", "/nonexistent/mezzo-cgroups"))
+        {
+            await Poll.UntilAsync(() => degraded.Output.Contains("ISOLATION DEGRADED", StringComparison.Ordinal), "the fallback warning");
+            degraded.Output.Should().Contain("process-group isolation only");
+        }
+
+        HostCgroups.SkipUnlessUsable();
+        await using var isolated = MezzoProcess.Start("agent", "--master", "127.0.0.1:1", "--port", "0", "--work-dir", Path.Combine(dir.Path, "b"), "--isolation", "cgroups/mem,posix/cpu");
+        var line = await Poll.UntilAsync(
+            () => Task.FromResult(isolated.Output.Split('\n').FirstOrDefault(l => l.Contains("Isolation: cgroups", StringComparison.Ordinal))),
+            "the isolation line");
+        line.Should().Contain("memory (v").And.NotContain("cpu (v");
+    }
+
+    [Fact]
     public void An_unknown_isolator_is_refused_before_the_agent_starts()
     {
         var create = () => AgentServer.Create(new AgentOptions { Isolation = "cgroups/cpu,foo" });
