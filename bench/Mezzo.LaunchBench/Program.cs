@@ -187,6 +187,8 @@ finally
 {
     dev.Kill(entireProcessTree: true);
     await dev.WaitForExitAsync();
+    // A killed agent leaves its (empty) cgroups behind.
+    await Mezzo.Agent.Isolation.CgroupIsolator.RemoveAgentCgroupsAsync(new Mezzo.Agent.AgentOptions { WorkDir = Path.Combine(workDir, "agent") });
     Directory.Delete(workDir, recursive: true);
 }
 
