@@ -247,6 +247,30 @@ public sealed class PosixProcessLauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task Joins_its_cgroups_as_root_before_switching_user()
+    {
+        Assert.SkipUnless(TestNative.geteuid() == 0, "Joining cgroups and switching users need root.");
+        var options = new AgentOptions { WorkDir = Path.Combine(Path.GetTempPath(), "mezzo-launcher-cg-" + Guid.NewGuid().ToString("N")) };
+        var isolator = Mezzo.Agent.Isolation.CgroupIsolator.Create(options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.SkipUnless(isolator.Enabled, "This host has no usable cgroups.");
+        var container = isolator.Prepare("launcher-test", 0.1, 32);
+        try
+        {
+            var status = await RunAsync(Shell("id -u; cat /proc/self/cgroup") with { User = "nobody", CgroupProcs = container.ProcsFiles });
+
+            status.Success.Should().BeTrue(File.ReadAllText(StderrPath));
+            var lines = File.ReadAllLines(StdoutPath);
+            lines[0].Should().Be("65534");
+            lines.Should().Contain(l => l.EndsWith("/" + isolator.AgentCgroup + "/launcher-test", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await container.DestroyAsync(TimeSpan.FromSeconds(10));
+            await isolator.RemoveAllAsync(removeAgentCgroup: true);
+        }
+    }
+
+    [Fact]
     public async Task Running_as_the_current_user_needs_no_switch()
     {
         var me = TestNative.geteuid() == 0 ? "root" : Environment.UserName;
