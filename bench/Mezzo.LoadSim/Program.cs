@@ -20,6 +20,13 @@ var frameworkCount = ArgValue(args, "--frameworks", 10);
 var taskCount = ArgValue(args, "--tasks", 100_000);
 var perOffer = ArgValue(args, "--per-offer", 50);
 var probeCount = ArgValue(args, "--probes", 200);
+var taskSeconds = ArgValue(args, "--task-seconds", 0);
+if (taskSeconds > 0 && probeCount > 0)
+{
+    // A probe waits for its task to finish before the next: with tasks that run S seconds that is probes × S.
+    Console.Error.WriteLine("--task-seconds: probes skipped (each would take the whole task time)");
+    probeCount = 0;
+}
 var timeout = TimeSpan.FromSeconds(ArgValue(args, "--timeout", 600));
 var workRoot = ArgString(args, "--work-root") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
 var masterArgs = ArgList(args, "--master-arg");
@@ -49,7 +56,7 @@ try
     var registerWatch = Stopwatch.StartNew();
     for (var i = 0; i < agentCount; i++)
     {
-        var agent = new SimAgent(master.Url, i, agentResources, stop.Token);
+        var agent = new SimAgent(master.Url, i, agentResources, stop.Token, TimeSpan.FromSeconds(taskSeconds));
         agents.Add(agent);
         agentLoops.Add(Task.Run(agent.RunAsync));
     }
@@ -71,7 +78,8 @@ try
     // Frameworks.
     var taskResources = Resources.Parse("cpus:0.01;mem:1");
     var wireTaskResources = ResourceConversion.ToWire(taskResources);
-    long firstLaunch = 0, lastFinish = 0, notFinished = 0;
+    long firstLaunch = 0, lastFinish = 0, notFinished = 0, running = 0;
+    double rssRunning = double.NaN;
     var latencies = new List<double>[frameworkCount];
     using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
     deadline.CancelAfter(timeout);
@@ -145,6 +153,12 @@ try
                 if (status.State == TaskState.TASK_RUNNING && offeredAt.Remove(id, out var at))
                 {
                     mine.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
+
+                    // With --task-seconds, every task is RUNNING at once for a while: the master's memory per live task.
+                    if (Interlocked.Increment(ref running) == taskCount && taskSeconds > 0)
+                    {
+                        rssRunning = master.RssMb();
+                    }
                 }
                 else if (status.State is { } state && TaskStates.IsTerminal(state))
                 {
@@ -252,6 +266,8 @@ try
         ["master_rss_empty_mb"] = Math.Round(rssEmpty, 1),
         ["master_rss_agents_mb"] = Math.Round(rssAgents, 1),
         ["master_kib_per_agent"] = Math.Round((rssAgents - rssEmpty) * 1024 / agentCount, 1),
+        ["master_rss_running_mb"] = double.IsNaN(rssRunning) ? null : Math.Round(rssRunning, 1),
+        ["master_kib_per_task"] = double.IsNaN(rssRunning) ? null : Math.Round((rssRunning - rssAgents) * 1024 / taskCount, 2),
         ["idle_p50_ms"] = Percentile(probeLatencies, 0.50),
         ["idle_p99_ms"] = Percentile(probeLatencies, 0.99),
         ["run_s"] = Math.Round(seconds, 2),

@@ -19,6 +19,7 @@ internal sealed class SimAgent : IDisposable
     private readonly int _index;
     private readonly List<Resource> _resources;
     private readonly CancellationToken _stopping;
+    private readonly TimeSpan _runFor;
     private readonly Lock _lock = new();
     private readonly Dictionary<(string FrameworkId, string TaskId), SimTask> _tasks = [];
     private readonly OrderedDictionary<(string FrameworkId, string TaskId), AgentUpdate> _outbox = [];
@@ -27,12 +28,14 @@ internal sealed class SimAgent : IDisposable
     private string? _agentId;
     private string? _streamId;
 
-    public SimAgent(Uri master, int index, List<Resource> resources, CancellationToken stopping)
+    /// <param name="runFor">How long a task stays RUNNING before it finishes (zero: at once).</param>
+    public SimAgent(Uri master, int index, List<Resource> resources, CancellationToken stopping, TimeSpan runFor = default)
     {
         _link = new MasterLink(master);
         _index = index;
         _resources = resources;
         _stopping = stopping;
+        _runFor = runFor;
     }
 
     public Task Registered => _registered.Task;
@@ -123,6 +126,10 @@ internal sealed class SimAgent : IDisposable
                         {
                             _tasks.Remove(key);
                         }
+                        else if (Sequence[task.Next] == TaskState.TASK_FINISHED && _runFor > TimeSpan.Zero)
+                        {
+                            _ = FinishLaterAsync(key, task);
+                        }
                         else
                         {
                             Stage(key, task);
@@ -167,6 +174,27 @@ internal sealed class SimAgent : IDisposable
             _flushing = true;
             // Like the real agent's actor: the flush runs after what is being handled now, so a burst leaves in one call.
             _ = Task.Run(FlushLoopAsync);
+        }
+    }
+
+    /// <summary>A task that "runs" for a while: its FINISHED is staged once <see cref="_runFor"/> has passed.</summary>
+    private async Task FinishLaterAsync((string, string) key, SimTask task)
+    {
+        try
+        {
+            await Task.Delay(_runFor, _stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_tasks.TryGetValue(key, out var current) && current == task)
+            {
+                Stage(key, task);
+            }
         }
     }
 
