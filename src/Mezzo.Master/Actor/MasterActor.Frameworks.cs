@@ -410,35 +410,32 @@ public sealed partial class MasterActor
             error = $"Invalid RESERVE operation: resource '{other}' is reserved to role '{other.Role}' but the offer is allocated to role '{role}'";
         }
 
-        if (error is null && !pool.Contains(source.AllocateTo(role)))
-        {
-            error = $"Invalid RESERVE operation: {source} is not available in the offered resources {pool.Unallocate()}";
-        }
-
-        if (error is not null)
-        {
-            DropOperation(framework, agent, operation, error);
-            return pool;
-        }
-
-        if (ApplyReservationChange(agent, source, reserved) is { } failed)
-        {
-            DropOperation(framework, agent, operation, failed.Error ?? "the registry could not be written");
-            return pool;
-        }
-
-        Log.ReservationApplied(_log, agent.AgentId, "RESERVE", reserved.ToString());
-        FinishOperation(framework, agent, operation);
-        return pool - source.AllocateTo(role) + reserved.AllocateTo(role);
+        return ChangeOfferedResources(framework, agent, role, operation, pool, "RESERVE", error, source, reserved);
     }
 
     /// <summary>UNRESERVE from an offer: the reserved resources leave the pool, what they were reserved from joins it.</summary>
     private Resources Unreserve(FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool)
     {
         var error = ValidateUnreserve(operation.Unreserve?.Resources, out var reserved, out var released);
-        if (error is null && !pool.Contains(reserved.AllocateTo(role)))
+        return ChangeOfferedResources(framework, agent, role, operation, pool, "UNRESERVE", error, reserved, released);
+    }
+
+    /// <summary>
+    /// The shared end of RESERVE and UNRESERVE from an offer: <paramref name="from"/> must be in the offered pool; the
+    /// agent's total changes (persisted first) and the pool holds <paramref name="to"/> instead. Returns the pool left.
+    /// </summary>
+    private Resources ChangeOfferedResources(
+        FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool,
+        string name, string? error, Resources from, Resources to)
+    {
+        if (error is null && !pool.Contains(from.AllocateTo(role)))
         {
-            error = $"Invalid UNRESERVE operation: {reserved} is not available in the offered resources {pool.Unallocate()}";
+            error = $"Invalid {name} operation: {from} is not available in the offered resources {pool.Unallocate()}";
+        }
+
+        if (error is null && ApplyReservationChange(agent, from, to) is { } failed)
+        {
+            error = failed.Error ?? "the registry could not be written";
         }
 
         if (error is not null)
@@ -447,15 +444,9 @@ public sealed partial class MasterActor
             return pool;
         }
 
-        if (ApplyReservationChange(agent, reserved, released) is { } failed)
-        {
-            DropOperation(framework, agent, operation, failed.Error ?? "the registry could not be written");
-            return pool;
-        }
-
-        Log.ReservationApplied(_log, agent.AgentId, "UNRESERVE", reserved.ToString());
+        Log.ReservationApplied(_log, agent.AgentId, name, to.ToString());
         FinishOperation(framework, agent, operation);
-        return pool - reserved.AllocateTo(role) + released.AllocateTo(role);
+        return pool - from.AllocateTo(role) + to.AllocateTo(role);
     }
 
     private void DropOperation(FrameworkEntry framework, AgentEntry agent, OfferOperation operation, string reason)

@@ -32,9 +32,11 @@ public sealed partial class MasterActor
         public MachineID ToWire() => new() { Hostname = Hostname, Ip = Ip };
 
         /// <summary>Mezzo agents advertise one address, used as hostname and IP alike.</summary>
-        public bool Matches(AgentEntry agent) =>
-            (Hostname is null || string.Equals(Hostname, agent.Hostname, StringComparison.OrdinalIgnoreCase))
-            && (Ip is null || Ip == agent.Hostname);
+        public bool Matches(AgentEntry agent) => Matches(agent.Hostname);
+
+        public bool Matches(string address) =>
+            (Hostname is null || string.Equals(Hostname, address, StringComparison.OrdinalIgnoreCase))
+            && (Ip is null || Ip == address);
 
         public override string ToString() => $"{Hostname ?? ""} ({Ip ?? ""})";
     }
@@ -201,24 +203,7 @@ public sealed partial class MasterActor
     }
 
     /// <summary>Whether a new agent at <paramref name="hostname"/> is on a DOWN machine (Mesos refuses its registration).</summary>
-    private bool IsOnDownMachine(string hostname)
-    {
-        if (_downMachines.Count == 0)
-        {
-            return false;
-        }
-
-        var probe = new AgentEntry
-        {
-            AgentId = "",
-            Hostname = hostname,
-            Port = 0,
-            Total = Core.Resources.Resources.Empty,
-            Attributes = [],
-            RegisteredAt = default,
-        };
-        return _downMachines.Any(m => m.Matches(probe));
-    }
+    private bool IsOnDownMachine(string hostname) => _downMachines.Any(m => m.Matches(hostname));
 
     /// <summary>The unavailability of the window the agent's machine is in, for its offers.</summary>
     private Unavailability? UnavailabilityOf(AgentEntry agent)
