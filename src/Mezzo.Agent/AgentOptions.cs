@@ -45,5 +45,11 @@ public sealed class AgentOptions
     /// <summary>--cgroups-max-pids: pids.max of each container, so a fork bomb stays inside its task.</summary>
     public int CgroupsMaxPids { get; set; } = 4096;
 
+    /// <summary>--container-disk-watch-interval: how often disk/du measures each sandbox (Mesos: 15 s).</summary>
+    public TimeSpan ContainerDiskWatchInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>--enforce-container-disk-quota: with disk/du, kill a task whose sandbox outgrows its disk resource.</summary>
+    public bool EnforceContainerDiskQuota { get; set; } = true;
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

@@ -25,6 +25,7 @@ public static class DevCommand
         {
             masterPort, agentPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
