@@ -155,37 +155,38 @@ public sealed unsafe partial class PosixProcessLauncher
 
     /// <summary>
     /// Binds <paramref name="tmp"/> onto /tmp. A sandbox that itself lies under /tmp (work dirs often do) would then be
-    /// hidden behind its own tmp, so it is bound again at its own path inside the new /tmp: MESOS_SANDBOX, the working
-    /// directory and the output files stay where they were. The directories that takes are made in the sandbox's tmp.
+    /// hidden behind its own tmp, so the host's /tmp/&lt;first component&gt; of its path is bound back inside the new
+    /// /tmp: MESOS_SANDBOX, the working directory and the output files stay where they were, at the price of one empty
+    /// directory (the mount point) in the sandbox's tmp.
     /// </summary>
     private static void BindPrivateTmp(string tmp)
     {
         var sandbox = Path.GetDirectoryName(Path.GetFullPath(tmp).TrimEnd('/'))!;
-        var hidden = sandbox.StartsWith("/tmp/", StringComparison.Ordinal);
-        var sandboxFd = -1;
-        if (hidden)
+        string? hidden = sandbox.StartsWith("/tmp/", StringComparison.Ordinal) ? "/tmp/" + sandbox["/tmp/".Length..].Split('/')[0] : null;
+        var hiddenFd = -1;
+        if (hidden is not null)
         {
-            sandboxFd = LibC.open(sandbox, LibC.O_PATH | LibC.O_CLOEXEC, 0);
-            if (sandboxFd < 0)
+            hiddenFd = LibC.open(hidden, LibC.O_PATH | LibC.O_CLOEXEC, 0);
+            if (hiddenFd < 0)
             {
-                throw new LaunchException($"Cannot open sandbox '{sandbox}': {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+                throw new LaunchException($"Cannot open '{hidden}': {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
             }
         }
 
         try
         {
             Mount(tmp, "/tmp", null, LibC.MS_BIND | LibC.MS_REC, null);
-            if (hidden)
+            if (hidden is not null)
             {
-                Directory.CreateDirectory(sandbox);
-                Mount(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{sandboxFd}"), sandbox, null, LibC.MS_BIND | LibC.MS_REC, null);
+                Directory.CreateDirectory(hidden);
+                Mount(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{hiddenFd}"), hidden, null, LibC.MS_BIND | LibC.MS_REC, null);
             }
         }
         finally
         {
-            if (sandboxFd >= 0)
+            if (hiddenFd >= 0)
             {
-                LibC.close(sandboxFd);
+                LibC.close(hiddenFd);
             }
         }
     }
