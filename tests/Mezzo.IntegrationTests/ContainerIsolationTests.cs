@@ -93,7 +93,10 @@ public sealed class ContainerIsolationTests
 
         for (var i = 0; i < 100; i++)
         {
-            await scheduler.WaitForUpdateAsync($"t-{i}", "TASK_FINISHED");
+            var terminal = await scheduler.WaitForAsync(
+                e => (string?)e["update"]?["status"]?["task_id"]?["value"] == $"t-{i}" && (string?)e["update"]!["status"]!["state"] is "TASK_FINISHED" or "TASK_FAILED" or "TASK_KILLED" or "TASK_LOST",
+                $"t-{i} to end");
+            ((string?)terminal["update"]!["status"]!["state"]).Should().Be("TASK_FINISHED", (string?)terminal["update"]!["status"]!["message"]);
         }
 
         HostCgroups.ContainerCgroups(cluster).Should().BeEmpty();

@@ -191,7 +191,8 @@ public static class ContainerStatistics
 
             // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so fields start after the last ')'.
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields.Length < 22 || fields[2] != leader.ToString(CultureInfo.InvariantCulture))
+            // Zombies are done: their times went to their parent's cutime, and they hold no memory.
+            if (fields.Length < 22 || fields[2] != leader.ToString(CultureInfo.InvariantCulture) || fields[0] is "Z" or "X")
             {
                 continue;
             }
