@@ -32,6 +32,9 @@ public sealed class AgentTask
     /// <summary>The sandbox's size at the last disk/du check.</summary>
     public long? DiskUsedBytes { get; set; }
 
+    /// <summary>Cancels the preparation (fetch, image pull) of a task killed before its process started.</summary>
+    public CancellationTokenSource? Preparation { get; set; }
+
     public TaskState State { get; set; } = TaskState.TASK_STAGING;
 
     public TaskStatus? LatestStatus { get; set; }
