@@ -152,7 +152,11 @@ internal static class CgroupFiles
             {
                 foreach (var pid in Procs(directory.Path))
                 {
-                    _ = LibC.kill(pid, LibC.SIGKILL);
+                    // The agent's launch thread visits task cgroups on v1; whatever goes wrong, never kill the agent.
+                    if (pid != Environment.ProcessId)
+                    {
+                        _ = LibC.kill(pid, LibC.SIGKILL);
+                    }
                 }
             }
 

@@ -88,12 +88,15 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         spec.Environment.TryGetValue("PATH", out var pathVariable);
         var executable = ExecutableResolver.Resolve(spec.Executable, pathVariable, spec.WorkingDirectory);
-        var argv = BuildArgv(spec, executable, out var spawnPath);
+        // cgroup v1 lets a single thread change cgroups: the launch thread steps into the task's cgroups and the child
+        // starts there, with no wrapper exec. v2 only moves whole processes, so the shell wrapper stays for it.
+        var threadJoin = spec.CgroupProcs is { Count: > 0 } procs && procs.All(IsV1CgroupProcs);
+        var argv = BuildArgv(threadJoin ? spec with { CgroupProcs = null } : spec, executable, out var spawnPath);
         var envp = BuildEnvironment(spec.Environment);
 
-        if (spec.Namespaces is { } namespaces)
+        if (spec.Namespaces is not null || threadJoin)
         {
-            var (taskPid, holderPid) = SpawnInNamespaces(spec, namespaces, spawnPath, argv, envp);
+            var (taskPid, holderPid) = SpawnOnLaunchThread(spec, threadJoin ? spec.CgroupProcs : null, spawnPath, argv, envp);
             return Track(taskPid, holderPid);
         }
 
