@@ -68,6 +68,7 @@ public sealed unsafe partial class PosixProcessLauncher
         return result;
     }
 
+    /// <summary>The launch thread: namespaced launches, and on cgroup v1 every launch into cgroups.</summary>
     private void EnsureNamespaceThread()
     {
         lock (_namespaceThreadGate)
@@ -128,7 +129,6 @@ public sealed unsafe partial class PosixProcessLauncher
 
     private (int Task, int Holder) SpawnInNamespaces(LaunchSpec spec, NamespaceSpec namespaces, string spawnPath, List<string> argv, List<string> envp)
     {
-
         var flags = LibC.CLONE_NEWNS | (namespaces.Pid ? LibC.CLONE_NEWPID : 0);
         if (LibC.unshare(flags) != 0)
         {

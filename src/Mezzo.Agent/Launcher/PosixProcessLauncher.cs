@@ -70,7 +70,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         _reaper.Start();
     }
 
-    /// <summary>Processes launched and not yet reaped.</summary>
+    /// <summary>Processes launched and not yet reaped, pid namespaces' inits included.</summary>
     public int RunningCount => _children.Count;
 
     /// <summary>How often the reaper thread has woken up: about once per exit, never a spin (tests hold us to it).</summary>

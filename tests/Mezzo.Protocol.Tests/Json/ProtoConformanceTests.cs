@@ -72,6 +72,8 @@ public sealed class ProtoConformanceTests
         [typeof(CommandInfoURI)] = ["value", "executable", "extract", "cache", "output_file"],
         [typeof(CommandInfo)] = ["uris", "environment", "shell", "value", "arguments", "user"],
         [typeof(KillPolicy)] = ["grace_period"],
+        // Not a proto message: the element of the agent's /monitor/statistics array (docs/endpoints/slave/monitor/statistics.md).
+        [typeof(MonitorStatisticsEntry)] = ["executor_id", "executor_name", "framework_id", "source", "statistics"],
         [typeof(ResourceStatistics)] =
         [
             "timestamp", "processes", "threads", "cpus_user_time_secs", "cpus_system_time_secs", "cpus_limit",
