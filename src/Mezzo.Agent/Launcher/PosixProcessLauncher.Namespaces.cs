@@ -78,7 +78,6 @@ public sealed unsafe partial class PosixProcessLauncher
                 return;
             }
 
-            _holderPath = ExecutableResolver.Resolve("sleep", "/usr/bin:/bin", "/");
             _hostMountNs = OpenNamespace("/proc/self/ns/mnt");
             _hostPidNs = OpenNamespace("/proc/self/ns/pid");
             _namespaceThread = new Thread(() =>
@@ -307,6 +306,7 @@ public sealed unsafe partial class PosixProcessLauncher
     /// it by MESOS_SANDBOX like any task process (<see cref="Tasks.OrphanReaper"/>).</summary>
     private int SpawnHolder(List<string> envp)
     {
+        _holderPath ??= ExecutableResolver.Resolve("sleep", "/usr/bin:/bin", "/");
         using var nativeArgv = NativeStringArray.Create([HolderName, "infinity"]);
         using var nativeEnvp = NativeStringArray.Create(envp);
         var fileActions = stackalloc byte[LibC.FileActionsSize];
