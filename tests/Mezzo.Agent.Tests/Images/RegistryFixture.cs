@@ -6,11 +6,16 @@ using System.Net.Sockets;
 namespace Mezzo.Agent.Tests.Images;
 
 /// <summary>A real Docker registry (Debian's docker-registry, distribution 2.x) on a free loopback port, plain http.</summary>
-public sealed class RegistryFixture : IAsyncLifetime
+public class RegistryFixture : IAsyncLifetime
 {
     public const string Binary = "/usr/bin/docker-registry";
 
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("mezzo-registry-");
+
+    protected string Dir => _dir.FullName;
+
+    /// <summary>Extra top-level sections of config.yml (e.g. <c>auth:</c>), indented as YAML at column 0.</summary>
+    protected virtual string ExtraConfig => "";
     private Process? _process;
 
     public Uri Uri { get; private set; } = null!;
@@ -33,7 +38,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         if (!File.Exists(Binary))
         {
@@ -53,6 +58,7 @@ public sealed class RegistryFixture : IAsyncLifetime
                 enabled: true
             http:
               addr: 127.0.0.1:{port}
+            {ExtraConfig}
             """);
         var start = new ProcessStartInfo(Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add("serve");
@@ -69,7 +75,7 @@ public sealed class RegistryFixture : IAsyncLifetime
             try
             {
                 using var response = await Http.GetAsync(new Uri(Uri, "/v2/"));
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Unauthorized)
                 {
                     return;
                 }
@@ -90,7 +96,7 @@ public sealed class RegistryFixture : IAsyncLifetime
     public void SkipIfMissing() =>
         Assert.SkipUnless(_process is not null, $"{Binary} is not installed (Debian package docker-registry; test.sh installs it).");
 
-    public ValueTask DisposeAsync()
+    public virtual ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
         {
@@ -101,6 +107,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         _process?.Dispose();
         Http.Dispose();
         _dir.Delete(recursive: true);
+        GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
 }
