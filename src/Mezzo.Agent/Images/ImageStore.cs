@@ -97,7 +97,8 @@ public sealed partial class ImageStore : IDisposable
         for (var attempt = 0; ; attempt++)
         {
             record ??= await PullOnceAsync(source.Key, spec.Name, ct);
-            await PinAsync(record.Layers, +1, ct);
+            var pinned = record.Layers;
+            await PinAsync(pinned, +1, ct);
             try
             {
                 var missing = record.Layers.Where(l => !Directory.Exists(LayerDir(l))).ToList();
@@ -119,7 +120,7 @@ public sealed partial class ImageStore : IDisposable
             }
             finally
             {
-                await PinAsync(record?.Layers ?? [], -1, CancellationToken.None);
+                await PinAsync(pinned, -1, CancellationToken.None);
             }
         }
     }

@@ -112,6 +112,13 @@ internal static partial class LayerUnpacker
             return 0;
         }
 
+        var leaf = relative[(relative.LastIndexOf('/') + 1)..];
+        if (leaf is RootfsBuilder.WhiteoutPrefix or RootfsBuilder.WhiteoutPrefix + "." or RootfsBuilder.WhiteoutPrefix + "..")
+        {
+            // Would white out "", "." or "..": the directory itself or its parent.
+            throw state.Fail($"entry '{entry.Name}' is a whiteout of its own directory or its parent");
+        }
+
         var path = state.EnsureParents(relative, entry.Name);
         var mode = (uint)entry.Mode & 0xFFF;
         switch (entry.EntryType)

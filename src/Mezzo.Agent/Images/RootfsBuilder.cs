@@ -55,7 +55,8 @@ internal static class RootfsBuilder
 
         foreach (var name in names)
         {
-            if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal) && name != OpaqueWhiteout)
+            // The unpacker refuses whiteouts of "", "." and "..": checked again here, as they would remove the rootfs itself.
+            if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal) && name != OpaqueWhiteout && name[WhiteoutPrefix.Length..] is not ("" or "." or ".."))
             {
                 Remove(Path.Join(target, name[WhiteoutPrefix.Length..]));
             }

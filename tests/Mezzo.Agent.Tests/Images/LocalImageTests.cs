@@ -126,6 +126,8 @@ public sealed class LocalImageTests : StoreHarness
     [InlineData("symlink-escape", "which is not a directory (a layer cannot write through a symlink)")]
     [InlineData("hardlink-dotdot", "escapes the layer (path traversal)")]
     [InlineData("hardlink-absolute", "points to absolute path '/etc/passwd'")]
+    [InlineData("whiteout-parent", "entry 'bin/.wh...' is a whiteout of its own directory or its parent")]
+    [InlineData("whiteout-self", "entry '.wh..' is a whiteout of its own directory or its parent")]
     [InlineData("hardlink-missing", "refers to 'nothing/here', which does not exist in this layer")]
     [InlineData("hardlink-directory", "points to 'bin', which is not a file of this layer")]
     public async Task A_layer_reaching_outside_its_directory_is_rejected_and_leaves_nothing(string attack, string why)
@@ -138,6 +140,8 @@ public sealed class LocalImageTests : StoreHarness
             "symlink-escape" => new LayerBuilder().Symlink("link", outside).File("link/evil", "evil"),
             "hardlink-dotdot" => new LayerBuilder().HardLink("stolen", "../../../../../../etc/passwd"),
             "hardlink-absolute" => new LayerBuilder().HardLink("stolen", "/etc/passwd"),
+            "whiteout-parent" => new LayerBuilder().Dir("bin/").File("bin/.wh...", ""),
+            "whiteout-self" => new LayerBuilder().File(".wh..", ""),
             "hardlink-directory" => new LayerBuilder().Dir("bin/").HardLink("stolen", "bin"),
             _ => new LayerBuilder().HardLink("stolen", "nothing/here"),
         };
