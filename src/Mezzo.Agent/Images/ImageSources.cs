@@ -267,13 +267,25 @@ internal sealed class LocalSource : IImageSource
         var configBytes = await ReadAsync(entry.Config, ct);
         var config = ManifestParsing.ParseConfig(configBytes, _name);
         var layers = new List<Descriptor>();
-        foreach (var layerPath in entry.Layers)
+        var diffIds = config.Rootfs?.DiffIds;
+        for (var i = 0; i < entry.Layers.Count; i++)
         {
+            var layerPath = entry.Layers[i];
             var full = Inside(root, layerPath);
             string digest;
+            bool gzipped;
             await using (var file = File.OpenRead(full))
             {
+                gzipped = file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+                file.Position = 0;
                 digest = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
+            }
+
+            // An archive names its layers by path, not digest: the config's diff_ids (digests of the uncompressed
+            // tars) are what catches a corrupt one.
+            if (!gzipped && diffIds is { } ids && ids.Count == entry.Layers.Count && ids[i] != digest)
+            {
+                throw new ImageException($"Failed to load image '{_name}': layer '{layerPath}' in '{_path}': digest mismatch: expected {ids[i]} (the config's diff_id), got {digest}");
             }
 
             layers.Add(new Descriptor { Digest = digest, Size = new FileInfo(full).Length, Annotations = new() { [PathAnnotation] = layerPath } });

@@ -200,6 +200,25 @@ public sealed class LocalImageTests : StoreHarness
     }
 
     [Fact]
+    public async Task A_corrupt_layer_in_a_docker_archive_is_caught_by_its_diff_id()
+    {
+        var image = TestImage.Create([LayerBuilder.Busybox(), new LayerBuilder().File("x", "x")]);
+        var forged = new LayerBuilder().File("y", "y").Tar();
+        image.LayerTars[1] = forged;
+        var archive = TempPath("forged.tar");
+        image.WriteDockerArchive(archive, "forged:latest");
+        using var store = Store();
+
+        var error = await FluentActions.Awaiting(() => store.ProvisionAsync(new ImageSpec("docker-archive:" + archive), "c1", TestContext.Current.CancellationToken))
+            .Should().ThrowAsync<ImageException>();
+
+        error.Which.Message.Should().Be($"Failed to load image 'docker-archive:{archive}': layer 'layer1/layer.tar' in '{archive}': digest mismatch: " +
+            $"expected {TestImage.Digest(new LayerBuilder().File("x", "x").Tar())} (the config's diff_id), got {TestImage.Digest(forged)}");
+        store.CachedLayers().Should().BeEmpty();
+        AssertNoStaging();
+    }
+
+    [Fact]
     public async Task The_rootfs_runs_busybox_under_chroot()
     {
         Assert.SkipUnless(TestNative.geteuid() == 0, "chroot needs root.");
