@@ -45,5 +45,8 @@ public sealed class AgentOptions
     /// <summary>--cgroups-max-pids: pids.max of each container, so a fork bomb stays inside its task.</summary>
     public int CgroupsMaxPids { get; set; } = 4096;
 
+    /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
+    public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }
