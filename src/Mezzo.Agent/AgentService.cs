@@ -366,6 +366,7 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         task.Killing = true;
+        StopChecks(task);
         if (task.Preparation is { } preparation)
         {
             // The launch is still fetching or pulling: stop that; StartProcess then reports the kill instead of starting.
@@ -384,7 +385,8 @@ public sealed partial class AgentService : IAsyncDisposable
             Enqueue(task, TaskState.TASK_KILLING, null, null);
         }
 
-        var grace = (policy ?? task.Info.KillPolicy)?.GracePeriod?.Nanoseconds is { } ns && ns >= 0
+        // Mesos's command executor: the KILL's own grace period, else the task's, else the default.
+        var grace = (policy?.GracePeriod ?? task.Info.KillPolicy?.GracePeriod)?.Nanoseconds is { } ns && ns >= 0
             ? TimeSpan.FromTicks(ns / 100)
             : _options.DefaultKillGracePeriod;
         _ = task.Process.KillAsync(grace, _stopping.Token);
@@ -431,6 +433,13 @@ public sealed partial class AgentService : IAsyncDisposable
                 ExecutorPid = (uint?)task.Process?.Pid,
             },
         };
+        AttachCheckFields(task, status);
+        QueueStatus(task, status);
+    }
+
+    /// <summary>Makes <paramref name="status"/> the task's latest and queues it behind any unacknowledged ones.</summary>
+    private void QueueStatus(AgentTask task, TaskStatus status)
+    {
         task.LatestStatus = status;
         if (task.DropUpdates)
         {
@@ -580,6 +589,7 @@ public sealed partial class AgentService : IAsyncDisposable
             foreach (var task in _tasks.Values)
             {
                 task.Preparation?.Cancel();
+                StopChecks(task);
             }
 
             return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList();
