@@ -346,6 +346,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
     {
+        EndKillEscalation(task);
         if (memoryLimitation is not null)
         {
             Log.TaskExited(_log, task.TaskId, memoryLimitation, nameof(TaskState.TASK_FAILED));
@@ -360,8 +361,14 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void Kill(AgentTask task, KillPolicy? policy)
     {
-        if (task.IsTerminal || task.Killing)
+        if (task.IsTerminal)
         {
+            return;
+        }
+
+        if (task.Killing)
+        {
+            ShortenKillGracePeriod(task, KillGracePeriod(task, policy));
             return;
         }
 
@@ -385,11 +392,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Enqueue(task, TaskState.TASK_KILLING, null, null);
         }
 
-        // Mesos's command executor: the KILL's own grace period, else the task's, else the default.
-        var grace = (policy?.GracePeriod ?? task.Info.KillPolicy?.GracePeriod)?.Nanoseconds is { } ns && ns >= 0
-            ? TimeSpan.FromTicks(ns / 100)
-            : _options.DefaultKillGracePeriod;
-        _ = task.Process.KillAsync(grace, _stopping.Token);
+        StartKillEscalation(task, task.Process, KillGracePeriod(task, policy));
     }
 
     private void ShutdownFramework(string frameworkId)

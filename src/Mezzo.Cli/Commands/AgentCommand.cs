@@ -20,10 +20,11 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
-            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -36,6 +37,7 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                DefaultKillGracePeriod = parsed.GetValue(killGrace),
             };
             isolation.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
