@@ -35,17 +35,7 @@ public sealed partial class AgentService
     }
 
     /// <summary>The master rejects these with TASK_ERROR already; this keeps a task that slipped past from running unchecked.</summary>
-    private static string? CheckDefinitionError(AgentTask task)
-    {
-        if (task.Info.HealthCheck is { } healthCheck && CheckValidation.Validate(healthCheck) is { } healthError)
-        {
-            return $"Task uses invalid health check: {healthError}";
-        }
-
-        return task.Info.Check is { } check && CheckValidation.Validate(check) is { } checkError
-            ? $"Task uses invalid check: {checkError}"
-            : null;
-    }
+    private static string? CheckDefinitionError(AgentTask task) => CheckValidation.ValidateTask(task.Info);
 
     /// <summary>On the actor, right after TASK_RUNNING: start whichever checkers the task asks for.</summary>
     private void StartChecks(AgentTask task, LaunchSpec launched)

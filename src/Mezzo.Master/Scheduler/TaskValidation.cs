@@ -57,14 +57,9 @@ public static class TaskValidation
             return "Task's 'kill_policy.grace_period' must be non-negative";
         }
 
-        if (task.HealthCheck is { } healthCheck && CheckValidation.Validate(healthCheck) is { } healthCheckError)
+        if (CheckValidation.ValidateTask(task) is { } checkError)
         {
-            return $"Task uses invalid health check: {healthCheckError}";
-        }
-
-        if (task.Check is { } check && CheckValidation.Validate(check) is { } checkError)
-        {
-            return $"Task uses invalid check: {checkError}";
+            return checkError;
         }
 
         var wire = task.Resources ?? [];

@@ -9,6 +9,18 @@ namespace Mezzo.Protocol;
 /// </summary>
 public static class CheckValidation
 {
+    /// <summary>A task's health check and check, in Mesos's master wording ("Task uses invalid ..."). Null when valid.</summary>
+    public static string? ValidateTask(Wire.TaskInfo task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.HealthCheck is { } healthCheck && Validate(healthCheck) is { } healthError)
+        {
+            return $"Task uses invalid health check: {healthError}";
+        }
+
+        return task.Check is { } check && Validate(check) is { } checkError ? $"Task uses invalid check: {checkError}" : null;
+    }
+
     public static string? Validate(Wire.HealthCheck check)
     {
         ArgumentNullException.ThrowIfNull(check);

@@ -68,6 +68,19 @@ public sealed class CheckValidationTests
         CheckValidation.Validate(check).Should().Be(error);
     }
 
+    [Fact]
+    public void A_task_is_checked_health_check_first_in_the_masters_wording()
+    {
+        var task = new TaskInfo { HealthCheck = Tcp(0), Check = new CheckInfo() };
+
+        CheckValidation.ValidateTask(task).Should().Be("Task uses invalid health check: Expecting 'tcp.port' of TCP health check to be between 1 and 65535, not 0");
+        task.HealthCheck = Tcp();
+        CheckValidation.ValidateTask(task).Should().Be("Task uses invalid check: CheckInfo must specify 'type'");
+        task.Check = null;
+        CheckValidation.ValidateTask(task).Should().BeNull();
+        CheckValidation.ValidateTask(new TaskInfo()).Should().BeNull();
+    }
+
     private static HealthCheck WithDurations(HealthCheck check, double? delay = null, double? interval = null, double? timeout = null, double? grace = null)
     {
         check.DelaySeconds = delay;
