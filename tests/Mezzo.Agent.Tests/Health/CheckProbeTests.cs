@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AwesomeAssertions;
 using Mezzo.Agent.Health;
@@ -112,6 +116,21 @@ public sealed class CheckProbeTests : IDisposable
     }
 
     [Fact]
+    public async Task An_HTTPS_health_check_does_not_validate_the_certificate_like_curl_k()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=not-127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = X509CertificateLoader.LoadPkcs12(selfSigned.Export(X509ContentType.Pfx), null);
+        using var server = new TinyHttpServer(200, certificate: certificate);
+
+        var status = await Probe().ProbeAsync(Http(server.Port, "/secure", "https"), Token);
+
+        status.Http!.StatusCode.Should().Be(200u);
+        server.Requests.Should().ContainSingle().Which.Should().StartWith("GET /secure HTTP/1.1");
+    }
+
+    [Fact]
     public async Task An_HTTP_check_follows_redirects_like_curl_L()
     {
         using var target = new TinyHttpServer(204);
@@ -192,7 +211,7 @@ public sealed class CheckProbeTests : IDisposable
         private readonly CancellationTokenSource _stop = new();
         private readonly List<string> _requests = [];
 
-        public TinyHttpServer(int code, string? header = null)
+        public TinyHttpServer(int code, string? header = null, X509Certificate2? certificate = null)
         {
             _listener.Start();
             Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -203,7 +222,14 @@ public sealed class CheckProbeTests : IDisposable
                     while (true)
                     {
                         using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                        var stream = client.GetStream();
+                        Stream stream = client.GetStream();
+                        if (certificate is not null)
+                        {
+                            var tls = new SslStream(stream);
+                            await tls.AuthenticateAsServerAsync(certificate);
+                            stream = tls;
+                        }
+
                         var buffer = new byte[4096];
                         var read = await stream.ReadAsync(buffer, _stop.Token);
                         lock (_requests)
@@ -215,7 +241,7 @@ public sealed class CheckProbeTests : IDisposable
                         await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {code} X\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"), _stop.Token);
                     }
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException or AuthenticationException)
                 {
                 }
             });
