@@ -593,6 +593,7 @@ public sealed partial class AgentService : IAsyncDisposable
             {
                 task.Preparation?.Cancel();
                 StopChecks(task);
+                EndKillEscalation(task);
             }
 
             return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList();
