@@ -21,10 +21,11 @@ public static class AgentCommand
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
         var images = ImageFlags.Create();
+        var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
-            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
         };
         images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
@@ -38,6 +39,7 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                DefaultKillGracePeriod = parsed.GetValue(killGrace),
             };
             isolation.Apply(parsed, options);
             images.Apply(parsed, options);
