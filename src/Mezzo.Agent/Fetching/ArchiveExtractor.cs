@@ -178,8 +178,7 @@ internal static class ArchiveExtractor
                 case TarEntryType.HardLink:
                     // A hard link shares an inode with the file outside if one ever got named; a copy of the
                     // already-extracted file cannot.
-                    var source = EntryPath(root, entry.LinkName)
-                        ?? throw Escapes(entry.Name, $"a hard link to '{entry.LinkName}'");
+                    var source = LinkSource(root, entry.LinkName) ?? throw Escapes(entry.Name, $"a hard link to '{entry.LinkName}'");
                     if (SandboxNative.Stat(source, followSymlinks: false, out _) is not { IsRegularFile: true })
                     {
                         throw new InvalidDataException($"entry '{entry.Name}' is a hard link to '{entry.LinkName}', which is not a file extracted before it");
@@ -266,6 +265,18 @@ internal static class ArchiveExtractor
         }
 
         return parts.Length == 0 ? null : Path.Join(root, string.Join('/', parts));
+    }
+
+    private static string? LinkSource(string root, string linkName)
+    {
+        try
+        {
+            return EntryPath(root, linkName);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private static void CreateSymbolicLink(string root, string target, string name, string linkName)

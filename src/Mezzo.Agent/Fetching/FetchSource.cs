@@ -42,7 +42,13 @@ internal sealed record FetchSource(string Display, Uri? Http, string? LocalPath,
             // The last path segment, query left out and percent-escapes decoded ("a%20b.tgz?x=1" -> "a b.tgz").
             var path = uri.AbsolutePath;
             var segment = path[(path.LastIndexOf('/') + 1)..];
-            return new FetchSource(value, uri, null, Uri.UnescapeDataString(segment));
+            var name = Uri.UnescapeDataString(segment);
+            if (name.Contains('/', StringComparison.Ordinal))
+            {
+                throw new FormatException($"the file name in the URI decodes to '{name}', which is not a plain file name; set output_file");
+            }
+
+            return new FetchSource(value, uri, null, name);
         }
 
         throw new FormatException($"unsupported URI scheme '{uri.Scheme}' (supported: http, https, file and absolute paths)");
