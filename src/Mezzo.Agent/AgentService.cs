@@ -40,6 +40,9 @@ public sealed partial class AgentService : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly CgroupIsolator? _isolator;
 
+    // Set on the actor when shutdown begins: a launch whose preparation finishes after that must not start a process.
+    private bool _disposing;
+
     // Exit handling that destroys cgroups off the actor; shutdown waits for it so no cgroup outlives the agent.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _exitHandlers = new();
 
@@ -304,57 +307,6 @@ public sealed partial class AgentService : IAsyncDisposable
         }
     }
 
-    private void RunTask(FrameworkInfo framework, TaskInfo info)
-    {
-        var frameworkId = framework.Id?.Value ?? "";
-        var key = (frameworkId, info.TaskId?.Value ?? "");
-        if (_tasks.ContainsKey(key))
-        {
-            return; // a duplicate delivery of the same launch
-        }
-
-        var containerId = Guid.NewGuid().ToString();
-        var executorDir = Path.Combine(_options.SandboxRoot, _agentId!, "frameworks", frameworkId, "executors", info.Executor?.ExecutorId?.Value ?? key.Item2);
-        var task = new AgentTask
-        {
-            FrameworkId = frameworkId,
-            Info = info,
-            Framework = framework,
-            Sandbox = Path.Combine(executorDir, "runs", containerId),
-            ContainerId = containerId,
-        };
-        _tasks[key] = task;
-        try
-        {
-            Directory.CreateDirectory(task.Sandbox);
-            var latest = Path.Combine(executorDir, "runs", "latest");
-            File.Delete(latest);
-            File.CreateSymbolicLink(latest, task.Sandbox);
-            Enqueue(task, TaskState.TASK_STARTING, null, null);
-            var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
-            if (_isolator is not null)
-            {
-                task.Container = _isolator.Prepare(containerId, Scalar(info, "cpus"), Scalar(info, "mem"));
-                spec = spec with { CgroupProcs = task.Container.ProcsFiles };
-            }
-
-            task.Process = _launcher.Launch(spec);
-            Log.TaskLaunched(_log, task.TaskId, frameworkId, task.Process.Pid, task.Sandbox);
-            Enqueue(task, TaskState.TASK_RUNNING, null, null);
-            TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
-        }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            if (task.Container is { } container)
-            {
-                TrackExitHandler(DestroyContainerAsync(task, container));
-            }
-
-            Log.LaunchFailed(_log, task.TaskId, ex.Message);
-            Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LAUNCH_FAILED, $"Failed to launch container: {ex.Message}");
-        }
-    }
-
     private void TrackExitHandler(Task handler)
     {
         _exitHandlers.TryAdd(handler, 0);
@@ -414,9 +366,16 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         task.Killing = true;
+        if (task.Preparation is { } preparation)
+        {
+            // The launch is still fetching or pulling: stop that; StartProcess then reports the kill instead of starting.
+            preparation.Cancel();
+            return;
+        }
+
         if (task.Process is null)
         {
-            Enqueue(task, TaskState.TASK_KILLED, null, "Killed before it was launched");
+            Enqueue(task, TaskState.TASK_KILLED, TaskStatusReason.REASON_TASK_KILLED_DURING_LAUNCH, "Killed before it was launched");
             return;
         }
 
@@ -615,7 +574,16 @@ public sealed partial class AgentService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Tasks this agent started do not outlive it (no checkpoint recovery yet): kill them, then stop.
-        var processes = await Ask(() => _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList()).ConfigureAwait(false);
+        var processes = await Ask(() =>
+        {
+            _disposing = true;
+            foreach (var task in _tasks.Values)
+            {
+                task.Preparation?.Cancel();
+            }
+
+            return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList();
+        }).ConfigureAwait(false);
         await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
         await Task.WhenAll(_exitHandlers.Keys).ConfigureAwait(false);
         if (_isolator is not null)

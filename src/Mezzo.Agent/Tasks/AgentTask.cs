@@ -26,6 +26,9 @@ public sealed class AgentTask
     /// <summary>The task's cgroups, when cgroup isolation is on.</summary>
     public Isolation.CgroupContainer? Container { get; set; }
 
+    /// <summary>Cancels the preparation (fetch, image pull) of a task killed before its process started.</summary>
+    public CancellationTokenSource? Preparation { get; set; }
+
     public TaskState State { get; set; } = TaskState.TASK_STAGING;
 
     public TaskStatus? LatestStatus { get; set; }

@@ -119,9 +119,21 @@ public sealed class ExecutorInfo
 
     public CommandInfo? Command { get; set; }
 
+    public ContainerInfo? Container { get; set; }
+
     public List<Resource>? Resources { get; set; }
 
     public string? Name { get; set; }
+
+    public string? Source { get; set; }
+
+    public byte[]? Data { get; set; }
+
+    public System.Text.Json.Nodes.JsonNode? Discovery { get; set; }
+
+    public DurationInfo? ShutdownGracePeriod { get; set; }
+
+    public Labels? Labels { get; set; }
 }
 
 public sealed class TaskInfo
@@ -138,12 +150,11 @@ public sealed class TaskInfo
 
     public CommandInfo? Command { get; set; }
 
-    /// <summary>Containers come with the isolation issue; kept so a task asking for one is rejected clearly.</summary>
-    public System.Text.Json.Nodes.JsonNode? Container { get; set; }
+    public ContainerInfo? Container { get; set; }
 
-    public System.Text.Json.Nodes.JsonNode? HealthCheck { get; set; }
+    public HealthCheck? HealthCheck { get; set; }
 
-    public System.Text.Json.Nodes.JsonNode? Check { get; set; }
+    public CheckInfo? Check { get; set; }
 
     public KillPolicy? KillPolicy { get; set; }
 
@@ -164,6 +175,8 @@ public sealed class TaskGroupInfo
 public sealed class ContainerStatus
 {
     public ContainerID? ContainerId { get; set; }
+
+    public List<NetworkInfo>? NetworkInfos { get; set; }
 
     public uint? ExecutorPid { get; set; }
 }
@@ -192,9 +205,13 @@ public sealed class TaskStatus
 
     public bool? Healthy { get; set; }
 
+    public CheckStatusInfo? CheckStatus { get; set; }
+
     public Labels? Labels { get; set; }
 
     public ContainerStatus? ContainerStatus { get; set; }
 
     public TimeInfo? UnreachableTime { get; set; }
+
+    public TaskResourceLimitation? Limitation { get; set; }
 }

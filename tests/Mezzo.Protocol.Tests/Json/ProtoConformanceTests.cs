@@ -83,6 +83,46 @@ public sealed class ProtoConformanceTests
             "kill_policy", "data", "labels", "discovery", "max_completion_time",
         ],
         [typeof(TaskGroupInfo)] = ["tasks"],
+        [typeof(TaskResourceLimitation)] = ["resources"],
+
+        // Containers, images, volumes, networks.
+        [typeof(ContainerInfo)] =
+        [
+            "type", "volumes", "hostname", "docker", "mesos", "network_infos", "linux_info", "rlimit_info", "tty_info",
+        ],
+        [typeof(ContainerInfoDockerInfo)] =
+        [
+            "image", "network", "port_mappings", "privileged", "parameters", "force_pull_image", "volume_driver",
+        ],
+        [typeof(ContainerInfoDockerInfoPortMapping)] = ["host_port", "container_port", "protocol"],
+        [typeof(ContainerInfoMesosInfo)] = ["image"],
+        [typeof(Image)] = ["type", "appc", "docker", "cached"],
+        [typeof(ImageDocker)] = ["name", "credential", "config"],
+        [typeof(MountPropagation)] = ["mode"],
+        [typeof(Volume)] = ["mode", "container_path", "host_path", "image", "source"],
+        [typeof(VolumeSource)] = ["type", "docker_volume", "host_path", "sandbox_path", "secret"],
+        [typeof(VolumeSourceHostPath)] = ["path", "mount_propagation"],
+        [typeof(VolumeSourceSandboxPath)] = ["type", "path"],
+        [typeof(NetworkInfo)] = ["ip_addresses", "name", "groups", "labels", "port_mappings"],
+        [typeof(NetworkInfoIPAddress)] = ["protocol", "ip_address"],
+        [typeof(NetworkInfoPortMapping)] = ["host_port", "container_port", "protocol"],
+
+        // Health checks and checks.
+        [typeof(HealthCheck)] =
+        [
+            "delay_seconds", "interval_seconds", "timeout_seconds", "consecutive_failures", "grace_period_seconds",
+            "type", "command", "http", "tcp",
+        ],
+        [typeof(HealthCheckHTTPCheckInfo)] = ["protocol", "scheme", "port", "path", "statuses"],
+        [typeof(HealthCheckTCPCheckInfo)] = ["protocol", "port"],
+        [typeof(CheckInfo)] = ["type", "command", "http", "tcp", "delay_seconds", "interval_seconds", "timeout_seconds"],
+        [typeof(CheckInfoCommand)] = ["command"],
+        [typeof(CheckInfoHttp)] = ["port", "path"],
+        [typeof(CheckInfoTcp)] = ["port"],
+        [typeof(CheckStatusInfo)] = ["type", "command", "http", "tcp"],
+        [typeof(CheckStatusInfoCommand)] = ["exit_code"],
+        [typeof(CheckStatusInfoHttp)] = ["status_code"],
+        [typeof(CheckStatusInfoTcp)] = ["succeeded"],
         [typeof(ContainerStatus)] = ["container_id", "network_infos", "cgroup_info", "executor_pid"],
         [typeof(TaskStatus)] =
         [
@@ -214,6 +254,16 @@ public sealed class ProtoConformanceTests
             ("REASON_TASK_GROUP_INVALID", 25), ("REASON_TASK_GROUP_UNAUTHORIZED", 26), ("REASON_TASK_INVALID", 14),
             ("REASON_TASK_UNAUTHORIZED", 15), ("REASON_TASK_UNKNOWN", 16),
         ],
+        [typeof(ContainerInfoType)] = [("DOCKER", 1), ("MESOS", 2)],
+        [typeof(ContainerInfoDockerInfoNetwork)] = [("HOST", 1), ("BRIDGE", 2), ("NONE", 3), ("USER", 4)],
+        [typeof(ImageType)] = [("APPC", 1), ("DOCKER", 2)],
+        [typeof(MountPropagationMode)] = [("UNKNOWN", 0), ("HOST_TO_CONTAINER", 1), ("BIDIRECTIONAL", 2)],
+        [typeof(VolumeMode)] = [("RW", 1), ("RO", 2)],
+        [typeof(VolumeSourceType)] = [("UNKNOWN", 0), ("DOCKER_VOLUME", 1), ("HOST_PATH", 4), ("SANDBOX_PATH", 2), ("SECRET", 3)],
+        [typeof(VolumeSourceSandboxPathType)] = [("UNKNOWN", 0), ("SELF", 1), ("PARENT", 2)],
+        [typeof(NetworkInfoProtocol)] = [("IPv4", 1), ("IPv6", 2)],
+        [typeof(HealthCheckType)] = [("UNKNOWN", 0), ("COMMAND", 1), ("HTTP", 2), ("TCP", 3)],
+        [typeof(CheckInfoType)] = [("UNKNOWN", 0), ("COMMAND", 1), ("HTTP", 2), ("TCP", 3)],
         [typeof(ValueType)] = [("SCALAR", 0), ("RANGES", 1), ("SET", 2), ("TEXT", 3)],
         [typeof(ReservationInfoType)] = [("UNKNOWN", 0), ("STATIC", 1), ("DYNAMIC", 2)],
         [typeof(PseudoattributeType)] = [("UNKNOWN", 0), ("HOSTNAME", 1), ("REGION", 2), ("ZONE", 3)],

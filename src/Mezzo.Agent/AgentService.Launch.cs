@@ -1,0 +1,146 @@
+using Mezzo.Agent.Launcher;
+using Mezzo.Agent.Tasks;
+using Mezzo.Core.Tasks;
+using Mezzo.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Agent;
+
+/// <summary>
+/// The launch pipeline of a task: sandbox and TASK_STARTING on the actor; then whatever may take long (fetching URIs,
+/// pulling an image) off the actor; then, back on the actor, isolation, the process, and TASK_RUNNING. A task with
+/// nothing to prepare goes straight through, so plain command tasks pay for no extra hop.
+/// </summary>
+public sealed partial class AgentService
+{
+    private void RunTask(FrameworkInfo framework, TaskInfo info)
+    {
+        var frameworkId = framework.Id?.Value ?? "";
+        var key = (frameworkId, info.TaskId?.Value ?? "");
+        if (_tasks.ContainsKey(key))
+        {
+            return; // a duplicate delivery of the same launch
+        }
+
+        var containerId = Guid.NewGuid().ToString();
+        var executorDir = Path.Combine(_options.SandboxRoot, _agentId!, "frameworks", frameworkId, "executors", info.Executor?.ExecutorId?.Value ?? key.Item2);
+        var task = new AgentTask
+        {
+            FrameworkId = frameworkId,
+            Info = info,
+            Framework = framework,
+            Sandbox = Path.Combine(executorDir, "runs", containerId),
+            ContainerId = containerId,
+        };
+        _tasks[key] = task;
+        try
+        {
+            Directory.CreateDirectory(task.Sandbox);
+            var latest = Path.Combine(executorDir, "runs", "latest");
+            File.Delete(latest);
+            File.CreateSymbolicLink(latest, task.Sandbox);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            FailLaunch(task, ex.Message);
+            return;
+        }
+
+        Enqueue(task, TaskState.TASK_STARTING, null, null);
+        if (!NeedsPreparation(task))
+        {
+            StartProcess(task);
+            return;
+        }
+
+        task.Preparation = new CancellationTokenSource();
+        var token = task.Preparation.Token;
+        TrackExitHandler(Task.Run(async () =>
+        {
+            string? failure = null;
+            try
+            {
+                await PrepareAsync(task, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // Killed while preparing: StartProcess sees the kill and reports it.
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failure = ex.Message;
+            }
+
+            Post(() =>
+            {
+                task.Preparation?.Dispose();
+                task.Preparation = null;
+                if (failure is not null)
+                {
+                    FailLaunch(task, failure);
+                }
+                else
+                {
+                    StartProcess(task);
+                }
+            });
+        }));
+    }
+
+    /// <summary>Whether the task needs work off the actor before its process can start.</summary>
+    private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 };
+
+    /// <summary>Off the actor. Throws with a message that names what failed (it becomes the TASK_FAILED message).</summary>
+    private static Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Running the command without its URIs would fail later in a confusing way; say so up front.
+        throw new NotSupportedException($"this agent cannot fetch URIs yet ('{task.Info.Command!.Uris![0].Value}')");
+    }
+
+    /// <summary>On the actor: isolation, the process itself, TASK_RUNNING, and from then on the exit watch.</summary>
+    private void StartProcess(AgentTask task)
+    {
+        if (task.IsTerminal)
+        {
+            return;
+        }
+
+        if (task.Killing || _disposing)
+        {
+            Enqueue(task, TaskState.TASK_KILLED, TaskStatusReason.REASON_TASK_KILLED_DURING_LAUNCH, "Killed before it was launched");
+            return;
+        }
+
+        try
+        {
+            var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
+            if (_isolator is not null)
+            {
+                task.Container = _isolator.Prepare(task.ContainerId, Scalar(task.Info, "cpus"), Scalar(task.Info, "mem"));
+                spec = spec with { CgroupProcs = task.Container.ProcsFiles };
+            }
+
+            task.Process = _launcher.Launch(spec);
+            Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
+            Enqueue(task, TaskState.TASK_RUNNING, null, null);
+            TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
+        }
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            if (task.Container is { } container)
+            {
+                TrackExitHandler(DestroyContainerAsync(task, container));
+            }
+
+            FailLaunch(task, ex.Message);
+        }
+    }
+
+    private void FailLaunch(AgentTask task, string reason)
+    {
+        Log.LaunchFailed(_log, task.TaskId, reason);
+        Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_CONTAINER_LAUNCH_FAILED, $"Failed to launch container: {reason}", TaskStatusSource.SOURCE_AGENT);
+    }
+}
