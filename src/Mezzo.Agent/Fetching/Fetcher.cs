@@ -24,7 +24,7 @@ public sealed partial class Fetcher : IDisposable
     private readonly HttpClient _http;
     private readonly FetchCache? _cache;
 
-    public Fetcher(FetcherOptions options, ILogger<Fetcher> log, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    public Fetcher(FetcherOptions options, ILogger log, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;

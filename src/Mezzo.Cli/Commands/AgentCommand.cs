@@ -20,10 +20,12 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var fetcher = FetcherFlags.Create();
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -38,6 +40,7 @@ public static class AgentCommand
                 Attributes = parsed.GetValue(attributes),
             };
             isolation.Apply(parsed, options);
+            fetcher.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
