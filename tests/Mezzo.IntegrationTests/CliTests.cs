@@ -67,6 +67,8 @@ public sealed class CliTests
     [InlineData(new[] { "agent", "--master", "x:1", "--isolation", "foo" }, "--isolation: unknown isolator 'foo'")]
     [InlineData(new[] { "dev", "--isolation", "cgroups/cpu,cgroups/net" }, "--isolation: unknown isolator 'cgroups/net'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--cgroups-max-pids", "0" }, "--cgroups-max-pids")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--fetcher-cache-size", "lots" }, "--fetcher-cache-size: 'lots' is not a size")]
+    [InlineData(new[] { "dev", "--fetcher-stall-timeout", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--agent-ping-timeout", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]

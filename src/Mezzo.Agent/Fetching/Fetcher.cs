@@ -128,7 +128,7 @@ public sealed partial class Fetcher : IDisposable
         if (_cache is not null && uri.Cache == true)
         {
             fetchLog.Info($"Fetching '{value}' through the cache");
-            var entry = await _cache.AcquireAsync(user, value, (temp, token) => DownloadAsync(source, temp, fetchLog, token), ct).ConfigureAwait(false);
+            var entry = await _cache.AcquireAsync(user, value, (temp, token) => DownloadAsync(source, temp, _options.CacheDirectory, fetchLog, token), ct).ConfigureAwait(false);
             try
             {
                 // As Mesos: an extracted cache file leaves only its contents in the sandbox, not the archive.
@@ -150,7 +150,7 @@ public sealed partial class Fetcher : IDisposable
         else
         {
             fetchLog.Info($"Fetching '{value}' directly into the sandbox directory");
-            await WriteAtomicallyAsync(destination, temp => DownloadAsync(source, temp, fetchLog, ct)).ConfigureAwait(false);
+            await WriteAtomicallyAsync(destination, temp => DownloadAsync(source, temp, destination, fetchLog, ct)).ConfigureAwait(false);
             if (archive is { } kind)
             {
                 try
@@ -257,9 +257,9 @@ public sealed partial class Fetcher : IDisposable
         }
     }
 
-    private Task DownloadAsync(FetchSource source, string target, FetchLog fetchLog, CancellationToken ct)
+    private Task DownloadAsync(FetchSource source, string target, string shownTarget, FetchLog fetchLog, CancellationToken ct)
     {
-        fetchLog.Info($"Downloading resource from '{source.Display}' to '{target}'");
+        fetchLog.Info($"Downloading resource from '{source.Display}' to '{shownTarget}'");
         return source.Http is { } http ? DownloadHttpAsync(http, target, ct) : CopyLocalAsync(source.LocalPath!, target, ct);
     }
 

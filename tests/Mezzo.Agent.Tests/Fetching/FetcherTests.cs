@@ -362,6 +362,27 @@ public sealed class FetcherTests : IAsyncLifetime
         Contents(sandbox).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task A_symlink_already_in_the_sandbox_does_not_carry_a_fetch_outside()
+    {
+        _server.Add("/payload.txt", "x");
+        _server.Add("/out.tgz", Archives.TarGz(Archives.Directory("out/"), Archives.File("out/inside.txt", "inside")));
+        var outside = Path.Join(_root.FullName, "outside");
+        Directory.CreateDirectory(outside);
+        var sandbox = NewSandbox();
+        Directory.CreateSymbolicLink(Path.Join(sandbox, "out"), outside);
+        var fetcher = Fetcher();
+
+        var error = await FetchFails(fetcher, sandbox, Uri(_server.Url("/payload.txt"), outputFile: "out/payload.txt"));
+        error.Message.Should().Be($"Failed to fetch '{_server.Url("/payload.txt")}': output 'out/payload.txt' would be written outside the sandbox");
+
+        // Extraction replaces the link rather than writing through it, as tar does.
+        await Fetch(fetcher, sandbox, Uri(_server.Url("/out.tgz")));
+        File.ReadAllText(Path.Join(sandbox, "out", "inside.txt")).Should().Be("inside");
+        new DirectoryInfo(Path.Join(sandbox, "out")).LinkTarget.Should().BeNull();
+        Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("ftp://example.org/x.tgz", "unsupported URI scheme 'ftp' (supported: http, https, file and absolute paths)")]
     [InlineData("relative/x.tgz", "not a URI or an absolute path (relative paths are not supported)")]
