@@ -25,7 +25,7 @@ internal static class ArchiveExtractor
     /// such files as they are). bz2 and xz tarballs are not unpacked: .NET has no decoder for them.</summary>
     public static ArchiveKind? KindOf(string fileName)
     {
-        var name = fileName.ToLowerInvariant();
+        var name = Path.GetFileName(fileName).ToLowerInvariant();
         if (name.EndsWith(".tar.gz", StringComparison.Ordinal) || name.EndsWith(".tgz", StringComparison.Ordinal))
         {
             return ArchiveKind.TarGzip;
@@ -80,6 +80,7 @@ internal static class ArchiveExtractor
                 var target = Path.Join(root, Path.GetFileName(fileName)[..^".gz".Length]);
                 await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
                 await gzip.CopyToAsync(output, ct).ConfigureAwait(false);
+                await RequireCompleteAsync(file, output.Length, ct).ConfigureAwait(false);
                 break;
             }
 
@@ -126,6 +127,28 @@ internal static class ArchiveExtractor
         }
 
         file.Position = 0;
+    }
+
+    /// <summary>
+    /// GZipStream ends quietly when the input is cut short. The gzip trailer's ISIZE (uncompressed size mod 2^32 of the
+    /// last member) catches that: in a truncated file those bytes are compressed data, almost never a number this
+    /// small. Only "more than was written" counts, so a multi-member file (bgzip, pigz), whose total exceeds its last
+    /// member's size, is not mistaken for a truncated one.
+    /// </summary>
+    private static async Task RequireCompleteAsync(FileStream file, long written, CancellationToken ct)
+    {
+        if (file.Length < 18 || written >= uint.MaxValue)
+        {
+            return;
+        }
+
+        var trailer = new byte[4];
+        file.Position = file.Length - 4;
+        await file.ReadExactlyAsync(trailer, ct).ConfigureAwait(false);
+        if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) > written)
+        {
+            throw new InvalidDataException($"the gzip data ends early (unpacked {written} bytes); the file is truncated or corrupt");
+        }
     }
 
     private static async Task ExtractTarAsync(Stream stream, string root, CancellationToken ct)

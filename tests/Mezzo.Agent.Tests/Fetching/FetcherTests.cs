@@ -293,6 +293,30 @@ public sealed class FetcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_multi_member_gz_is_not_mistaken_for_a_truncated_one()
+    {
+        _server.Add("/joined.txt.gz", [.. Archives.Gzip("first member, the longer one\n"u8.ToArray()), .. Archives.Gzip("second\n"u8.ToArray())]);
+        var sandbox = NewSandbox();
+
+        await Fetch(Fetcher(), sandbox, Uri(_server.Url("/joined.txt.gz")));
+
+        File.ReadAllText(Path.Join(sandbox, "joined.txt")).Should().Be("first member, the longer one\nsecond\n");
+    }
+
+    [Fact]
+    public async Task A_gz_cut_short_fails_and_leaves_nothing()
+    {
+        var whole = Archives.Gzip(System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 2000).Select(i => $"line {i}\n"))));
+        _server.Add("/log.txt.gz", whole[..(whole.Length * 2 / 3)]);
+        var sandbox = NewSandbox();
+
+        var error = await FetchFails(Fetcher(), sandbox, Uri(_server.Url("/log.txt.gz")));
+
+        error.Message.Should().StartWith($"Failed to fetch '{_server.Url("/log.txt.gz")}': Failed to extract 'log.txt.gz': ");
+        Contents(sandbox).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_corrupt_zip_fails_clearly()
     {
         _server.Add("/broken.zip", "PK but not really a zip");
