@@ -62,6 +62,26 @@ public sealed class FetcherTests
     }
 
     [Fact]
+    public async Task A_task_killed_while_its_uri_downloads_is_TASK_KILLED_during_launch_and_never_runs()
+    {
+        await using var server = await FileServer.StartAsync(new Dictionary<string, byte[]>());
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+
+        await LaunchWithUrisAsync(scheduler, await scheduler.NextOfferAsync(), "slow", "touch ran", new JsonArray(new JsonObject { ["value"] = server.Url("/hang/big.tgz") }));
+        await scheduler.WaitForUpdateAsync("slow", "TASK_STARTING");
+        await Poll.UntilAsync(() => server.Requests("/hang/big.tgz") == 1, "the agent to start downloading");
+        await scheduler.KillAsync("slow");
+
+        var killed = (await scheduler.WaitForUpdateAsync("slow", "TASK_KILLED"))["update"]!["status"]!;
+        ((string?)killed["reason"]).Should().Be("REASON_TASK_KILLED_DURING_LAUNCH");
+        Directory.EnumerateFiles(cluster.SandboxRoot, "*", SearchOption.AllDirectories)
+            .Where(p => !p.Contains("/latest/", StringComparison.Ordinal))
+            .Select(Path.GetFileName).Should().Equal(["stderr"], "no half-downloaded file and no trace of the command");
+    }
+
+    [Fact]
     public async Task Mezzo_execute_uri_fetches_a_local_file_for_the_task()
     {
         using var dir = new TempDir();
@@ -121,8 +141,11 @@ public sealed class FetcherTests
     private sealed class FileServer : IAsyncDisposable
     {
         private readonly WebApplication _app;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _requests = new();
 
         private FileServer(WebApplication app) => _app = app;
+
+        public int Requests(string path) => _requests.GetValueOrDefault(path);
 
         public static async Task<FileServer> StartAsync(IReadOnlyDictionary<string, byte[]> files)
         {
@@ -130,9 +153,20 @@ public sealed class FetcherTests
             builder.Logging.ClearProviders();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             var app = builder.Build();
+            var server = new FileServer(app);
             app.Run(async context =>
             {
-                if (files.TryGetValue(context.Request.Path.Value ?? "", out var content))
+                var path = context.Request.Path.Value ?? "";
+                server._requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+                if (path.StartsWith("/hang/", StringComparison.Ordinal))
+                {
+                    // Headers and a first chunk, then nothing until the client goes away.
+                    context.Response.ContentLength = 1 << 20;
+                    await context.Response.Body.WriteAsync(new byte[1024], context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+                else if (files.TryGetValue(context.Request.Path.Value ?? "", out var content))
                 {
                     await context.Response.Body.WriteAsync(content, context.RequestAborted);
                 }
@@ -142,7 +176,7 @@ public sealed class FetcherTests
                 }
             });
             await app.StartAsync();
-            return new FileServer(app);
+            return server;
         }
 
         public string Url(string path) => new Uri(new Uri(_app.Urls.Single()), path).ToString();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Agent.Fetching;
 
@@ -15,12 +16,14 @@ internal sealed partial class FetchCache : IDisposable
     private readonly string _directory;
     private readonly long _capacity;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly ILogger _log;
     private long _used;
     private long _serial;
     private long _clock;
 
-    public FetchCache(string directory, long capacity)
+    public FetchCache(string directory, long capacity, ILogger log)
     {
+        _log = log;
         _directory = directory;
         _capacity = capacity;
 
@@ -132,6 +135,7 @@ internal sealed partial class FetchCache : IDisposable
                 entry.Resident = true;
                 if (size > _capacity)
                 {
+                    Log.TooLarge(_log, entry.Key.Uri, size, _capacity);
                     Detach(entry);
                 }
                 else
@@ -186,6 +190,7 @@ internal sealed partial class FetchCache : IDisposable
             victim.Detached = true;
             _used -= victim.Size;
             victims.Add(victim.Path);
+            Log.Evicted(_log, victim.Key.Uri, victim.Key.User, victim.Size);
         }
 
         return victims;
@@ -218,6 +223,15 @@ internal sealed partial class FetchCache : IDisposable
     {
         _disposed.Cancel();
         _disposed.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Evicted '{Uri}' (user '{User}', {Bytes} bytes) from the fetcher cache")]
+        public static partial void Evicted(ILogger logger, string uri, string user, long bytes);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "'{Uri}' ({Bytes} bytes) is larger than the whole fetcher cache ({Capacity} bytes): delivered, not kept")]
+        public static partial void TooLarge(ILogger logger, string uri, long bytes, long capacity);
     }
 
     [GeneratedRegex(@"^(c\d+|\.c\d+\.[0-9a-f]{32}\.tmp)$")]

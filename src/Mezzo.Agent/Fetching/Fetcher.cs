@@ -34,7 +34,7 @@ public sealed partial class Fetcher : IDisposable
             // The stall timeout bounds each wait instead; a large file on a slow link may rightly take hours.
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _cache = options.CacheSize > 0 ? new FetchCache(options.CacheDirectory, options.CacheSize) : null;
+        _cache = options.CacheSize > 0 ? new FetchCache(options.CacheDirectory, options.CacheSize, log) : null;
     }
 
     /// <summary>Bytes held in the cache now (for tests and diagnostics).</summary>
