@@ -111,17 +111,9 @@ public sealed partial class Fetcher : IDisposable
         var outputName = uri.OutputFile is { } output
             ? FetchSource.ValidateOutputName(output, "output_file")
             : FetchSource.ValidateOutputName(source.BaseName, "the file name taken from the URI");
-        var destination = Path.Join(sandbox, outputName);
-        var directory = Path.GetDirectoryName(destination)!;
-        Directory.CreateDirectory(directory);
-
-        // A symlink unpacked from an earlier URI must not carry this file out of the sandbox.
-        if (SandboxNative.RealPath(directory, out _) is not { } realDirectory || !SandboxPaths.IsWithin(sandbox, realDirectory))
-        {
-            throw new FetchException($"Failed to fetch '{value}': output '{outputName}' would be written outside the sandbox") { Uri = value };
-        }
-
-        destination = Path.Join(realDirectory, Path.GetFileName(destination));
+        var realDirectory = CreateDirectories(sandbox, outputName)
+            ?? throw new FetchException($"Failed to fetch '{value}': output '{outputName}' would be written outside the sandbox") { Uri = value };
+        var destination = Path.Join(realDirectory, Path.GetFileName(outputName));
         var executable = uri.Executable == true;
         var archive = !executable && uri.Extract != false ? ArchiveExtractor.KindOf(outputName) : null;
 
@@ -176,6 +168,43 @@ public sealed partial class Fetcher : IDisposable
         }
 
         return destination;
+    }
+
+    /// <summary>
+    /// Creates the directories of <paramref name="outputName"/> one level at a time and returns the real directory the
+    /// file goes in; null when a symlink already in the sandbox would lead out of it. Checked before each mkdir, as
+    /// creating "out/sub" through a link "out" to /etc would already have written outside.
+    /// </summary>
+    private static string? CreateDirectories(string sandbox, string outputName)
+    {
+        var current = sandbox;
+        var parts = outputName.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var part in parts[..^1].Where(p => p != "."))
+        {
+            var next = Path.Join(current, part);
+            var stat = SandboxNative.Stat(next, followSymlinks: false, out _);
+            if (stat is null)
+            {
+                Directory.CreateDirectory(next);
+            }
+            else if (stat.Value.IsSymbolicLink)
+            {
+                if (SandboxNative.RealPath(next, out _) is not { } real || !SandboxPaths.IsWithin(sandbox, real) || !Directory.Exists(real))
+                {
+                    return null;
+                }
+
+                next = real;
+            }
+            else if (!stat.Value.IsDirectory)
+            {
+                throw new IOException($"'{Path.GetRelativePath(sandbox, next)}' in the sandbox is a file, not a directory");
+            }
+
+            current = next;
+        }
+
+        return current;
     }
 
     private static async Task WriteAtomicallyAsync(string destination, Func<string, Task> write)

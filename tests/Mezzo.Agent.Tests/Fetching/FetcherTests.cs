@@ -399,6 +399,9 @@ public sealed class FetcherTests : IAsyncLifetime
 
         var error = await FetchFails(fetcher, sandbox, Uri(_server.Url("/payload.txt"), outputFile: "out/payload.txt"));
         error.Message.Should().Be($"Failed to fetch '{_server.Url("/payload.txt")}': output 'out/payload.txt' would be written outside the sandbox");
+        (await FetchFails(fetcher, sandbox, Uri(_server.Url("/payload.txt"), outputFile: "out/deeper/payload.txt"))).Message
+            .Should().EndWith("output 'out/deeper/payload.txt' would be written outside the sandbox");
+        Directory.EnumerateFileSystemEntries(outside).Should().BeEmpty("not even a directory was made through the link");
 
         // Extraction replaces the link rather than writing through it, as tar does.
         await Fetch(fetcher, sandbox, Uri(_server.Url("/out.tgz")));
