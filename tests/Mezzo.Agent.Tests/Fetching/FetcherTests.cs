@@ -628,6 +628,25 @@ public sealed class FetcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handing_the_sandbox_to_the_user_does_not_follow_links_out_of_it()
+    {
+        Assert.SkipUnless(Environment.UserName == "root", "chown needs root");
+        _server.Add("/x.txt", "x");
+        var outside = Path.Join(_root.FullName, "outside");
+        Directory.CreateDirectory(outside);
+        File.WriteAllText(Path.Join(outside, "secret"), "root's");
+        var sandbox = NewSandbox();
+        Directory.CreateSymbolicLink(Path.Join(sandbox, "escape"), outside);
+
+        await Fetcher().FetchAsync([Uri(_server.Url("/x.txt"))], sandbox, "nobody", TestContext.Current.CancellationToken);
+
+        OwnerOf(Path.Join(sandbox, "x.txt")).Should().Be(PasswdEntry("nobody"));
+        OwnerOf(Path.Join(sandbox, "escape")).Should().Be(PasswdEntry("nobody"), "the link itself belongs to the sandbox");
+        OwnerOf(outside).Should().Be(0u);
+        OwnerOf(Path.Join(outside, "secret")).Should().Be(0u);
+    }
+
+    [Fact]
     public async Task An_unknown_user_fails_the_fetch()
     {
         Assert.SkipUnless(Environment.UserName == "root", "user lookups only matter as root");
