@@ -18,6 +18,10 @@ internal sealed partial class FetchCache : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly ILogger _log;
     private long _used;
+
+    // Space promised to downloads in flight that said how big they will be (Content-Length), so that the bound holds
+    // while they run and not only once they land, as Mesos reserves before downloading.
+    private long _reserved;
     private long _serial;
     private long _clock;
 
@@ -63,10 +67,11 @@ internal sealed partial class FetchCache : IDisposable
 
     /// <summary>
     /// Returns the entry for (user, uri) once its file is in the cache, starting <paramref name="download"/> if no
-    /// fetch has it yet. The caller must <see cref="Release"/> the entry. The download runs on the cache's own
+    /// fetch has it yet. The download writes the path it is given and may call the size callback once it knows how
+    /// big the file will be. The caller must <see cref="Release"/> the entry. The download runs on the cache's own
     /// token: a fetch that gives up waiting does not abort it for the others.
     /// </summary>
-    public async Task<Entry> AcquireAsync(string? user, string uri, Func<string, CancellationToken, Task> download, CancellationToken ct)
+    public async Task<Entry> AcquireAsync(string? user, string uri, Func<string, Action<long>, CancellationToken, Task> download, CancellationToken ct)
     {
         Entry entry;
         var start = false;
@@ -119,18 +124,40 @@ internal sealed partial class FetchCache : IDisposable
         Delete(victims);
     }
 
-    private async Task DownloadAsync(Entry entry, Func<string, CancellationToken, Task> download)
+    private async Task DownloadAsync(Entry entry, Func<string, Action<long>, CancellationToken, Task> download)
     {
         var temp = Path.Join(_directory, $".{Path.GetFileName(entry.Path)}.{Guid.NewGuid():N}.tmp");
+        long reserved = 0;
+        void Reserve(long expected)
+        {
+            List<string> victims;
+            lock (_gate)
+            {
+                // Larger than the whole cache: it will be delivered and dropped, so it evicts nothing.
+                if (expected > _capacity || reserved > 0)
+                {
+                    return;
+                }
+
+                reserved = expected;
+                _reserved += expected;
+                victims = EvictLocked();
+            }
+
+            Delete(victims);
+        }
+
         try
         {
             Directory.CreateDirectory(_directory);
-            await download(temp, _disposed.Token).ConfigureAwait(false);
+            await download(temp, Reserve, _disposed.Token).ConfigureAwait(false);
             var size = new FileInfo(temp).Length;
             File.Move(temp, entry.Path);
             List<string> victims;
             lock (_gate)
             {
+                _reserved -= reserved;
+                reserved = 0;
                 entry.Size = size;
                 entry.Resident = true;
                 if (size > _capacity)
@@ -154,6 +181,7 @@ internal sealed partial class FetchCache : IDisposable
             TryDelete(temp);
             lock (_gate)
             {
+                _reserved -= reserved;
                 Detach(entry);
             }
 
@@ -175,7 +203,7 @@ internal sealed partial class FetchCache : IDisposable
     private List<string> EvictLocked()
     {
         var victims = new List<string>();
-        while (_used > _capacity)
+        while (_used + _reserved > _capacity)
         {
             var victim = _entries.Values
                 .Where(e => e is { Resident: true, References: 0 })

@@ -120,7 +120,7 @@ public sealed partial class Fetcher : IDisposable
         if (_cache is not null && uri.Cache == true)
         {
             fetchLog.Info($"Fetching '{value}' through the cache");
-            var entry = await _cache.AcquireAsync(user, value, (temp, token) => DownloadAsync(source, temp, _options.CacheDirectory, fetchLog, token), ct).ConfigureAwait(false);
+            var entry = await _cache.AcquireAsync(user, value, (temp, expectSize, token) => DownloadAsync(source, temp, _options.CacheDirectory, fetchLog, token, expectSize), ct).ConfigureAwait(false);
             try
             {
                 // As Mesos: an extracted cache file leaves only its contents in the sandbox, not the archive.
@@ -286,13 +286,13 @@ public sealed partial class Fetcher : IDisposable
         }
     }
 
-    private Task DownloadAsync(FetchSource source, string target, string shownTarget, FetchLog fetchLog, CancellationToken ct)
+    private Task DownloadAsync(FetchSource source, string target, string shownTarget, FetchLog fetchLog, CancellationToken ct, Action<long>? expectSize = null)
     {
         fetchLog.Info($"Downloading resource from '{source.Display}' to '{shownTarget}'");
-        return source.Http is { } http ? DownloadHttpAsync(http, target, ct) : CopyLocalAsync(source.LocalPath!, target, ct);
+        return source.Http is { } http ? DownloadHttpAsync(http, target, expectSize, ct) : CopyLocalAsync(source.LocalPath!, target, expectSize, ct);
     }
 
-    private async Task DownloadHttpAsync(Uri uri, string target, CancellationToken ct)
+    private async Task DownloadHttpAsync(Uri uri, string target, Action<long>? expectSize, CancellationToken ct)
     {
         var stallTimeout = _options.StallTimeout > TimeSpan.Zero ? _options.StallTimeout : Timeout.InfiniteTimeSpan;
         using var stall = new CancellationTokenSource(stallTimeout, _time);
@@ -309,6 +309,11 @@ public sealed partial class Fetcher : IDisposable
             }
 
             var expected = response.Content.Headers.ContentLength;
+            if (expected is { } announced)
+            {
+                expectSize?.Invoke(announced);
+            }
+
             await using var body = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
             await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
             long written = 0;
@@ -336,7 +341,7 @@ public sealed partial class Fetcher : IDisposable
         }
     }
 
-    private static async Task CopyLocalAsync(string source, string target, CancellationToken ct)
+    private static async Task CopyLocalAsync(string source, string target, Action<long>? expectSize, CancellationToken ct)
     {
         if (Directory.Exists(source))
         {
@@ -347,6 +352,8 @@ public sealed partial class Fetcher : IDisposable
         {
             throw new FileNotFoundException($"'{source}' does not exist");
         }
+
+        expectSize?.Invoke(new FileInfo(source).Length);
 
         await CopyFileAsync(source, target, ct).ConfigureAwait(false);
     }

@@ -55,6 +55,9 @@ public sealed class FetcherTests : IAsyncLifetime
     private string[] CacheFiles() =>
         Directory.Exists(CacheDir) ? Directory.GetFiles(CacheDir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray() : [];
 
+    private string[] ResidentCacheFiles() =>
+        CacheFiles().Where(f => System.Text.RegularExpressions.Regex.IsMatch(f, @"^c\d+$")).ToArray();
+
     [Fact]
     public async Task Downloads_over_http_into_the_sandbox_under_the_uri_basename()
     {
@@ -541,6 +544,32 @@ public sealed class FetcherTests : IAsyncLifetime
         _server.Requests("/b.bin").Should().Be(2, "b was evicted");
         CacheFiles().Should().HaveCount(2);
         Directory.GetFiles(CacheDir).Sum(f => new FileInfo(f).Length).Should().BeLessThanOrEqualTo(250);
+    }
+
+    [Fact]
+    public async Task Space_for_a_download_of_known_length_is_made_before_it_lands()
+    {
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            _server.Add($"/{name}.bin", new byte[100]);
+        }
+
+        var fetcher = Fetcher(cacheSize: 250);
+        await Fetch(fetcher, NewSandbox(), Uri(_server.Url("/a.bin"), cache: true));
+        await Fetch(fetcher, NewSandbox(), Uri(_server.Url("/b.bin"), cache: true));
+        _server.HoldResponses = true;
+
+        var fetch = Fetch(fetcher, NewSandbox(), Uri(_server.Url("/c.bin"), cache: true));
+
+        // c's Content-Length is known, its body is not sent yet: a (least recently used) is already gone.
+        (await Eventually.TrueAsync(() => ResidentCacheFiles().Length == 1)).Should().BeTrue();
+        fetch.IsCompleted.Should().BeFalse();
+        _server.ReleaseResponses();
+        await fetch;
+        ResidentCacheFiles().Should().HaveCount(2);
+        await Fetch(fetcher, NewSandbox(), Uri(_server.Url("/b.bin"), cache: true));
+        _server.Requests("/b.bin").Should().Be(1, "b stayed");
+        _server.Requests("/a.bin").Should().Be(1);
     }
 
     [Fact]

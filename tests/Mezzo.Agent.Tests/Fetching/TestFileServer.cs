@@ -19,7 +19,7 @@ internal sealed class TestFileServer : IAsyncDisposable
 
     public Uri BaseUri { get; private set; } = null!;
 
-    /// <summary>When set, file responses wait for <see cref="ReleaseResponses"/>.</summary>
+    /// <summary>When set, file responses send their headers, then wait for <see cref="ReleaseResponses"/> to send the body.</summary>
     public bool HoldResponses { get; set; }
 
     public static async Task<TestFileServer> StartAsync()
@@ -79,12 +79,15 @@ internal sealed class TestFileServer : IAsyncDisposable
             return;
         }
 
+        context.Response.ContentLength = content.Length;
         if (HoldResponses)
         {
+            // Headers (with the length) go out now, the body only when released.
+            await context.Response.StartAsync(context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
             await _release.Task.WaitAsync(context.RequestAborted);
         }
 
-        context.Response.ContentLength = content.Length;
         await context.Response.Body.WriteAsync(content, context.RequestAborted);
     }
 
