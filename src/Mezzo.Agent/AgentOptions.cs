@@ -54,5 +54,8 @@ public sealed class AgentOptions
     /// <summary>--fetcher-stall-timeout: a download receiving nothing for this long fails (Mesos: 60 s).</summary>
     public TimeSpan FetcherStallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
+    public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

@@ -21,12 +21,14 @@ public static class AgentCommand
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
         var fetcher = FetcherFlags.Create();
+        var images = ImageFlags.Create();
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
         };
+        images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new AgentOptions
@@ -41,6 +43,7 @@ public static class AgentCommand
             };
             isolation.Apply(parsed, options);
             fetcher.Apply(parsed, options);
+            images.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
