@@ -91,12 +91,13 @@ public sealed partial class AgentService
     private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 };
 
     /// <summary>Off the actor. Throws with a message that names what failed (it becomes the TASK_FAILED message).</summary>
-    private static Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
+    private async Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-
-        // Running the command without its URIs would fail later in a confusing way; say so up front.
-        throw new NotSupportedException($"this agent cannot fetch URIs yet ('{task.Info.Command!.Uris![0].Value}')");
+        if (task.Info.Command?.Uris is { Count: > 0 })
+        {
+            await FetchUrisAsync(task, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>On the actor: isolation, the process itself, TASK_RUNNING, and from then on the exit watch.</summary>
@@ -110,6 +111,12 @@ public sealed partial class AgentService
         if (task.Killing || _disposing)
         {
             Enqueue(task, TaskState.TASK_KILLED, TaskStatusReason.REASON_TASK_KILLED_DURING_LAUNCH, "Killed before it was launched");
+            return;
+        }
+
+        if (CheckDefinitionError(task) is { } invalidCheck)
+        {
+            FailLaunch(task, invalidCheck);
             return;
         }
 
@@ -130,6 +137,8 @@ public sealed partial class AgentService
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
+            // A COMMAND check enters the task's namespaces (CheckProbe); it must not get fresh ones of its own.
+            StartChecks(task, spec with { Namespaces = null });
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)

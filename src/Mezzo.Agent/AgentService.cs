@@ -87,6 +87,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Log.OrphansKilled(_log, orphans);
         }
 
+        StartFetcher();
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));
@@ -349,6 +350,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
     {
+        EndKillEscalation(task);
         if (task.Limitation is { } limitation)
         {
             Log.TaskExited(_log, task.TaskId, limitation.Message, nameof(TaskState.TASK_FAILED));
@@ -370,12 +372,19 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void Kill(AgentTask task, KillPolicy? policy)
     {
-        if (task.IsTerminal || task.Killing)
+        if (task.IsTerminal)
         {
             return;
         }
 
+        if (task.Killing)
+        {
+            ShortenKillGracePeriod(task, KillGracePeriod(task, policy));
+            return;
+        }
+
         task.Killing = true;
+        StopChecks(task);
         if (task.Preparation is { } preparation)
         {
             // The launch is still fetching or pulling: stop that; StartProcess then reports the kill instead of starting.
@@ -394,10 +403,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Enqueue(task, TaskState.TASK_KILLING, null, null);
         }
 
-        var grace = (policy ?? task.Info.KillPolicy)?.GracePeriod?.Nanoseconds is { } ns && ns >= 0
-            ? TimeSpan.FromTicks(ns / 100)
-            : _options.DefaultKillGracePeriod;
-        _ = task.Process.KillAsync(grace, _stopping.Token);
+        StartKillEscalation(task, task.Process, KillGracePeriod(task, policy));
     }
 
     private void ShutdownFramework(string frameworkId)
@@ -441,6 +447,13 @@ public sealed partial class AgentService : IAsyncDisposable
                 ExecutorPid = (uint?)task.Process?.Pid,
             },
         };
+        AttachCheckFields(task, status);
+        QueueStatus(task, status);
+    }
+
+    /// <summary>Makes <paramref name="status"/> the task's latest and queues it behind any unacknowledged ones.</summary>
+    private void QueueStatus(AgentTask task, TaskStatus status)
+    {
         task.LatestStatus = status;
         if (task.DropUpdates)
         {
@@ -590,12 +603,15 @@ public sealed partial class AgentService : IAsyncDisposable
             foreach (var task in _tasks.Values)
             {
                 task.Preparation?.Cancel();
+                StopChecks(task);
+                EndKillEscalation(task);
             }
 
             return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList();
         }).ConfigureAwait(false);
         await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
         await Task.WhenAll(_exitHandlers.Keys).ConfigureAwait(false);
+        _fetcher?.Dispose();
         if (_isolator is not null)
         {
             try
