@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # OS packages the tests use for real (no fakes): setpriv/kill/ps for process tests.
-packages=(util-linux procps)
+packages=(util-linux procps runc busybox-static)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

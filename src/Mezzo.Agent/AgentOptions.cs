@@ -45,5 +45,14 @@ public sealed class AgentOptions
     /// <summary>--cgroups-max-pids: pids.max of each container, so a fork bomb stays inside its task.</summary>
     public int CgroupsMaxPids { get; set; } = 4096;
 
+    /// <summary>
+    /// --image-rootfs-dir: unpacked images, <c>&lt;dir&gt;/&lt;name_tag&gt;</c> plus an optional <c>&lt;name_tag&gt;.json</c>
+    /// image config (see Containers.LocalImageResolver); null: tasks with an image fail.
+    /// </summary>
+    public string? ImageRootfsDir { get; set; }
+
+    /// <summary>--runc: the runc binary (default: runc on PATH).</summary>
+    public string? RuncPath { get; set; }
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

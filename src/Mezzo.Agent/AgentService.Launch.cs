@@ -77,6 +77,7 @@ public sealed partial class AgentService
                 task.Preparation = null;
                 if (failure is not null)
                 {
+                    TrackExitHandler(ReleaseContainerAsync(task));
                     FailLaunch(task, failure);
                 }
                 else
@@ -88,12 +89,17 @@ public sealed partial class AgentService
     }
 
     /// <summary>Whether the task needs work off the actor before its process can start.</summary>
-    private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 };
+    private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 } || HasImage(task);
 
     /// <summary>Off the actor. Throws with a message that names what failed (it becomes the TASK_FAILED message).</summary>
-    private static Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
+    private async Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (task.Info.Command?.Uris is not { Count: > 0 })
+        {
+            await PrepareImageAsync(task, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         // Running the command without its URIs would fail later in a confusing way; say so up front.
         throw new NotSupportedException($"this agent cannot fetch URIs yet ('{task.Info.Command!.Uris![0].Value}')");
@@ -102,6 +108,11 @@ public sealed partial class AgentService
     /// <summary>On the actor: isolation, the process itself, TASK_RUNNING, and from then on the exit watch.</summary>
     private void StartProcess(AgentTask task)
     {
+        if (task.IsTerminal || task.Killing || _disposing)
+        {
+            TrackExitHandler(ReleaseContainerAsync(task));
+        }
+
         if (task.IsTerminal)
         {
             return;
@@ -115,20 +126,25 @@ public sealed partial class AgentService
 
         try
         {
-            var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
+            var environment = TaskEnvironment.Build(task, _agentId!, _options);
+            var spec = task.Image is null ? CommandSpec.From(task, environment) : null;
             if (_isolator is not null)
             {
                 task.Container = _isolator.Prepare(task.ContainerId, Scalar(task.Info, "cpus"), Scalar(task.Info, "mem"));
-                spec = spec with { CgroupProcs = task.Container.ProcsFiles };
+                spec = spec is null ? null : spec with { CgroupProcs = task.Container.ProcsFiles };
             }
+
+            // An image task's process is runc, outside the task's cgroups: the container joins a child of them.
+            spec ??= StartContainer(task, environment);
 
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Containers.ContainerLaunchException)
         {
+            TrackExitHandler(ReleaseContainerAsync(task));
             if (task.Container is { } container)
             {
                 TrackExitHandler(DestroyContainerAsync(task, container));

@@ -85,6 +85,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Log.OrphansKilled(_log, orphans);
         }
 
+        StartContainers();
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));
@@ -326,7 +327,12 @@ public sealed partial class AgentService : IAsyncDisposable
         if (task.Container is { } container)
         {
             limitation = container.MemoryLimitation(exit);
-            await DestroyContainerAsync(task, container).ConfigureAwait(false);
+        }
+
+        await ReleaseContainerAsync(task).ConfigureAwait(false);
+        if (task.Container is { } cgroups)
+        {
+            await DestroyContainerAsync(task, cgroups).ConfigureAwait(false);
         }
 
         Post(() => OnExited(task, exit, limitation));
@@ -598,6 +604,7 @@ public sealed partial class AgentService : IAsyncDisposable
             }
         }
 
+        StopContainers();
         await _stopping.CancelAsync().ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await Task.WhenAll(_loops).ConfigureAwait(false);

@@ -26,6 +26,9 @@ public sealed class AgentTask
     /// <summary>The task's cgroups, when cgroup isolation is on.</summary>
     public Isolation.CgroupContainer? Container { get; set; }
 
+    /// <summary>The image and runc container of a task that runs in an image; null for a plain command task.</summary>
+    public Containers.ImageContainer? Image { get; set; }
+
     /// <summary>Cancels the preparation (fetch, image pull) of a task killed before its process started.</summary>
     public CancellationTokenSource? Preparation { get; set; }
 

@@ -20,10 +20,13 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var imageRootfsDir = FlagOption.Create<string?>("image-rootfs-dir", "Unpacked container images: <dir>/<name_tag> is the root file system of image name:tag, <dir>/<name_tag>.json its optional Docker image config", () => null);
+        var runc = FlagOption.Create<string?>("runc", "The runc binary that runs container images (default: runc on PATH)", () => null);
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            imageRootfsDir, runc,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -36,6 +39,8 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                ImageRootfsDir = parsed.GetValue(imageRootfsDir) is { } images ? Path.GetFullPath(images) : null,
+                RuncPath = parsed.GetValue(runc),
             };
             isolation.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
