@@ -79,7 +79,7 @@ public sealed partial class AgentService
             Container = container,
             Environment = environment,
             Sandbox = task.Sandbox,
-            CgroupsPath = "/" + Path.Combine(ContainerCgroupsParent, task.ContainerId, "runc"),
+            CgroupsPath = "/" + Path.Combine(ContainerCgroupsParent, task.ContainerId),
             DefaultHostname = network == ContainerNetwork.Host ? _options.Hostname : task.ContainerId[..12],
         };
         handle.BundleWritten = true;

@@ -134,7 +134,7 @@ public sealed partial class AgentService
                 spec = spec is null ? null : spec with { CgroupProcs = task.Container.ProcsFiles };
             }
 
-            // An image task's process is runc, outside the task's cgroups: the container joins a child of them.
+            // An image task's process is runc, outside the task's cgroups: runc puts the container into them (cgroupsPath).
             spec ??= StartContainer(task, environment);
 
             task.Process = _launcher.Launch(spec);

@@ -21,5 +21,21 @@ internal static partial class ContainerNative
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int setns(int fd, int nstype);
 
+    internal const int RLIMIT_NOFILE = 7;
+
+    [System.Runtime.InteropServices.StructLayout(LayoutKind.Sequential)]
+    internal struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int getrlimit(int resource, out RLimit limit);
+
+    /// <summary>The agent's own hard RLIMIT_NOFILE: a container may get up to it even without CAP_SYS_RESOURCE.</summary>
+    internal static long NoFileHardLimit() =>
+        getrlimit(RLIMIT_NOFILE, out var limit) == 0 ? (long)Math.Min(limit.Maximum, 1UL << 20) : 1024;
+
     internal static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
 }

@@ -21,11 +21,13 @@ public sealed record ContainerSpec
     public required string Sandbox { get; init; }
 
     /// <summary>
-    /// OCI linux.cgroupsPath, relative to each hierarchy's root with a leading '/': a child of the task's own cgroup,
-    /// so the limits Mezzo's cgroups isolator wrote on the parent hold for the container, and the parent (with its OOM
-    /// counters) survives runc removing the child when the container ends.
+    /// OCI linux.cgroupsPath, relative to each hierarchy's root with a leading '/': the task's own cgroup as Mezzo's
+    /// cgroups isolator made it (limits written), which runc joins, and makes in the hierarchies Mezzo does not use.
     /// </summary>
     public required string CgroupsPath { get; init; }
+
+    /// <summary>RLIMIT_NOFILE (soft and hard) of the container's process.</summary>
+    public long NoFileLimit { get; init; } = 1024;
 
     /// <summary>The hostname inside the container when ContainerInfo names none.</summary>
     public string DefaultHostname { get; init; } = "mezzo";
@@ -40,8 +42,6 @@ public static class OciConfig
 {
     /// <summary>Where the sandbox appears inside the container (Mesos's default --sandbox_directory).</summary>
     public const string SandboxMount = "/mnt/mesos/sandbox";
-
-    public const long NoFileLimit = 65536;
 
     // Docker's default capability set (moby oci/caps/defaults.go).
     private static readonly string[] DefaultCapabilities =
@@ -84,7 +84,7 @@ public static class OciConfig
                 ["effective"] = caps.DeepClone(),
                 ["permitted"] = caps.DeepClone(),
             },
-            ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = NoFileLimit, ["soft"] = NoFileLimit }),
+            ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = spec.NoFileLimit, ["soft"] = spec.NoFileLimit }),
             ["noNewPrivileges"] = true,
         };
 
@@ -95,8 +95,8 @@ public static class OciConfig
             namespaces.Add(Namespace("network"));
         }
 
-        // No cpu, memory or pids here: those limits are on the parent cgroup (see ContainerSpec.CgroupsPath), as for
-        // command tasks. Devices: deny all; runc adds the standard allow list (null, zero, full, tty, random, ...).
+        // No cpu, memory or pids here: Mezzo's isolator already wrote them into the same cgroup (runc only writes the
+        // values given), so image tasks and command tasks are limited by one piece of code. Devices: deny all; runc adds the standard allow list (null, zero, full, tty, random, ...).
         var resources = new JsonObject
         {
             ["devices"] = new JsonArray(new JsonObject { ["allow"] = false, ["access"] = "rwm" }),

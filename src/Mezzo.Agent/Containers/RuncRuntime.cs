@@ -75,8 +75,9 @@ public sealed partial class RuncRuntime
             .FirstOrDefault(File.Exists);
 
     /// <summary>
-    /// Writes the bundle and returns how to run it: <c>runc --root &lt;state&gt; run --bundle &lt;bundle&gt; &lt;id&gt;</c>
-    /// with the task's stdout and stderr files, started in the sandbox. runc's own environment is the host view of
+    /// Writes the bundle and returns how to run it: <c>runc --root &lt;state&gt; run --keep --bundle &lt;bundle&gt; &lt;id&gt;</c>
+    /// with the task's stdout and stderr files, started in the sandbox. --keep: runc must not remove the container's
+    /// cgroups when it exits, because the agent reads the OOM counters there first (then <see cref="DestroyAsync"/>). runc's own environment is the host view of
     /// the task's (so tools that find task processes by MESOS_SANDBOX find runc), not the container's.
     /// </summary>
     public LaunchSpec Prepare(ContainerSpec spec)
@@ -91,13 +92,14 @@ public sealed partial class RuncRuntime
             spec.Command?.User is { Length: > 0 } commandUser ? commandUser : spec.Image.User,
             ReadImageFile(spec.Image.RootfsPath, "etc/passwd"),
             ReadImageFile(spec.Image.RootfsPath, "etc/group"));
-        var config = OciConfig.Build(spec, user);
+        // As Docker does: the container inherits the agent's (hard) open-files limit, which needs no privilege to set.
+        var config = OciConfig.Build(spec with { NoFileLimit = ContainerNative.NoFileHardLimit() }, user);
         var bundle = Path.Combine(BundlesRoot, spec.ContainerId);
         Directory.CreateDirectory(bundle);
         File.WriteAllText(Path.Combine(bundle, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return new LaunchSpec(
             RuncPath!,
-            ["--root", StateRoot, "run", "--bundle", bundle, spec.ContainerId],
+            ["--root", StateRoot, "run", "--keep", "--bundle", bundle, spec.ContainerId],
             new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["PATH"] = Tasks.TaskEnvironment.DefaultPath,
