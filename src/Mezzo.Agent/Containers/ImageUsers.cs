@@ -37,6 +37,11 @@ public static class ImageUsers
                 gid = ParseId(entry[3], user);
             }
         }
+        else if (userPart == "root" && !users.Any(u => u.Length > 3 && u[0] == "root"))
+        {
+            // Images without a user database (scratch-based ones) still run as root when asked by name.
+            uid = 0;
+        }
         else
         {
             var entry = users.FirstOrDefault(u => u.Length > 3 && u[0] == userPart)

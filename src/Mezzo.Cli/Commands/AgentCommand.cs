@@ -20,13 +20,12 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
-        var imageRootfsDir = FlagOption.Create<string?>("image-rootfs-dir", "Unpacked container images: <dir>/<name_tag> is the root file system of image name:tag, <dir>/<name_tag>.json its optional Docker image config", () => null);
-        var runc = FlagOption.Create<string?>("runc", "The runc binary that runs container images (default: runc on PATH)", () => null);
+        var containers = ContainerFlags.Create();
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
-            imageRootfsDir, runc,
+            containers.ImageRootfsDir, containers.Runc,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -39,10 +38,9 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
-                ImageRootfsDir = parsed.GetValue(imageRootfsDir) is { } images ? Path.GetFullPath(images) : null,
-                RuncPath = parsed.GetValue(runc),
             };
             isolation.Apply(parsed, options);
+            containers.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
@@ -74,6 +72,20 @@ public sealed record IsolationFlags(Option<string> Isolation, Option<string> Hie
         options.CgroupsRoot = parsed.GetValue(Root)!;
         options.CgroupsEnableCfs = parsed.GetValue(EnableCfs);
         options.CgroupsMaxPids = parsed.GetValue(MaxPids);
+    }
+}
+
+/// <summary>The container image flags, shared by <c>agent</c> and <c>dev</c>.</summary>
+public sealed record ContainerFlags(Option<string?> ImageRootfsDir, Option<string?> Runc)
+{
+    public static ContainerFlags Create() => new(
+        FlagOption.Create<string?>("image-rootfs-dir", "Unpacked container images: <dir>/<name_tag> is the root file system of image name:tag, <dir>/<name_tag>.json its optional Docker image config", () => null),
+        FlagOption.Create<string?>("runc", "The runc binary that runs container images (default: runc on PATH)", () => null));
+
+    public void Apply(ParseResult parsed, AgentOptions options)
+    {
+        options.ImageRootfsDir = parsed.GetValue(ImageRootfsDir) is { } images ? Path.GetFullPath(images) : null;
+        options.RuncPath = parsed.GetValue(Runc);
     }
 }
 

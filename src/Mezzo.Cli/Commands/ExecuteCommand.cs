@@ -50,9 +50,10 @@ public static partial class ExecuteCommand
         var killAfter = FlagOption.Duration("kill-after", "Kill the task after it has run this long (0 = never)", TimeSpan.Zero);
         var partitionAware = FlagOption.Create("partition-aware", "Subscribe with the PARTITION_AWARE capability", () => false, bool.Parse);
         var quiet = FlagOption.Create("quiet", "Don't print state changes", () => false, bool.Parse);
+        var dockerImage = FlagOption.Create<string?>("docker-image", "Run the command in this Docker image (ContainerInfo MESOS with a DOCKER image, as mesos-execute)", () => null);
         var command = new Command("execute", "Run one task on the cluster, stream its output, exit with its exit code (like mesos-execute)")
         {
-            master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
+            master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet, dockerImage,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -69,7 +70,8 @@ public static partial class ExecuteCommand
                 parsed.GetValue(user) ?? Environment.UserName,
                 parsed.GetValue(killAfter),
                 parsed.GetValue(partitionAware),
-                parsed.GetValue(quiet));
+                parsed.GetValue(quiet),
+                parsed.GetValue(dockerImage));
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
         return command;
@@ -77,7 +79,7 @@ public static partial class ExecuteCommand
 
     public sealed record ExecuteRequest(
         string Master, string Name, string Command, bool Shell, Resources Resources, IReadOnlyDictionary<string, string> Environment,
-        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet);
+        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet, string? DockerImage = null);
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -266,6 +268,11 @@ public static partial class ExecuteCommand
             AgentId = offer.AgentId,
             Resources = ResourceConversion.ToWire(resources.AllocateTo(role)),
             Command = command,
+            Container = request.DockerImage is null ? null : new ContainerInfo
+            {
+                Type = ContainerInfoType.MESOS,
+                Mesos = new ContainerInfoMesosInfo { Image = new Image { Type = ImageType.DOCKER, Docker = new ImageDocker { Name = request.DockerImage } } },
+            },
         };
     }
 

@@ -17,6 +17,7 @@ public sealed class ImageUsersTests
     [InlineData("app:docker", 1000u, 999u)]
     [InlineData("nobody:10", 65534u, 10u)]
     [InlineData("4242:4343", 4242u, 4343u)]
+    [InlineData("root", 0u, 0u)]
     public void Resolves_names_and_ids_from_the_image(string? user, uint uid, uint gid)
     {
         var resolved = ImageUsers.Resolve(user, Passwd, Group);
@@ -39,5 +40,6 @@ public sealed class ImageUsersTests
         group.Should().Throw<ContainerLaunchException>().WithMessage("Group 'ghosts' (from 'app:ghosts') is not in the image's /etc/group");
         var noFile = () => ImageUsers.Resolve("app", null, null);
         noFile.Should().Throw<ContainerLaunchException>().WithMessage("*not in the image's /etc/passwd");
+        ImageUsers.Resolve("root", null, null).Should().BeEquivalentTo(new ContainerUser(0, 0, []), "root needs no user database");
     }
 }
