@@ -49,6 +49,8 @@ public sealed partial class PortForwarder : IAsyncDisposable
                 var listener = new TcpListener(IPAddress.Any, mapping.HostPort);
                 try
                 {
+                    // A restarted task must get its port back while the previous run's connections sit in TIME_WAIT.
+                    listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                     listener.Start();
                 }
                 catch (SocketException ex)

@@ -118,7 +118,7 @@ public sealed class PortForwarderTests
             await forwarder.DisposeAsync();
         }
 
-        using var again = new TcpListener(IPAddress.Any, hostPort);
-        again.Start();
+        var connect = () => new TcpClient().ConnectAsync(IPAddress.Loopback, hostPort);
+        await connect.Should().ThrowAsync<SocketException>("the host port is closed with the forwarder");
     }
 }
