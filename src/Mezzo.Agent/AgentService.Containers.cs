@@ -80,7 +80,8 @@ public sealed partial class AgentService
             Environment = environment,
             Sandbox = task.Sandbox,
             CgroupsPath = "/" + Path.Combine(ContainerCgroupsParent, task.ContainerId),
-            DefaultHostname = network == ContainerNetwork.Host ? _options.Hostname : task.ContainerId[..12],
+            // As Docker: the host's name on the host's network, else the short container id.
+            DefaultHostname = network == ContainerNetwork.Host ? Environment.MachineName : task.ContainerId[..12],
         };
         handle.BundleWritten = true;
         var launch = _runc!.Prepare(spec);
