@@ -49,6 +49,7 @@ public sealed partial class AgentService
             throw new ContainerLaunchException($"Cannot run image '{name}' on this agent: {reason}");
         }
 
+        ContainerSettings.RejectUnsupported(container);
         ContainerSettings.PortMappings(container, task.Info.Resources);
         foreach (var volume in container.Volumes ?? [])
         {

@@ -45,6 +45,19 @@ public static class ContainerSettings
         }
     }
 
+    /// <summary>
+    /// DockerInfo options runc cannot honour are refused rather than silently dropped: a framework asking for a
+    /// privileged container must not get an unprivileged one without being told.
+    /// </summary>
+    public static void RejectUnsupported(ContainerInfo container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        if (container.Docker?.Privileged == true)
+        {
+            throw new ContainerLaunchException("docker.privileged is not supported: Mezzo runs images with Docker's default capabilities");
+        }
+    }
+
     /// <summary>Docker's network for type DOCKER (default HOST, as in mesos.proto); type MESOS shares the host's.</summary>
     public static ContainerNetwork Network(ContainerInfo container)
     {

@@ -39,6 +39,16 @@ public sealed class ContainerSettingsTests
     }
 
     [Fact]
+    public void Privileged_is_refused_by_name()
+    {
+        var container = Docker();
+        ContainerSettings.RejectUnsupported(container);
+        container.Docker!.Privileged = true;
+        var act = () => ContainerSettings.RejectUnsupported(container);
+        act.Should().Throw<ContainerLaunchException>().WithMessage("docker.privileged is not supported*");
+    }
+
+    [Fact]
     public void Network_defaults_to_host_and_USER_is_rejected()
     {
         ContainerSettings.Network(Docker()).Should().Be(ContainerNetwork.Host);
