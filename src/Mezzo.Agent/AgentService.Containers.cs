@@ -158,9 +158,27 @@ public sealed partial class AgentService
         await CgroupFiles.KillAndRemoveAsync(directories, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
     }
 
-    /// <summary>At shutdown, after every task is gone: the agent's (now empty) parent cgroup in hierarchies runc used.</summary>
-    private void StopContainers()
+    /// <summary>
+    /// At shutdown, after every task is gone: a last sweep for containers whose release was still in flight (a launch
+    /// cancelled by the shutdown itself), then the agent's (now empty) parent cgroup in the hierarchies runc used.
+    /// </summary>
+    private async Task StopContainersAsync()
     {
+        try
+        {
+            if (_runc is not null)
+            {
+                await _runc.RemoveLeftoversAsync().ConfigureAwait(false);
+            }
+
+            (_images as LocalImageResolver)?.RemoveLeftovers();
+            await RemoveContainerCgroupsAsync(null).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Log.ContainerNotReleased(_log, "(agent shutdown)", ex.Message);
+        }
+
         foreach (var (mountPoint, _) in CgroupMounts())
         {
             _ = LibC.rmdir(Path.Combine(mountPoint, ContainerCgroupsParent));

@@ -604,7 +604,7 @@ public sealed partial class AgentService : IAsyncDisposable
             }
         }
 
-        StopContainers();
+        await StopContainersAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await Task.WhenAll(_loops).ConfigureAwait(false);

@@ -242,6 +242,34 @@ public sealed class ImageTaskTests
     }
 
     [Fact]
+    public async Task Agent_shutdown_with_an_image_task_running_leaves_no_container_mount_cgroup_or_process()
+    {
+        BusyboxImage.SkipUnlessUsable();
+        using var images = new TempDir();
+        BusyboxImage.Create(images.Path, "busybox", null);
+        var cluster = await InProcessCluster.StartAsync(configureAgent: o => o.ImageRootfsDir = images.Path);
+        int pid;
+        var agentDir = Path.Combine(cluster.WorkDir, "agent");
+        try
+        {
+            await using var scheduler = new RawScheduler(cluster.MasterUrl);
+            await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+            await LaunchAsync(scheduler, await scheduler.NextOfferAsync(), "long", Docker("busybox"), """{"shell":false,"value":"sleep","arguments":["sleep","1000"]}""");
+            pid = await InitPidAsync(cluster, await ExpectAsync(cluster, scheduler, "long", "TASK_RUNNING"));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        IsGone(pid).Should().BeTrue();
+        (await File.ReadAllLinesAsync("/proc/self/mountinfo")).Should().NotContain(l => l.Contains(agentDir, StringComparison.Ordinal));
+        var key = CgroupIsolator.AgentKey(agentDir);
+        Directory.GetDirectories("/sys/fs/cgroup").Select(h => Path.Combine(h, "mezzo", key)).Where(Directory.Exists)
+            .Should().BeEmpty("the agent removes its cgroups in every hierarchy, runc's included, when it stops");
+    }
+
+    [Fact]
     public async Task A_previous_runs_leftover_container_is_deleted_at_agent_start()
     {
         BusyboxImage.SkipUnlessUsable();
