@@ -108,7 +108,7 @@ try
     {
         var id = "hand-" + i.ToString(CultureInfo.InvariantCulture);
         var started = Stopwatch.GetTimestamp();
-        var image = await resolver.ResolveAsync("busybox", id, CancellationToken.None);
+        var image = await resolver.ResolveAsync(new ImageRequest("busybox"), id, CancellationToken.None);
         var sandbox = Directory.CreateDirectory(Path.Combine(hand, "sandboxes", id)).FullName;
         var bundle = Directory.CreateDirectory(Path.Combine(hand, "bundles", id)).FullName;
         var config = OciConfig.Build(new ContainerSpec

@@ -63,7 +63,7 @@ public sealed partial class AgentService
 
         var handle = new ImageContainer(name);
         task.Image = handle;
-        handle.Image = await _images.ResolveAsync(name, task.ContainerId, cancellationToken).ConfigureAwait(false);
+        handle.Image = await _images.ResolveAsync(new ImageRequest(name, ContainerSettings.Cached(container)), task.ContainerId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>On the actor, once the task's cgroups exist: the bundle, port forwarding, and how to run runc.</summary>

@@ -19,11 +19,21 @@ public sealed record ContainerImage(
     string? User = null,
     IReadOnlyList<string>? ExposedPorts = null);
 
+/// <summary>
+/// The image a task asks for: <paramref name="Name"/> is <c>docker.image</c> or <c>mesos.image.docker.name</c>;
+/// <paramref name="Cached"/> is false for <c>docker.force_pull_image</c> or <c>mesos.image.cached: false</c> (pull
+/// again even when the image is already on the agent).
+/// </summary>
+public sealed record ImageRequest(string Name, bool Cached = true);
+
 /// <summary>Turns an image reference into a root file system for one container, and gives it back afterwards.</summary>
 public interface IImageResolver
 {
-    /// <summary>Off the agent actor. Throws with a message naming the image when it cannot be provided.</summary>
-    Task<ContainerImage> ResolveAsync(string imageName, string containerId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Off the agent actor. Throws (ContainerLaunchException, or any exception whose message names the image) when
+    /// the image cannot be provided; the message becomes the TASK_FAILED message.
+    /// </summary>
+    Task<ContainerImage> ResolveAsync(ImageRequest image, string containerId, CancellationToken cancellationToken);
 
     /// <summary>Releases what <see cref="ResolveAsync"/> made for the container; a no-op for an unknown container.</summary>
     Task ReleaseAsync(string containerId);

@@ -45,6 +45,13 @@ public static class ContainerSettings
         }
     }
 
+    /// <summary>Whether a cached copy of the image may be used (Mesos: <c>Image.cached</c>, Docker: not <c>force_pull_image</c>).</summary>
+    public static bool Cached(ContainerInfo container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        return container.Type == ContainerInfoType.DOCKER ? container.Docker?.ForcePullImage != true : container.Mesos?.Image?.Cached != false;
+    }
+
     /// <summary>
     /// DockerInfo options runc cannot honour are refused rather than silently dropped: a framework asking for a
     /// privileged container must not get an unprivileged one without being told.

@@ -33,9 +33,12 @@ public sealed class LocalImageResolver : IImageResolver
         return reference.Replace('/', '_').Replace(':', '_').Replace('@', '_');
     }
 
-    public Task<ContainerImage> ResolveAsync(string imageName, string containerId, CancellationToken cancellationToken)
+    /// <summary>Images on disk are always "cached": <see cref="ImageRequest.Cached"/> changes nothing here.</summary>
+    public Task<ContainerImage> ResolveAsync(ImageRequest image, string containerId, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(image);
         cancellationToken.ThrowIfCancellationRequested();
+        var imageName = image.Name;
         var key = Key(imageName);
         if (key is "." or ".." || key.Contains(',', StringComparison.Ordinal))
         {
@@ -48,7 +51,7 @@ public sealed class LocalImageResolver : IImageResolver
             throw new ContainerLaunchException($"Image '{imageName}' not found: no directory {lower} (--image-rootfs-dir)");
         }
 
-        var image = ReadConfig(imageName, Path.Combine(_imagesDir, key + ".json"));
+        var config = ReadConfig(imageName, Path.Combine(_imagesDir, key + ".json"));
         var dir = Path.Combine(_containersDir, containerId);
         var rootfs = Path.Combine(dir, "rootfs");
         var upper = Path.Combine(dir, "upper");
@@ -68,7 +71,7 @@ public sealed class LocalImageResolver : IImageResolver
             throw new ContainerLaunchException($"Image '{imageName}': overlay mount of {lower} failed: {error}");
         }
 
-        return Task.FromResult(image with { RootfsPath = rootfs });
+        return Task.FromResult(config with { RootfsPath = rootfs });
     }
 
     public Task ReleaseAsync(string containerId)

@@ -39,6 +39,19 @@ public sealed class ContainerSettingsTests
     }
 
     [Fact]
+    public void Cached_follows_force_pull_image_and_image_cached()
+    {
+        ContainerSettings.Cached(Docker()).Should().BeTrue();
+        var forced = Docker();
+        forced.Docker!.ForcePullImage = true;
+        ContainerSettings.Cached(forced).Should().BeFalse();
+        var mesos = new ContainerInfo { Type = ContainerInfoType.MESOS, Mesos = new ContainerInfoMesosInfo { Image = new Image { Type = ImageType.DOCKER, Docker = new ImageDocker { Name = "b" } } } };
+        ContainerSettings.Cached(mesos).Should().BeTrue("mesos.proto: cached defaults to true");
+        mesos.Mesos!.Image!.Cached = false;
+        ContainerSettings.Cached(mesos).Should().BeFalse();
+    }
+
+    [Fact]
     public void Privileged_is_refused_by_name()
     {
         var container = Docker();

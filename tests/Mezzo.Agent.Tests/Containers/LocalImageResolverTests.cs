@@ -37,12 +37,12 @@ public sealed class LocalImageResolverTests : IDisposable
     public async Task A_missing_image_or_a_corrupt_config_is_named()
     {
         var resolver = new LocalImageResolver(_dir, Path.Combine(_dir, "work"));
-        var missing = () => resolver.ResolveAsync("nope:1", "c1", CancellationToken.None);
+        var missing = () => resolver.ResolveAsync(new ImageRequest("nope:1"), "c1", CancellationToken.None);
         await missing.Should().ThrowAsync<ContainerLaunchException>().WithMessage($"Image 'nope:1' not found: no directory {_dir}/nope_1 (--image-rootfs-dir)");
 
         Directory.CreateDirectory(Path.Combine(_dir, "bad_latest"));
         await File.WriteAllTextAsync(Path.Combine(_dir, "bad_latest.json"), "{not json");
-        var corrupt = () => resolver.ResolveAsync("bad", "c2", CancellationToken.None);
+        var corrupt = () => resolver.ResolveAsync(new ImageRequest("bad"), "c2", CancellationToken.None);
         await corrupt.Should().ThrowAsync<ContainerLaunchException>().WithMessage($"Image 'bad': {_dir}/bad_latest.json is not valid JSON*");
         Directory.Exists(Path.Combine(_dir, "work", "images", "containers", "c2")).Should().BeFalse("nothing is made for an image that cannot be read");
     }
@@ -55,7 +55,7 @@ public sealed class LocalImageResolverTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(lower, "file"), "from the image");
         var resolver = new LocalImageResolver(_dir, Path.Combine(_dir, "work"));
 
-        var image = await resolver.ResolveAsync("img", "c1", CancellationToken.None);
+        var image = await resolver.ResolveAsync(new ImageRequest("img"), "c1", CancellationToken.None);
         (await File.ReadAllTextAsync(Path.Combine(image.RootfsPath, "file"))).Should().Be("from the image");
         await File.WriteAllTextAsync(Path.Combine(image.RootfsPath, "file"), "changed by the container");
         (await File.ReadAllTextAsync(Path.Combine(lower, "file"))).Should().Be("from the image", "the image directory is never modified");
