@@ -63,5 +63,14 @@ public sealed class AgentOptions
     /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
     public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
 
+    /// <summary>
+    /// --image-rootfs-dir: unpacked images, <c>&lt;dir&gt;/&lt;name_tag&gt;</c> plus an optional <c>&lt;name_tag&gt;.json</c>
+    /// image config (see Containers.LocalImageResolver); null: tasks with an image fail.
+    /// </summary>
+    public string? ImageRootfsDir { get; set; }
+
+    /// <summary>--runc: the runc binary (default: runc on PATH).</summary>
+    public string? RuncPath { get; set; }
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

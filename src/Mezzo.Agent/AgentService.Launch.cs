@@ -77,6 +77,7 @@ public sealed partial class AgentService
                 task.Preparation = null;
                 if (failure is not null)
                 {
+                    TrackExitHandler(ReleaseContainerAsync(task));
                     FailLaunch(task, failure);
                 }
                 else
@@ -88,7 +89,7 @@ public sealed partial class AgentService
     }
 
     /// <summary>Whether the task needs work off the actor before its process can start.</summary>
-    private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 };
+    private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 } || HasImage(task);
 
     /// <summary>Off the actor. Throws with a message that names what failed (it becomes the TASK_FAILED message).</summary>
     private async Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
@@ -98,11 +99,21 @@ public sealed partial class AgentService
         {
             await FetchUrisAsync(task, cancellationToken).ConfigureAwait(false);
         }
+
+        if (HasImage(task))
+        {
+            await PrepareImageAsync(task, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>On the actor: isolation, the process itself, TASK_RUNNING, and from then on the exit watch.</summary>
     private void StartProcess(AgentTask task)
     {
+        if (task.IsTerminal || task.Killing || _disposing)
+        {
+            TrackExitHandler(ReleaseContainerAsync(task));
+        }
+
         if (task.IsTerminal)
         {
             return;
@@ -122,17 +133,22 @@ public sealed partial class AgentService
 
         try
         {
-            var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
+            var environment = TaskEnvironment.Build(task, _agentId!, _options);
+            var spec = task.Image is null ? CommandSpec.From(task, environment) : null;
             if (_isolator is not null)
             {
                 task.Container = _isolator.Prepare(task.ContainerId, Scalar(task.Info, "cpus"), Scalar(task.Info, "mem"));
-                spec = spec with { CgroupProcs = task.Container.ProcsFiles };
+                spec = spec is null ? null : spec with { CgroupProcs = task.Container.ProcsFiles };
             }
 
-            if (_namespaces is not null)
+            if (_namespaces is not null && spec is not null)
             {
                 spec = spec with { Namespaces = _namespaces.Prepare(task.Sandbox) };
             }
+
+            // An image task's process is runc, outside the task's cgroups: runc puts the container into them (cgroupsPath),
+            // and into namespaces of its own.
+            spec ??= StartContainer(task, environment);
 
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
@@ -141,8 +157,9 @@ public sealed partial class AgentService
             StartChecks(task, spec with { Namespaces = null });
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Containers.ContainerLaunchException)
         {
+            TrackExitHandler(ReleaseContainerAsync(task));
             if (task.Container is { } container)
             {
                 TrackExitHandler(DestroyContainerAsync(task, container));

@@ -88,6 +88,7 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         StartFetcher();
+        StartContainers();
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));
@@ -330,7 +331,12 @@ public sealed partial class AgentService : IAsyncDisposable
         if (task.Container is { } container)
         {
             limitation = container.MemoryLimitation(exit);
-            await DestroyContainerAsync(task, container).ConfigureAwait(false);
+        }
+
+        await ReleaseContainerAsync(task).ConfigureAwait(false);
+        if (task.Container is { } cgroups)
+        {
+            await DestroyContainerAsync(task, cgroups).ConfigureAwait(false);
         }
 
         Post(() => OnExited(task, exit, limitation));
@@ -624,6 +630,7 @@ public sealed partial class AgentService : IAsyncDisposable
             }
         }
 
+        await StopContainersAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await Task.WhenAll(_loops).ConfigureAwait(false);

@@ -32,6 +32,9 @@ public sealed class AgentTask
     /// <summary>The sandbox's size at the last disk/du check.</summary>
     public long? DiskUsedBytes { get; set; }
 
+    /// <summary>The image and runc container of a task that runs in an image; null for a plain command task.</summary>
+    public Containers.ImageContainer? Image { get; set; }
+
     /// <summary>Cancels the preparation (fetch, image pull) of a task killed before its process started.</summary>
     public CancellationTokenSource? Preparation { get; set; }
 

@@ -23,12 +23,14 @@ public static class AgentCommand
         var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
+        var containers = ContainerFlags.Create();
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
+            containers.ImageRootfsDir, containers.Runc,
         };
         images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
@@ -47,6 +49,7 @@ public static class AgentCommand
             isolation.Apply(parsed, options);
             fetcher.Apply(parsed, options);
             images.Apply(parsed, options);
+            containers.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
@@ -85,6 +88,20 @@ public sealed record IsolationFlags(Option<string> Isolation, Option<string> Hie
         options.CgroupsMaxPids = parsed.GetValue(MaxPids);
         options.ContainerDiskWatchInterval = parsed.GetValue(DiskWatchInterval);
         options.EnforceContainerDiskQuota = parsed.GetValue(EnforceDiskQuota);
+    }
+}
+
+/// <summary>The container image flags, shared by <c>agent</c> and <c>dev</c>.</summary>
+public sealed record ContainerFlags(Option<string?> ImageRootfsDir, Option<string?> Runc)
+{
+    public static ContainerFlags Create() => new(
+        FlagOption.Create<string?>("image-rootfs-dir", "Unpacked container images: <dir>/<name_tag> is the root file system of image name:tag, <dir>/<name_tag>.json its optional Docker image config", () => null),
+        FlagOption.Create<string?>("runc", "The runc binary that runs container images (default: runc on PATH)", () => null));
+
+    public void Apply(ParseResult parsed, AgentOptions options)
+    {
+        options.ImageRootfsDir = parsed.GetValue(ImageRootfsDir) is { } images ? Path.GetFullPath(images) : null;
+        options.RuncPath = parsed.GetValue(Runc);
     }
 }
 

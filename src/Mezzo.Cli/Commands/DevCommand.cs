@@ -23,12 +23,14 @@ public static class DevCommand
         var isolation = IsolationFlags.Create();
         var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
+        var containers = ContainerFlags.Create();
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
         {
             masterPort, agentPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
+            containers.ImageRootfsDir, containers.Runc,
         };
         images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
@@ -52,6 +54,7 @@ public static class DevCommand
             isolation.Apply(parsed, agentOptions);
             fetcher.Apply(parsed, agentOptions);
             images.Apply(parsed, agentOptions);
+            containers.Apply(parsed, agentOptions);
             await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
             Console.WriteLine($"""

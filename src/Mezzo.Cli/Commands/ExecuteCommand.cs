@@ -51,10 +51,11 @@ public static partial class ExecuteCommand
         var partitionAware = FlagOption.Create("partition-aware", "Subscribe with the PARTITION_AWARE capability", () => false, bool.Parse);
         var quiet = FlagOption.Create("quiet", "Don't print state changes", () => false, bool.Parse);
         var uris = new Option<string[]>("--uri") { Description = "URI the agent fetches into the sandbox before the task runs (http, https, file or an absolute path; archives are extracted); repeatable" };
+        var dockerImage = FlagOption.Create<string?>("docker-image", "Run the command in this Docker image (ContainerInfo MESOS with a DOCKER image, as mesos-execute)", () => null);
         var command = new Command("execute", "Run one task on the cluster, stream its output, exit with its exit code (like mesos-execute)")
         {
             master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
-            uris,
+            uris, dockerImage,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -72,7 +73,8 @@ public static partial class ExecuteCommand
                 parsed.GetValue(killAfter),
                 parsed.GetValue(partitionAware),
                 parsed.GetValue(quiet),
-                parsed.GetValue(uris));
+                parsed.GetValue(uris),
+                parsed.GetValue(dockerImage));
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
         return command;
@@ -80,7 +82,8 @@ public static partial class ExecuteCommand
 
     public sealed record ExecuteRequest(
         string Master, string Name, string Command, bool Shell, Resources Resources, IReadOnlyDictionary<string, string> Environment,
-        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet, IReadOnlyList<string>? Uris = null);
+        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet, IReadOnlyList<string>? Uris = null,
+        string? DockerImage = null);
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -270,6 +273,11 @@ public static partial class ExecuteCommand
             AgentId = offer.AgentId,
             Resources = ResourceConversion.ToWire(resources.AllocateTo(role)),
             Command = command,
+            Container = request.DockerImage is null ? null : new ContainerInfo
+            {
+                Type = ContainerInfoType.MESOS,
+                Mesos = new ContainerInfoMesosInfo { Image = new Image { Type = ImageType.DOCKER, Docker = new ImageDocker { Name = request.DockerImage } } },
+            },
         };
     }
 

@@ -8,6 +8,9 @@ namespace Mezzo.Master.Scheduler;
 /// <summary>Mesos's checks on a TaskInfo in a LAUNCH, with Mesos's wording where it has one.</summary>
 public static class TaskValidation
 {
+    private static bool RunsImage(ContainerInfo? container) =>
+        container is { Type: ContainerInfoType.DOCKER } || container?.Mesos?.Image is not null;
+
     public static string? Validate(TaskInfo task, FrameworkEntry framework, string agentId, string role, Resources pool, out Resources resources)
     {
         resources = Resources.Empty;
@@ -42,7 +45,8 @@ public static class TaskValidation
             return "Task's command must have 'value' set for a shell command";
         }
 
-        if (task.Command is { Shell: false } plain && string.IsNullOrEmpty(plain.Value))
+        // With an image, shell=false and no value means the image's Entrypoint/Cmd (Mesos's docker/runtime rules).
+        if (task.Command is { Shell: false } plain && string.IsNullOrEmpty(plain.Value) && !RunsImage(task.Container))
         {
             return "Task's command must have 'value' (the executable) set when 'shell' is false";
         }
