@@ -16,8 +16,8 @@ public sealed partial class AgentService
 {
     private RuncRuntime? _runc;
 
-    // Where images come from. Until the image store lands: --image-rootfs-dir (unpacked images on disk); the store
-    // replaces this one line.
+    // Where images come from: the image store (registry pulls, docker-archive and OCI layouts), or, with
+    // --image-rootfs-dir, a directory of images already unpacked on disk.
     private IImageResolver? _images;
 
     private string ContainerCgroupsParent => _isolator?.AgentCgroup ?? Path.Combine(_options.CgroupsRoot.Trim('/'), CgroupIsolator.AgentKey(_options.WorkDir));
@@ -27,8 +27,10 @@ public sealed partial class AgentService
     {
         _runc = RuncRuntime.Create(_options.WorkDir, _options.RuncPath, _log);
         var local = _options.ImageRootfsDir is { Length: > 0 } dir ? new LocalImageResolver(dir, _options.WorkDir) : null;
-        _images = local;
-        var leftovers = _runc.RemoveLeftoversAsync().GetAwaiter().GetResult() + (local?.RemoveLeftovers() ?? 0);
+        var store = local is null ? new StoreImageResolver(new Images.ImageStore(_options.Images, _options.WorkDir, _log, _time)) : null;
+        _images = (IImageResolver?)local ?? store;
+        var leftovers = _runc.RemoveLeftoversAsync().GetAwaiter().GetResult() + (local?.RemoveLeftovers() ?? 0)
+            + (store?.RemoveLeftoversAsync().GetAwaiter().GetResult().ContainersRemoved ?? 0);
         RemoveContainerCgroupsAsync(null).GetAwaiter().GetResult();
         if (leftovers > 0)
         {
@@ -172,6 +174,12 @@ public sealed partial class AgentService
             }
 
             (_images as LocalImageResolver)?.RemoveLeftovers();
+            if (_images is StoreImageResolver store)
+            {
+                await store.RemoveLeftoversAsync().ConfigureAwait(false);
+                store.Dispose();
+            }
+
             await RemoveContainerCgroupsAsync(null).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)

@@ -47,7 +47,8 @@ public sealed partial class AgentService
 
         var checkers = new TaskCheckers();
         _checkers[task] = checkers;
-        var probe = new CheckProbe(_launcher, launched, task.Process!.Pid);
+        var runc = _runc;
+        var probe = new CheckProbe(_launcher, launched, task.Process!.Pid, task.Image is not null && runc is not null ? () => runc.InitPidAsync(task.ContainerId) : null);
         var stop = checkers.Stop.Token;
         if (task.Info.Check is { } check)
         {

@@ -10,7 +10,7 @@ using Mezzo.IntegrationTests.Infrastructure;
 namespace Mezzo.IntegrationTests;
 
 /// <summary>Tasks with a container image, run by the agent through real runc over a busybox image made here.</summary>
-public sealed class ImageTaskTests
+public sealed partial class ImageTaskTests
 {
     private const string DefaultResources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":64}}]""";
 
@@ -324,7 +324,7 @@ public sealed class ImageTaskTests
     private static string Docker(string image, string? volumes = null) =>
         "{\"type\":\"DOCKER\",\"docker\":{\"image\":\"" + image + "\"}" + (volumes is null ? "" : ",\"volumes\":" + volumes) + "}";
 
-    private static Task<(HttpStatusCode Status, string Body)> LaunchAsync(RawScheduler scheduler, JsonObject offer, string taskId, string container, string command, string resources = DefaultResources) =>
+    private static Task<(HttpStatusCode Status, string Body)> LaunchAsync(RawScheduler scheduler, JsonObject offer, string taskId, string container, string command, string resources = DefaultResources, string extraTaskFields = "") =>
         scheduler.CallAsync($$"""
             {
               "framework_id": {"value": "{{scheduler.FrameworkId}}"},
@@ -337,7 +337,7 @@ public sealed class ImageTaskTests
                   "agent_id": {"value": "{{offer["agent_id"]!["value"]}}"},
                   "resources": {{resources}},
                   "container": {{container}},
-                  "command": {{command}}
+                  "command": {{command}}{{extraTaskFields}}
                 }]} }],
                 "filters": {"refuse_seconds": 0}
               }

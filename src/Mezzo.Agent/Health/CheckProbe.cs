@@ -14,7 +14,9 @@ namespace Mezzo.Agent.Health;
 /// </summary>
 /// <param name="task">How the task itself was launched: its environment, sandbox, user, stderr file and cgroups.</param>
 /// <param name="taskPid">The task's process, whose mount namespace command checks enter.</param>
-public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int taskPid) : ICheckProbe
+/// <param name="containerPid">For a task in an image: the host pid of the container's init (its process is runc,
+/// which lives on the host), looked up per attempt; command checks then run inside the container.</param>
+public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int taskPid, Func<Task<int?>>? containerPid = null) : ICheckProbe
 {
     private const string Nsenter = "/usr/bin/nsenter";
 
@@ -45,7 +47,9 @@ public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int t
     }
 
     /// <summary>The launch of a command check: what <see cref="ProbeAsync"/> runs, exposed so tests can see it.</summary>
-    public LaunchSpec CommandSpec(CommandInfo command)
+    public LaunchSpec CommandSpec(CommandInfo command) => CommandSpec(command, taskPid);
+
+    private LaunchSpec CommandSpec(CommandInfo command, int targetPid)
     {
         ArgumentNullException.ThrowIfNull(command);
         var environment = new Dictionary<string, string>(task.Environment, StringComparer.Ordinal);
@@ -71,7 +75,7 @@ public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int t
             StdoutPath = task.StderrPath,
         };
 
-        if (!HasOwnMountNamespace(taskPid))
+        if (!HasOwnMountNamespace(targetPid))
         {
             return spec;
         }
@@ -79,7 +83,7 @@ public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int t
         // Mesos setns()es into the task's mount namespace so the command sees the task's root file system. nsenter
         // does it here, and switches user itself afterwards: a setpriv outside would leave nsenter without the
         // privilege to enter, and one inside may not exist in the task's image.
-        List<string> arguments = ["--target", taskPid.ToString(CultureInfo.InvariantCulture), "--mount", "--wd"];
+        List<string> arguments = ["--target", targetPid.ToString(CultureInfo.InvariantCulture), "--mount", "--wd"];
         if (task.User is { } user && UserDatabase.Lookup(user) is { } identity && identity.Uid != LibC.geteuid())
         {
             arguments.Add($"--setuid={identity.Uid}");
@@ -94,10 +98,17 @@ public sealed class CheckProbe(IProcessLauncher launcher, LaunchSpec task, int t
     private async Task<CheckStatusInfo> CommandAsync(CheckSpec spec, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var command = spec.Command ?? throw new CheckFailedException("The command check has no command");
+        var target = taskPid;
+        if (containerPid is not null)
+        {
+            target = await containerPid().ConfigureAwait(false) ?? throw new CheckFailedException($"{spec.Name}: the container is not running");
+        }
+
         LaunchedProcess process;
         try
         {
-            process = launcher.Launch(CommandSpec(spec.Command ?? throw new CheckFailedException("The command check has no command")));
+            process = launcher.Launch(CommandSpec(command, target));
         }
         catch (LaunchException ex)
         {
