@@ -67,6 +67,7 @@ public sealed class AgentServer : IAsyncDisposable
             return Results.Text(json.ToJsonString(), "application/json");
         });
         FilesEndpoints.Map(app, options.SandboxRoot);
+        ExecutorEndpoints.Map(app, () => server.Service);
         return server;
     }
 

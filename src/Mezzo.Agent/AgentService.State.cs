@@ -49,7 +49,8 @@ public sealed partial class AgentService
             var framework = group.First().Framework;
             var executors = new JsonArray();
             var completedExecutors = new JsonArray();
-            foreach (var task in group)
+            AddExecutorsJson(group.Key, executors, completedExecutors);
+            foreach (var task in group.Where(t => t.Executor is null))
             {
                 var executor = ExecutorJson(task);
                 (task.IsTerminal && !_tasks.ContainsKey((task.FrameworkId, task.TaskId)) ? completedExecutors : executors).Add(executor);
