@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# OS packages the tests use for real (no fakes): setpriv/kill/ps for process tests.
-packages=(util-linux procps)
+# OS packages the tests use for real (no fakes): setpriv/kill/ps for process tests; nc for task groups sharing loopback.
+packages=(util-linux procps netcat-openbsd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
