@@ -20,10 +20,13 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
+        var executorShutdownGrace = FlagOption.Duration("executor-shutdown-grace-period", "From SHUTDOWN to an executor being killed, unless its ExecutorInfo says otherwise", TimeSpan.FromSeconds(5));
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            executorRegistration, executorShutdownGrace,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -36,6 +39,8 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                ExecutorRegistrationTimeout = parsed.GetValue(executorRegistration),
+                ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
             };
             isolation.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
