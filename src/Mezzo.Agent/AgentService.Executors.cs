@@ -44,6 +44,7 @@ public sealed partial class AgentService
         if (executor is null)
         {
             FailLaunch(task, error!);
+            ExecutorNeverStarted(frameworkId, info.Executor!);
             return;
         }
 
@@ -83,6 +84,11 @@ public sealed partial class AgentService
                     Enqueue(task, TaskState.TASK_FAILED, TaskStatusReason.REASON_EXECUTOR_TERMINATED,
                         $"Executor '{executor.ExecutorId}' is shutting down", TaskStatusSource.SOURCE_AGENT);
                 }
+            }
+
+            if (executor is null)
+            {
+                ExecutorNeverStarted(frameworkId, run.Executor!);
             }
 
             return;
@@ -650,6 +656,14 @@ public sealed partial class AgentService
             },
         });
     }
+
+    /// <summary>The master took the executor's resources when it sent the launch: they come back as for an exit.</summary>
+    private void ExecutorNeverStarted(string frameworkId, ExecutorInfo info) =>
+        SendToMaster(new AgentCall
+        {
+            Type = AgentCallType.EXECUTOR_EXITED,
+            ExecutorExited = new AgentExecutorExited { FrameworkId = new FrameworkID { Value = frameworkId }, ExecutorId = info.ExecutorId },
+        });
 
     /// <summary>A one-off call to the master, best effort: a master that misses it learns the truth on the next SUBSCRIBE.</summary>
     private void SendToMaster(AgentCall call)

@@ -145,6 +145,8 @@ public sealed class ExecutorTests
 
         Status(second, "message").Should().Be(Status(first, "message"), "both tasks run in the one executor process (its pid)");
         (await AgentStateAsync(cluster))["frameworks"]![0]!["executors"]!.AsArray().Should().ContainSingle();
+        var used = (await cluster.StateAsync())["frameworks"]![0]!["used_resources"]!;
+        ((double?)used["mem"]).Should().Be(256 + 32, "the executor's resources are held once, beside its one live task");
 
         (await scheduler.KillAsync("first")).Status.Should().Be(HttpStatusCode.Accepted);
         var killed = await scheduler.WaitForUpdateAsync("first", "TASK_KILLED");
@@ -302,6 +304,59 @@ public sealed class ExecutorTests
         // None of that disturbed the executor: its task still runs and it still answers.
         (await scheduler.KillAsync("live")).Status.Should().Be(HttpStatusCode.Accepted);
         await scheduler.WaitForUpdateAsync("live", "TASK_KILLED");
+    }
+
+    [Fact]
+    public async Task A_different_ExecutorInfo_under_a_running_executor_id_is_TASK_ERROR()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "original", CustomExecutor("same-id"), "run");
+        await scheduler.WaitForUpdateAsync("original", "TASK_RUNNING");
+        var changed = CustomExecutor("same-id");
+        changed["command"]!["value"] = "sleep 1000";
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(LeftoverOffer), "impostor", changed, "run");
+
+        var error = await scheduler.WaitForUpdateAsync("impostor", "TASK_ERROR");
+        Status(error, "reason").Should().Be("REASON_TASK_INVALID");
+        Status(error, "message").Should().Contain("not compatible");
+    }
+
+    [Fact]
+    public async Task Custom_executor_without_a_command_is_TASK_ERROR()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var executor = CustomExecutor("commandless");
+        executor.Remove("command");
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "orphan", executor, "run");
+
+        var error = await scheduler.WaitForUpdateAsync("orphan", "TASK_ERROR");
+        Status(error, "message").Should().Be("'ExecutorInfo.command' must be set for 'CUSTOM' executor");
+    }
+
+    [Fact]
+    public async Task Executor_that_cannot_start_fails_its_task_with_REASON_CONTAINER_LAUNCH_FAILED()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var executor = CustomExecutor("missing");
+        executor["command"] = new JsonObject { ["shell"] = false, ["value"] = "/nonexistent/executor", ["arguments"] = new JsonArray("executor") };
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "never", executor, "run");
+
+        var failed = await scheduler.WaitForUpdateAsync("never", "TASK_FAILED");
+        Status(failed, "reason").Should().Be("REASON_CONTAINER_LAUNCH_FAILED");
+        Status(failed, "source").Should().Be("SOURCE_AGENT");
+        Status(failed, "message").Should().Contain("/nonexistent/executor");
+        await Poll.UntilAsync(
+            async () => (await cluster.StateAsync())["frameworks"]![0]!["executors"]!.AsArray().Count == 0,
+            "the master to release the resources of the executor that never started");
     }
 
     [Fact]
