@@ -11,6 +11,14 @@ using Mezzo.Protocol.V1;
 // Launch benchmark: N `true` command tasks through the real scheduler API of a real `mezzo dev` process, against a
 // bare posix_spawn loop of the same command measured in the same run.
 //   dotnet run -c Release --project bench/Mezzo.LaunchBench -- --tasks 1000 [--warmup 1000] [--per-offer 50] [--probes 200] [--work-root DIR] [--dev-log FILE]
+//   dotnet run -c Release --project bench/Mezzo.LaunchBench -- --agent-memory 1000 [--warmup 200]: agent memory per running task
+if (Array.IndexOf(args, "--agent-memory") >= 0)
+{
+    var root = args.SkipWhile(a => a != "--work-root").Skip(1).FirstOrDefault() ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
+    Console.WriteLine((await Mezzo.LaunchBench.AgentMemory.RunAsync(ArgValue(args, "--agent-memory", 1000), ArgValue(args, "--warmup", 200), root)).ToJsonString());
+    return;
+}
+
 var tasks = ArgValue(args, "--tasks", 1000);
 var perOffer = ArgValue(args, "--per-offer", 50);
 var probes = ArgValue(args, "--probes", 200);

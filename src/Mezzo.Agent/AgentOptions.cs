@@ -58,5 +58,8 @@ public sealed class AgentOptions
     /// <summary>Mesos's --recovery_timeout, handed to checkpointing executors as MESOS_RECOVERY_TIMEOUT.</summary>
     public TimeSpan RecoveryTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
+    public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
 }

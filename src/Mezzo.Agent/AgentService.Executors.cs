@@ -383,27 +383,7 @@ public sealed partial class AgentService
     private void EnqueueFromExecutor(AgentTask task, TaskStatus status)
     {
         task.State = status.State!.Value;
-        task.LatestStatus = status;
-        if (task.IsTerminal)
-        {
-            OnExecutorTaskTerminal(task);
-        }
-
-        if (task.DropUpdates)
-        {
-            if (task.IsTerminal)
-            {
-                Complete(task);
-            }
-
-            return;
-        }
-
-        task.PendingUpdates.Enqueue(status);
-        if (task.PendingUpdates.Count == 1)
-        {
-            SendHead(task);
-        }
+        QueueStatus(task, status);
     }
 
     /// <summary>SUBSCRIBE: SUBSCRIBED, then every launch that waited for it, on a new stream.</summary>

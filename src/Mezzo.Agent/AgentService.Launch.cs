@@ -124,6 +124,12 @@ public sealed partial class AgentService
             return;
         }
 
+        if (CheckDefinitionError(task) is { } invalidCheck)
+        {
+            FailLaunch(task, invalidCheck);
+            return;
+        }
+
         try
         {
             var spec = CommandSpec.From(task, TaskEnvironment.Build(task, _agentId!, _options));
@@ -136,6 +142,7 @@ public sealed partial class AgentService
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
+            StartChecks(task, spec);
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)

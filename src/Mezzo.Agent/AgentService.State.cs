@@ -94,6 +94,7 @@ public sealed partial class AgentService
                 ["cgroups_root"] = _options.CgroupsRoot,
                 ["cgroups_enable_cfs"] = _options.CgroupsEnableCfs ? "true" : "false",
                 ["cgroups_max_pids"] = _options.CgroupsMaxPids.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["default_kill_grace_period"] = $"{_options.DefaultKillGracePeriod.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}secs",
             },
             ["frameworks"] = frameworks,
             ["completed_frameworks"] = new JsonArray(),

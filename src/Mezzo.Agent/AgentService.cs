@@ -356,6 +356,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
     {
+        EndKillEscalation(task);
         if (memoryLimitation is not null)
         {
             Log.TaskExited(_log, task.TaskId, memoryLimitation, nameof(TaskState.TASK_FAILED));
@@ -376,12 +377,19 @@ public sealed partial class AgentService : IAsyncDisposable
             return;
         }
 
-        if (task.IsTerminal || task.Killing)
+        if (task.IsTerminal)
         {
             return;
         }
 
+        if (task.Killing)
+        {
+            ShortenKillGracePeriod(task, KillGracePeriod(task, policy));
+            return;
+        }
+
         task.Killing = true;
+        StopChecks(task);
         if (task.Preparation is { } preparation)
         {
             // The launch is still fetching or pulling: stop that; StartProcess then reports the kill instead of starting.
@@ -400,10 +408,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Enqueue(task, TaskState.TASK_KILLING, null, null);
         }
 
-        var grace = (policy ?? task.Info.KillPolicy)?.GracePeriod?.Nanoseconds is { } ns && ns >= 0
-            ? TimeSpan.FromTicks(ns / 100)
-            : _options.DefaultKillGracePeriod;
-        _ = task.Process.KillAsync(grace, _stopping.Token);
+        StartKillEscalation(task, task.Process, KillGracePeriod(task, policy));
     }
 
     private void ShutdownFramework(string frameworkId)
@@ -448,6 +453,13 @@ public sealed partial class AgentService : IAsyncDisposable
                 ExecutorPid = (uint?)task.Process?.Pid,
             },
         };
+        AttachCheckFields(task, status);
+        QueueStatus(task, status);
+    }
+
+    /// <summary>Makes <paramref name="status"/> the task's latest and queues it behind any unacknowledged ones.</summary>
+    private void QueueStatus(AgentTask task, TaskStatus status)
+    {
         task.LatestStatus = status;
         if (task.Executor is not null && task.IsTerminal)
         {
@@ -602,6 +614,8 @@ public sealed partial class AgentService : IAsyncDisposable
             foreach (var task in _tasks.Values)
             {
                 task.Preparation?.Cancel();
+                StopChecks(task);
+                EndKillEscalation(task);
             }
 
             return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().Concat(ExecutorProcesses()).ToList();

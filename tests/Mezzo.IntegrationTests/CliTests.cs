@@ -67,7 +67,11 @@ public sealed class CliTests
     [InlineData(new[] { "agent", "--master", "x:1", "--isolation", "foo" }, "--isolation: unknown isolator 'foo'")]
     [InlineData(new[] { "dev", "--isolation", "cgroups/cpu,cgroups/net" }, "--isolation: unknown isolator 'cgroups/net'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--cgroups-max-pids", "0" }, "--cgroups-max-pids")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--docker-registry", "ftp://x/y" }, "--docker-registry 'ftp://x/y'")]
+    [InlineData(new[] { "dev", "--image-store-max-bytes", "-1" }, "--image-store-max-bytes must be 0 or more")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--docker-config", "/nonexistent/config.json" }, "--docker-config: '/nonexistent/config.json' does not exist")]
     [InlineData(new[] { "master", "--agent-ping-timeout", "soon" }, "Invalid duration")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--default-kill-grace-period", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--weights", "dev=-1" }, "dev")]
@@ -77,6 +81,19 @@ public sealed class CliTests
         await using var process = MezzoProcess.Start(args);
         (await process.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
         process.Output.Should().Contain(message);
+    }
+
+    [Fact]
+    public async Task The_agents_default_kill_grace_period_flag_reaches_the_agent()
+    {
+        using var dir = new TempDir();
+        await using var agent = MezzoProcess.Start("agent", "--master", "127.0.0.1:1", "--port", "0", "--work-dir", dir.Path, "--default-kill-grace-period", "250ms");
+        var url = await agent.WaitForUrlAsync();
+        using var http = new HttpClient();
+
+        var state = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "state")))!;
+
+        ((string?)state["flags"]!["default_kill_grace_period"]).Should().Be("0.25secs");
     }
 
     [Fact]

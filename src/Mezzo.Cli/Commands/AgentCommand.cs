@@ -20,14 +20,17 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var images = ImageFlags.Create();
+        var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
         var executorShutdownGrace = FlagOption.Duration("executor-shutdown-grace-period", "From SHUTDOWN to an executor being killed, unless its ExecutorInfo says otherwise", TimeSpan.FromSeconds(5));
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
-            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
             executorRegistration, executorShutdownGrace,
         };
+        images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new AgentOptions
@@ -39,10 +42,12 @@ public static class AgentCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                DefaultKillGracePeriod = parsed.GetValue(killGrace),
                 ExecutorRegistrationTimeout = parsed.GetValue(executorRegistration),
                 ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
             };
             isolation.Apply(parsed, options);
+            images.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);

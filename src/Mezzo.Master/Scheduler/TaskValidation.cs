@@ -1,5 +1,6 @@
 using Mezzo.Core.Resources;
 using Mezzo.Master.State;
+using Mezzo.Protocol;
 using Mezzo.Protocol.V1;
 
 namespace Mezzo.Master.Scheduler;
@@ -54,6 +55,11 @@ public static class TaskValidation
         if (task.KillPolicy?.GracePeriod?.Nanoseconds is < 0)
         {
             return "Task's 'kill_policy.grace_period' must be non-negative";
+        }
+
+        if (CheckValidation.ValidateTask(task) is { } checkError)
+        {
+            return checkError;
         }
 
         var wire = task.Resources ?? [];
