@@ -105,6 +105,33 @@ public sealed partial class AgentService
             return;
         }
 
+        // The group's shared volumes exist before any of its tasks starts; one bad volume fails the whole group.
+        var volumeError = infos.Select(GroupVolumes.Validate).FirstOrDefault(e => e is not null);
+        if (volumeError is null)
+        {
+            try
+            {
+                foreach (var info in infos)
+                {
+                    GroupVolumes.Prepare(executor, info);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                volumeError = $"could not create a SANDBOX_PATH volume: {ex.Message}";
+            }
+        }
+
+        if (volumeError is not null)
+        {
+            foreach (var info in infos)
+            {
+                FailLaunch(AddExecutorTask(framework, info, executor), volumeError);
+            }
+
+            return;
+        }
+
         var group = new List<AgentTask>();
         executor.Groups.Add(group);
         foreach (var info in infos)

@@ -84,6 +84,61 @@ public sealed class TaskGroupTests
             "the master to release the default executor's resources");
     }
 
+    private static JsonObject WithParentVolume(JsonObject task, string containerPath, string source)
+    {
+        task["container"] = new JsonObject
+        {
+            ["type"] = "MESOS",
+            ["volumes"] = new JsonArray(new JsonObject
+            {
+                ["mode"] = "RW",
+                ["container_path"] = containerPath,
+                ["source"] = new JsonObject { ["type"] = "SANDBOX_PATH", ["sandbox_path"] = new JsonObject { ["type"] = "PARENT", ["path"] = source } },
+            }),
+        };
+        return task;
+    }
+
+    [Fact]
+    public async Task Tasks_of_a_group_share_a_PARENT_sandbox_path_volume()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var offer = await scheduler.NextOfferAsync();
+
+        await LaunchGroupAsync(scheduler, offer, DefaultExecutor("sharing"),
+            WithParentVolume(GroupTask(offer, "writer", "echo from-writer > $MEZZO_VOLUME_DATA/note"), "data", "shared"),
+            WithParentVolume(GroupTask(offer, "reader", "for i in $(seq 1 200); do [ -s $MEZZO_VOLUME_IN/note ] && cat $MEZZO_VOLUME_IN/note && exit 0; sleep 0.05; done; exit 1"), "in", "shared"));
+
+        await scheduler.WaitForUpdateAsync("writer", "TASK_FINISHED");
+        await scheduler.WaitForUpdateAsync("reader", "TASK_FINISHED");
+        var state = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.Agent!.Url, "state")))!;
+        var directory = (string)state["frameworks"]![0]!["completed_executors"]!.AsArray().Single(e => (string?)e!["id"] == "sharing")!["directory"]!;
+        (await File.ReadAllTextAsync(Path.Combine(directory, "shared", "note"))).Should().Be("from-writer\n");
+        (await File.ReadAllTextAsync(Path.Combine(directory, "tasks", "reader", "stdout"))).Should().Be("from-writer\n");
+    }
+
+    [Fact]
+    public async Task A_volume_that_climbs_out_of_the_sandbox_fails_the_whole_group()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var offer = await scheduler.NextOfferAsync();
+
+        await LaunchGroupAsync(scheduler, offer, DefaultExecutor("escape"),
+            GroupTask(offer, "innocent", "sleep 1000"),
+            WithParentVolume(GroupTask(offer, "climber", "true"), "data", "../../etc"));
+
+        foreach (var taskId in (string[])["innocent", "climber"])
+        {
+            var failed = await scheduler.WaitForUpdateAsync(taskId, "TASK_FAILED");
+            Status(failed, "reason").Should().Be("REASON_CONTAINER_LAUNCH_FAILED");
+            Status(failed, "message").Should().Contain("'../../etc'");
+        }
+    }
+
     [Fact]
     public async Task A_failing_task_kills_the_rest_of_its_group()
     {
