@@ -9,21 +9,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Master.Actor;
 
-/// <summary>An executor the master knows to run on an agent: its resources are held from its first launch to its exit.</summary>
-public sealed class ExecutorEntry
-{
-    public required string AgentId { get; init; }
-
-    public required string FrameworkId { get; init; }
-
-    public required ExecutorInfo Info { get; init; }
-
-    /// <summary>Allocated form, as framework.Used.</summary>
-    public required Resources Resources { get; init; }
-
-    public string ExecutorId => Info.ExecutorId!.Value!;
-}
-
 /// <summary>
 /// Executors: custom ones named by a LAUNCH's TaskInfo, the default executor of LAUNCH_GROUP, and the messages between
 /// frameworks and their executors (scheduler MESSAGE call → agent → executor; executor MESSAGE → framework MESSAGE event).
