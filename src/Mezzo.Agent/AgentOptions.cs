@@ -58,6 +58,15 @@ public sealed class AgentOptions
     /// <summary>Mesos's --recovery_timeout, handed to checkpointing executors as MESOS_RECOVERY_TIMEOUT.</summary>
     public TimeSpan RecoveryTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>--fetcher-cache-dir; null: &lt;work_dir&gt;/fetch.</summary>
+    public string? FetcherCacheDir { get; set; }
+
+    /// <summary>--fetcher-cache-size in bytes (Mesos: 2GB); 0 turns the cache off.</summary>
+    public long FetcherCacheSize { get; set; } = Fetching.FetcherOptions.DefaultCacheSize;
+
+    /// <summary>--fetcher-stall-timeout: a download receiving nothing for this long fails (Mesos: 60 s).</summary>
+    public TimeSpan FetcherStallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
     public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
 

@@ -102,12 +102,13 @@ public sealed partial class AgentService
     private static bool NeedsPreparation(AgentTask task) => task.Info.Command?.Uris is { Count: > 0 };
 
     /// <summary>Off the actor. Throws with a message that names what failed (it becomes the TASK_FAILED message).</summary>
-    private static Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
+    private async Task PrepareAsync(AgentTask task, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-
-        // Running the command without its URIs would fail later in a confusing way; say so up front.
-        throw new NotSupportedException($"this agent cannot fetch URIs yet ('{task.Info.Command!.Uris![0].Value}')");
+        if (task.Info.Command?.Uris is { Count: > 0 })
+        {
+            await FetchUrisAsync(task, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>On the actor: isolation, the process itself, TASK_RUNNING, and from then on the exit watch.</summary>

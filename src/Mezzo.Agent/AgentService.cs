@@ -85,6 +85,7 @@ public sealed partial class AgentService : IAsyncDisposable
             Log.OrphansKilled(_log, orphans);
         }
 
+        StartFetcher();
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));
@@ -622,6 +623,7 @@ public sealed partial class AgentService : IAsyncDisposable
         }).ConfigureAwait(false);
         await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
         await Task.WhenAll(_exitHandlers.Keys).ConfigureAwait(false);
+        _fetcher?.Dispose();
         if (_isolator is not null)
         {
             try

@@ -67,6 +67,8 @@ public sealed class CliTests
     [InlineData(new[] { "agent", "--master", "x:1", "--isolation", "foo" }, "--isolation: unknown isolator 'foo'")]
     [InlineData(new[] { "dev", "--isolation", "cgroups/cpu,cgroups/net" }, "--isolation: unknown isolator 'cgroups/net'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--cgroups-max-pids", "0" }, "--cgroups-max-pids")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--fetcher-cache-size", "lots" }, "--fetcher-cache-size: 'lots' is not a size")]
+    [InlineData(new[] { "dev", "--fetcher-stall-timeout", "soon" }, "Invalid duration")]
     [InlineData(new[] { "agent", "--master", "x:1", "--docker-registry", "ftp://x/y" }, "--docker-registry 'ftp://x/y'")]
     [InlineData(new[] { "dev", "--image-store-max-bytes", "-1" }, "--image-store-max-bytes must be 0 or more")]
     [InlineData(new[] { "agent", "--master", "x:1", "--docker-config", "/nonexistent/config.json" }, "--docker-config: '/nonexistent/config.json' does not exist")]

@@ -20,6 +20,7 @@ public static class AgentCommand
         var attributes = FlagOption.Create<string?>("attributes", "Attributes, e.g. \"rack:r1;zone:a\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
@@ -28,6 +29,7 @@ public static class AgentCommand
         {
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
+            fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
             executorRegistration, executorShutdownGrace,
         };
         images.AddTo(command);
@@ -47,6 +49,7 @@ public static class AgentCommand
                 ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
             };
             isolation.Apply(parsed, options);
+            fetcher.Apply(parsed, options);
             images.Apply(parsed, options);
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));

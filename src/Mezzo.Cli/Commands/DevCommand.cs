@@ -21,11 +21,13 @@ public static class DevCommand
         var attributes = FlagOption.Create<string?>("attributes", "The agent's attributes, e.g. \"rack:r1\"", () => null)
             .Check(AgentFlagValidation.Attributes);
         var isolation = IsolationFlags.Create();
+        var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
         {
             masterPort, agentPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
         };
         images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
@@ -47,6 +49,7 @@ public static class DevCommand
                 Attributes = parsed.GetValue(attributes),
             };
             isolation.Apply(parsed, agentOptions);
+            fetcher.Apply(parsed, agentOptions);
             images.Apply(parsed, agentOptions);
             await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);

@@ -50,9 +50,11 @@ public static partial class ExecuteCommand
         var killAfter = FlagOption.Duration("kill-after", "Kill the task after it has run this long (0 = never)", TimeSpan.Zero);
         var partitionAware = FlagOption.Create("partition-aware", "Subscribe with the PARTITION_AWARE capability", () => false, bool.Parse);
         var quiet = FlagOption.Create("quiet", "Don't print state changes", () => false, bool.Parse);
+        var uris = new Option<string[]>("--uri") { Description = "URI the agent fetches into the sandbox before the task runs (http, https, file or an absolute path; archives are extracted); repeatable" };
         var command = new Command("execute", "Run one task on the cluster, stream its output, exit with its exit code (like mesos-execute)")
         {
             master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
+            uris,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -69,7 +71,8 @@ public static partial class ExecuteCommand
                 parsed.GetValue(user) ?? Environment.UserName,
                 parsed.GetValue(killAfter),
                 parsed.GetValue(partitionAware),
-                parsed.GetValue(quiet));
+                parsed.GetValue(quiet),
+                parsed.GetValue(uris));
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
         return command;
@@ -77,7 +80,7 @@ public static partial class ExecuteCommand
 
     public sealed record ExecuteRequest(
         string Master, string Name, string Command, bool Shell, Resources Resources, IReadOnlyDictionary<string, string> Environment,
-        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet);
+        string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet, IReadOnlyList<string>? Uris = null);
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -258,6 +261,7 @@ public static partial class ExecuteCommand
                 Variables = [.. request.Environment.Select(kv => new EnvironmentVariable { Name = kv.Key, Value = kv.Value })],
             },
             User = request.User,
+            Uris = request.Uris is { Count: > 0 } fetch ? [.. fetch.Select(uri => new CommandInfoURI { Value = uri })] : null,
         };
         return new TaskInfo
         {
