@@ -193,16 +193,92 @@ public sealed partial class AgentService
             return executor;
         }
 
+        var cpus = Sum(info.Resources, "cpus") + firstTasks.Sum(t => Sum(t.Resources, "cpus"));
+        var mem = Sum(info.Resources, "mem") + firstTasks.Sum(t => Sum(t.Resources, "mem"));
+        if (info.Command?.Uris is not { Count: > 0 } uris)
+        {
+            error = StartExecutorProcess(executor, cpus, mem);
+            if (error is not null)
+            {
+                return null;
+            }
+
+            _executors[(frameworkId, executorId)] = executor;
+            return executor;
+        }
+
+        // Its URIs first (off the actor, as a task's); launches wait in Pending meanwhile, as for registration.
+        _executors[(frameworkId, executorId)] = executor;
+        executor.Preparation = new CancellationTokenSource();
+        var token = executor.Preparation.Token;
+        var user = info.Command.User ?? framework.User;
+        TrackExitHandler(Task.Run(async () =>
+        {
+            string? failure = null;
+            try
+            {
+                await (_fetcher ?? throw new InvalidOperationException("The agent has not started"))
+                    .FetchAsync(uris, executor.Sandbox, string.IsNullOrEmpty(user) ? null : user, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                failure = "the executor was shut down while its URIs were fetched";
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failure = ex.Message;
+            }
+
+            Post(() => ExecutorFetched(executor, failure, cpus, mem));
+        }));
+        return executor;
+    }
+
+    /// <summary>On the actor, once an executor's URIs are in its sandbox (or could not be fetched).</summary>
+    private void ExecutorFetched(AgentExecutor executor, string? failure, double cpus, double mem)
+    {
+        executor.Preparation?.Dispose();
+        executor.Preparation = null;
+        if (failure is null && (executor.State == ExecutorRunState.Terminating || _disposing))
+        {
+            failure = "the executor was shut down before it started";
+        }
+
+        failure ??= StartExecutorProcess(executor, cpus, mem);
+        if (failure is null)
+        {
+            return;
+        }
+
+        Log.ExecutorNotStarted(_log, executor.ExecutorId, executor.FrameworkId, failure);
+        executor.State = ExecutorRunState.Terminated;
+        executor.Pending.Clear();
+        foreach (var task in executor.Tasks.Values.ToList())
+        {
+            if (executor.Termination is var (state, reason, message))
+            {
+                Enqueue(task, state, reason, message, TaskStatusSource.SOURCE_AGENT);
+            }
+            else
+            {
+                FailLaunch(task, failure);
+            }
+        }
+
+        RetireExecutor(executor, null);
+    }
+
+    /// <summary>Cgroups and the process of a custom executor, then the registration timeout. An error, or null.</summary>
+    private string? StartExecutorProcess(AgentExecutor executor, double cpus, double mem)
+    {
         try
         {
-            var grace = ExecutorLaunch.ShutdownGracePeriod(info, _options);
+            var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
             var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace));
             if (_isolator is not null)
             {
                 // Mesos sizes an executor's container for the executor and its tasks.
-                var cpus = Sum(info.Resources, "cpus") + firstTasks.Sum(t => Sum(t.Resources, "cpus"));
-                var mem = Sum(info.Resources, "mem") + firstTasks.Sum(t => Sum(t.Resources, "mem"));
-                executor.Container = _isolator.Prepare(containerId, cpus, mem);
+                executor.Container = _isolator.Prepare(executor.ContainerId, cpus, mem);
                 spec = spec with { CgroupProcs = executor.Container.ProcsFiles };
             }
 
@@ -215,24 +291,22 @@ public sealed partial class AgentService
                 TrackExitHandler(DestroyExecutorContainerAsync(executor, container));
             }
 
-            error = $"executor '{executorId}' could not be started: {ex.Message}";
-            return null;
+            return $"executor '{executor.ExecutorId}' could not be started: {ex.Message}";
         }
 
-        _executors[(frameworkId, executorId)] = executor;
-        Log.ExecutorLaunched(_log, executorId, frameworkId, executor.Process.Pid, executor.Sandbox);
+        Log.ExecutorLaunched(_log, executor.ExecutorId, executor.FrameworkId, executor.Process.Pid, executor.Sandbox);
         TrackExitHandler(executor.Process.Exited.ContinueWith(exited => HandleExecutorExitAsync(executor, exited.Result), TaskScheduler.Default).Unwrap());
         var timeout = _options.ExecutorRegistrationTimeout;
         After(timeout, () =>
         {
             if (executor.State == ExecutorRunState.Registering)
             {
-                Log.ExecutorRegistrationTimedOut(_log, executorId, frameworkId, timeout.TotalSeconds);
+                Log.ExecutorRegistrationTimedOut(_log, executor.ExecutorId, executor.FrameworkId, timeout.TotalSeconds);
                 Terminate(executor, (TaskState.TASK_FAILED, TaskStatusReason.REASON_EXECUTOR_REGISTRATION_TIMEOUT,
                     $"Executor did not register within {ExecutorLaunch.FormatDuration(timeout)}"), TimeSpan.Zero);
             }
         });
-        return executor;
+        return null;
     }
 
     private static double Sum(List<Resource>? resources, string name) =>
@@ -571,6 +645,13 @@ public sealed partial class AgentService
             return;
         }
 
+        if (executor.Process is null)
+        {
+            // Still fetching its URIs: that stops, and the fetch's end reports the tasks.
+            executor.Preparation?.Cancel();
+            return;
+        }
+
         if (subscribed && executor.Subscription is { } subscription)
         {
             subscription.Send(new ExecutorEvent { Type = ExecutorEventType.SHUTDOWN });
@@ -581,7 +662,7 @@ public sealed partial class AgentService
         }
 
         // SHUTDOWN first and the grace period to act on it; only then is the container destroyed.
-        var process = executor.Process!;
+        var process = executor.Process;
         After(grace, () =>
         {
             if (executor.State != ExecutorRunState.Terminated)
@@ -638,7 +719,7 @@ public sealed partial class AgentService
     }
 
     /// <summary>The executor leaves the live set; the master frees its resources and tells the framework.</summary>
-    private void RetireExecutor(AgentExecutor executor, int status)
+    private void RetireExecutor(AgentExecutor executor, int? status)
     {
         var key = (executor.FrameworkId, executor.ExecutorId);
         if (_executors.TryGetValue(key, out var current) && current == executor)
@@ -701,8 +782,17 @@ public sealed partial class AgentService
             Executor = e.Info,
         })];
 
-    /// <summary>Processes to kill when the agent stops: custom executors die with it, as command tasks do.</summary>
-    private IEnumerable<LaunchedProcess> ExecutorProcesses() => _executors.Values.Select(e => e.Process).OfType<LaunchedProcess>();
+    /// <summary>When the agent stops: fetches for executors stop, and the processes to kill (custom executors die with
+    /// the agent, as command tasks do).</summary>
+    private IEnumerable<LaunchedProcess> ExecutorProcesses()
+    {
+        foreach (var executor in _executors.Values)
+        {
+            executor.Preparation?.Cancel();
+        }
+
+        return _executors.Values.Select(e => e.Process).OfType<LaunchedProcess>().ToList();
+    }
 
     /// <summary>/state: custom and default executors with their tasks, in Mesos's shape.</summary>
     private void AddExecutorsJson(string frameworkId, JsonArray executors, JsonArray completedExecutors)
@@ -759,6 +849,9 @@ public sealed partial class AgentService
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Default executor {ExecutorId} of framework {FrameworkId} runs its task groups in {Sandbox}")]
         public static partial void DefaultExecutorStarted(ILogger logger, string executorId, string frameworkId, string sandbox);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Executor {ExecutorId} of framework {FrameworkId} was not started: {Reason}")]
+        public static partial void ExecutorNotStarted(ILogger logger, string executorId, string frameworkId, string reason);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} of framework {FrameworkId} subscribed")]
         public static partial void ExecutorSubscribed(ILogger logger, string executorId, string frameworkId);

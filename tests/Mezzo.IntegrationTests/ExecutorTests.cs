@@ -307,6 +307,43 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Executor_URIs_are_fetched_into_its_sandbox_before_it_starts()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var script = Path.Combine(cluster.WorkDir, "run-executor.sh");
+        await File.WriteAllTextAsync(script, $"#!/bin/sh\n{ExecutorCommand}\n");
+        var executor = CustomExecutor("fetched", "./run-executor.sh");
+        executor["command"]!["uris"] = new JsonArray(new JsonObject { ["value"] = "file://" + script, ["executable"] = true });
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "via-uri", executor, "finish");
+
+        await scheduler.WaitForUpdateAsync("via-uri", "TASK_FINISHED");
+        var sandbox = (string)(await AgentStateAsync(cluster))["frameworks"]![0]!["executors"]![0]!["directory"]!;
+        File.Exists(Path.Combine(sandbox, "run-executor.sh")).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Executor_whose_URI_cannot_be_fetched_fails_its_task_and_gives_back_its_resources()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var executor = CustomExecutor("unfetchable", "./missing.sh");
+        executor["command"]!["uris"] = new JsonArray(new JsonObject { ["value"] = "file:///nonexistent/missing.sh" });
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "no-executor", executor, "finish");
+
+        var failed = await scheduler.WaitForUpdateAsync("no-executor", "TASK_FAILED");
+        Status(failed, "reason").Should().Be("REASON_CONTAINER_LAUNCH_FAILED");
+        Status(failed, "message").Should().Contain("/nonexistent/missing.sh");
+        await Poll.UntilAsync(
+            async () => (await cluster.StateAsync())["frameworks"]![0]!["executors"]!.AsArray().Count == 0,
+            "the master to release the executor that could not be fetched");
+    }
+
+    [Fact]
     public async Task A_different_ExecutorInfo_under_a_running_executor_id_is_TASK_ERROR()
     {
         await using var cluster = await InProcessCluster.StartAsync();

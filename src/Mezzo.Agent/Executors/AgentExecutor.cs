@@ -46,6 +46,9 @@ public sealed class AgentExecutor
 
     public CgroupContainer? Container { get; set; }
 
+    /// <summary>Cancels the fetch of the executor's URIs (it starts only once they are in its sandbox).</summary>
+    public CancellationTokenSource? Preparation { get; set; }
+
     /// <summary>Its tasks that are not terminal yet, by task id.</summary>
     public Dictionary<string, AgentTask> Tasks { get; } = new(StringComparer.Ordinal);
 
