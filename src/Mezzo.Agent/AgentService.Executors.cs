@@ -55,7 +55,29 @@ public sealed partial class AgentService
             return;
         }
 
+        ResizeExecutor(executor);
         Deliver(executor, new ExecutorEvent { Type = ExecutorEventType.LAUNCH, Launch = new ExecutorEventLaunch { Task = info } });
+    }
+
+    /// <summary>A custom executor's cgroups follow its resources plus its live tasks' (a no-op before it has any).</summary>
+    private void ResizeExecutor(AgentExecutor executor)
+    {
+        if (_isolator is null || executor.Container is not { } container || executor.State == ExecutorRunState.Terminated)
+        {
+            return;
+        }
+
+        var cpus = Sum(executor.Info.Resources, "cpus") + executor.Tasks.Values.Sum(t => Sum(t.Info.Resources, "cpus"));
+        var mem = Sum(executor.Info.Resources, "mem") + executor.Tasks.Values.Sum(t => Sum(t.Info.Resources, "mem"));
+        try
+        {
+            _isolator.Resize(container, cpus, mem);
+        }
+        catch (IOException ex)
+        {
+            // The old limits stay; the executor keeps running as it was.
+            Log.ExecutorNotResized(_log, executor.ExecutorId, ex.Message);
+        }
     }
 
     /// <summary>RUN_TASK_GROUP: the whole group goes to one executor at once (the default executor runs it itself).</summary>
@@ -101,6 +123,7 @@ public sealed partial class AgentService
                 AddExecutorTask(framework, info, executor);
             }
 
+            ResizeExecutor(executor);
             Deliver(executor, new ExecutorEvent { Type = ExecutorEventType.LAUNCH_GROUP, LaunchGroup = new ExecutorEventLaunchGroup { TaskGroup = run.TaskGroup } });
             return;
         }
@@ -402,6 +425,7 @@ public sealed partial class AgentService
 
         if (!executor.IsDefault)
         {
+            ResizeExecutor(executor);
             return;
         }
 
@@ -852,6 +876,9 @@ public sealed partial class AgentService
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Executor {ExecutorId} of framework {FrameworkId} was not started: {Reason}")]
         public static partial void ExecutorNotStarted(ILogger logger, string executorId, string frameworkId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Cgroups of executor {ExecutorId} keep their limits: {Reason}")]
+        public static partial void ExecutorNotResized(ILogger logger, string executorId, string reason);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} of framework {FrameworkId} subscribed")]
         public static partial void ExecutorSubscribed(ILogger logger, string executorId, string frameworkId);

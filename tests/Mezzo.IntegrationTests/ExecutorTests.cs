@@ -155,6 +155,31 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Executor_cgroups_follow_the_executor_and_its_live_tasks()
+    {
+        HostCgroups.SkipUnlessUsable();
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var executor = CustomExecutor("sized");
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "one", executor, "run");
+        var running = await scheduler.WaitForUpdateAsync("one", "TASK_RUNNING");
+        var containerId = (string)running["update"]!["status"]!["container_status"]!["container_id"]!["value"]!;
+        var cgroup = $"/mezzo/{Mezzo.Agent.Isolation.CgroupIsolator.AgentKey(Path.Combine(cluster.WorkDir, "agent"))}/{containerId}";
+        var limitFile = HostCgroups.Version("memory") == 1 ? "memory.limit_in_bytes" : "memory.max";
+        long Limit() => long.Parse(HostCgroups.Read("memory", cgroup, limitFile), System.Globalization.CultureInfo.InvariantCulture);
+        Limit().Should().Be((256 + 32) * 1024L * 1024, "the executor's container holds the executor and its first task");
+
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(LeftoverOffer), "two", executor, "run");
+        await scheduler.WaitForUpdateAsync("two", "TASK_RUNNING");
+        Limit().Should().Be((256 + 32 + 32) * 1024L * 1024, "a second task grows it");
+
+        await scheduler.KillAsync("two");
+        await scheduler.WaitForUpdateAsync("two", "TASK_KILLED");
+        await Poll.UntilAsync(() => Limit() == (256 + 32) * 1024L * 1024, "the container to shrink back once the task is gone");
+    }
+
+    [Fact]
     public async Task Framework_and_executor_exchange_messages_both_ways()
     {
         await using var cluster = await InProcessCluster.StartAsync();
