@@ -818,6 +818,10 @@ public sealed partial class AgentService
         return _executors.Values.Select(e => e.Process).OfType<LaunchedProcess>().ToList();
     }
 
+    /// <summary>slave/executors_running: custom executors with a live process and default executors with live tasks.</summary>
+    private int RunningExecutorCount() =>
+        _executors.Values.Count(e => e.IsDefault ? e.Tasks.Count > 0 : e.Process is { HasExited: false });
+
     /// <summary>/state: custom and default executors with their tasks, in Mesos's shape.</summary>
     private void AddExecutorsJson(string frameworkId, JsonArray executors, JsonArray completedExecutors)
     {

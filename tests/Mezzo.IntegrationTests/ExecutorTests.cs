@@ -144,6 +144,8 @@ public sealed class ExecutorTests
         await scheduler.WaitForUpdateAsync("second", "TASK_FINISHED");
 
         Status(second, "message").Should().Be(Status(first, "message"), "both tasks run in the one executor process (its pid)");
+        var metrics = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.Agent!.Url, "metrics/snapshot")))!;
+        ((double?)metrics["slave/executors_running"]).Should().Be(1);
         (await AgentStateAsync(cluster))["frameworks"]![0]!["executors"]!.AsArray().Should().ContainSingle();
         var used = (await cluster.StateAsync())["frameworks"]![0]!["used_resources"]!;
         ((double?)used["mem"]).Should().Be(256 + 32, "the executor's resources are held once, beside its one live task");
