@@ -58,6 +58,12 @@ public sealed class AgentOptions
     /// <summary>Mesos's --recovery_timeout, handed to checkpointing executors as MESOS_RECOVERY_TIMEOUT.</summary>
     public TimeSpan RecoveryTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>--container-disk-watch-interval: how often disk/du measures each sandbox (Mesos: 15 s).</summary>
+    public TimeSpan ContainerDiskWatchInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>--enforce-container-disk-quota: with disk/du, kill a task whose sandbox outgrows its disk resource.</summary>
+    public bool EnforceContainerDiskQuota { get; set; } = true;
+
     /// <summary>--fetcher-cache-dir; null: &lt;work_dir&gt;/fetch.</summary>
     public string? FetcherCacheDir { get; set; }
 

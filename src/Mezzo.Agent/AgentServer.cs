@@ -66,6 +66,13 @@ public sealed class AgentServer : IAsyncDisposable
 
             return Results.Text(json.ToJsonString(), "application/json");
         });
+        foreach (var path in (string[])["/monitor/statistics", "/monitor/statistics.json", "/slave(1)/monitor/statistics", "/slave(1)/monitor/statistics.json"])
+        {
+            app.MapGet(path, async () => Results.Text(
+                System.Text.Json.JsonSerializer.Serialize(await server.Service.GetStatisticsAsync(), Mezzo.Protocol.MesosJsonContext.Default.ListMonitorStatisticsEntry),
+                "application/json"));
+        }
+
         FilesEndpoints.Map(app, options.SandboxRoot);
         ExecutorEndpoints.Map(app, () => server.Service);
         return server;
@@ -81,7 +88,8 @@ public sealed class AgentServer : IAsyncDisposable
         _options.Port = Url.Port;
         var log = _loggers.CreateLogger<AgentService>();
         var isolator = Isolation.CgroupIsolator.Create(_options, log);
-        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator);
+        var namespaces = Isolation.NamespaceIsolator.Create(_options, _launcher, log);
+        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces);
         _service.Start();
     }
 

@@ -305,6 +305,12 @@ public sealed partial class AgentService
                 spec = spec with { CgroupProcs = executor.Container.ProcsFiles };
             }
 
+            if (_namespaces is not null)
+            {
+                // The executor and whatever it forks for its tasks get a pid namespace and a private /tmp, as tasks do.
+                spec = spec with { Namespaces = _namespaces.Prepare(executor.Sandbox) };
+            }
+
             executor.Process = _launcher.Launch(spec);
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)

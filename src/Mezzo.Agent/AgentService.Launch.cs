@@ -140,10 +140,16 @@ public sealed partial class AgentService
                 spec = spec with { CgroupProcs = task.Container.ProcsFiles };
             }
 
+            if (_namespaces is not null)
+            {
+                spec = spec with { Namespaces = _namespaces.Prepare(task.Sandbox) };
+            }
+
             task.Process = _launcher.Launch(spec);
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
-            StartChecks(task, spec);
+            // A COMMAND check enters the task's namespaces (CheckProbe); it must not get fresh ones of its own.
+            StartChecks(task, spec with { Namespaces = null });
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)

@@ -39,6 +39,7 @@ public sealed partial class AgentService : IAsyncDisposable
     private bool _flushing;
     private readonly List<Task> _loops = [];
     private readonly CgroupIsolator? _isolator;
+    private readonly NamespaceIsolator? _namespaces;
 
     // Set on the actor when shutdown begins: a launch whose preparation finishes after that must not start a process.
     private bool _disposing;
@@ -46,8 +47,9 @@ public sealed partial class AgentService : IAsyncDisposable
     // Exit handling that destroys cgroups off the actor; shutdown waits for it so no cgroup outlives the agent.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _exitHandlers = new();
 
-    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log, CgroupIsolator? isolator = null)
+    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log, CgroupIsolator? isolator = null, NamespaceIsolator? namespaces = null)
     {
+        _namespaces = namespaces;
         _isolator = isolator is { Enabled: true } ? isolator : null;
         _options = options;
         Total = total;
@@ -89,6 +91,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));
+        _loops.Add(Task.Run(DiskWatchLoopAsync));
     }
 
     public Task<T> Ask<T>(Func<T> work)
@@ -358,6 +361,13 @@ public sealed partial class AgentService : IAsyncDisposable
     private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
     {
         EndKillEscalation(task);
+        if (task.Limitation is { } limitation)
+        {
+            Log.TaskExited(_log, task.TaskId, limitation.Message, nameof(TaskState.TASK_FAILED));
+            Enqueue(task, TaskState.TASK_FAILED, limitation.Reason, limitation.Message, TaskStatusSource.SOURCE_AGENT);
+            return;
+        }
+
         if (memoryLimitation is not null)
         {
             Log.TaskExited(_log, task.TaskId, memoryLimitation, nameof(TaskState.TASK_FAILED));

@@ -17,4 +17,7 @@ internal static class TestNative
 
     [DllImport("libc")]
     internal static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    internal static extern int link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 }

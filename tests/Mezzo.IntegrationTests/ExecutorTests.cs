@@ -102,6 +102,11 @@ public sealed class ExecutorTests
         ((string?)executor["id"]).Should().Be("exec-1");
         ((string?)executor["type"]).Should().Be("CUSTOM");
         ((string?)executor["completed_tasks"]![0]!["id"]).Should().Be("t1");
+        if (Environment.IsPrivilegedProcess)
+        {
+            Status(running, "message").Should().NotBe($"pid {(int)executor["pid"]!}", "the executor runs in its own pid namespace, as tasks do");
+        }
+
         var sandbox = (string)executor["directory"]!;
         sandbox.Should().Contain($"/frameworks/{scheduler.FrameworkId}/executors/exec-1/runs/{(string?)executor["container"]}");
 

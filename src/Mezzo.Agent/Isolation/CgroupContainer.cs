@@ -22,6 +22,11 @@ public sealed class CgroupContainer
 
     public long MemoryLimitBytes { get; }
 
+    /// <summary>Where cpu time is counted: the cpuacct cgroup on v1 (cpuacct.stat), the cpu one on v2 (cpu.stat).</summary>
+    public CgroupDirectory? CpuAccounting { get; init; }
+
+    public CgroupDirectory? Pids { get; init; }
+
     /// <summary>The cgroup.procs files the task must join before it runs its command.</summary>
     public IReadOnlyList<string> ProcsFiles => [.. Directories.Select(d => Path.Combine(d.Path, "cgroup.procs"))];
 
@@ -147,7 +152,11 @@ internal static class CgroupFiles
             {
                 foreach (var pid in Procs(directory.Path))
                 {
-                    _ = LibC.kill(pid, LibC.SIGKILL);
+                    // The agent's launch thread visits task cgroups on v1; whatever goes wrong, never kill the agent.
+                    if (pid != Environment.ProcessId)
+                    {
+                        _ = LibC.kill(pid, LibC.SIGKILL);
+                    }
                 }
             }
 

@@ -35,6 +35,12 @@ public static class CgroupDetection
     /// <summary>The controllers the isolators need: cpu shares/quota, memory limit, pids limit.</summary>
     public static readonly IReadOnlyList<string> Wanted = ["cpu", "memory", "pids"];
 
+    /// <summary>
+    /// v1 only: cpu time accounting, used with cgroups/cpu for /monitor/statistics when mounted (often together with
+    /// cpu as "cpu,cpuacct", sometimes on its own); v2 has cpu.stat in every cgroup.
+    /// </summary>
+    public const string CpuAccounting = "cpuacct";
+
     /// <param name="mountinfo">Text of /proc/self/mountinfo.</param>
     /// <param name="procCgroups">Text of /proc/cgroups (v1 controllers and whether the kernel enables them); may be empty.</param>
     /// <param name="readUnifiedControllers">Returns the cgroup.controllers text of a v2 mount point, or null when unreadable.</param>
@@ -75,7 +81,7 @@ public static class CgroupDetection
                 foreach (var option in fields[separator + 3].Split(','))
                 {
                     // The first mount of a hierarchy wins; bind mounts of the same one elsewhere add nothing.
-                    if (Wanted.Contains(option) && !disabled.Contains(option))
+                    if ((Wanted.Contains(option) || option == CpuAccounting) && !disabled.Contains(option))
                     {
                         v1.TryAdd(option, new CgroupHierarchy(mountPoint, 1));
                     }

@@ -71,6 +71,12 @@ public sealed partial class CgroupIsolator
             usable[controller] = hierarchy;
         }
 
+        if (usable.ContainsKey("cpu") && layout.Controllers.TryGetValue(CgroupDetection.CpuAccounting, out var accounting)
+            && Probe(accounting, agentCgroup, CgroupDetection.CpuAccounting) is null)
+        {
+            usable[CgroupDetection.CpuAccounting] = accounting;
+        }
+
         var isolator = new CgroupIsolator(options, layout, usable, agentCgroup);
         if (wanted.Count == 0)
         {
@@ -169,6 +175,7 @@ public sealed partial class CgroupIsolator
                 ("cpu", _) => "cpu.weight",
                 ("memory", 1) => "memory.limit_in_bytes",
                 ("memory", _) => "memory.max",
+                (CgroupDetection.CpuAccounting, _) => "cpuacct.stat",
                 _ => "pids.max",
             };
             var works = File.Exists(Path.Combine(probe, file));
@@ -190,6 +197,8 @@ public sealed partial class CgroupIsolator
     {
         var directories = new List<CgroupDirectory>();
         CgroupDirectory? memory = null;
+        CgroupDirectory? accounting = null;
+        CgroupDirectory? pids = null;
         var memoryLimit = Math.Max(MinMemoryBytes, (long)(memMb * 1024 * 1024));
         try
         {
@@ -205,6 +214,14 @@ public sealed partial class CgroupIsolator
                     {
                         case "cpu":
                             WriteCpu(directory, cpus);
+                            if (version == 2)
+                            {
+                                accounting = directory;
+                            }
+
+                            break;
+                        case CgroupDetection.CpuAccounting:
+                            accounting = directory;
                             break;
                         case "memory":
                             WriteMemory(directory, memoryLimit);
@@ -212,6 +229,7 @@ public sealed partial class CgroupIsolator
                             break;
                         case "pids":
                             Write(directory.Path, "pids.max", _options.CgroupsMaxPids.ToString(CultureInfo.InvariantCulture));
+                            pids = directory;
                             break;
                         default:
                             break;
@@ -225,7 +243,7 @@ public sealed partial class CgroupIsolator
             throw new IOException($"Failed to prepare cgroups for container {containerId}: {ex.Message}", ex);
         }
 
-        return new CgroupContainer(containerId, directories, memory, memoryLimit);
+        return new CgroupContainer(containerId, directories, memory, memoryLimit) { CpuAccounting = accounting, Pids = pids };
     }
 
     private void WriteCpu(CgroupDirectory directory, double cpus)

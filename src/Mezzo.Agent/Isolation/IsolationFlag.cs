@@ -3,9 +3,16 @@ namespace Mezzo.Agent.Isolation;
 /// <summary>The --isolation flag: a comma-separated list of Mesos isolator names.</summary>
 public static class IsolationFlag
 {
-    public const string Default = "cgroups/cpu,cgroups/mem,cgroups/pids";
+    public const string Default = "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid,filesystem/linux";
 
-    /// <summary>Isolator name → cgroup controller; posix/* are Mesos's no-limit isolators (process-group isolation only).</summary>
+    public const string PidNamespace = "namespaces/pid";
+    public const string LinuxFilesystem = "filesystem/linux";
+    public const string DiskDu = "disk/du";
+
+    /// <summary>
+/// Isolator name → cgroup controller; posix/* are Mesos's no-limit isolators (process-group isolation only);
+/// namespaces/pid, filesystem/linux and disk/du need no controller.
+/// </summary>
     private static readonly Dictionary<string, string?> Known = new(StringComparer.Ordinal)
     {
         ["cgroups/cpu"] = "cpu",
@@ -13,7 +20,14 @@ public static class IsolationFlag
         ["cgroups/pids"] = "pids",
         ["posix/cpu"] = null,
         ["posix/mem"] = null,
+        [PidNamespace] = null,
+        [LinuxFilesystem] = null,
+        [DiskDu] = null,
     };
+
+    /// <summary>Whether the flag (already validated) names <paramref name="isolator"/>; an empty flag means the default.</summary>
+    public static bool Has(string? text, string isolator) =>
+        (string.IsNullOrWhiteSpace(text) ? Default : text).Split(',', StringSplitOptions.TrimEntries).Contains(isolator, StringComparer.Ordinal);
 
     /// <summary>Returns the cgroup controllers the flag asks for, or throws ArgumentException naming the bad isolator.</summary>
     public static IReadOnlyList<string> Controllers(string? text)

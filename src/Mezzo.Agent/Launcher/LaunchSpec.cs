@@ -11,6 +11,7 @@ namespace Mezzo.Agent.Launcher;
 /// <param name="User">When set and different from the agent's user, the task runs as this user (requires root).</param>
 /// <param name="CgroupProcs">cgroup.procs files the process joins before the executable runs (as the agent's user,
 /// before any switch to <paramref name="User"/>); argv[0] is then the resolved executable path.</param>
+/// <param name="Namespaces">When set, the process starts in new namespaces (see <see cref="NamespaceSpec"/>).</param>
 public sealed record LaunchSpec(
     string Executable,
     IReadOnlyList<string> Arguments,
@@ -19,4 +20,14 @@ public sealed record LaunchSpec(
     string StdoutPath,
     string StderrPath,
     string? User = null,
-    IReadOnlyList<string>? CgroupProcs = null);
+    IReadOnlyList<string>? CgroupProcs = null,
+    NamespaceSpec? Namespaces = null);
+
+/// <summary>
+/// A new mount namespace (private propagation: nothing mounted inside reaches the host), optionally a new pid namespace
+/// with a fresh /proc, and optionally a directory bind-mounted onto /tmp. All mounts are made before the task runs and
+/// before any switch of user.
+/// </summary>
+/// <param name="Pid">A new pid namespace: the task sees only its own processes.</param>
+/// <param name="PrivateTmp">Bind-mounted onto /tmp inside; must exist.</param>
+public sealed record NamespaceSpec(bool Pid, string? PrivateTmp);

@@ -21,6 +21,7 @@ internal static unsafe partial class LibC
     internal const int O_CREAT = 0x40;
     internal const int O_APPEND = 0x400;
     internal const int O_CLOEXEC = 0x80000;
+    internal const int O_PATH = 0x200000;
     internal const int F_DUPFD_CLOEXEC = 1030;
 
     internal const int P_PIDFD = 3;
@@ -138,6 +139,44 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib)]
     internal static partial uint geteuid();
+
+    internal const int CLONE_NEWNS = 0x00020000;
+    internal const int CLONE_NEWPID = 0x20000000;
+    internal const ulong MS_NOSUID = 0x2;
+    internal const ulong MS_NODEV = 0x4;
+    internal const ulong MS_NOEXEC = 0x8;
+    internal const ulong MS_BIND = 0x1000;
+    internal const ulong MS_REC = 0x4000;
+    internal const ulong MS_PRIVATE = 0x40000;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int unshare(int flags);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int chmod(string path, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int setns(int fd, int nstype);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int mount(string? source, string target, string? fileSystemType, ulong flags, string? data);
+
+    [LibraryImport(Lib)]
+    internal static partial int gettid();
+
+    internal const int AT_FDCWD = -100;
+    internal const int AT_SYMLINK_NOFOLLOW = 0x100;
+    internal const int AT_NO_AUTOMOUNT = 0x800;
+    internal const uint STATX_TYPE = 0x1;
+    internal const uint STATX_MODE = 0x2;
+    internal const uint STATX_NLINK = 0x4;
+    internal const uint STATX_INO = 0x100;
+    internal const uint STATX_BLOCKS = 0x400;
+    internal const int StatxSize = 256;
+
+    /// <summary>statx rather than lstat: its buffer layout is the same on every architecture.</summary>
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int statx(int dirFd, string path, int flags, uint mask, void* buffer);
 
     internal const int X_OK = 1;
 

@@ -26,7 +26,7 @@ namespace Mezzo.Agent.Launcher;
 /// <para>Caveat: if the agent was started with SIGCHLD ignored, the .NET runtime reaps all children itself;
 /// exits are then still noticed but reported with an unknown status.</para>
 /// </remarks>
-public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
+public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDisposable
 {
     private const string SetprivPath = "/usr/bin/setpriv";
     private const ulong WakeToken = ulong.MaxValue;
@@ -70,7 +70,7 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         _reaper.Start();
     }
 
-    /// <summary>Processes launched and not yet reaped.</summary>
+    /// <summary>Processes launched and not yet reaped, pid namespaces' inits included.</summary>
     public int RunningCount => _children.Count;
 
     /// <summary>How often the reaper thread has woken up: about once per exit, never a spin (tests hold us to it).</summary>
@@ -88,11 +88,20 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
 
         spec.Environment.TryGetValue("PATH", out var pathVariable);
         var executable = ExecutableResolver.Resolve(spec.Executable, pathVariable, spec.WorkingDirectory);
-        var argv = BuildArgv(spec, executable, out var spawnPath);
+        // cgroup v1 lets a single thread change cgroups: the launch thread steps into the task's cgroups and the child
+        // starts there, with no wrapper exec. v2 only moves whole processes, so the shell wrapper stays for it.
+        var threadJoin = spec.CgroupProcs is { Count: > 0 } procs && procs.All(IsV1CgroupProcs);
+        var argv = BuildArgv(threadJoin ? spec with { CgroupProcs = null } : spec, executable, out var spawnPath);
         var envp = BuildEnvironment(spec.Environment);
 
+        if (spec.Namespaces is not null || threadJoin)
+        {
+            var (taskPid, holderPid) = SpawnOnLaunchThread(spec, threadJoin ? spec.CgroupProcs : null, spawnPath, argv, envp);
+            return Track(taskPid, holderPid);
+        }
+
         var pid = Spawn(spec, spawnPath, argv, envp);
-        return Track(pid);
+        return Track(pid, 0);
     }
 
     private const string CgroupJoinScript =
@@ -292,7 +301,38 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         }
     }
 
-    private LaunchedProcess Track(int pid)
+    /// <param name="holderPid">The pid namespace's init (see SpawnInNamespaces), killed and reaped with the task; 0 for none.</param>
+    private LaunchedProcess Track(int pid, int holderPid)
+    {
+        Child? holder = null;
+        if (holderPid > 1)
+        {
+            try
+            {
+                holder = Register(holderPid, null);
+            }
+            catch (Exception)
+            {
+                LibC.kill(-pid, LibC.SIGKILL);
+                WaitPid(pid);
+                throw;
+            }
+        }
+
+        try
+        {
+            var child = Register(pid, holder);
+            return new LaunchedProcess(pid, child.Exit.Task, signal => SignalGroup(child, signal));
+        }
+        catch (Exception) when (holder is not null)
+        {
+            // The holder is registered: killing it is enough, the reaper collects it.
+            SignalGroup(holder, LibC.SIGKILL);
+            throw;
+        }
+    }
+
+    private Child Register(int pid, Child? holder)
     {
         // kill(-pid) with pid 0 or 1 would hit our own group or every process on the machine.
         if (pid <= 1)
@@ -309,7 +349,12 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
             throw new LaunchException($"Failed to watch process {pid}: pidfd_open: {LibC.ErrorText(errno)}") { Errno = errno };
         }
 
-        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd);
+        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { Holder = holder };
+        if (holder is not null)
+        {
+            holder.Owner = child;
+        }
+
         lock (_gate)
         {
             if (_disposed || _reaperFailure is not null)
@@ -332,7 +377,7 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
             }
         }
 
-        return new LaunchedProcess(pid, child.Exit.Task, signal => SignalGroup(child, signal));
+        return child;
     }
 
     private static void SignalGroup(Child child, int signal)
@@ -468,6 +513,28 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         // holds a copy of the pidfd (until its exec closes it), and the level-triggered EPOLLHUP then spins the reaper.
         _ = LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_DEL, child.PidFd, null);
         LibC.close(child.PidFd);
+
+        // Both reaps run on this thread only, so Reaped/PendingExit need no further locking between them.
+        if (child.Owner is { } owner)
+        {
+            // A pid namespace's init is gone, and with it (the kernel sees to it) every process in the namespace.
+            if (owner.PendingExit is { } pending)
+            {
+                owner.Exit.TrySetResult(pending);
+            }
+
+            return;
+        }
+
+        if (child.Holder is { Reaped: false } holder)
+        {
+            // The task is done: its namespace's init dies now, which kills whatever else still runs in there
+            // (daemons that left the process group included); the exit is reported once that init is reaped.
+            child.PendingExit = status;
+            LibC.kill(holder.Pid, LibC.SIGKILL);
+            return;
+        }
+
         child.Exit.TrySetResult(status);
     }
 
@@ -538,6 +605,7 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
             }
         }
 
+        DisposeNamespaceThread();
         ulong one = 1;
         LibC.write(_wakeFd, &one, sizeof(ulong));
 
@@ -632,5 +700,14 @@ public sealed unsafe class PosixProcessLauncher : IProcessLauncher, IDisposable
         public bool Reaped { get; set; }
 
         public TaskCompletionSource<ExitStatus> Exit { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>For a task in its own pid namespace: the namespace's init, reaped before the task's exit is reported.</summary>
+        public Child? Holder { get; init; }
+
+        /// <summary>For a pid namespace's init: the task it holds the namespace for.</summary>
+        public Child? Owner { get; set; }
+
+        /// <summary>The task's exit, kept until its namespace's init has been reaped.</summary>
+        public ExitStatus? PendingExit { get; set; }
     }
 }

@@ -29,6 +29,12 @@ public sealed class AgentTask
     /// <summary>The task's cgroups, when cgroup isolation is on.</summary>
     public Isolation.CgroupContainer? Container { get; set; }
 
+    /// <summary>Set when an isolator kills the task for exceeding a limit (disk/du): its terminal update says why.</summary>
+    public (TaskStatusReason Reason, string Message)? Limitation { get; set; }
+
+    /// <summary>The sandbox's size at the last disk/du check.</summary>
+    public long? DiskUsedBytes { get; set; }
+
     /// <summary>Cancels the preparation (fetch, image pull) of a task killed before its process started.</summary>
     public CancellationTokenSource? Preparation { get; set; }
 

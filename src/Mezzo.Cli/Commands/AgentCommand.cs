@@ -30,6 +30,7 @@ public static class AgentCommand
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
+            isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             executorRegistration, executorShutdownGrace,
         };
         images.AddTo(command);
@@ -65,8 +66,13 @@ public static class AgentCommand
 /// <summary>The isolation flags, shared by <c>agent</c> and <c>dev</c>.</summary>
 public sealed record IsolationFlags(Option<string> Isolation, Option<string> Hierarchy, Option<string> Root, Option<bool> EnableCfs, Option<int> MaxPids)
 {
+    public Option<TimeSpan> DiskWatchInterval { get; } = FlagOption.Duration("container-disk-watch-interval", "How often disk/du measures each task's sandbox", TimeSpan.FromSeconds(15))
+        .Check(value => value <= TimeSpan.Zero ? "--container-disk-watch-interval must be positive" : null);
+
+    public Option<bool> EnforceDiskQuota { get; } = FlagOption.Create("enforce-container-disk-quota", "With disk/du: kill a task whose sandbox outgrows its disk resource (TASK_FAILED, REASON_CONTAINER_LIMITATION_DISK)", () => true);
+
     public static IsolationFlags Create() => new(
-        FlagOption.Create("isolation", "Isolators: cgroups/cpu, cgroups/mem, cgroups/pids (posix/cpu, posix/mem: process groups only); those the host cannot give are left out with a warning", () => Mezzo.Agent.Isolation.IsolationFlag.Default)
+        FlagOption.Create("isolation", "Isolators: cgroups/cpu, cgroups/mem, cgroups/pids, namespaces/pid, filesystem/linux (private /tmp), disk/du (posix/cpu, posix/mem: process groups only); those the host cannot give are left out with a warning", () => Mezzo.Agent.Isolation.IsolationFlag.Default)
             .Check(Mezzo.Agent.Isolation.IsolationFlag.Check),
         FlagOption.Create("cgroups-hierarchy", "Where the cgroup file systems are mounted", () => "/sys/fs/cgroup"),
         FlagOption.Create("cgroups-root", "Name of the cgroup all containers live under", () => "mezzo")
@@ -82,6 +88,8 @@ public sealed record IsolationFlags(Option<string> Isolation, Option<string> Hie
         options.CgroupsRoot = parsed.GetValue(Root)!;
         options.CgroupsEnableCfs = parsed.GetValue(EnableCfs);
         options.CgroupsMaxPids = parsed.GetValue(MaxPids);
+        options.ContainerDiskWatchInterval = parsed.GetValue(DiskWatchInterval);
+        options.EnforceContainerDiskQuota = parsed.GetValue(EnforceDiskQuota);
     }
 }
 

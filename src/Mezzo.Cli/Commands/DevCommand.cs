@@ -27,6 +27,7 @@ public static class DevCommand
         {
             masterPort, agentPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
+            isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
         };
         images.AddTo(command);

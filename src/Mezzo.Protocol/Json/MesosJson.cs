@@ -35,6 +35,7 @@ namespace Mezzo.Protocol;
 [JsonSerializable(typeof(List<QuotaConfig>))]
 [JsonSerializable(typeof(QuotaRequest))]
 [JsonSerializable(typeof(QuotaStatus))]
+[JsonSerializable(typeof(List<MonitorStatisticsEntry>))]
 public sealed partial class MesosJsonContext : JsonSerializerContext;
 
 public static class MesosJson

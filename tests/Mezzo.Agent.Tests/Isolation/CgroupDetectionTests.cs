@@ -36,6 +36,7 @@ public sealed class CgroupDetectionTests
 
         Assert.Equal(CgroupMode.Hybrid, layout.Mode);
         Assert.Equal(new CgroupHierarchy("/sys/fs/cgroup/cpu,cpuacct", 1), layout.Controllers["cpu"]);
+        Assert.Equal(new CgroupHierarchy("/sys/fs/cgroup/cpu,cpuacct", 1), layout.Controllers["cpuacct"]);
         Assert.Equal(new CgroupHierarchy("/sys/fs/cgroup/memory", 1), layout.Controllers["memory"]);
         Assert.Equal(new CgroupHierarchy("/sys/fs/cgroup/pids", 1), layout.Controllers["pids"]);
         Assert.Equal("/sys/fs/cgroup/unified", layout.UnifiedMountPoint);
@@ -67,7 +68,7 @@ public sealed class CgroupDetectionTests
         var layout = CgroupDetection.Parse(v1, ProcCgroups.Replace("pids\t8\t1\t1", "pids\t8\t1\t0", StringComparison.Ordinal), _ => null, "/sys/fs/cgroup");
 
         Assert.Equal(CgroupMode.V1, layout.Mode);
-        Assert.Equal(["cpu", "memory"], layout.Controllers.Keys.Order());
+        Assert.Equal(["cpu", "cpuacct", "memory"], layout.Controllers.Keys.Order());
         Assert.Null(layout.UnifiedMountPoint);
     }
 

@@ -72,6 +72,21 @@ public sealed class ProtoConformanceTests
         [typeof(CommandInfoURI)] = ["value", "executable", "extract", "cache", "output_file"],
         [typeof(CommandInfo)] = ["uris", "environment", "shell", "value", "arguments", "user"],
         [typeof(KillPolicy)] = ["grace_period"],
+        // Not a proto message: the element of the agent's /monitor/statistics array (docs/endpoints/slave/monitor/statistics.md).
+        [typeof(MonitorStatisticsEntry)] = ["executor_id", "executor_name", "framework_id", "source", "statistics"],
+        [typeof(ResourceStatistics)] =
+        [
+            "timestamp", "processes", "threads", "cpus_user_time_secs", "cpus_system_time_secs", "cpus_limit",
+            "cpus_nr_periods", "cpus_nr_throttled", "cpus_throttled_time_secs", "mem_total_bytes", "mem_total_memsw_bytes",
+            "mem_limit_bytes", "mem_soft_limit_bytes", "mem_file_bytes", "mem_anon_bytes", "mem_cache_bytes", "mem_rss_bytes",
+            "mem_mapped_file_bytes", "mem_swap_bytes", "mem_unevictable_bytes", "mem_low_pressure_counter",
+            "mem_medium_pressure_counter", "mem_critical_pressure_counter", "disk_limit_bytes", "disk_used_bytes",
+            "disk_statistics", "blkio_statistics", "perf", "net_rx_packets", "net_rx_bytes", "net_rx_errors", "net_rx_dropped",
+            "net_tx_packets", "net_tx_bytes", "net_tx_errors", "net_tx_dropped", "net_tcp_rtt_microsecs_p50",
+            "net_tcp_rtt_microsecs_p90", "net_tcp_rtt_microsecs_p95", "net_tcp_rtt_microsecs_p99",
+            "net_tcp_active_connections", "net_tcp_time_wait_connections", "net_traffic_control_statistics",
+            "net_snmp_statistics",
+        ],
         [typeof(ExecutorInfo)] =
         [
             "type", "executor_id", "framework_id", "command", "container", "resources", "name", "source", "data",
