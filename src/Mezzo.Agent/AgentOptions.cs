@@ -45,6 +45,19 @@ public sealed class AgentOptions
     /// <summary>--cgroups-max-pids: pids.max of each container, so a fork bomb stays inside its task.</summary>
     public int CgroupsMaxPids { get; set; } = 4096;
 
+    /// <summary>--executor-registration-timeout: how long a custom executor has to SUBSCRIBE before it is destroyed (Mesos: 1 min).</summary>
+    public TimeSpan ExecutorRegistrationTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>--executor-shutdown-grace-period: from SHUTDOWN to the executor's container being destroyed, unless
+    /// ExecutorInfo.shutdown_grace_period says otherwise (Mesos: 5 s).</summary>
+    public TimeSpan ExecutorShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Mesos's --executor_reregistration_timeout, handed to checkpointing executors as MESOS_SUBSCRIPTION_BACKOFF_MAX.</summary>
+    public TimeSpan ExecutorReregistrationTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Mesos's --recovery_timeout, handed to checkpointing executors as MESOS_RECOVERY_TIMEOUT.</summary>
+    public TimeSpan RecoveryTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>--container-disk-watch-interval: how often disk/du measures each sandbox (Mesos: 15 s).</summary>
     public TimeSpan ContainerDiskWatchInterval { get; set; } = TimeSpan.FromSeconds(15);
 

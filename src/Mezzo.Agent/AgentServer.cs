@@ -74,6 +74,7 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         FilesEndpoints.Map(app, options.SandboxRoot);
+        ExecutorEndpoints.Map(app, () => server.Service);
         return server;
     }
 

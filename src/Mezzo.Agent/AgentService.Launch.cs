@@ -13,8 +13,14 @@ namespace Mezzo.Agent;
 /// </summary>
 public sealed partial class AgentService
 {
-    private void RunTask(FrameworkInfo framework, TaskInfo info)
+    private void RunTask(FrameworkInfo framework, TaskInfo info, Executors.AgentExecutor? executor = null)
     {
+        if (executor is null && info.Executor is not null)
+        {
+            RunOnExecutor(framework, info);
+            return;
+        }
+
         var frameworkId = framework.Id?.Value ?? "";
         var key = (frameworkId, info.TaskId?.Value ?? "");
         if (_tasks.ContainsKey(key))
@@ -29,16 +35,21 @@ public sealed partial class AgentService
             FrameworkId = frameworkId,
             Info = info,
             Framework = framework,
-            Sandbox = Path.Combine(executorDir, "runs", containerId),
+            Sandbox = executor?.TaskSandbox(key.Item2) ?? Path.Combine(executorDir, "runs", containerId),
             ContainerId = containerId,
+            Executor = executor,
         };
         _tasks[key] = task;
+        executor?.Tasks.TryAdd(key.Item2, task);
         try
         {
             Directory.CreateDirectory(task.Sandbox);
-            var latest = Path.Combine(executorDir, "runs", "latest");
-            File.Delete(latest);
-            File.CreateSymbolicLink(latest, task.Sandbox);
+            if (executor is null)
+            {
+                var latest = Path.Combine(executorDir, "runs", "latest");
+                File.Delete(latest);
+                File.CreateSymbolicLink(latest, task.Sandbox);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -33,7 +33,7 @@ public sealed partial class AgentService
             ["slave/disk_total"] = Total.Disk,
             ["slave/cpus_used"] = all.Where(t => !t.IsTerminal).Sum(t => Scalar(t, "cpus")),
             ["slave/mem_used"] = all.Where(t => !t.IsTerminal).Sum(t => Scalar(t, "mem")),
-            ["slave/executors_running"] = all.Count(t => t.Process is { HasExited: false }),
+            ["slave/executors_running"] = all.Count(t => t.Executor is null && t.Process is { HasExited: false }) + RunningExecutorCount(),
             ["slave/valid_status_updates"] = all.Sum(t => t.PendingUpdates.Count),
         };
     });
@@ -49,7 +49,8 @@ public sealed partial class AgentService
             var framework = group.First().Framework;
             var executors = new JsonArray();
             var completedExecutors = new JsonArray();
-            foreach (var task in group)
+            AddExecutorsJson(group.Key, executors, completedExecutors);
+            foreach (var task in group.Where(t => t.Executor is null))
             {
                 var executor = ExecutorJson(task);
                 (task.IsTerminal && !_tasks.ContainsKey((task.FrameworkId, task.TaskId)) ? completedExecutors : executors).Add(executor);

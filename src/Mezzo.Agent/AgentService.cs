@@ -256,7 +256,8 @@ public sealed partial class AgentService : IAsyncDisposable
             Task = t.Info,
             LatestStatus = t.LatestStatus ?? new TaskStatus { TaskId = t.Info.TaskId, State = t.State },
         })],
-        Frameworks = [.. _tasks.Values.Select(t => t.Framework).DistinctBy(f => f.Id?.Value)],
+        Frameworks = [.. _tasks.Values.Select(t => t.Framework).Concat(_executors.Values.Select(e => e.Framework)).DistinctBy(f => f.Id?.Value)],
+        Executors = ExecutorReports(),
     };
 
     private void HandleEvent(AgentEvent ev, string streamId)
@@ -292,6 +293,15 @@ public sealed partial class AgentService : IAsyncDisposable
                 break;
             case AgentEventType.ACKNOWLEDGE:
                 Acknowledge(ev.Acknowledge!);
+                break;
+            case AgentEventType.RUN_TASK_GROUP:
+                RunTaskGroup(ev.RunTaskGroup!);
+                break;
+            case AgentEventType.FRAMEWORK_MESSAGE:
+                FrameworkMessage(ev.FrameworkMessage!);
+                break;
+            case AgentEventType.SHUTDOWN_EXECUTOR:
+                ShutdownExecutor(ev.ShutdownExecutor!);
                 break;
             case AgentEventType.SHUTDOWN_FRAMEWORK:
                 ShutdownFramework(ev.ShutdownFramework?.FrameworkId?.Value ?? "");
@@ -378,6 +388,12 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void Kill(AgentTask task, KillPolicy? policy)
     {
+        if (task.Executor is { IsDefault: false })
+        {
+            KillOnExecutor(task, policy);
+            return;
+        }
+
         if (task.IsTerminal)
         {
             return;
@@ -414,6 +430,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void ShutdownFramework(string frameworkId)
     {
+        ShutdownFrameworkExecutors(frameworkId);
         foreach (var task in _tasks.Values.Where(t => t.FrameworkId == frameworkId).ToList())
         {
             // The framework is gone: nobody will acknowledge, so its updates are dropped rather than retried forever.
@@ -461,6 +478,11 @@ public sealed partial class AgentService : IAsyncDisposable
     private void QueueStatus(AgentTask task, TaskStatus status)
     {
         task.LatestStatus = status;
+        if (task.Executor is not null && task.IsTerminal)
+        {
+            OnExecutorTaskTerminal(task);
+        }
+
         if (task.DropUpdates)
         {
             if (task.IsTerminal)
@@ -613,7 +635,7 @@ public sealed partial class AgentService : IAsyncDisposable
                 EndKillEscalation(task);
             }
 
-            return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().ToList();
+            return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().Concat(ExecutorProcesses()).ToList();
         }).ConfigureAwait(false);
         await Task.WhenAll(processes.Select(p => p.KillAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
         await Task.WhenAll(_exitHandlers.Keys).ConfigureAwait(false);

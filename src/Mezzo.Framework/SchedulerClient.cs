@@ -261,6 +261,35 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     public Task LaunchAsync(Offer offer, IEnumerable<TaskInfo> tasks, Filters? filters = null, CancellationToken cancellationToken = default) =>
         AcceptAsync([offer.Id!], [new OfferOperation { Type = OfferOperationType.LAUNCH, Launch = new OfferOperationLaunch { TaskInfos = [.. tasks] } }], filters, cancellationToken);
 
+    /// <summary>ACCEPT with one LAUNCH_GROUP: <paramref name="tasks"/> run together under <paramref name="executor"/>
+    /// (type DEFAULT for the agent's default executor), all of them or none.</summary>
+    public Task LaunchGroupAsync(Offer offer, ExecutorInfo executor, IEnumerable<TaskInfo> tasks, Filters? filters = null, CancellationToken cancellationToken = default) =>
+        AcceptAsync(
+            [offer.Id!],
+            [new OfferOperation
+            {
+                Type = OfferOperationType.LAUNCH_GROUP,
+                LaunchGroup = new OfferOperationLaunchGroup { Executor = executor, TaskGroup = new TaskGroupInfo { Tasks = [.. tasks] } },
+            }],
+            filters,
+            cancellationToken);
+
+    /// <summary>MESSAGE: <paramref name="data"/> to an executor, as-is and without delivery guarantee (Mesos).</summary>
+    public Task SendMessageAsync(string agentId, string executorId, byte[] data, CancellationToken cancellationToken = default) =>
+        CallAsync(new Call
+        {
+            Type = CallType.MESSAGE,
+            Message = new CallMessage { AgentId = new AgentID { Value = agentId }, ExecutorId = new ExecutorID { Value = executorId }, Data = data },
+        }, cancellationToken);
+
+    /// <summary>SHUTDOWN: the executor is told to end, and killed after its grace period if it does not.</summary>
+    public Task ShutdownExecutorAsync(string agentId, string executorId, CancellationToken cancellationToken = default) =>
+        CallAsync(new Call
+        {
+            Type = CallType.SHUTDOWN,
+            Shutdown = new CallShutdown { AgentId = new AgentID { Value = agentId }, ExecutorId = new ExecutorID { Value = executorId } },
+        }, cancellationToken);
+
     public Task DeclineAsync(IEnumerable<OfferID> offerIds, Filters? filters = null, CancellationToken cancellationToken = default) =>
         CallAsync(new Call { Type = CallType.DECLINE, Decline = new CallDecline { OfferIds = [.. offerIds], Filters = filters } }, cancellationToken);
 

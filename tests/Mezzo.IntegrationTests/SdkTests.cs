@@ -11,6 +11,80 @@ namespace Mezzo.IntegrationTests;
 public sealed class SdkTests
 {
     [Fact]
+    public async Task SDK_launches_a_task_group_then_messages_and_shuts_down_a_custom_executor()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var client = new SchedulerClient(new SchedulerOptions
+        {
+            Master = cluster.MasterAddress,
+            FrameworkInfo = new FrameworkInfo { User = "root", Name = "sdk-executors" },
+        });
+        await client.SubscribeAsync();
+        var executor = MesosJson.Deserialize<ExecutorInfo>(ExecutorTests.CustomExecutor("sdk-exec").ToJsonString())!;
+        var offers = 0;
+        var finished = new HashSet<string>();
+        string? agentId = null;
+        var cancel = TestContext.Current.CancellationToken;
+        await foreach (var ev in client.Events.ReadAllAsync(cancel))
+        {
+            if (ev.Type == EventType.OFFERS && ++offers == 1)
+            {
+                var offer = ev.Offers!.Offers![0];
+                agentId = offer.AgentId!.Value;
+                await client.LaunchGroupAsync(
+                    offer,
+                    new ExecutorInfo { Type = ExecutorInfoType.DEFAULT, ExecutorId = new ExecutorID { Value = "sdk-pod" } },
+                    new[] { "g1", "g2" }.Select(id => Task(offer, id, new CommandInfo { Value = "true" })),
+                    new Filters { RefuseSeconds = 0 },
+                    cancel);
+            }
+            else if (ev.Type == EventType.OFFERS && finished.Count == 2 && offers < 100)
+            {
+                var offer = ev.Offers!.Offers![0];
+                var task = Task(offer, "talker", null);
+                task.Executor = executor;
+                task.Data = "run"u8.ToArray();
+                await client.LaunchAsync(offer, [task], new Filters { RefuseSeconds = 0 }, cancel);
+                offers = 100;
+            }
+            else if (ev.Type == EventType.OFFERS)
+            {
+                // Not needed yet: give it back so it comes again once the group is done.
+                await client.DeclineAsync(ev.Offers!.Offers!.Select(o => o.Id!), new Filters { RefuseSeconds = 0.05 }, cancel);
+            }
+            else if (ev.Type == EventType.UPDATE && ev.Update!.Status!.State == CoreTaskState.TASK_FINISHED)
+            {
+                finished.Add(ev.Update.Status.TaskId!.Value!);
+            }
+            else if (ev.Type == EventType.UPDATE && ev.Update!.Status!.State == CoreTaskState.TASK_RUNNING && ev.Update.Status.TaskId!.Value == "talker")
+            {
+                await client.SendMessageAsync(agentId!, "sdk-exec", "hi"u8.ToArray(), cancel);
+            }
+            else if (ev.Type == EventType.MESSAGE && System.Text.Encoding.UTF8.GetString(ev.Message!.Data!) == "echo:hi")
+            {
+                ev.Message.ExecutorId!.Value.Should().Be("sdk-exec");
+                await client.ShutdownExecutorAsync(agentId!, "sdk-exec", cancel);
+            }
+            else if (ev.Type == EventType.UPDATE && ev.Update!.Status!.State == CoreTaskState.TASK_KILLED)
+            {
+                ev.Update.Status.TaskId!.Value.Should().Be("talker");
+                break;
+            }
+        }
+
+        finished.Should().BeEquivalentTo("g1", "g2");
+
+        static TaskInfo Task(Offer offer, string id, CommandInfo? command) => new()
+        {
+            Name = id,
+            TaskId = new TaskID { Value = id },
+            AgentId = offer.AgentId,
+            Resources = ResourceConversion.ToWire(Resources.Parse("cpus:0.1;mem:32")),
+            Command = command,
+        };
+    }
+
+    [Fact]
     public async Task A_burst_of_acknowledgements_shares_a_bounded_connection_pool()
     {
         const int Tasks = 400;

@@ -19,7 +19,10 @@ public sealed class AgentTask
 
     public string TaskId => Info.TaskId!.Value!;
 
-    public string ExecutorId => Info.Executor?.ExecutorId?.Value ?? TaskId;
+    public string ExecutorId => Executor?.ExecutorId ?? Info.Executor?.ExecutorId?.Value ?? TaskId;
+
+    /// <summary>The custom or default executor the task runs under; null for a command task (its own executor).</summary>
+    public Executors.AgentExecutor? Executor { get; set; }
 
     public LaunchedProcess? Process { get; set; }
 

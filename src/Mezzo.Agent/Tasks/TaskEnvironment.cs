@@ -54,6 +54,11 @@ public static class TaskEnvironment
             env["PORTS"] = string.Join(",", ports);
         }
 
+        foreach (var (name, value) in Executors.GroupVolumes.Environment(task))
+        {
+            env[name] = value;
+        }
+
         foreach (var variable in task.Info.Command?.Environment?.Variables ?? [])
         {
             if (!string.IsNullOrEmpty(variable.Name))

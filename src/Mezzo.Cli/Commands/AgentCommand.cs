@@ -24,6 +24,8 @@ public static class AgentCommand
         var images = ImageFlags.Create();
         var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var containers = ContainerFlags.Create();
+        var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
+        var executorShutdownGrace = FlagOption.Duration("executor-shutdown-grace-period", "From SHUTDOWN to an executor being killed, unless its ExecutorInfo says otherwise", TimeSpan.FromSeconds(5));
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
             master, port, ip, hostname, workDir, resources, attributes,
@@ -31,6 +33,7 @@ public static class AgentCommand
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             containers.ImageRootfsDir, containers.Runc,
+            executorRegistration, executorShutdownGrace,
         };
         images.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
@@ -45,6 +48,8 @@ public static class AgentCommand
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
                 DefaultKillGracePeriod = parsed.GetValue(killGrace),
+                ExecutorRegistrationTimeout = parsed.GetValue(executorRegistration),
+                ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
             };
             isolation.Apply(parsed, options);
             fetcher.Apply(parsed, options);

@@ -76,6 +76,7 @@ public sealed partial class MasterActor
             }
         }
 
+        ReconcileAgentExecutors(agent, subscribe.Executors ?? []);
         connection.Send(new AgentEvent
         {
             Type = AgentEventType.SUBSCRIBED,

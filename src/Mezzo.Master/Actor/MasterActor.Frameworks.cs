@@ -145,9 +145,9 @@ public sealed partial class MasterActor
                 ShutdownExecutor(framework, call.Shutdown!);
                 return CallResult.Accepted;
             case CallType.MESSAGE:
+                return FrameworkMessage(framework, call.Message!);
             case CallType.REQUEST:
-                // Custom executors come with the isolation issue; until then no executor can receive a message,
-                // which Mesos also answers with 202 and a dropped message.
+                // Mesos passes REQUEST to allocator modules; its built-in allocator ignores it, and so does this one.
                 return CallResult.Accepted;
             case CallType.UPDATE_FRAMEWORK:
                 return UpdateFramework(framework, call.UpdateFramework!);
@@ -376,12 +376,7 @@ public sealed partial class MasterActor
 
                     break;
                 case OfferOperationType.LAUNCH_GROUP:
-                    foreach (var task in operation.LaunchGroup?.TaskGroup?.Tasks ?? [])
-                    {
-                        SendMasterUpdate(framework, task.TaskId?.Value ?? "", agentId, TaskState.TASK_ERROR,
-                            TaskStatusReason.REASON_TASK_GROUP_INVALID, "LAUNCH_GROUP needs the default executor, which this master does not offer yet");
-                    }
-
+                    pool = LaunchGroup(framework, agent, role, operation.LaunchGroup, pool);
                     break;
                 case OfferOperationType.RESERVE:
                     pool = Reserve(framework, agent, role, operation, pool);
@@ -490,6 +485,12 @@ public sealed partial class MasterActor
     {
         var taskId = task.TaskId?.Value ?? "";
         var error = TaskValidation.Validate(task, framework, agent.AgentId, role, pool, out var resources);
+        var executorResources = Resources.Empty;
+        if (error is null && task.Executor is { } executor)
+        {
+            error = UseExecutor(framework, agent, role, executor, pool - resources, out executorResources);
+        }
+
         if (error is not null)
         {
             Log.TaskRejected(_log, taskId, framework.FrameworkId, error);
@@ -515,7 +516,7 @@ public sealed partial class MasterActor
             Type = Protocol.Agents.AgentEventType.RUN_TASK,
             RunTask = new Protocol.Agents.AgentRunTask { Framework = framework.Info, Task = task },
         });
-        return pool - resources;
+        return pool - resources - executorResources;
     }
 
     private void Kill(FrameworkEntry framework, CallKill kill)
@@ -547,6 +548,11 @@ public sealed partial class MasterActor
     {
         // Command tasks run under an executor whose id is the task id (as Mesos's command executor).
         var executorId = shutdown.ExecutorId?.Value;
+        if (ShutdownTrackedExecutor(framework, shutdown))
+        {
+            return;
+        }
+
         foreach (var task in framework.Tasks.Values.Where(t => (t.Info.Executor?.ExecutorId?.Value ?? t.TaskId) == executorId).ToList())
         {
             Kill(framework, new CallKill { TaskId = new TaskID { Value = task.TaskId }, AgentId = new AgentID { Value = task.AgentId } });
@@ -671,7 +677,8 @@ public sealed partial class MasterActor
         _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(framework.Info), Removed: true, now));
         Log.FrameworkRemoved(_log, framework.FrameworkId, reason);
         RescindFrameworkOffers(framework, notify: false);
-        var agentsWithTasks = new HashSet<string>();
+        var agentsWithTasks = new HashSet<string>(_executors.Keys.Where(k => k.FrameworkId == framework.FrameworkId).Select(k => k.AgentId));
+        RemoveFrameworkExecutors(framework);
         foreach (var task in framework.Tasks.Values.ToList())
         {
             agentsWithTasks.Add(task.AgentId);

@@ -138,7 +138,7 @@ public sealed partial class MasterActor
             ["unreachable_tasks"] = new JsonArray([.. framework.Tasks.Values.Where(t => t.State == TaskState.TASK_UNREACHABLE).Select(TaskJson)]),
             ["completed_tasks"] = new JsonArray([.. framework.CompletedTasks.Select(TaskJson)]),
             ["offers"] = new JsonArray([.. framework.OfferIds.Select(id => OfferJson(_offers[id]))]),
-            ["executors"] = new JsonArray(),
+            ["executors"] = ExecutorsJson(framework.FrameworkId),
             ["completed_executors"] = new JsonArray(),
         };
     }

@@ -84,8 +84,11 @@ public static class AgentEndpoint
                 }
 
                 return Answer(context, await master.Ask(() => master.AgentStatusUpdates(agentId, streamId, updates)));
+            case AgentCallType.EXECUTOR_MESSAGE:
+            case AgentCallType.EXECUTOR_EXITED:
+                return await ExecutorCallAsync(context, master, call);
             default:
-                return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING");
+                return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'type' to be one of SUBSCRIBE, UPDATE, PING, EXECUTOR_MESSAGE, EXECUTOR_EXITED");
         }
     }
 
@@ -148,6 +151,35 @@ public static class AgentEndpoint
         }
 
         return null;
+    }
+
+    private static async Task<IResult?> ExecutorCallAsync(HttpContext context, MasterActor master, AgentCall call)
+    {
+        var agentId = call.AgentId?.Value;
+        if (string.IsNullOrEmpty(agentId))
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'agent_id' to be present");
+        }
+
+        var streamId = context.Request.Headers["Mesos-Stream-Id"].ToString();
+        if (call.Type == AgentCallType.EXECUTOR_MESSAGE)
+        {
+            var message = call.ExecutorMessage;
+            if (message?.FrameworkId?.Value is null || message.ExecutorId?.Value is null || message.Data is null)
+            {
+                return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'executor_message' with 'framework_id', 'executor_id' and 'data'");
+            }
+
+            return Answer(context, await master.Ask(() => master.AgentExecutorMessage(agentId, streamId, message)));
+        }
+
+        var exited = call.ExecutorExited;
+        if (exited?.FrameworkId?.Value is null || exited.ExecutorId?.Value is null)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, "Expecting 'executor_exited' with 'framework_id' and 'executor_id'");
+        }
+
+        return Answer(context, await master.Ask(() => master.AgentExecutorExited(agentId, streamId, exited)));
     }
 
     private static IResult? Answer(HttpContext context, CallResult result) =>

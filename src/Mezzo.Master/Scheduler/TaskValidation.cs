@@ -51,9 +51,9 @@ public static class TaskValidation
             return "Task's command must have 'value' (the executable) set when 'shell' is false";
         }
 
-        if (task.Executor is not null)
+        if (task.Executor is { Type: ExecutorInfoType.DEFAULT })
         {
-            return "Custom executors are not supported by this agent yet; use a command task";
+            return "The DEFAULT executor runs task groups only: launch it with LAUNCH_GROUP";
         }
 
         if (task.KillPolicy?.GracePeriod?.Nanoseconds is < 0)

@@ -14,6 +14,8 @@ public enum AgentCallType
     SUBSCRIBE = 1,
     UPDATE = 2,
     PING = 3,
+    EXECUTOR_MESSAGE = 4,
+    EXECUTOR_EXITED = 5,
 }
 
 /// <summary>A task the agent runs, as reported on (re)subscribe.</summary>
@@ -44,6 +46,38 @@ public sealed class AgentSubscribe
     public List<AgentTaskReport>? Tasks { get; set; }
 
     public List<FrameworkInfo>? Frameworks { get; set; }
+
+    /// <summary>Executors (custom and default) the agent runs, so a restarted master accounts for their resources.</summary>
+    public List<AgentExecutorReport>? Executors { get; set; }
+}
+
+/// <summary>An executor the agent runs, as reported on (re)subscribe.</summary>
+public sealed class AgentExecutorReport
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public ExecutorInfo? Executor { get; set; }
+}
+
+/// <summary>EXECUTOR_MESSAGE: an executor's MESSAGE call, relayed to its framework as a MESSAGE event (not reliable, as Mesos).</summary>
+public sealed class AgentExecutorMessage
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public ExecutorID? ExecutorId { get; set; }
+
+    public byte[]? Data { get; set; }
+}
+
+/// <summary>EXECUTOR_EXITED: an executor's container is gone; the master frees its resources and tells the framework (FAILURE).</summary>
+public sealed class AgentExecutorExited
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public ExecutorID? ExecutorId { get; set; }
+
+    /// <summary>The wait status as Mesos reports it in FAILURE (exit code &lt;&lt; 8, or the signal number).</summary>
+    public int? Status { get; set; }
 }
 
 /// <summary>A status update from the agent; the master forwards it and acknowledges it once the framework does.</summary>
@@ -64,6 +98,10 @@ public sealed class AgentCall
 
     /// <summary>UPDATE: one or more status updates, each the oldest unacknowledged one of its task.</summary>
     public List<AgentUpdate>? Updates { get; set; }
+
+    public AgentExecutorMessage? ExecutorMessage { get; set; }
+
+    public AgentExecutorExited? ExecutorExited { get; set; }
 }
 
 public enum AgentEventType
@@ -76,6 +114,9 @@ public enum AgentEventType
     SHUTDOWN_FRAMEWORK = 5,
     SHUTDOWN = 6,
     HEARTBEAT = 7,
+    RUN_TASK_GROUP = 8,
+    FRAMEWORK_MESSAGE = 9,
+    SHUTDOWN_EXECUTOR = 10,
 }
 
 public sealed class AgentSubscribed
@@ -91,6 +132,34 @@ public sealed class AgentRunTask
     public FrameworkInfo? Framework { get; set; }
 
     public TaskInfo? Task { get; set; }
+}
+
+/// <summary>RUN_TASK_GROUP: a LAUNCH_GROUP, delivered whole so the agent starts all of its tasks or none.</summary>
+public sealed class AgentRunTaskGroup
+{
+    public FrameworkInfo? Framework { get; set; }
+
+    public ExecutorInfo? Executor { get; set; }
+
+    public TaskGroupInfo? TaskGroup { get; set; }
+}
+
+/// <summary>FRAMEWORK_MESSAGE: a scheduler's MESSAGE call for one of the agent's executors.</summary>
+public sealed class AgentFrameworkMessage
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public ExecutorID? ExecutorId { get; set; }
+
+    public byte[]? Data { get; set; }
+}
+
+/// <summary>SHUTDOWN_EXECUTOR: the scheduler's SHUTDOWN call for one executor.</summary>
+public sealed class AgentShutdownExecutor
+{
+    public FrameworkID? FrameworkId { get; set; }
+
+    public ExecutorID? ExecutorId { get; set; }
 }
 
 public sealed class AgentKillTask
@@ -136,4 +205,10 @@ public sealed class AgentEvent
     public AgentShutdownFramework? ShutdownFramework { get; set; }
 
     public AgentShutdown? Shutdown { get; set; }
+
+    public AgentRunTaskGroup? RunTaskGroup { get; set; }
+
+    public AgentFrameworkMessage? FrameworkMessage { get; set; }
+
+    public AgentShutdownExecutor? ShutdownExecutor { get; set; }
 }

@@ -21,6 +21,8 @@ namespace Mezzo.Protocol;
 [JsonSerializable(typeof(List<Resource>))]
 [JsonSerializable(typeof(List<V1.Attribute>))]
 [JsonSerializable(typeof(List<Label>))]
+[JsonSerializable(typeof(ExecutorCall))]
+[JsonSerializable(typeof(ExecutorEvent))]
 [JsonSerializable(typeof(AgentCall))]
 [JsonSerializable(typeof(AgentEvent))]
 [JsonSerializable(typeof(AgentSubscribe))]

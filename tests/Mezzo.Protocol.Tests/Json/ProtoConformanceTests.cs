@@ -145,6 +145,21 @@ public sealed class ProtoConformanceTests
             "healthy", "check_status", "labels", "container_status", "unreachable_time", "limitation",
         ],
 
+        // executor/executor.proto (Mesos 1.11: LAUNCH_GROUP, HEARTBEAT and Subscribed.container_id included).
+        [typeof(AgentInfo)] = ["hostname", "port", "resources", "attributes", "id", "domain", "capabilities", "resource_providers"],
+        [typeof(ExecutorCall)] = ["executor_id", "framework_id", "type", "subscribe", "update", "message"],
+        [typeof(ExecutorCallSubscribe)] = ["unacknowledged_tasks", "unacknowledged_updates"],
+        [typeof(ExecutorCallUpdate)] = ["status"],
+        [typeof(ExecutorCallMessage)] = ["data"],
+        [typeof(ExecutorEvent)] = ["type", "subscribed", "acknowledged", "launch", "launch_group", "kill", "message", "error"],
+        [typeof(ExecutorEventSubscribed)] = ["executor_info", "framework_info", "agent_info", "container_id"],
+        [typeof(ExecutorEventLaunch)] = ["task"],
+        [typeof(ExecutorEventLaunchGroup)] = ["task_group"],
+        [typeof(ExecutorEventKill)] = ["task_id", "kill_policy"],
+        [typeof(ExecutorEventAcknowledged)] = ["task_id", "uuid"],
+        [typeof(ExecutorEventMessage)] = ["data"],
+        [typeof(ExecutorEventError)] = ["message"],
+
         // scheduler.proto: Call and its messages. update_framework (19) and Call.UpdateFramework are Mesos 1.9+.
         [typeof(Call)] =
         [
@@ -245,6 +260,12 @@ public sealed class ProtoConformanceTests
     /// <summary>Enum members with their proto numbers.</summary>
     private static readonly Dictionary<Type, (string Name, int Number)[]> ProtoEnums = new()
     {
+        [typeof(ExecutorCallType)] = [("UNKNOWN", 0), ("SUBSCRIBE", 1), ("UPDATE", 2), ("MESSAGE", 3)],
+        [typeof(ExecutorEventType)] =
+        [
+            ("UNKNOWN", 0), ("SUBSCRIBED", 1), ("LAUNCH", 2), ("LAUNCH_GROUP", 8), ("KILL", 3), ("ACKNOWLEDGED", 4),
+            ("MESSAGE", 5), ("ERROR", 6), ("SHUTDOWN", 7), ("HEARTBEAT", 9),
+        ],
         [typeof(TaskState)] =
         [
             ("TASK_STAGING", 6), ("TASK_STARTING", 0), ("TASK_RUNNING", 1), ("TASK_KILLING", 8), ("TASK_FINISHED", 2),
