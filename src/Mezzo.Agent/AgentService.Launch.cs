@@ -154,7 +154,7 @@ public sealed partial class AgentService
 
             if (_namespaces is not null && spec is not null)
             {
-                spec = spec with { Namespaces = _namespaces.Prepare(task.Sandbox) };
+                spec = spec with { Namespaces = _namespaces.Prepare(task.Sandbox) with { Binds = Executors.GroupVolumes.Binds(task) } };
             }
 
             // An image task's process is runc, outside the task's cgroups: runc puts the container into them (cgroupsPath),

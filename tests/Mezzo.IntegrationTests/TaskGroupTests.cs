@@ -84,14 +84,14 @@ public sealed class TaskGroupTests
             "the master to release the default executor's resources");
     }
 
-    private static JsonObject WithParentVolume(JsonObject task, string containerPath, string source)
+    private static JsonObject WithParentVolume(JsonObject task, string containerPath, string source, string mode = "RW")
     {
         task["container"] = new JsonObject
         {
             ["type"] = "MESOS",
             ["volumes"] = new JsonArray(new JsonObject
             {
-                ["mode"] = "RW",
+                ["mode"] = mode,
                 ["container_path"] = containerPath,
                 ["source"] = new JsonObject { ["type"] = "SANDBOX_PATH", ["sandbox_path"] = new JsonObject { ["type"] = "PARENT", ["path"] = source } },
             }),
@@ -107,9 +107,10 @@ public sealed class TaskGroupTests
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
         var offer = await scheduler.NextOfferAsync();
 
+        // Mounted at $MESOS_SANDBOX/<container_path> (the agent's mount namespaces are on here); the RO one refuses writes.
         await LaunchGroupAsync(scheduler, offer, DefaultExecutor("sharing"),
-            WithParentVolume(GroupTask(offer, "writer", "echo from-writer > $MEZZO_VOLUME_DATA/note"), "data", "shared"),
-            WithParentVolume(GroupTask(offer, "reader", "for i in $(seq 1 200); do [ -s $MEZZO_VOLUME_IN/note ] && cat $MEZZO_VOLUME_IN/note && exit 0; sleep 0.05; done; exit 1"), "in", "shared"));
+            WithParentVolume(GroupTask(offer, "writer", "echo from-writer > $MESOS_SANDBOX/data/note && test \"$MEZZO_VOLUME_DATA\" != \"$MESOS_SANDBOX/data\""), "data", "shared"),
+            WithParentVolume(GroupTask(offer, "reader", "for i in $(seq 1 200); do [ -s in/note ] && ! touch in/other 2>/dev/null && cat in/note && exit 0; sleep 0.05; done; exit 1"), "in", "shared", "RO"));
 
         await scheduler.WaitForUpdateAsync("writer", "TASK_FINISHED");
         await scheduler.WaitForUpdateAsync("reader", "TASK_FINISHED");
@@ -117,6 +118,8 @@ public sealed class TaskGroupTests
         var directory = (string)state["frameworks"]![0]!["completed_executors"]!.AsArray().Single(e => (string?)e!["id"] == "sharing")!["directory"]!;
         (await File.ReadAllTextAsync(Path.Combine(directory, "shared", "note"))).Should().Be("from-writer\n");
         (await File.ReadAllTextAsync(Path.Combine(directory, "tasks", "reader", "stdout"))).Should().Be("from-writer\n");
+        File.Exists(Path.Combine(directory, "shared", "other")).Should().BeFalse("the reader's volume is read-only");
+        (await File.ReadAllLinesAsync("/proc/self/mountinfo")).Should().NotContain(l => l.Contains(directory, StringComparison.Ordinal), "volume mounts live only in the tasks' namespaces");
     }
 
     [Fact]

@@ -6,9 +6,11 @@ namespace Mezzo.Agent.Executors;
 
 /// <summary>
 /// SANDBOX_PATH volumes of type PARENT on the tasks of a task group: a directory of the executor's sandbox that the
-/// group's tasks share. Without a mount namespace nothing can be mounted at <c>$MESOS_SANDBOX/&lt;container_path&gt;</c>,
-/// so the directory's real path is handed to the task as <c>MEZZO_VOLUME_&lt;CONTAINER_PATH&gt;</c> (no symlink into the
-/// sandbox, which would let the sandbox browser wander); read-only mode is not enforced either.
+/// group's tasks share. With mount namespaces (filesystem/linux) it is bind-mounted at
+/// <c>$MESOS_SANDBOX/&lt;container_path&gt;</c> inside the task's namespace, read-only for RO volumes, as Mesos does.
+/// Either way its real path is also handed to the task as <c>MEZZO_VOLUME_&lt;CONTAINER_PATH&gt;</c>: without a mount
+/// namespace that is the only way to it (no symlink into the sandbox, which would let the sandbox browser wander), and
+/// read-only mode is then not enforced.
 /// </summary>
 public static class GroupVolumes
 {
@@ -43,6 +45,20 @@ public static class GroupVolumes
         {
             Directory.CreateDirectory(Path.Combine(executor.Sandbox, volume.Source!.SandboxPath!.Path!));
         }
+    }
+
+    /// <summary>The bind mounts that put a group task's PARENT volumes at their container paths in its sandbox.</summary>
+    public static IReadOnlyList<Launcher.BindMount> Binds(AgentTask task)
+    {
+        if (task.Executor is not { IsDefault: true } executor)
+        {
+            return [];
+        }
+
+        return [.. ParentVolumes(task.Info).Select(volume => new Launcher.BindMount(
+            Path.GetFullPath(Path.Combine(executor.Sandbox, volume.Source!.SandboxPath!.Path!)),
+            Path.GetFullPath(Path.Combine(task.Sandbox, volume.ContainerPath!)),
+            volume.Mode == VolumeMode.RO))];
     }
 
     /// <summary>The variables that tell a group task where its PARENT volumes are.</summary>

@@ -30,4 +30,8 @@ public sealed record LaunchSpec(
 /// </summary>
 /// <param name="Pid">A new pid namespace: the task sees only its own processes.</param>
 /// <param name="PrivateTmp">Bind-mounted onto /tmp inside; must exist.</param>
-public sealed record NamespaceSpec(bool Pid, string? PrivateTmp);
+/// <param name="Binds">Directories bind-mounted inside, after /tmp (a task group's SANDBOX_PATH volumes).</param>
+public sealed record NamespaceSpec(bool Pid, string? PrivateTmp, IReadOnlyList<BindMount>? Binds = null);
+
+/// <summary>A bind mount made in the task's mount namespace; the target directory is created if missing.</summary>
+public sealed record BindMount(string Source, string Target, bool ReadOnly);

@@ -142,9 +142,11 @@ internal static unsafe partial class LibC
 
     internal const int CLONE_NEWNS = 0x00020000;
     internal const int CLONE_NEWPID = 0x20000000;
+    internal const ulong MS_RDONLY = 0x1;
     internal const ulong MS_NOSUID = 0x2;
     internal const ulong MS_NODEV = 0x4;
     internal const ulong MS_NOEXEC = 0x8;
+    internal const ulong MS_REMOUNT = 0x20;
     internal const ulong MS_BIND = 0x1000;
     internal const ulong MS_REC = 0x4000;
     internal const ulong MS_PRIVATE = 0x40000;

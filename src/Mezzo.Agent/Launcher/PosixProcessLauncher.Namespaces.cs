@@ -145,6 +145,17 @@ public sealed unsafe partial class PosixProcessLauncher
                 BindPrivateTmp(tmp);
             }
 
+            foreach (var bind in namespaces.Binds ?? [])
+            {
+                Directory.CreateDirectory(bind.Target);
+                Mount(bind.Source, bind.Target, null, LibC.MS_BIND | LibC.MS_REC, null);
+                if (bind.ReadOnly)
+                {
+                    // A bind mount takes MS_RDONLY only on a remount of itself.
+                    Mount(null, bind.Target, null, LibC.MS_BIND | LibC.MS_REMOUNT | LibC.MS_RDONLY, null);
+                }
+            }
+
             if (namespaces.Pid)
             {
                 holder = SpawnHolder(envp);
