@@ -28,9 +28,8 @@ public sealed unsafe partial class PosixProcessLauncher
     private int _hostMountNs = -1;
     private int _hostPidNs = -1;
     private volatile string? _namespaceThreadBroken;
-    private Dictionary<string, string>? _originalCgroups;
 
-    private (int Task, int Holder) SpawnOnLaunchThread(LaunchSpec spec, IReadOnlyList<string>? joinCgroups, string spawnPath, List<string> argv, List<string> envp)
+    private (int Task, int Holder) SpawnOnLaunchThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
     {
         EnsureNamespaceThread();
         (int, int) result = default;
@@ -42,7 +41,7 @@ public sealed unsafe partial class PosixProcessLauncher
             {
                 try
                 {
-                    result = SpawnOnNamespaceThread(spec, joinCgroups, spawnPath, argv, envp);
+                    result = SpawnOnNamespaceThread(spec, spawnPath, argv, envp);
                 }
                 catch (Exception ex)
                 {
@@ -103,27 +102,14 @@ public sealed unsafe partial class PosixProcessLauncher
         return fd;
     }
 
-    private (int Task, int Holder) SpawnOnNamespaceThread(LaunchSpec spec, IReadOnlyList<string>? joinCgroups, string spawnPath, List<string> argv, List<string> envp)
+    private (int Task, int Holder) SpawnOnNamespaceThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
     {
         if (_namespaceThreadBroken is { } broken)
         {
             throw new LaunchException($"The launch thread is unusable: {broken}");
         }
 
-        if (joinCgroups is null)
-        {
-            return SpawnInNamespaces(spec, spec.Namespaces!, spawnPath, argv, envp);
-        }
-
-        var joined = JoinCgroups(joinCgroups);
-        try
-        {
-            return spec.Namespaces is { } namespaces ? SpawnInNamespaces(spec, namespaces, spawnPath, argv, envp) : (Spawn(spec, spawnPath, argv, envp), 0);
-        }
-        finally
-        {
-            LeaveCgroups(joined);
-        }
+        return SpawnInNamespaces(spec, spec.Namespaces!, spawnPath, argv, envp);
     }
 
     private (int Task, int Holder) SpawnInNamespaces(LaunchSpec spec, NamespaceSpec namespaces, string spawnPath, List<string> argv, List<string> envp)
@@ -219,89 +205,6 @@ public sealed unsafe partial class PosixProcessLauncher
                 LibC.close(hiddenFd);
             }
         }
-    }
-
-    private static bool IsV1CgroupProcs(string procsFile) => File.Exists(Path.Combine(Path.GetDirectoryName(procsFile)!, "tasks"));
-
-    /// <summary>Moves the launch thread into each v1 cgroup; returns the `tasks` files of the cgroups it came from.</summary>
-    private List<string> JoinCgroups(IReadOnlyList<string> procsFiles)
-    {
-        var original = _originalCgroups ??= ReadOwnCgroups();
-        var tid = LibC.gettid().ToString(CultureInfo.InvariantCulture);
-        var back = new List<string>(procsFiles.Count);
-        try
-        {
-            foreach (var procs in procsFiles)
-            {
-                var directory = Path.GetDirectoryName(procs)!;
-                var home = original.Where(kv => directory.StartsWith(kv.Key + "/", StringComparison.Ordinal)).MaxBy(kv => kv.Key.Length).Value
-                    ?? throw new LaunchException($"No v1 hierarchy of the agent holds cgroup '{directory}'");
-                File.WriteAllText(Path.Combine(directory, "tasks"), tid);
-                back.Add(Path.Combine(home, "tasks"));
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            LeaveCgroups(back);
-            throw new LaunchException($"Failed to join cgroups: {ex.Message}");
-        }
-        catch (LaunchException)
-        {
-            LeaveCgroups(back);
-            throw;
-        }
-
-        return back;
-    }
-
-    private void LeaveCgroups(List<string> tasksFiles)
-    {
-        var tid = LibC.gettid().ToString(CultureInfo.InvariantCulture);
-        foreach (var tasks in tasksFiles)
-        {
-            try
-            {
-                File.WriteAllText(tasks, tid);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Stuck in a task's cgroup, this thread must launch nothing more (the task's limits would apply to it).
-                _namespaceThreadBroken = $"cannot return to the agent's cgroup {tasks}: {ex.Message}";
-            }
-        }
-    }
-
-    /// <summary>Mount point of every v1 hierarchy → this thread's cgroup directory in it.</summary>
-    private static Dictionary<string, string> ReadOwnCgroups()
-    {
-        var byControllers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ');
-            var separator = Array.IndexOf(fields, "-");
-            if (separator > 4 && separator + 3 < fields.Length && fields[separator + 1] == "cgroup")
-            {
-                foreach (var option in fields[separator + 3].Split(','))
-                {
-                    byControllers.TryAdd(option, fields[4]);
-                }
-            }
-        }
-
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines("/proc/thread-self/cgroup"))
-        {
-            var parts = line.Split(':', 3);
-            if (parts.Length == 3 && parts[1].Length > 0)
-            {
-                if (byControllers.TryGetValue(parts[1].Split(',')[0], out var mount))
-                {
-                    result[mount] = mount + parts[2].TrimEnd('/');
-                }
-            }
-        }
-
-        return result;
     }
 
     private static void Mount(string? source, string target, string? type, ulong flags, string? data)

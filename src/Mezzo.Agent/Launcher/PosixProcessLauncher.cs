@@ -88,15 +88,15 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         spec.Environment.TryGetValue("PATH", out var pathVariable);
         var executable = ExecutableResolver.Resolve(spec.Executable, pathVariable, spec.WorkingDirectory);
-        // cgroup v1 lets a single thread change cgroups: the launch thread steps into the task's cgroups and the child
-        // starts there, with no wrapper exec. v2 only moves whole processes, so the shell wrapper stays for it.
-        var threadJoin = spec.CgroupProcs is { Count: > 0 } procs && procs.All(IsV1CgroupProcs);
-        var argv = BuildArgv(threadJoin ? spec with { CgroupProcs = null } : spec, executable, out var spawnPath);
+        var argv = BuildArgv(spec, executable, out var spawnPath);
         var envp = BuildEnvironment(spec.Environment);
 
-        if (spec.Namespaces is not null || threadJoin)
+        // The cgroups are joined by the shell wrapper (BuildArgv), also on v1 where one thread could step into them
+        // around posix_spawn: that was measured (bench/BENCHMARKS.md) at no more launches per second and 3-5x the idle
+        // accept -> TASK_RUNNING latency, every move waiting for the kernel's cgroup lock on the launching thread.
+        if (spec.Namespaces is not null)
         {
-            var (taskPid, holderPid) = SpawnOnLaunchThread(spec, threadJoin ? spec.CgroupProcs : null, spawnPath, argv, envp);
+            var (taskPid, holderPid) = SpawnOnLaunchThread(spec, spawnPath, argv, envp);
             return Track(taskPid, holderPid);
         }
 

@@ -271,44 +271,6 @@ public sealed class PosixProcessLauncherTests : IDisposable
     }
 
     [Fact]
-    public async Task On_cgroup_v1_the_task_starts_in_its_cgroups_and_no_thread_of_the_agent_stays_there()
-    {
-        Assert.SkipUnless(TestNative.geteuid() == 0, "Joining cgroups needs root.");
-        var options = new AgentOptions { WorkDir = Path.Combine(Path.GetTempPath(), "mezzo-launcher-v1-" + Guid.NewGuid().ToString("N")) };
-        var isolator = Mezzo.Agent.Isolation.CgroupIsolator.Create(options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Assert.SkipUnless(isolator.Enabled && isolator.Controllers.Values.All(h => h.Version == 1), "Needs cgroup v1 hierarchies.");
-        var container = isolator.Prepare("thread-join", 0.1, 32);
-        try
-        {
-            var processes = Enumerable.Range(0, 5).Select(_ => _launcher.Launch(Shell("sleep 100 & cat /proc/self/cgroup; wait") with { CgroupProcs = container.ProcsFiles })).ToList();
-            var member = "/" + isolator.AgentCgroup + "/thread-join";
-            (await Eventually.TrueAsync(() => File.ReadAllLines(container.ProcsFiles[0]).Length >= 10)).Should().BeTrue("five shells and their children");
-
-            // argv[0] is the task's own "sh": the v2 shell wrapper would have exec'd the resolved path /usr/bin/sh instead.
-            foreach (var process in processes)
-            {
-                File.ReadAllText($"/proc/{process.Pid}/cmdline").Should().StartWith("sh\0-c\0sleep");
-            }
-
-            foreach (var thread in Directory.GetDirectories("/proc/self/task"))
-            {
-                File.ReadAllText(Path.Combine(thread, "cgroup")).Should().NotContain(member, $"thread {Path.GetFileName(thread)} of the agent must be back home");
-            }
-
-            foreach (var process in processes)
-            {
-                process.Signal(Signals.SIGKILL);
-                await process.Exited.WaitAsync(Timeout, TestContext.Current.CancellationToken);
-            }
-        }
-        finally
-        {
-            await container.DestroyAsync(TimeSpan.FromSeconds(10));
-            await isolator.RemoveAllAsync(removeAgentCgroup: true);
-        }
-    }
-
-    [Fact]
     public async Task Running_as_the_current_user_needs_no_switch()
     {
         var me = TestNative.geteuid() == 0 ? "root" : Environment.UserName;
