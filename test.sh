@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 # OS packages the tests use for real (no fakes): setpriv/kill/ps/nsenter/unshare for process tests, a registry and
 # busybox for image tests, python3 as a task HTTP server for health checks.
-packages=(util-linux procps docker-registry busybox-static python3)
+packages=(util-linux procps docker-registry busybox-static python3 etcd-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
