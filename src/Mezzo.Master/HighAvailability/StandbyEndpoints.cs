@@ -47,6 +47,13 @@ public static class StandbyEndpoints
             return Results.Text(metrics.ToJsonString(), HttpBodies.Json).ExecuteAsync(context);
         }
 
+        if (leader?.Id == candidate.StandbyId)
+        {
+            // Elected a moment ago and still loading the registry: pointing at ourselves would loop.
+            return Results.Text("This master was just elected and is recovering its registry; retry shortly", "text/plain",
+                statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+        }
+
         if (leader is null)
         {
             var why = observed.EtcdReachable
