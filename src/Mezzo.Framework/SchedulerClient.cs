@@ -17,6 +17,9 @@ namespace Mezzo.Framework;
 public sealed partial class SchedulerClient : IAsyncDisposable
 {
     private const string SchedulerPath = "/api/v1/scheduler";
+
+    // Between two looks for the leader while several masters are known (a list, or etcd): the agent polls as often.
+    private static readonly TimeSpan HighAvailabilityMaxBackoff = TimeSpan.FromMilliseconds(250);
     private readonly SchedulerOptions _options;
     private readonly ILogger _log;
     private readonly HttpClient _http;
@@ -119,7 +122,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
 
             // With several masters a failure usually means a failover in progress: look again soon, so the framework
             // is back within moments of the new leader serving, not after a long backoff.
-            var cap = _detector.IsHighlyAvailable ? TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, TimeSpan.FromSeconds(1).Ticks)) : _options.MaxBackoff;
+            var cap = _detector.IsHighlyAvailable ? TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, HighAvailabilityMaxBackoff.Ticks)) : _options.MaxBackoff;
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, cap.Ticks));
         }
 
