@@ -10,7 +10,7 @@ public static class AgentCommand
     public static Command Create()
     {
         var master = FlagOption.Create<string?>("master", "Master to register with: host:port, several as host1:port,host2:port, or etcd://host:2379 to follow the elected leader", () => null)
-            .Check(value => string.IsNullOrWhiteSpace(value) ? "--master is required (e.g. --master 127.0.0.1:5050)" : null);
+            .Check(MasterFlag.Check);
         var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5051).Check(FlagOption.ValidPort("--port"));
         var ip = FlagOption.Create("ip", "IP address to listen on and advertise", () => "127.0.0.1");
         var hostname = FlagOption.Create("hostname", "Hostname the agent advertises", () => System.Net.Dns.GetHostName());
