@@ -257,6 +257,33 @@ public sealed class HighAvailabilityTests
     }
 
     [Fact]
+    public async Task A_corrupt_registry_entry_in_etcd_is_reported_and_the_master_resigns_until_it_is_repaired()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        using var admin = EtcdConnection.Open(EtcdTarget.Parse(etcd.Url()));
+        var badKey = EtcdTarget.Parse(etcd.Url()).RegistryPrefix + "agents/broken";
+        await admin.Kv.PutAsync(new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(badKey), Value = Google.Protobuf.ByteString.CopyFromUtf8("{not json") });
+        using var dir = new TempDir();
+        await using var master = MasterServer.Create(new MasterOptions
+        {
+            Port = 0,
+            Ip = "127.0.0.1",
+            Hostname = "127.0.0.1",
+            WorkDir = dir.Path,
+            Store = etcd.Url(),
+            LeaderLeaseTtl = LeaseTtl,
+        }, TestLogging.Configure);
+        await master.StartAsync();
+
+        await Poll.UntilAsync(() => master.Candidate!.LastTermError is not null, "the failed term to be reported");
+        master.Candidate!.LastTermError.Should().Contain(badKey).And.Contain("not a valid AgentRecord");
+        master.IsLeading.Should().BeFalse("a master that cannot read its registry must not serve");
+
+        await admin.Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(badKey) });
+        await Poll.UntilAsync(() => master.IsLeading, "the master to be elected once the registry is readable");
+    }
+
+    [Fact]
     public async Task A_master_whose_etcd_is_unreachable_fails_to_start_naming_it()
     {
         using var dir = new TempDir();

@@ -29,6 +29,7 @@ public sealed partial class MasterCandidate : IAsyncDisposable
     private volatile MasterTerm? _current;
     private Task? _loop;
     private string _announcement = "";
+    private int _termsLed;
 
     public MasterCandidate(EtcdConnection etcd, TimeSpan leaseTtl, Func<IRegistryStore, MasterActor> newActor,
         Func<MasterActor, RequestDelegate> routes, TimeProvider time, ILogger log)
@@ -54,8 +55,13 @@ public sealed partial class MasterCandidate : IAsyncDisposable
 
     public TimeSpan LeaseTtl => _election.LeaseTtl;
 
-    /// <summary>Terms this process has led, and how many ended because leadership was lost.</summary>
-    public int TermsLed { get; private set; }
+    /// <summary>How many terms this process has been elected for.</summary>
+    public int TermsLed => Volatile.Read(ref _termsLed);
+
+    public TimeSpan Uptime => _time.GetUtcNow() - StartTime;
+
+    /// <summary>Why the last term ended before it could serve or while serving, if it did (for operators and tests).</summary>
+    public string? LastTermError { get; private set; }
 
     public LeaderObservation ObservedLeader => _current is { } term ? new LeaderObservation(MesosJson.Serialize(term.Actor.MasterInfo()), true) : _election.Observed;
 
@@ -81,6 +87,7 @@ public sealed partial class MasterCandidate : IAsyncDisposable
             }
 
             MasterActor? actor = null;
+            var crashed = false;
             try
             {
                 // The registry is read here, under the new term's fence: whatever the previous leader persisted.
@@ -88,11 +95,12 @@ public sealed partial class MasterCandidate : IAsyncDisposable
                 await term.ProclaimAsync(MesosJson.Serialize(actor.MasterInfo()), _stopping.Token).ConfigureAwait(false);
                 actor.Start();
                 _current = new MasterTerm(actor, _routes(actor), _time.GetUtcNow());
-                TermsLed++;
+                Interlocked.Increment(ref _termsLed);
                 Log.Leading(_log, actor.MasterId, term.LeaseId, term.CreateRevision);
                 await WaitAsync(term.Lost, _stopping.Token).ConfigureAwait(false);
                 if (!_stopping.IsCancellationRequested)
                 {
+                    LastTermError = term.LostReason;
                     Log.SteppedDown(_log, actor.MasterId, term.LostReason);
                 }
             }
@@ -100,8 +108,17 @@ public sealed partial class MasterCandidate : IAsyncDisposable
             {
                 if (!_stopping.IsCancellationRequested)
                 {
+                    LastTermError = ex.Message;
                     Log.TermFailed(_log, ex.Message);
                 }
+            }
+            catch (Exception ex)
+            {
+                // Anything else (say a registry entry this version cannot read) must not leave a process that never
+                // campaigns again: resign, let another master try first, and try again.
+                LastTermError = ex.Message;
+                Log.TermCrashed(_log, ex);
+                crashed = true;
             }
             finally
             {
@@ -113,6 +130,18 @@ public sealed partial class MasterCandidate : IAsyncDisposable
                 }
 
                 await term.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (crashed)
+            {
+                try
+                {
+                    await Task.Delay(_election.LeaseTtl, _time, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
         }
     }
@@ -150,5 +179,8 @@ public sealed partial class MasterCandidate : IAsyncDisposable
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership term ended early: {Reason}")]
         public static partial void TermFailed(ILogger logger, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Leadership term failed; resigning")]
+        public static partial void TermCrashed(ILogger logger, Exception exception);
     }
 }

@@ -42,7 +42,7 @@ public static class StandbyEndpoints
             var metrics = new JsonObject
             {
                 ["master/elected"] = 0,
-                ["master/uptime_secs"] = (DateTimeOffset.UtcNow - candidate.StartTime).TotalSeconds,
+                ["master/uptime_secs"] = candidate.Uptime.TotalSeconds,
             };
             return Results.Text(metrics.ToJsonString(), HttpBodies.Json).ExecuteAsync(context);
         }

@@ -31,10 +31,10 @@ public sealed class EtcdRegistryStore : IRegistryStore
     }
 
     public IReadOnlyList<AgentRecord> LoadAgents() =>
-        [.. ReadDirectory(AgentsDir).Select(json => JsonSerializer.Deserialize(json, RegistryJson.Default.AgentRecord)!)];
+        [.. ReadDirectory(AgentsDir).Select(entry => Decode(entry.Key, entry.Value, RegistryJson.Default.AgentRecord))];
 
     public IReadOnlyList<FrameworkRecord> LoadFrameworks() =>
-        [.. ReadDirectory(FrameworksDir).Select(json => JsonSerializer.Deserialize(json, RegistryJson.Default.FrameworkRecord)!)];
+        [.. ReadDirectory(FrameworksDir).Select(entry => Decode(entry.Key, entry.Value, RegistryJson.Default.FrameworkRecord))];
 
     public void UpsertAgent(AgentRecord agent) =>
         Write(AgentsDir + agent.AgentId, JsonSerializer.SerializeToUtf8Bytes(agent, RegistryJson.Default.AgentRecord));
@@ -47,7 +47,7 @@ public sealed class EtcdRegistryStore : IRegistryStore
             return;
         }
 
-        var agent = JsonSerializer.Deserialize(json, RegistryJson.Default.AgentRecord)!;
+        var agent = Decode(_prefix + AgentsDir + agentId, json, RegistryJson.Default.AgentRecord);
         UpsertAgent(agent with { State = state, ChangedAt = changedAt });
     }
 
@@ -111,7 +111,19 @@ public sealed class EtcdRegistryStore : IRegistryStore
         return range.Kvs.Count == 0 ? null : range.Kvs[0].Value.ToByteArray();
     }
 
-    private IEnumerable<byte[]> ReadDirectory(string directory)
+    private static T Decode<T>(string key, byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type) ?? throw new JsonException("null");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Registry entry {key} in etcd is not a valid {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+
+    private IEnumerable<(string Key, byte[] Value)> ReadDirectory(string directory)
     {
         var start = _prefix + directory;
         var range = Call(() => _etcd.Kv.Range(new RangeRequest
@@ -121,7 +133,7 @@ public sealed class EtcdRegistryStore : IRegistryStore
             SortOrder = RangeRequest.Types.SortOrder.Ascend,
             SortTarget = RangeRequest.Types.SortTarget.Key,
         }, deadline: _etcd.Deadline), directory);
-        return range.Kvs.Select(kv => kv.Value.ToByteArray());
+        return range.Kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.Value.ToByteArray()));
     }
 
     private T Call<T>(Func<T> read, string what)
