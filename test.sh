@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # OS packages the tests use for real (no fakes): setpriv/kill/ps/nsenter/unshare for process tests, runc, a registry
-# and busybox for image tests, python3 as a task HTTP server for health checks, nc for task groups sharing loopback.
-packages=(util-linux procps runc docker-registry busybox-static python3 netcat-openbsd)
+# and busybox for image tests, python3 as a task HTTP server for health checks, nc for task groups sharing loopback,
+# etcd for master high availability.
+packages=(util-linux procps runc docker-registry busybox-static python3 netcat-openbsd etcd-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

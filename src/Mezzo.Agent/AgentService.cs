@@ -57,7 +57,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _launcher = launcher;
         _time = time;
         _log = log;
-        _link = new MasterLink(MasterAddress.Parse(options.Master));
+        _link = new MasterLink(options.Master);
         _agentIdFile = Path.Combine(options.WorkDir, "meta", "agent_id");
         StartTime = time.GetUtcNow();
     }

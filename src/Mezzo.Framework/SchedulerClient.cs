@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Threading.Channels;
+using Mezzo.Framework.Detection;
 using Mezzo.Protocol.RecordIO;
 using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -16,9 +17,13 @@ namespace Mezzo.Framework;
 public sealed partial class SchedulerClient : IAsyncDisposable
 {
     private const string SchedulerPath = "/api/v1/scheduler";
+
+    // Between two looks for the leader while several masters are known (a list, or etcd): the agent polls as often.
+    private static readonly TimeSpan HighAvailabilityMaxBackoff = TimeSpan.FromMilliseconds(250);
     private readonly SchedulerOptions _options;
     private readonly ILogger _log;
     private readonly HttpClient _http;
+    private readonly MasterDetector _detector;
     private readonly Channel<Event> _events = Channel.CreateUnbounded<Event>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<string> _firstSubscription = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,7 +39,8 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     {
         _options = options;
         _log = log ?? (ILogger)NullLogger.Instance;
-        _master = MasterUri(options.Master);
+        _detector = MasterDetector.Create(options.Master, MasterUri);
+        _master = _detector.Current;
         _endpoint = new Uri(_master, SchedulerPath);
         // A bounded pool: fire-and-forget acknowledgements would otherwise open a connection each under load, and
         // every open connection is a descriptor the master (and each process its agents spawn) has to carry.
@@ -93,6 +99,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or SchedulerCallException or InvalidDataException or System.Text.Json.JsonException)
             {
                 Log.Disconnected(_log, _master.ToString(), ex.Message);
+                _detector.Failed(_master);
             }
             finally
             {
@@ -113,7 +120,10 @@ public sealed partial class SchedulerClient : IAsyncDisposable
                 break;
             }
 
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+            // With several masters a failure usually means a failover in progress: look again soon, so the framework
+            // is back within moments of the new leader serving, not after a long backoff.
+            var cap = _detector.IsHighlyAvailable ? TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, HighAvailabilityMaxBackoff.Ticks)) : _options.MaxBackoff;
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, cap.Ticks));
         }
 
         _events.Writer.TryComplete();
@@ -138,6 +148,13 @@ public sealed partial class SchedulerClient : IAsyncDisposable
                 OfferConstraints = _options.OfferConstraints,
             },
         };
+        var master = await _detector.ResolveAsync(_stopping.Token).ConfigureAwait(false);
+        if (master != _master)
+        {
+            _master = master;
+            _endpoint = new Uri(_master, SchedulerPath);
+        }
+
         using var response = await SendAsync(call, streamId: null, HttpCompletionOption.ResponseHeadersRead, _stopping.Token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
@@ -215,7 +232,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             if (response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect && response.Headers.Location is { } location && redirects < 5)
             {
                 // Non-leading masters point at the leader; follow and remember it for later calls.
-                _master = MasterUri(new Uri(_master, location).GetLeftPart(UriPartial.Authority));
+                _master = _detector.Follow(_master, location);
                 _endpoint = new Uri(_master, SchedulerPath);
                 response.Dispose();
                 continue;
@@ -397,6 +414,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         }
 
         _http.Dispose();
+        _detector.Dispose();
         _stopping.Dispose();
     }
 

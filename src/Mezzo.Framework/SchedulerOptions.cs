@@ -4,7 +4,10 @@ namespace Mezzo.Framework;
 
 public sealed class SchedulerOptions
 {
-    /// <summary>Master address: host:port or http://host:port.</summary>
+    /// <summary>
+    /// Master address: host:port or http://host:port; several masters as host1:5050,host2:5050 (tried in turn,
+    /// following the standbys' redirects to the leader); or etcd://host:2379[,...][/prefix] to read the leader from etcd.
+    /// </summary>
     public required string Master { get; set; }
 
     /// <summary>Sent on SUBSCRIBE; its id is filled in (and reused on every reconnect) once the master assigns one.</summary>

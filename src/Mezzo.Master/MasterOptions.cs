@@ -45,5 +45,14 @@ public sealed class MasterOptions
     /// <summary>Largest accepted request body; bigger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Where the registry lives: <c>sqlite</c> (a file under <see cref="WorkDir"/>, one master) or
+    /// <c>etcd://host:2379[,host:2379...][/prefix]</c> (high availability: the masters elect a leader in etcd).
+    /// </summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>TTL of the etcd lease that holds leadership: a dead leader is replaced after about this long.</summary>
+    public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(5);
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

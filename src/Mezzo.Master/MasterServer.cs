@@ -1,38 +1,73 @@
 using Mezzo.Core.Allocation;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
+using Mezzo.Master.HighAvailability;
 using Mezzo.Master.Http;
 using Mezzo.Master.Scheduler;
+using Mezzo.Storage.Etcd;
 using Mezzo.Storage.Registry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Master;
 
-/// <summary>The master process: Kestrel in front of the master actor.</summary>
+/// <summary>
+/// The master process: Kestrel in front of the master actor. With <c>--store sqlite</c> the actor is the master's for
+/// its whole life; with <c>--store etcd://...</c> the process is a <see cref="MasterCandidate"/> that serves a new
+/// actor for each term it is elected for and answers as a standby in between.
+/// </summary>
 public sealed class MasterServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly IRegistryStore _registry;
+    private readonly MasterActor? _actor;
+    private readonly IRegistryStore? _registry;
+    private readonly EtcdConnection? _etcd;
+    private readonly MasterOptions _options;
 
-    private MasterServer(WebApplication app, MasterActor actor, IRegistryStore registry)
+    private MasterServer(WebApplication app, MasterOptions options, MasterActor? actor, IRegistryStore? registry, EtcdConnection? etcd, MasterCandidate? candidate)
     {
         _app = app;
-        Actor = actor;
+        _options = options;
+        _actor = actor;
         _registry = registry;
+        _etcd = etcd;
+        Candidate = candidate;
     }
 
-    public MasterActor Actor { get; }
+    /// <summary>The master actor: the only one with SQLite, the current term's with etcd (throws on a standby).</summary>
+    public MasterActor Actor => _actor ?? Candidate?.Current?.Actor
+        ?? throw new InvalidOperationException("This master is a standby: it is not leading now.");
+
+    public MasterOptions Options => _options;
+
+    /// <summary>Set with an etcd store: the election this master takes part in.</summary>
+    public MasterCandidate? Candidate { get; }
+
+    public bool IsLeading => _actor is not null || Candidate?.Current is not null;
 
     /// <summary>The bound address, e.g. http://127.0.0.1:5050 (the real port when 0 was asked for).</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1:0");
 
+    /// <summary>Builds the master; a bad <see cref="MasterOptions.Store"/> throws <see cref="FormatException"/> naming it.</summary>
     public static MasterServer Create(MasterOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
+        var store = options.Store.Trim();
+        EtcdTarget? etcdTarget = null;
+        if (EtcdTarget.IsEtcd(store))
+        {
+            etcdTarget = EtcdTarget.Parse(store);
+        }
+        else if (!store.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException($"Unknown --store '{options.Store}': expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logging is not null)
@@ -52,34 +87,90 @@ public sealed class MasterServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var clock = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.WorkDir);
-        var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
-        var actor = new MasterActor(options, registry, new HierarchicalAllocator(), time ?? TimeProvider.System,
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<MasterActor>());
-        app.MapPost("/api/v1/scheduler", (Microsoft.AspNetCore.Http.HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
-        app.MapPost(AgentEndpoint.Path, (Microsoft.AspNetCore.Http.HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
-        StateEndpoints.Map(app, actor);
-        OperatorEndpoint.Map(app, actor);
-        RoleEndpoints.Map(app, actor);
-        ReservationEndpoints.Map(app, actor);
-        MaintenanceEndpoints.Map(app, actor);
-        return new MasterServer(app, actor, registry);
+        if (etcdTarget is null)
+        {
+            var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
+            var actor = new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>());
+            MapEndpoints(app, actor);
+            return new MasterServer(app, options, actor, registry, null, null);
+        }
+
+        var etcd = EtcdConnection.Open(etcdTarget);
+        var candidate = new MasterCandidate(
+            etcd,
+            options.LeaderLeaseTtl,
+            registry => new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>()),
+            actor =>
+            {
+                // Each term gets its own routes onto its own actor; the outer app only picks leader or standby.
+                var routes = new ApplicationBuilder(app.Services);
+                routes.UseRouting();
+                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor));
+                return routes.Build();
+            },
+            clock,
+            loggers.CreateLogger<MasterCandidate>());
+        app.Run(context => candidate.Current is { } term
+            ? term.Pipeline(context)
+            : StandbyEndpoints.HandleAsync(context, candidate, options));
+        return new MasterServer(app, options, null, null, etcd, candidate);
     }
 
+    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor)
+    {
+        routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
+        routes.MapPost(AgentEndpoint.Path, (HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
+        StateEndpoints.Map(routes, actor);
+        OperatorEndpoint.Map(routes, actor);
+        RoleEndpoints.Map(routes, actor);
+        ReservationEndpoints.Map(routes, actor);
+        MaintenanceEndpoints.Map(routes, actor);
+    }
+
+    /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        Actor.Start();
+        if (_etcd is not null)
+        {
+            await _etcd.CheckReachableAsync(cancellationToken);
+        }
+
+        _actor?.Start();
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        Actor.Options.Port = Url.Port;
+        _options.Port = Url.Port;
+        Candidate?.Start(new Protocol.V1.MasterInfo
+        {
+            Id = Candidate.StandbyId,
+            Ip = MasterActor.AdvertisedIpNumber(_options.Ip),
+            Port = (uint)_options.Port,
+            Hostname = _options.Hostname,
+            Pid = $"master@{_options.Ip}:{_options.Port}",
+            Version = MezzoVersion.MesosCompatible,
+            Address = new Protocol.V1.Address { Hostname = _options.Hostname, Ip = _options.Ip, Port = _options.Port },
+        });
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Actor.DisposeAsync();
+        if (Candidate is not null)
+        {
+            // Resigns (revokes the lease) so a standby takes over now rather than after the TTL.
+            await Candidate.DisposeAsync();
+        }
+
+        if (_actor is not null)
+        {
+            await _actor.DisposeAsync();
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _registry.Dispose();
+        _registry?.Dispose();
+        _etcd?.Dispose();
     }
 }

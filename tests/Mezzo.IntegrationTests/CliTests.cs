@@ -80,6 +80,13 @@ public sealed class CliTests
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--weights", "dev=-1" }, "dev")]
+    [InlineData(new[] { "master", "--store", "mysql://db:3306" }, "--store: unknown store 'mysql://db:3306'; expected 'sqlite' or etcd://")]
+    [InlineData(new[] { "master", "--store", "etcd://" }, "--store: 'etcd://': empty etcd endpoint")]
+    [InlineData(new[] { "master", "--store", "etcd://h:70000" }, "bad etcd endpoint 'h:70000'")]
+    [InlineData(new[] { "master", "--leader-lease-ttl", "500ms" }, "--leader-lease-ttl must be at least 1secs")]
+    [InlineData(new[] { "agent", "--master", "127.0.0.1:1,,127.0.0.1:2" }, "--master: Invalid master address '127.0.0.1:1,,127.0.0.1:2': empty entry")]
+    [InlineData(new[] { "agent", "--master", "zk://127.0.0.1:2181/mesos" }, "ZooKeeper master detection is not supported")]
+    [InlineData(new[] { "execute", "--master", "etcd://h:0", "--name", "n", "--command", "true" }, "--master: Invalid master address")]
     [InlineData(new[] { "execute", "--master", "x:1", "--name", "n" }, "--command is required")]
     public async Task Bad_flags_fail_fast_with_a_message(string[] args, string message)
     {

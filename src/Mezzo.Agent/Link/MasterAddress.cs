@@ -8,7 +8,7 @@ public static class MasterAddress
         var text = master.Trim();
         if (text.StartsWith("zk://", StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException("ZooKeeper master detection is not supported; give host:port (or etcd:// with --store for HA)");
+            throw new ArgumentException("ZooKeeper master detection is not supported; give host:port, a list host1:port,host2:port, or etcd://host:2379 (masters started with --store etcd://)");
         }
 
         var at = text.IndexOf('@', StringComparison.Ordinal);

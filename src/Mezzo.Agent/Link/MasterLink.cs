@@ -1,58 +1,97 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Mezzo.Framework.Detection;
 using Mezzo.Protocol.Agents;
 using Mezzo.Protocol.RecordIO;
 
 namespace Mezzo.Agent.Link;
 
-/// <summary>The agent's HTTP conversation with the master: one subscription stream plus short calls.</summary>
+/// <summary>
+/// The agent's HTTP conversation with the leading master: one subscription stream plus short calls. Which master
+/// leads comes from a <see cref="MasterDetector"/> (one address, a list, or etcd://); standbys' 307s are followed.
+/// </summary>
 public sealed class MasterLink : IDisposable
 {
     private const string AgentPath = "/internal/agent";
+    private const int MaxRedirects = 5;
     private readonly HttpClient _http;
-    private readonly Uri _endpoint;
+    private readonly MasterDetector _detector;
+    private readonly TimeProvider _time;
 
-    public MasterLink(Uri master)
+    public MasterLink(string masters, TimeProvider? time = null)
     {
-        Master = master;
-        _endpoint = new Uri(master, AgentPath);
+        _detector = MasterDetector.Create(masters, MasterAddress.Parse);
+        _time = time ?? TimeProvider.System;
         _http = new HttpClient(new SocketsHttpHandler
         {
-            AllowAutoRedirect = true,
+            // Redirects are followed here, so the leader they name is remembered for every later call.
+            AllowAutoRedirect = false,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             // The subscription holds one connection; UPDATEs (one in flight) and PINGs share the others.
             MaxConnectionsPerServer = 4,
         })
         {
-            BaseAddress = master,
             Timeout = Timeout.InfiniteTimeSpan,
         };
     }
 
-    public Uri Master { get; }
+    public MasterLink(Uri master)
+        : this(master.GetLeftPart(UriPartial.Authority))
+    {
+    }
+
+    /// <summary>The master this link talks to now (the leader, once found).</summary>
+    public Uri Master => _detector.Current;
+
+    /// <summary>
+    /// With several masters (a list or etcd), how long one <see cref="SubscribeAsync"/> keeps looking for a leader
+    /// before it gives up to the caller's backoff: a failover takes about the leader lease TTL, and polling through
+    /// it brings the agent back moments after the new leader serves.
+    /// </summary>
+    public TimeSpan LeaderSearchTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan LeaderSearchInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Opens the subscription; yields the stream id first, then events until the master ends the stream.</summary>
     public async Task<(string StreamId, IAsyncEnumerable<AgentEvent> Events, IDisposable Response)> SubscribeAsync(AgentSubscribe subscribe, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        var body = JsonSerializer.SerializeToUtf8Bytes(new AgentCall { Type = AgentCallType.SUBSCRIBE, Subscribe = subscribe }, MesosJsonContext.Default.AgentCall);
+        var searchUntil = _time.GetUtcNow() + (_detector.IsHighlyAvailable ? LeaderSearchTimeout : TimeSpan.Zero);
+        while (true)
         {
-            Content = JsonContent(new AgentCall { Type = AgentCallType.SUBSCRIBE, Subscribe = subscribe }),
-        };
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            var error = await response.Content.ReadAsStringAsync(cancellationToken);
-            response.Dispose();
-            throw new HttpRequestException($"Master refused subscription ({(int)response.StatusCode}): {error}");
-        }
+            try
+            {
+                var response = await SendAsync(body, streamId: null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    var error = await response.Content.ReadAsStringAsync(cancellationToken);
+                    var status = (int)response.StatusCode;
+                    response.Dispose();
+                    throw new HttpRequestException($"Master {Master} refused subscription ({status}): {error}", null, response.StatusCode);
+                }
 
-        var streamId = response.Headers.TryGetValues("Mesos-Stream-Id", out var values) ? values.First() : "";
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return (streamId, ReadEvents(stream, cancellationToken), response);
+                var streamId = response.Headers.TryGetValues("Mesos-Stream-Id", out var values) ? values.First() : "";
+                var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                return (streamId, ReadEvents(stream, cancellationToken), response);
+            }
+            catch (Exception ex) when (IsNoLeader(ex) && _time.GetUtcNow() < searchUntil)
+            {
+                // A failover in progress: the old leader is gone and the new one not elected yet.
+                await Task.Delay(LeaderSearchInterval, _time, cancellationToken);
+            }
+        }
     }
+
+    private static bool IsNoLeader(Exception ex) => ex switch
+    {
+        MasterUnavailableException => true,
+        HttpRequestException { StatusCode: HttpStatusCode.ServiceUnavailable } => true,
+        HttpRequestException { StatusCode: null } => true,
+        _ => false,
+    };
 
     private static async IAsyncEnumerable<AgentEvent> ReadEvents(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -72,14 +111,16 @@ public sealed class MasterLink : IDisposable
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = JsonContent(call) };
-            request.Headers.Add("Mesos-Stream-Id", streamId);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            using var response = await _http.SendAsync(request, timeout.Token);
+            using var response = await SendAsync(JsonSerializer.SerializeToUtf8Bytes(call, MesosJsonContext.Default.AgentCall), streamId, HttpCompletionOption.ResponseContentRead, timeout.Token);
             return (int)response.StatusCode;
         }
         catch (HttpRequestException)
+        {
+            return 0;
+        }
+        catch (MasterUnavailableException)
         {
             return 0;
         }
@@ -89,12 +130,61 @@ public sealed class MasterLink : IDisposable
         }
     }
 
-    private static ByteArrayContent JsonContent(AgentCall call)
+    /// <summary>
+    /// One call to the leader: tries each candidate once (moving on when one cannot be reached) and follows
+    /// redirects. Throws the last connection error when none answered.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(byte[] body, string? streamId, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(call, MesosJsonContext.Default.AgentCall));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return content;
+        var attempts = _detector.CandidateCount;
+        for (var redirects = 0; ; redirects++)
+        {
+            var master = await _detector.ResolveAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(master, AgentPath)) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            if (streamId is not null)
+            {
+                request.Headers.Add("Mesos-Stream-Id", streamId);
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, completion, cancellationToken);
+            }
+            catch (HttpRequestException) when (--attempts > 0)
+            {
+                _detector.Failed(master);
+                continue;
+            }
+            catch (HttpRequestException)
+            {
+                _detector.Failed(master);
+                throw;
+            }
+
+            if (response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect
+                && response.Headers.Location is { } location && redirects < MaxRedirects)
+            {
+                _detector.Follow(master, location);
+                response.Dispose();
+                continue;
+            }
+
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // A standby with no leader to point at.
+                _detector.Failed(master);
+            }
+
+            return response;
+        }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _detector.Dispose();
+    }
 }

@@ -9,8 +9,8 @@ public static class AgentCommand
 {
     public static Command Create()
     {
-        var master = FlagOption.Create<string?>("master", "Master to register with, host:port", () => null)
-            .Check(value => string.IsNullOrWhiteSpace(value) ? "--master is required (e.g. --master 127.0.0.1:5050)" : null);
+        var master = FlagOption.Create<string?>("master", "Master to register with: host:port, several as host1:port,host2:port, or etcd://host:2379 to follow the elected leader", () => null)
+            .Check(MasterFlag.Check);
         var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5051).Check(FlagOption.ValidPort("--port"));
         var ip = FlagOption.Create("ip", "IP address to listen on and advertise", () => "127.0.0.1");
         var hostname = FlagOption.Create("hostname", "Hostname the agent advertises", () => System.Net.Dns.GetHostName());
@@ -58,7 +58,7 @@ public static class AgentCommand
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
-            Console.WriteLine($"Mezzo agent listening on {agent.Url}, registering with {agent.Service.MasterUrl} (resources {agent.Service.Total})");
+            Console.WriteLine($"Mezzo agent listening on {agent.Url}, registering with {options.Master} (resources {agent.Service.Total})");
             await Task.WhenAny(shutdown.WaitAsync(), agent.Service.ShutdownByMaster);
             return agent.Service.ShutdownByMaster.IsCompleted ? 1 : 0;
         });

@@ -38,7 +38,7 @@ public static partial class ExecuteCommand
 
     public static Command Create()
     {
-        var master = FlagOption.Create<string?>("master", "Master address, host:port", () => null).Check(Required("--master"));
+        var master = FlagOption.Create<string?>("master", "Master address: host:port, several as host1:port,host2:port, or etcd://host:2379 to follow the elected leader", () => null).Check(MasterFlag.Check);
         var name = FlagOption.Create<string?>("name", "Task name (also its id)", () => null).Check(Required("--name"));
         var commandText = FlagOption.Create<string?>("command", "Shell command to run", () => null).Check(Required("--command"));
         var shell = FlagOption.Create("shell", "Run the command with /bin/sh -c (false: the first word is the executable)", () => true, bool.Parse);

@@ -39,9 +39,18 @@ public static class MasterCommand
                     return $"--min-allocatable-resources: {ex.Message}";
                 }
             });
+        var store = FlagOption.Create("store",
+                "Where the registry lives: 'sqlite' (a file in --work-dir, one master) or etcd://host:2379[,host:2379...][/prefix] "
+                + "for high availability: every master given the same etcd elects one leader, the others redirect to it. "
+                + "etcd replicates with its own quorum, so there is no --quorum flag", () => "sqlite")
+            .Check(CheckStore);
+        var leaseTtl = FlagOption.Duration("leader-lease-ttl",
+            "With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long", TimeSpan.FromSeconds(5))
+            .Check(value => value < TimeSpan.FromSeconds(1) ? "--leader-lease-ttl must be at least 1secs (etcd leases count whole seconds)" : null);
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
+            store, leaseTtl,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -58,14 +67,50 @@ public static class MasterCommand
                 OfferTimeout = parsed.GetValue(offerTimeout) is { } t && t > TimeSpan.Zero ? t : null,
                 Weights = parsed.GetValue(weights),
                 MinAllocatableResources = parsed.GetValue(minAllocatable)!,
+                Store = parsed.GetValue(store)!,
+                LeaderLeaseTtl = parsed.GetValue(leaseTtl),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
-            await master.StartAsync(shutdown.Token);
-            Console.WriteLine($"Mezzo master {master.Actor.MasterId} listening on {master.Url} (work dir {options.WorkDir})");
+            try
+            {
+                await master.StartAsync(shutdown.Token);
+            }
+            catch (Storage.Etcd.EtcdUnavailableException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start the master: {ex.Message}");
+                return 1;
+            }
+
+            Console.WriteLine(master.Candidate is { } candidate
+                ? $"Mezzo master {candidate.StandbyId} listening on {master.Url} (registry in {candidate.Target}, leader lease {options.LeaderLeaseTtl.TotalSeconds}s)"
+                : $"Mezzo master {master.Actor.MasterId} listening on {master.Url} (work dir {options.WorkDir})");
             await shutdown.WaitAsync();
             return 0;
         });
         return command;
+    }
+
+    private static string? CheckStore(string value)
+    {
+        if (value.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!Storage.Etcd.EtcdTarget.IsEtcd(value))
+        {
+            return $"--store: unknown store '{value}'; expected 'sqlite' or etcd://host:port[,host:port...][/prefix]";
+        }
+
+        try
+        {
+            Storage.Etcd.EtcdTarget.Parse(value);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return $"--store: {ex.Message}";
+        }
     }
 }

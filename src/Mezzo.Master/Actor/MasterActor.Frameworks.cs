@@ -785,7 +785,7 @@ public sealed partial class MasterActor
         _allocationPending = true;
     }
 
-    private MasterInfo MasterInfo() => new()
+    internal MasterInfo MasterInfo() => new()
     {
         Id = MasterId,
         Ip = AdvertisedIpNumber(_options.Ip),
