@@ -54,10 +54,21 @@ public sealed partial class ImageTaskTests
     [InlineData("missing", "*Failed to pull image*mezzo/pulled:nope*manifest unknown*")]
     [InlineData("unreachable", "*Failed to pull image*connection refused*")]
     [InlineData("bad-name", "*Invalid image name 'Mezzo/UPPER'*")]
+    [InlineData("corrupt", "*Failed to pull image*mezzo/pulled:1*digest mismatch*")]
     public async Task An_image_that_cannot_be_had_fails_the_task_with_a_message_naming_it(string what, string message)
     {
         BusyboxImage.SkipUnlessUsable();
-        await using var registry = await RegistryWithAsync("mezzo/pulled", "1", TestImage.Create([LayerBuilder.Busybox()], cmd: ["true"]));
+        var image = TestImage.Create([LayerBuilder.Busybox()], cmd: ["true"]);
+        await using var registry = await RegistryWithAsync("mezzo/pulled", "1", image);
+        if (what == "corrupt")
+        {
+            // Same length, other bytes: only the digest check can tell.
+            var blob = registry.BlobDataPath(image.LayerDigests.Single());
+            var bytes = await File.ReadAllBytesAsync(blob);
+            bytes[^1] ^= 0xFF;
+            await File.WriteAllBytesAsync(blob, bytes);
+        }
+
         await using var cluster = await InProcessCluster.StartAsync();
         await using var scheduler = new RawScheduler(cluster.MasterUrl);
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
@@ -65,6 +76,7 @@ public sealed partial class ImageTaskTests
         {
             "missing" => $"{registry.Uri.Authority}/mezzo/pulled:nope",
             "unreachable" => $"127.0.0.1:{RegistryFixture.FreePort()}/mezzo/pulled:1",
+            "corrupt" => $"{registry.Uri.Authority}/mezzo/pulled:1",
             _ => "Mezzo/UPPER",
         };
 
@@ -76,6 +88,8 @@ public sealed partial class ImageTaskTests
         ((string?)status["message"]).Should().Match(message);
         await AssertNothingLeftAsync(cluster);
         var layers = Path.Combine(cluster.WorkDir, "agent", "images", "layers");
-        (Directory.Exists(layers) ? Directory.GetDirectories(layers) : []).Should().BeEmpty("nothing was pulled, so nothing is cached");
+        (Directory.Exists(layers) ? Directory.GetDirectories(layers) : []).Should().BeEmpty("nothing complete was pulled, so nothing is cached");
+        var staging = Path.Combine(cluster.WorkDir, "agent", "images", "staging");
+        (Directory.Exists(staging) ? Directory.GetFileSystemEntries(staging) : []).Should().BeEmpty("a failed pull leaves no partial layer behind");
     }
 }
