@@ -9,38 +9,8 @@ namespace Mezzo.Agent.Executors;
 /// <summary>How a custom executor's process is started: its command, with Mesos's executor environment.</summary>
 public static class ExecutorLaunch
 {
-    public static LaunchSpec Spec(AgentExecutor executor, IReadOnlyDictionary<string, string> environment)
-    {
-        var command = executor.Info.Command ?? throw new ArgumentException($"Executor '{executor.ExecutorId}' has no command");
-        var user = command.User ?? executor.Framework.User;
-        if (string.IsNullOrEmpty(user) || !System.Environment.IsPrivilegedProcess)
-        {
-            user = null;
-        }
-
-        string executable;
-        List<string> arguments;
-        if (command.Shell != false)
-        {
-            executable = "/bin/sh";
-            arguments = ["-c", command.Value ?? ""];
-        }
-        else
-        {
-            // As for tasks: 'value' is the executable, 'arguments' the whole argv including argv[0].
-            executable = command.Value ?? "";
-            arguments = [.. (command.Arguments ?? []).Skip(1)];
-        }
-
-        return new LaunchSpec(
-            executable,
-            arguments,
-            environment,
-            executor.Sandbox,
-            Path.Combine(executor.Sandbox, "stdout"),
-            Path.Combine(executor.Sandbox, "stderr"),
-            user);
-    }
+    public static LaunchSpec Spec(AgentExecutor executor, IReadOnlyDictionary<string, string> environment) =>
+        CommandSpec.From(executor.Info.Command ?? throw new ArgumentException($"Executor '{executor.ExecutorId}' has no command"), executor.Framework, executor.Sandbox, environment);
 
     /// <summary>
     /// docs/executor-http-api.md "Executor Environment Variables": the executor inherits the agent's environment, then

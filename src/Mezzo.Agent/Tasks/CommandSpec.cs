@@ -5,10 +5,13 @@ namespace Mezzo.Agent.Tasks;
 /// <summary>Turns a task's CommandInfo into what the launcher runs, with Mesos's shell / argv semantics.</summary>
 public static class CommandSpec
 {
-    public static LaunchSpec From(AgentTask task, IReadOnlyDictionary<string, string> environment)
+    public static LaunchSpec From(AgentTask task, IReadOnlyDictionary<string, string> environment) =>
+        From(task.Info.Command ?? throw new ArgumentException("Task has no command"), task.Framework, task.Sandbox, environment);
+
+    /// <summary>A command (a task's or a custom executor's) run in <paramref name="sandbox"/>, its output in stdout/stderr there.</summary>
+    public static LaunchSpec From(Mezzo.Protocol.V1.CommandInfo command, Mezzo.Protocol.V1.FrameworkInfo framework, string sandbox, IReadOnlyDictionary<string, string> environment)
     {
-        var command = task.Info.Command ?? throw new ArgumentException("Task has no command");
-        var user = command.User ?? task.Framework.User;
+        var user = command.User ?? framework.User;
         if (string.IsNullOrEmpty(user) || !Environment.IsPrivilegedProcess)
         {
             // Only root can switch users; Mesos likewise runs as itself when --switch_user can't apply.
@@ -33,9 +36,9 @@ public static class CommandSpec
             executable,
             arguments,
             environment,
-            task.Sandbox,
-            Path.Combine(task.Sandbox, "stdout"),
-            Path.Combine(task.Sandbox, "stderr"),
+            sandbox,
+            Path.Combine(sandbox, "stdout"),
+            Path.Combine(sandbox, "stderr"),
             user);
     }
 }
