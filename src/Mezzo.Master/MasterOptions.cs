@@ -45,5 +45,17 @@ public sealed class MasterOptions
     /// <summary>Largest accepted request body; bigger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Mesos's <c>--registry_max_agent_age</c>: an agent unreachable for longer than this is forgotten by the registry
+    /// (reconciling its tasks then answers TASK_UNKNOWN). Gone agents are never forgotten, so they stay refused.
+    /// </summary>
+    public TimeSpan RegistryMaxAgentAge { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Mesos's <c>--registry_max_agent_count</c>: at most this many unreachable agents are remembered (oldest go first).</summary>
+    public int RegistryMaxAgentCount { get; set; } = 100 * 1024;
+
+    /// <summary>Mesos's <c>--registry_gc_interval</c>: how often the two limits above are applied.</summary>
+    public TimeSpan RegistryGcInterval { get; set; } = TimeSpan.FromMinutes(15);
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }
