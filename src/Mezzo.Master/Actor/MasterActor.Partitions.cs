@@ -71,6 +71,7 @@ public sealed partial class MasterActor
             framework.Tasks.Remove(task.TaskId);
             framework.UnreachableTasks[task.TaskId] = task;
             Log.TaskStateChanged(_log, task.TaskId, framework.FrameworkId, state.ToString());
+            CountTerminal(state);
             SendStatus(framework, status);
         }
     }
