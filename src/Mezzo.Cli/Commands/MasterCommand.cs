@@ -18,6 +18,15 @@ public static class MasterCommand
         var pingTimeout = FlagOption.Duration("agent-ping-timeout", "Time after which an agent ping is considered missed", TimeSpan.FromSeconds(15));
         var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5)
             .Check(value => value < 1 ? "--max-agent-ping-timeouts must be at least 1" : null);
+        var registryMaxAgentAge = FlagOption.Duration("registry-max-agent-age",
+                "Forget an agent unreachable for longer than this (reconciling its tasks then answers TASK_UNKNOWN)", TimeSpan.FromDays(14))
+            .Check(value => value <= TimeSpan.Zero ? "--registry-max-agent-age must be positive" : null);
+        var registryMaxAgentCount = FlagOption.Create("registry-max-agent-count",
+                "Remember at most this many unreachable agents; the longest unreachable are forgotten first", () => 100 * 1024)
+            .Check(value => value < 0 ? "--registry-max-agent-count must be 0 or more" : null);
+        var registryGcInterval = FlagOption.Duration("registry-gc-interval",
+                "How often unreachable agents are checked against --registry-max-agent-age and --registry-max-agent-count", TimeSpan.FromMinutes(15))
+            .Check(value => value <= TimeSpan.Zero ? "--registry-gc-interval must be positive" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
         var weights = FlagOption.Create<string?>("weights",
                 "Role weights, e.g. \"dev=2,prod=3.5\": a role's share of the cluster relative to its siblings (default 1). "
@@ -42,6 +51,7 @@ public static class MasterCommand
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
+            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -58,6 +68,9 @@ public static class MasterCommand
                 OfferTimeout = parsed.GetValue(offerTimeout) is { } t && t > TimeSpan.Zero ? t : null,
                 Weights = parsed.GetValue(weights),
                 MinAllocatableResources = parsed.GetValue(minAllocatable)!,
+                RegistryMaxAgentAge = parsed.GetValue(registryMaxAgentAge),
+                RegistryMaxAgentCount = parsed.GetValue(registryMaxAgentCount),
+                RegistryGcInterval = parsed.GetValue(registryGcInterval),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
