@@ -57,5 +57,12 @@ public sealed class MasterOptions
     /// <summary>Mesos's <c>--registry_gc_interval</c>: how often the two limits above are applied.</summary>
     public TimeSpan RegistryGcInterval { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Mesos's <c>--recovery_agent_removal_limit</c>, in percent: if more than this share of the agents the registry
+    /// knew at start fail to re-register in time, something bigger than a few dead hosts is wrong, and the master marks
+    /// none of them unreachable (Mesos exits instead) until enough are back or an operator steps in.
+    /// </summary>
+    public double RecoveryAgentRemovalLimitPercent { get; set; } = 100;
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

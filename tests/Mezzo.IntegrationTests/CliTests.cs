@@ -81,6 +81,8 @@ public sealed class CliTests
     [InlineData(new[] { "master", "--registry-max-agent-count", "-1" }, "--registry-max-agent-count must be 0 or more")]
     [InlineData(new[] { "master", "--registry-max-agent-count", "many" }, "many")]
     [InlineData(new[] { "master", "--registry-gc-interval", "0ms" }, "--registry-gc-interval must be positive")]
+    [InlineData(new[] { "master", "--recovery-agent-removal-limit", "150%" }, "--recovery-agent-removal-limit '150%': expected a percentage from 0% to 100%")]
+    [InlineData(new[] { "master", "--recovery-agent-removal-limit", "half" }, "--recovery-agent-removal-limit 'half'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--default-kill-grace-period", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
@@ -122,6 +124,7 @@ public sealed class CliTests
         ((string?)state["flags"]!["registry_max_agent_age"]).Should().Be("259200secs");
         ((string?)state["flags"]!["registry_max_agent_count"]).Should().Be("7");
         ((string?)state["flags"]!["registry_gc_interval"]).Should().Be("900secs");
+        ((string?)state["flags"]!["recovery_agent_removal_limit"]).Should().Be("100%");
         (await http.GetAsync(new Uri(url, "health"))).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

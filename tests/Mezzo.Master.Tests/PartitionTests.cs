@@ -285,6 +285,48 @@ public sealed class PartitionTests
         MasterHarness.Drain(setup.Aware, EventType.UPDATE).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task After_a_restart_too_many_missing_agents_are_held_rather_than_marked_unreachable()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "mezzo-removal-limit-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var ids = new List<string>();
+            await using (var first = new MasterHarness(workDir: dir))
+            {
+                foreach (var host in (string[])["a", "b", "c", "d"])
+                {
+                    ids.Add((await first.AddAgentAsync(hostname: host)).AgentId);
+                }
+            }
+
+            await using var harness = new MasterHarness(
+                o =>
+                {
+                    o.AgentPingTimeout = TimeSpan.FromSeconds(1);
+                    o.MaxAgentPingTimeouts = 2;
+                    o.RecoveryAgentRemovalLimitPercent = 50;
+                },
+                workDir: dir);
+            var a = await harness.ReturnAgentAsync(ids[0], [], hostname: "a");
+
+            // Three of four (75 %) missing is beyond the 50 % limit: nobody is marked unreachable.
+            await harness.AdvanceKeepingAliveAsync(TimeSpan.FromSeconds(3), (ids[0], a));
+            harness.Registry.LoadAgents().Should().AllSatisfy(r => r.State.Should().Be(AgentRegistryState.Admitted));
+
+            // Once two more are back, one missing of four (25 %) is within it, and that one is marked.
+            var b = await harness.ReturnAgentAsync(ids[1], [], hostname: "b");
+            var c = await harness.ReturnAgentAsync(ids[2], [], hostname: "c");
+            await harness.AdvanceKeepingAliveAsync(TimeSpan.FromSeconds(1), (ids[0], a), (ids[1], b), (ids[2], c));
+            StateOf(harness, ids[3]).Should().Be(AgentRegistryState.Unreachable);
+            harness.Registry.LoadAgents().Count(r => r.State == AgentRegistryState.Admitted).Should().Be(3);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     internal static MasterHarness NewHarness(Action<MasterOptions>? configure = null) => new(o =>
     {
         o.AgentPingTimeout = TimeSpan.FromSeconds(1);

@@ -27,6 +27,10 @@ public static class MasterCommand
         var registryGcInterval = FlagOption.Duration("registry-gc-interval",
                 "How often unreachable agents are checked against --registry-max-agent-age and --registry-max-agent-count", TimeSpan.FromMinutes(15))
             .Check(value => value <= TimeSpan.Zero ? "--registry-gc-interval must be positive" : null);
+        var removalLimit = FlagOption.Create("recovery-agent-removal-limit",
+                "After a master restart, the largest share of known agents (\"N%\") that may fail to re-register and be marked "
+                + "unreachable; beyond it the master marks none and waits for an operator", () => "100%")
+            .Check(value => ParsePercent(value) is null ? $"--recovery-agent-removal-limit '{value}': expected a percentage from 0% to 100%" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
         var weights = FlagOption.Create<string?>("weights",
                 "Role weights, e.g. \"dev=2,prod=3.5\": a role's share of the cluster relative to its siblings (default 1). "
@@ -51,7 +55,7 @@ public static class MasterCommand
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
-            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval,
+            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -71,6 +75,7 @@ public static class MasterCommand
                 RegistryMaxAgentAge = parsed.GetValue(registryMaxAgentAge),
                 RegistryMaxAgentCount = parsed.GetValue(registryMaxAgentCount),
                 RegistryGcInterval = parsed.GetValue(registryGcInterval),
+                RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
@@ -81,4 +86,11 @@ public static class MasterCommand
         });
         return command;
     }
+
+    /// <summary>Mesos's percentage flags: "50%" (or "50"), 0 to 100.</summary>
+    private static double? ParsePercent(string text) =>
+        double.TryParse(text.Trim().TrimEnd('%'), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+        && value is >= 0 and <= 100
+            ? value
+            : null;
 }

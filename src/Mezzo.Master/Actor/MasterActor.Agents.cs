@@ -383,5 +383,7 @@ public sealed partial class MasterActor
             };
             RestoreAgentAdmin(_agents[record.AgentId]);
         }
+
+        _admittedAtRecovery = _agents.Values.Count(a => a.Recovered);
     }
 }

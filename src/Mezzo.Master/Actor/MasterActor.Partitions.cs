@@ -21,6 +21,11 @@ public sealed partial class MasterActor
 {
     private DateTimeOffset? _nextRegistryGc;
 
+    /// <summary>Admitted agents the registry held when this master started (the base of the removal limit).</summary>
+    private int _admittedAtRecovery;
+
+    private bool _removalLimitHeld;
+
     private void CheckAgentLiveness(DateTimeOffset now)
     {
         List<AgentEntry>? silent = null;
@@ -32,7 +37,25 @@ public sealed partial class MasterActor
             }
         }
 
-        foreach (var agent in silent ?? [])
+        if (silent is null)
+        {
+            return;
+        }
+
+        var recovered = silent.Count(a => a.Recovered);
+        var share = _admittedAtRecovery == 0 ? 0 : 100.0 * _agents.Values.Count(a => a.Recovered) / _admittedAtRecovery;
+        if (recovered > 0 && share > _options.RecoveryAgentRemovalLimitPercent)
+        {
+            if (!_removalLimitHeld)
+            {
+                Log.RecoveryRemovalLimitExceeded(_log, _agents.Values.Count(a => a.Recovered), _admittedAtRecovery, share, _options.RecoveryAgentRemovalLimitPercent);
+                _removalLimitHeld = true;
+            }
+
+            silent.RemoveAll(a => a.Recovered);
+        }
+
+        foreach (var agent in silent)
         {
             MarkUnreachable(agent, now);
         }
@@ -250,6 +273,9 @@ public sealed partial class MasterActor
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} of framework {FrameworkId} on returning agent {AgentId} is killed: the framework runs that task id on agent {OtherAgentId} now")]
         public static partial void DuplicateTaskKilled(ILogger logger, string taskId, string frameworkId, string agentId, string otherAgentId);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "Post-recovery agent removal limit exceeded: {Missing} of the {Admitted} agents known at start ({Share:F0}%, limit {Limit}%) did not re-register in time; none of them is marked unreachable until enough are back. Investigate, or raise --recovery-agent-removal-limit")]
+        public static partial void RecoveryRemovalLimitExceeded(ILogger logger, int missing, int admitted, double share, double limit);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Registry GC forgot {Count} unreachable agents: {AgentIds}")]
         public static partial void RegistryGarbageCollected(ILogger logger, int count, string agentIds);

@@ -59,6 +59,7 @@ public sealed partial class MasterActor
                 ["registry_max_agent_age"] = $"{_options.RegistryMaxAgentAge.TotalSeconds}secs",
                 ["registry_max_agent_count"] = _options.RegistryMaxAgentCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["registry_gc_interval"] = $"{_options.RegistryGcInterval.TotalSeconds}secs",
+                ["recovery_agent_removal_limit"] = $"{_options.RecoveryAgentRemovalLimitPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}%",
             },
             ["slaves"] = new JsonArray([.. _agents.Values.Where(a => a.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected).Select(AgentJson)]),
             ["recovered_slaves"] = new JsonArray(),
