@@ -102,16 +102,16 @@ public sealed partial class MasterActor
     /// <summary>
     /// A task the agent reports on re-registration that the master had set aside as unreachable: it is the task's
     /// entry again, holding its resources, unless the framework launched the same task id elsewhere meanwhile (then the
-    /// returning copy is killed). Returns false when the report must not be adopted.
+    /// returning copy is killed).
     /// </summary>
-    private bool ReturnUnreachableTask(AgentEntry agent, FrameworkEntry framework, TaskEntry away, AgentTaskReport report)
+    private void ReturnUnreachableTask(AgentEntry agent, FrameworkEntry framework, TaskEntry away, AgentTaskReport report)
     {
         framework.UnreachableTasks.Remove(away.TaskId);
         agent.Tasks.Remove((framework.FrameworkId, away.TaskId));
         if (framework.Tasks.TryGetValue(away.TaskId, out var relaunched) && relaunched.AgentId != agent.AgentId)
         {
             KillDuplicate(agent, framework, away.TaskId, relaunched.AgentId);
-            return false;
+            return;
         }
 
         var state = report.LatestStatus?.State ?? TaskState.TASK_STAGING;
@@ -127,7 +127,7 @@ public sealed partial class MasterActor
         if (TaskStates.IsTerminal(state))
         {
             // The agent still holds the terminal update and resends it; its acknowledgement archives the task.
-            return true;
+            return;
         }
 
         away.HoldsResources = true;
@@ -139,7 +139,6 @@ public sealed partial class MasterActor
         status.Healthy = report.LatestStatus?.Healthy;
         status.ContainerStatus = report.LatestStatus?.ContainerStatus;
         SendStatus(framework, status);
-        return true;
     }
 
     /// <summary>
