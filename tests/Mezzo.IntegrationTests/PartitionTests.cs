@@ -69,6 +69,54 @@ public sealed class PartitionTests
     }
 
     [Fact]
+    public async Task A_task_relaunched_elsewhere_during_a_partition_runs_once_the_returning_copy_is_killed()
+    {
+        await using var cluster = await StartAsync();
+        await using var agent = await StartAgentProcessAsync(cluster);
+        var firstRoot = cluster.SandboxRoot;
+        var secondRoot = Path.Combine(cluster.WorkDir, "agent-b", "slaves");
+        try
+        {
+            await using var plain = new RawScheduler(cluster.MasterUrl);
+            await plain.SubscribeAsync(RawScheduler.FrameworkInfo("plain"));
+            await plain.LaunchAsync(await plain.NextOfferAsync(), "t", "sleep 1000", OneCpu);
+            await plain.WaitForUpdateAsync("t", "TASK_RUNNING");
+
+            agent.Pause();
+            await plain.WaitForUpdateAsync("t", "TASK_LOST");
+            var mark = plain.Events.Count;
+            await cluster.StartAgentAsync(o => o.WorkDir = Path.Combine(cluster.WorkDir, "agent-b"));
+            var secondId = await Poll.UntilAsync(
+                async () => (string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault(a => (bool?)a!["active"] == true)?["id"], "the second agent");
+            var offer = await plain.NextOfferAsync(e => (string?)e["offers"]!["offers"]![0]!["agent_id"]!["value"] == secondId);
+            (await plain.LaunchAsync(offer, "t", "sleep 1000", OneCpu)).Status.Should().Be(HttpStatusCode.Accepted, "TASK_LOST let the framework reuse the id");
+            await plain.WaitForAfterAsync(mark, e => IsUpdate(e, "t", "TASK_RUNNING"), "the relaunch running");
+            OrphanReaper.FindTaskProcesses(secondRoot).Should().NotBeEmpty();
+            mark = plain.Events.Count;
+
+            agent.Resume();
+            var killed = await plain.WaitForAfterAsync(mark, e => IsUpdate(e, "t", "TASK_KILLED"), "the returning copy to be killed", TimeSpan.FromSeconds(30));
+            ((string?)killed["update"]!["status"]!["agent_id"]!["value"]).Should().NotBe(secondId, "the copy on the returning agent is the one killed");
+            await Poll.UntilAsync(() => Task.FromResult(OrphanReaper.FindTaskProcesses(firstRoot).Count == 0), "the returning copy's process to end");
+            OrphanReaper.FindTaskProcesses(secondRoot).Should().NotBeEmpty("the relaunch keeps running");
+
+            mark = plain.Events.Count;
+            await plain.ReconcileAsync("t");
+            var answer = await plain.WaitForAfterAsync(mark, e => IsUpdate(e, "t", null), "the reconciliation answer");
+            ((string?)answer["update"]!["status"]!["state"]).Should().Be("TASK_RUNNING");
+            ((string?)answer["update"]!["status"]!["agent_id"]!["value"]).Should().Be(secondId);
+            await plain.KillAsync("t");
+            await plain.WaitForAfterAsync(mark, e => IsUpdate(e, "t", "TASK_KILLED"), "the relaunch killed");
+        }
+        finally
+        {
+            agent.Resume();
+            OrphanReaper.KillTasksUnder(firstRoot);
+            OrphanReaper.KillTasksUnder(secondRoot);
+        }
+    }
+
+    [Fact]
     public async Task Agent_marked_gone_while_partitioned_is_shut_down_on_return_and_its_tasks_are_killed()
     {
         await using var cluster = await StartAsync();
