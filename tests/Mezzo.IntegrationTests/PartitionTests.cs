@@ -139,6 +139,7 @@ public sealed class PartitionTests
 
             agent.Resume();
             await Poll.UntilAsync(() => Task.FromResult(OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Count == 0), "the gone agent to kill its task when told to shut down");
+            await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
             ((string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault()?["id"]).Should().BeNull("a gone agent is not let back in");
         }
         finally

@@ -109,9 +109,14 @@ public sealed partial class MezzoProcess : IAsyncDisposable
 
     private void Signal(string signal)
     {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
         using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
-        if (kill.ExitCode != 0)
+        if (kill.ExitCode != 0 && !_process.HasExited)
         {
             throw new InvalidOperationException($"kill {signal} {_process.Id} exited with {kill.ExitCode}");
         }
