@@ -54,5 +54,24 @@ public sealed class MasterOptions
     /// <summary>TTL of the etcd lease that holds leadership: a dead leader is replaced after about this long.</summary>
     public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Mesos's <c>--registry_max_agent_age</c>: an agent unreachable for longer than this is forgotten by the registry
+    /// (reconciling its tasks then answers TASK_UNKNOWN). Gone agents are never forgotten, so they stay refused.
+    /// </summary>
+    public TimeSpan RegistryMaxAgentAge { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Mesos's <c>--registry_max_agent_count</c>: at most this many unreachable agents are remembered (oldest go first).</summary>
+    public int RegistryMaxAgentCount { get; set; } = 100 * 1024;
+
+    /// <summary>Mesos's <c>--registry_gc_interval</c>: how often the two limits above are applied.</summary>
+    public TimeSpan RegistryGcInterval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Mesos's <c>--recovery_agent_removal_limit</c>, in percent: if more than this share of the agents the registry
+    /// knew at start fail to re-register in time, something bigger than a few dead hosts is wrong, and the master marks
+    /// none of them unreachable (Mesos exits instead) until enough are back or an operator steps in.
+    /// </summary>
+    public double RecoveryAgentRemovalLimitPercent { get; set; } = 100;
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

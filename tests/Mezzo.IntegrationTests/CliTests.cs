@@ -76,6 +76,13 @@ public sealed class CliTests
     [InlineData(new[] { "dev", "--image-store-max-bytes", "-1" }, "--image-store-max-bytes must be 0 or more")]
     [InlineData(new[] { "agent", "--master", "x:1", "--docker-config", "/nonexistent/config.json" }, "--docker-config: '/nonexistent/config.json' does not exist")]
     [InlineData(new[] { "master", "--agent-ping-timeout", "soon" }, "Invalid duration")]
+    [InlineData(new[] { "master", "--registry-max-agent-age", "0secs" }, "--registry-max-agent-age must be positive")]
+    [InlineData(new[] { "master", "--registry-max-agent-age", "fortnight" }, "Invalid duration 'fortnight'")]
+    [InlineData(new[] { "master", "--registry-max-agent-count", "-1" }, "--registry-max-agent-count must be 0 or more")]
+    [InlineData(new[] { "master", "--registry-max-agent-count", "many" }, "many")]
+    [InlineData(new[] { "master", "--registry-gc-interval", "0ms" }, "--registry-gc-interval must be positive")]
+    [InlineData(new[] { "master", "--recovery-agent-removal-limit", "150%" }, "--recovery-agent-removal-limit '150%': expected a percentage from 0% to 100%")]
+    [InlineData(new[] { "master", "--recovery-agent-removal-limit", "half" }, "--recovery-agent-removal-limit 'half'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--default-kill-grace-period", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
@@ -113,14 +120,18 @@ public sealed class CliTests
     {
         using var dir = new TempDir();
         await using var master = MezzoProcess.Start(
-            new Dictionary<string, string> { ["MEZZO_CLUSTER"] = "from-env" },
-            "master", "--port", "0", "--ip", "127.0.0.1", "--work_dir", dir.Path, "--agent_ping_timeout", "3secs");
+            new Dictionary<string, string> { ["MEZZO_CLUSTER"] = "from-env", ["MEZZO_REGISTRY_MAX_AGENT_COUNT"] = "7" },
+            "master", "--port", "0", "--ip", "127.0.0.1", "--work_dir", dir.Path, "--agent_ping_timeout", "3secs", "--registry_max_agent_age", "3days");
         var url = await master.WaitForUrlAsync();
         using var http = new HttpClient();
         var state = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "master/state")))!;
         ((string?)state["flags"]!["work_dir"]).Should().Be(dir.Path);
         ((string?)state["flags"]!["agent_ping_timeout"]).Should().Be("3secs");
         ((string?)state["cluster"]).Should().Be("from-env");
+        ((string?)state["flags"]!["registry_max_agent_age"]).Should().Be("259200secs");
+        ((string?)state["flags"]!["registry_max_agent_count"]).Should().Be("7");
+        ((string?)state["flags"]!["registry_gc_interval"]).Should().Be("900secs");
+        ((string?)state["flags"]!["recovery_agent_removal_limit"]).Should().Be("100%");
         (await http.GetAsync(new Uri(url, "health"))).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

@@ -175,6 +175,8 @@ public sealed class HighAvailabilityTests
         term.Lost.IsCancellationRequested.Should().BeTrue("a refused write ends the term");
         var overwrite = () => store.SetValue("weights", "[\"stale\"]");
         overwrite.Should().Throw<RegistryFencedException>();
+        var forget = () => store.RemoveAgents(["a2"]);
+        forget.Should().Throw<RegistryFencedException>("registry GC is a write like any other");
 
         var current = new EtcdRegistryStore(successor);
         current.LoadAgents().Should().BeEmpty("the deposed leader's write never landed");
@@ -185,6 +187,9 @@ public sealed class HighAvailabilityTests
         current.UpsertAgent(new AgentRecord("a2", "host", 5051, "{}", AgentRegistryState.Admitted, now));
         current.SetAgentState("a2", AgentRegistryState.Unreachable, now);
         current.LoadAgents().Single().State.Should().Be(AgentRegistryState.Unreachable);
+        current.UpsertAgent(new AgentRecord("a3", "host", 5051, "{}", AgentRegistryState.Unreachable, now));
+        current.RemoveAgents(["a2", "a3", "never-known"]);
+        current.LoadAgents().Should().BeEmpty("registry GC forgets the agents it names");
     }
 
     [Fact]

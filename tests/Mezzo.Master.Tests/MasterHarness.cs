@@ -21,13 +21,15 @@ public sealed class MasterHarness : IAsyncDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "mezzo-master-test-" + Guid.NewGuid().ToString("N")[..10]);
 
-    public MasterHarness(Action<MasterOptions>? configure = null, string? workDir = null, IAllocator? allocator = null)
+    public MasterHarness(
+        Action<MasterOptions>? configure = null, string? workDir = null, IAllocator? allocator = null,
+        Func<SqliteRegistryStore, IRegistryStore>? wrapRegistry = null)
     {
         WorkDir = workDir ?? _dir;
         Options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(50) };
         configure?.Invoke(Options);
         Registry = SqliteRegistryStore.InWorkDir(WorkDir);
-        Actor = new MasterActor(Options, Registry, allocator ?? new HierarchicalAllocator(), Time, NullLogger<MasterActor>.Instance);
+        Actor = new MasterActor(Options, wrapRegistry?.Invoke(Registry) ?? Registry, allocator ?? new HierarchicalAllocator(), Time, NullLogger<MasterActor>.Instance);
         Actor.Start();
     }
 
@@ -111,10 +113,26 @@ public sealed class MasterHarness : IAsyncDisposable
     }
 
     /// <summary>Accepts the next offer to launch one command task using its cpus; returns once the agent got RUN_TASK.</summary>
-    public async Task LaunchAsync(string frameworkId, SchedulerConnection scheduler, string agentId, AgentConnection agent, string taskId)
+    public async Task LaunchAsync(
+        string frameworkId, SchedulerConnection scheduler, string agentId, AgentConnection agent, string taskId, Action<TaskInfo>? customize = null, double? cpus = null)
     {
+        var task = new TaskInfo
+        {
+            Name = taskId,
+            TaskId = new TaskID { Value = taskId },
+            AgentId = new AgentID { Value = agentId },
+            Command = new CommandInfo { Value = "sleep 100" },
+        };
+        customize?.Invoke(task);
         await AdvanceAsync(TimeSpan.FromMilliseconds(100));
-        var offer = (await NextAsync(scheduler, e => e.Type == EventType.OFFERS)).Offers!.Offers!.First(o => o.AgentId!.Value == agentId);
+        var offer = (await NextAsync(scheduler, e => e.Type == EventType.OFFERS && e.Offers!.Offers!.Any(o => o.AgentId!.Value == agentId)))
+            .Offers!.Offers!.First(o => o.AgentId!.Value == agentId);
+        task.Resources ??= [.. offer.Resources!.Where(r => r.Name == "cpus")];
+        if (cpus is { } amount)
+        {
+            task.Resources.Single(r => r.Name == "cpus").Scalar = new ValueScalar { Value = amount };
+        }
+
         var result = await CallAsync(frameworkId, scheduler, new Call
         {
             Type = CallType.ACCEPT,
@@ -126,14 +144,7 @@ public sealed class MasterHarness : IAsyncDisposable
                     Type = OfferOperationType.LAUNCH,
                     Launch = new OfferOperationLaunch
                     {
-                        TaskInfos = [new TaskInfo
-                        {
-                            Name = taskId,
-                            TaskId = new TaskID { Value = taskId },
-                            AgentId = new AgentID { Value = agentId },
-                            Resources = [.. offer.Resources!.Where(r => r.Name == "cpus")],
-                            Command = new CommandInfo { Value = "sleep 100" },
-                        }],
+                        TaskInfos = [task],
                     },
                 }],
             },
@@ -160,6 +171,59 @@ public sealed class MasterHarness : IAsyncDisposable
         }]));
         result.IsSuccess.Should().BeTrue(result.Error);
         return uuid;
+    }
+
+    /// <summary>An agent (known by id) subscribes again on a new connection, reporting its tasks as running.</summary>
+    public async Task<AgentConnection> ReturnAgentAsync(string agentId, IReadOnlyList<(string FrameworkId, string TaskId, TaskState State)> tasks,
+        string resources = "cpus:4;mem:4096", string hostname = "h1")
+    {
+        var connection = new AgentConnection();
+        var total = Resources.Parse(resources);
+        var subscribe = new AgentSubscribe
+        {
+            AgentId = new AgentID { Value = agentId },
+            Hostname = hostname,
+            Port = 5051,
+            Resources = ResourceConversion.ToWire(total),
+            Tasks = [.. tasks.Select(t => new AgentTaskReport
+            {
+                FrameworkId = new FrameworkID { Value = t.FrameworkId },
+                Task = new TaskInfo { Name = t.TaskId, TaskId = new TaskID { Value = t.TaskId }, AgentId = new AgentID { Value = agentId } },
+                LatestStatus = new TaskStatus { TaskId = new TaskID { Value = t.TaskId }, AgentId = new AgentID { Value = agentId }, State = t.State },
+            })],
+        };
+        var (result, _) = await Actor.Ask(() => Actor.SubscribeAgent(subscribe, total, [], connection));
+        result.IsSuccess.Should().BeTrue();
+        return connection;
+    }
+
+    /// <summary>Advances fake time while the given agents keep pinging, so only the others fall silent.</summary>
+    public async Task AdvanceKeepingAliveAsync(TimeSpan by, params (string AgentId, AgentConnection Connection)[] alive)
+    {
+        var step = TimeSpan.FromMilliseconds(250);
+        for (var elapsed = TimeSpan.Zero; elapsed < by; elapsed += step)
+        {
+            await AdvanceAsync(step);
+            foreach (var (agentId, connection) in alive)
+            {
+                (await Actor.Ask(() => Actor.AgentPing(agentId, connection.StreamId))).StatusCode.Should().Be(202);
+            }
+        }
+    }
+
+    /// <summary>Scheduler events of one type that are already queued, in order (others are dropped).</summary>
+    public static List<Event> Drain(SchedulerConnection connection, EventType type)
+    {
+        var events = new List<Event>();
+        while (connection.Reader.TryRead(out var item))
+        {
+            if (item.Type == type)
+            {
+                events.Add(item);
+            }
+        }
+
+        return events;
     }
 
     /// <summary>All offers that arrive within the next allocation rounds (the stream is drained of other events).</summary>

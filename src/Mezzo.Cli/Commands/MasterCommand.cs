@@ -18,6 +18,19 @@ public static class MasterCommand
         var pingTimeout = FlagOption.Duration("agent-ping-timeout", "Time after which an agent ping is considered missed", TimeSpan.FromSeconds(15));
         var maxPings = FlagOption.Create("max-agent-ping-timeouts", "Missed pings after which an agent is marked unreachable", () => 5)
             .Check(value => value < 1 ? "--max-agent-ping-timeouts must be at least 1" : null);
+        var registryMaxAgentAge = FlagOption.Duration("registry-max-agent-age",
+                "Forget an agent unreachable for longer than this (reconciling its tasks then answers TASK_UNKNOWN)", TimeSpan.FromDays(14))
+            .Check(value => value <= TimeSpan.Zero ? "--registry-max-agent-age must be positive" : null);
+        var registryMaxAgentCount = FlagOption.Create("registry-max-agent-count",
+                "Remember at most this many unreachable agents; the longest unreachable are forgotten first", () => 100 * 1024)
+            .Check(value => value < 0 ? "--registry-max-agent-count must be 0 or more" : null);
+        var registryGcInterval = FlagOption.Duration("registry-gc-interval",
+                "How often unreachable agents are checked against --registry-max-agent-age and --registry-max-agent-count", TimeSpan.FromMinutes(15))
+            .Check(value => value <= TimeSpan.Zero ? "--registry-gc-interval must be positive" : null);
+        var removalLimit = FlagOption.Create("recovery-agent-removal-limit",
+                "After a master restart, the largest share of known agents (\"N%\") that may fail to re-register and be marked "
+                + "unreachable; beyond it the master marks none and waits for an operator", () => "100%")
+            .Check(value => ParsePercent(value) is null ? $"--recovery-agent-removal-limit '{value}': expected a percentage from 0% to 100%" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
         var weights = FlagOption.Create<string?>("weights",
                 "Role weights, e.g. \"dev=2,prod=3.5\": a role's share of the cluster relative to its siblings (default 1). "
@@ -51,6 +64,7 @@ public static class MasterCommand
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
             store, leaseTtl,
+            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -69,6 +83,10 @@ public static class MasterCommand
                 MinAllocatableResources = parsed.GetValue(minAllocatable)!,
                 Store = parsed.GetValue(store)!,
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
+                RegistryMaxAgentAge = parsed.GetValue(registryMaxAgentAge),
+                RegistryMaxAgentCount = parsed.GetValue(registryMaxAgentCount),
+                RegistryGcInterval = parsed.GetValue(registryGcInterval),
+                RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
@@ -113,4 +131,11 @@ public static class MasterCommand
             return $"--store: {ex.Message}";
         }
     }
+
+    /// <summary>Mesos's percentage flags: "50%" (or "50"), 0 to 100.</summary>
+    private static double? ParsePercent(string text) =>
+        double.TryParse(text.Trim().TrimEnd('%'), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+        && value is >= 0 and <= 100
+            ? value
+            : null;
 }

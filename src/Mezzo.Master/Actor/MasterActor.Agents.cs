@@ -25,7 +25,6 @@ public sealed partial class MasterActor
             }
 
             agent = existing;
-            var wasUnreachable = agent.Liveness == AgentLiveness.Unreachable;
             agent.Connection?.Close();
             RescindAgentOffers(agent);
             agent.Hostname = subscribe.Hostname!;
@@ -36,10 +35,11 @@ public sealed partial class MasterActor
             _registry.UpsertAgent(new AgentRecord(agent.AgentId, agent.Hostname, agent.Port, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
             agent.Liveness = AgentLiveness.Connected;
             agent.UnreachableSince = null;
+            agent.Recovered = false;
             agent.Connection = connection;
             agent.LastSeen = now;
             Log.AgentReregistered(_log, agent.AgentId, agent.Hostname, agent.Port);
-            ReconcileAgentTasks(agent, subscribe.Tasks ?? [], wasUnreachable);
+            ReconcileAgentTasks(agent, subscribe.Tasks ?? []);
             if (agent.Drain is { State: AgentDrainState.DRAINING } drain)
             {
                 KillForDrain(agent, drain.MaxGracePeriod);
@@ -71,8 +71,8 @@ public sealed partial class MasterActor
             Log.AgentRegistered(_log, id, agent.Hostname, agent.Port, total.ToString());
             if (requestedId is not null)
             {
-                // A restarted master meets an agent it has no memory of running tasks: adopt what it reports.
-                ReconcileAgentTasks(agent, subscribe.Tasks ?? [], wasUnreachable: false);
+                // A restarted master, or one whose registry forgot this agent, adopts what it reports.
+                ReconcileAgentTasks(agent, subscribe.Tasks ?? []);
             }
         }
 
@@ -91,11 +91,11 @@ public sealed partial class MasterActor
     }
 
     /// <summary>
-    /// Brings the master's view of an agent's tasks in line with the agent's report. Tasks of frameworks that are
-    /// gone, and tasks of non partition-aware frameworks on an agent that had been unreachable (those frameworks were
-    /// told TASK_LOST and may have replaced them), are killed: a task never runs twice.
+    /// Brings the master's view of an agent's tasks in line with the agent's report. Tasks of removed frameworks are
+    /// shut down; tasks the agent brings back from a partition are running again (Mesos 1.5+: for every framework);
+    /// a task id the framework runs on another agent by now is killed here, so a task never runs twice.
     /// </summary>
-    private void ReconcileAgentTasks(AgentEntry agent, IReadOnlyList<AgentTaskReport> reports, bool wasUnreachable)
+    private void ReconcileAgentTasks(AgentEntry agent, IReadOnlyList<AgentTaskReport> reports)
     {
         var reported = new HashSet<(string, string)>();
         foreach (var report in reports)
@@ -128,17 +128,23 @@ public sealed partial class MasterActor
                 _frameworks[frameworkId] = framework;
             }
 
-            if (wasUnreachable && !framework.PartitionAware && !TaskStates.IsTerminal(state))
+            if (framework.UnreachableTasks.TryGetValue(taskId, out var away) && away.AgentId == agent.AgentId)
             {
-                agent.Connection?.Send(new AgentEvent
-                {
-                    Type = AgentEventType.KILL_TASK,
-                    KillTask = new AgentKillTask { FrameworkId = new FrameworkID { Value = frameworkId }, TaskId = report.Task.TaskId },
-                });
+                ReturnUnreachableTask(agent, framework, away, report);
                 continue;
             }
 
-            if (framework.Tasks.TryGetValue(taskId, out var known))
+            if (framework.Tasks.TryGetValue(taskId, out var known) && known.AgentId != agent.AgentId)
+            {
+                if (!TaskStates.IsTerminal(state))
+                {
+                    KillDuplicate(agent, framework, taskId, known.AgentId);
+                }
+
+                continue;
+            }
+
+            if (known is not null)
             {
                 if (!known.HoldsResources && !TaskStates.IsTerminal(state))
                 {
@@ -183,6 +189,8 @@ public sealed partial class MasterActor
             agent.Used += resources.Unallocate();
         }
 
+        ForgetUnreportedUnreachableTasks(agent, reported);
+
         // Tasks the master launched that the agent never heard of (the RUN_TASK was lost in a reconnect).
         foreach (var task in agent.Tasks.Values.Where(t => !reported.Contains((t.FrameworkId, t.TaskId)) && !TaskStates.IsTerminal(t.State)).ToList())
         {
@@ -224,7 +232,8 @@ public sealed partial class MasterActor
             return;
         }
 
-        if (framework.Tasks.TryGetValue(taskId, out var task))
+        // A task id the framework relaunched elsewhere belongs to that agent; this is the killed older copy.
+        if (framework.Tasks.TryGetValue(taskId, out var task) && task.AgentId == agent.AgentId)
         {
             if (task.State != status.State)
             {
@@ -295,45 +304,6 @@ public sealed partial class MasterActor
         }
 
         return null;
-    }
-
-    private void CheckAgentLiveness(DateTimeOffset now)
-    {
-        List<AgentEntry>? silent = null;
-        foreach (var agent in _agents.Values)
-        {
-            if (agent.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected && now - agent.LastSeen > _options.AgentUnreachableAfter)
-            {
-                (silent ??= []).Add(agent);
-            }
-        }
-
-        foreach (var agent in silent ?? [])
-        {
-            MarkUnreachable(agent, now);
-        }
-    }
-
-    private void MarkUnreachable(AgentEntry agent, DateTimeOffset now)
-    {
-        _registry.SetAgentState(agent.AgentId, AgentRegistryState.Unreachable, now);
-        var affected = agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList();
-        Log.AgentUnreachable(_log, agent.AgentId, (now - agent.LastSeen).TotalSeconds, affected.Count);
-        agent.Liveness = AgentLiveness.Unreachable;
-        agent.UnreachableSince = now;
-        agent.Connection?.Close();
-        agent.Connection = null;
-        RescindAgentOffers(agent);
-        foreach (var task in affected)
-        {
-            if (!_frameworks.TryGetValue(task.FrameworkId, out var framework))
-            {
-                continue;
-            }
-
-            var state = framework.PartitionAware ? TaskState.TASK_UNREACHABLE : TaskState.TASK_LOST;
-            UpdateTaskFromMaster(framework, task, state, TaskStatusReason.REASON_AGENT_REMOVED, $"Agent {agent.Hostname} is unreachable");
-        }
     }
 
     /// <summary>A state change the master decides on its own (agent lost, launch lost), told to the framework.</summary>
@@ -410,8 +380,11 @@ public sealed partial class MasterActor
                 LastSeen = liveness == AgentLiveness.Disconnected ? now : record.ChangedAt,
                 Liveness = liveness,
                 UnreachableSince = liveness == AgentLiveness.Unreachable ? record.ChangedAt : null,
+                Recovered = liveness == AgentLiveness.Disconnected,
             };
             RestoreAgentAdmin(_agents[record.AgentId]);
         }
+
+        _admittedAtRecovery = _agents.Values.Count(a => a.Recovered);
     }
 }

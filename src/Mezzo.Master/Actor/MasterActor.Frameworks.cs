@@ -591,63 +591,6 @@ public sealed partial class MasterActor
         return CallResult.Accepted;
     }
 
-    private void Reconcile(FrameworkEntry framework, IReadOnlyList<CallReconcileTask> tasks)
-    {
-        if (tasks.Count == 0)
-        {
-            foreach (var task in framework.Tasks.Values)
-            {
-                SendReconciliation(framework, task);
-            }
-
-            return;
-        }
-
-        foreach (var query in tasks)
-        {
-            var taskId = query.TaskId?.Value ?? "";
-            if (framework.Tasks.TryGetValue(taskId, out var task))
-            {
-                SendReconciliation(framework, task);
-                continue;
-            }
-
-            var agentId = query.AgentId?.Value;
-            TaskState state;
-            if (agentId is not null && _agents.TryGetValue(agentId, out var agent))
-            {
-                state = agent.Liveness switch
-                {
-                    AgentLiveness.Unreachable => framework.PartitionAware ? TaskState.TASK_UNREACHABLE : TaskState.TASK_LOST,
-                    AgentLiveness.Gone => framework.PartitionAware ? TaskState.TASK_GONE_BY_OPERATOR : TaskState.TASK_LOST,
-                    _ => framework.PartitionAware ? TaskState.TASK_GONE : TaskState.TASK_LOST,
-                };
-            }
-            else
-            {
-                state = framework.PartitionAware ? TaskState.TASK_UNKNOWN : TaskState.TASK_LOST;
-            }
-
-            SendMasterUpdate(framework, taskId, agentId, state, TaskStatusReason.REASON_RECONCILIATION, "Reconciliation: task is unknown");
-        }
-    }
-
-    private void SendReconciliation(FrameworkEntry framework, TaskEntry task)
-    {
-        var status = task.LatestStatus is { } latest ? MesosJson.Clone(latest) : new TaskStatus
-        {
-            TaskId = new TaskID { Value = task.TaskId },
-            AgentId = new AgentID { Value = task.AgentId },
-            State = task.State,
-        };
-        status.State = task.State;
-        status.Uuid = null;
-        status.Source = TaskStatusSource.SOURCE_MASTER;
-        status.Reason = TaskStatusReason.REASON_RECONCILIATION;
-        status.Timestamp = Now();
-        framework.Connection?.Send(new Event { Type = EventType.UPDATE, Update = new EventUpdate { Status = status } });
-    }
-
     /// <summary>An update the master itself originates. It carries no uuid, so schedulers need not acknowledge it.</summary>
     private void SendMasterUpdate(FrameworkEntry framework, string taskId, string? agentId, TaskState state, TaskStatusReason reason, string message)
     {
@@ -679,7 +622,7 @@ public sealed partial class MasterActor
         RescindFrameworkOffers(framework, notify: false);
         var agentsWithTasks = new HashSet<string>(_executors.Keys.Where(k => k.FrameworkId == framework.FrameworkId).Select(k => k.AgentId));
         RemoveFrameworkExecutors(framework);
-        foreach (var task in framework.Tasks.Values.ToList())
+        foreach (var task in framework.Tasks.Values.Concat(framework.UnreachableTasks.Values).ToList())
         {
             agentsWithTasks.Add(task.AgentId);
             if (!TaskStates.IsTerminal(task.State))
@@ -750,8 +693,19 @@ public sealed partial class MasterActor
     private void ArchiveTask(FrameworkEntry framework, TaskEntry task)
     {
         ReleaseTaskResources(task);
-        framework.Tasks.Remove(task.TaskId);
-        if (_agents.TryGetValue(task.AgentId, out var agent))
+
+        // The same id may name a relaunch on another agent: only this entry goes.
+        if (framework.Tasks.TryGetValue(task.TaskId, out var current) && current == task)
+        {
+            framework.Tasks.Remove(task.TaskId);
+        }
+
+        if (framework.UnreachableTasks.TryGetValue(task.TaskId, out var away) && away == task)
+        {
+            framework.UnreachableTasks.Remove(task.TaskId);
+        }
+
+        if (_agents.TryGetValue(task.AgentId, out var agent) && agent.Tasks.TryGetValue((task.FrameworkId, task.TaskId), out var onAgent) && onAgent == task)
         {
             agent.Tasks.Remove((task.FrameworkId, task.TaskId));
         }

@@ -138,17 +138,31 @@ public sealed partial class MasterActor
         var now = _time.GetUtcNow();
         _registry.SetAgentState(agentId, AgentRegistryState.Gone, now);
         agent.Liveness = AgentLiveness.Gone;
+        agent.Recovered = false;
         _drainingAgents.Remove(agentId);
         RescindAgentOffers(agent);
         agent.Connection?.Close(new AgentEvent { Type = AgentEventType.SHUTDOWN, Shutdown = new AgentShutdown { Message = "Agent has been marked gone" } });
         agent.Connection = null;
-        foreach (var task in agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList())
+
+        // Live tasks and those set aside while the agent was unreachable alike (Mesos's __removeSlave and markGone):
+        // TASK_GONE_BY_OPERATOR, or TASK_LOST with REASON_AGENT_REMOVED for frameworks that are not partition-aware.
+        foreach (var task in agent.Tasks.Values.ToList())
         {
-            if (_frameworks.TryGetValue(task.FrameworkId, out var framework))
+            if (!_frameworks.TryGetValue(task.FrameworkId, out var framework))
             {
-                var state = framework.PartitionAware ? TaskState.TASK_GONE_BY_OPERATOR : TaskState.TASK_LOST;
-                UpdateTaskFromMaster(framework, task, state, TaskStatusReason.REASON_AGENT_REMOVED_BY_OPERATOR, $"Agent {agent.Hostname} was marked gone by the operator");
+                continue;
             }
+
+            var unreachable = framework.UnreachableTasks.TryGetValue(task.TaskId, out var away) && away == task;
+            if (!unreachable && TaskStates.IsTerminal(task.State))
+            {
+                continue;
+            }
+
+            var (state, reason) = framework.PartitionAware
+                ? (TaskState.TASK_GONE_BY_OPERATOR, TaskStatusReason.REASON_AGENT_REMOVED_BY_OPERATOR)
+                : (TaskState.TASK_LOST, TaskStatusReason.REASON_AGENT_REMOVED);
+            UpdateTaskFromMaster(framework, task, state, reason, "Agent has been marked gone");
         }
 
         Log.AgentMarkedGone(_log, agentId);

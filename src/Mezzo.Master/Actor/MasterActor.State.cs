@@ -56,6 +56,10 @@ public sealed partial class MasterActor
                 ["agent_ping_timeout"] = $"{_options.AgentPingTimeout.TotalSeconds}secs",
                 ["max_agent_ping_timeouts"] = _options.MaxAgentPingTimeouts.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["offer_timeout"] = _options.OfferTimeout is { } t ? $"{t.TotalSeconds}secs" : null,
+                ["registry_max_agent_age"] = $"{_options.RegistryMaxAgentAge.TotalSeconds}secs",
+                ["registry_max_agent_count"] = _options.RegistryMaxAgentCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["registry_gc_interval"] = $"{_options.RegistryGcInterval.TotalSeconds}secs",
+                ["recovery_agent_removal_limit"] = $"{_options.RecoveryAgentRemovalLimitPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}%",
             },
             ["slaves"] = new JsonArray([.. _agents.Values.Where(a => a.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected).Select(AgentJson)]),
             ["recovered_slaves"] = new JsonArray(),
@@ -134,8 +138,8 @@ public sealed partial class MasterActor
             ["resources"] = ResourcesModel(framework.Used + framework.Offered),
             ["used_resources"] = ResourcesModel(framework.Used),
             ["offered_resources"] = ResourcesModel(framework.Offered),
-            ["tasks"] = new JsonArray([.. framework.Tasks.Values.Where(t => t.State != TaskState.TASK_UNREACHABLE).Select(TaskJson)]),
-            ["unreachable_tasks"] = new JsonArray([.. framework.Tasks.Values.Where(t => t.State == TaskState.TASK_UNREACHABLE).Select(TaskJson)]),
+            ["tasks"] = new JsonArray([.. framework.Tasks.Values.Select(TaskJson)]),
+            ["unreachable_tasks"] = new JsonArray([.. framework.UnreachableTasks.Values.Select(TaskJson)]),
             ["completed_tasks"] = new JsonArray([.. framework.CompletedTasks.Select(TaskJson)]),
             ["offers"] = new JsonArray([.. framework.OfferIds.Select(id => OfferJson(_offers[id]))]),
             ["executors"] = ExecutorsJson(framework.FrameworkId),
@@ -191,7 +195,7 @@ public sealed partial class MasterActor
 
     private Dictionary<string, double> BuildMetrics()
     {
-        var tasks = _frameworks.Values.SelectMany(f => f.Tasks.Values).ToList();
+        var tasks = _frameworks.Values.SelectMany(f => f.Tasks.Values.Concat(f.UnreachableTasks.Values)).ToList();
         double Count(TaskState state) => tasks.Count(t => t.State == state);
         double Total(string name) => _agents.Values.Where(a => a.IsActive).Sum(a => a.Total.Scalar(name));
         double Used(string name) => _agents.Values.Where(a => a.IsActive).Sum(a => a.Used.Scalar(name));

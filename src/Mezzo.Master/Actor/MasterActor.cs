@@ -147,6 +147,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         var now = _time.GetUtcNow();
         ExpireOffers(now);
         CheckAgentLiveness(now);
+        CollectRegistryGarbage(now);
         CheckFrameworkFailover(now);
         SendHeartbeats(now);
         ExpireFilters(now);

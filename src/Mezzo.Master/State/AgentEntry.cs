@@ -46,6 +46,12 @@ public sealed class AgentEntry
 
     public AgentLiveness Liveness { get; set; } = AgentLiveness.Connected;
 
+    /// <summary>
+    /// Known from the registry of an earlier master run and not re-registered with this one yet (Mesos's "recovered"
+    /// agents): the master cannot tell what runs there, so explicit reconciliation of unknown tasks waits for it.
+    /// </summary>
+    public bool Recovered { get; set; }
+
     public AgentConnection? Connection { get; set; }
 
     public string Version { get; set; } = "";

@@ -57,6 +57,13 @@ public sealed class FrameworkEntry
 
     public LinkedList<TaskEntry> CompletedTasks { get; } = new();
 
+    /// <summary>
+    /// Tasks on agents marked unreachable (Mesos's <c>unreachableTasks</c>), told TASK_UNREACHABLE or, to frameworks
+    /// that are not partition-aware, TASK_LOST. They hold no resources and come back to <see cref="Tasks"/> if their
+    /// agent re-registers.
+    /// </summary>
+    public Dictionary<string, TaskEntry> UnreachableTasks { get; } = [];
+
     public HashSet<string> OfferIds { get; } = [];
 
     public List<OfferFilter> Filters { get; } = [];

@@ -63,7 +63,21 @@ public sealed class EtcdRegistryStore : IRegistryStore
         // The connection and the term belong to whoever elected this master.
     }
 
-    private void Write(string relativeKey, byte[] value)
+    public void RemoveAgents(IReadOnlyCollection<string> agentIds)
+    {
+        if (agentIds.Count > 0)
+        {
+            // One fenced transaction: the registry forgets all of them or none.
+            Commit($"removal of {agentIds.Count} agents",
+                agentIds.Select(id => new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(_prefix + AgentsDir + id) } }));
+        }
+    }
+
+    private void Write(string relativeKey, byte[] value) =>
+        Commit(relativeKey, [new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(_prefix + relativeKey), Value = ByteString.CopyFrom(value) } }]);
+
+    /// <summary>Applies <paramref name="operations"/> only while this term still holds the leader key.</summary>
+    private void Commit(string relativeKey, IEnumerable<RequestOp> operations)
     {
         if (_term.Lost.IsCancellationRequested)
         {
@@ -82,8 +96,8 @@ public sealed class EtcdRegistryStore : IRegistryStore
                     CreateRevision = _term.CreateRevision,
                 },
             },
-            Success = { new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(_prefix + relativeKey), Value = ByteString.CopyFrom(value) } } },
         };
+        txn.Success.AddRange(operations);
         TxnResponse result;
         try
         {

@@ -29,6 +29,9 @@ public interface IRegistryStore : IDisposable
 
     void UpsertFramework(FrameworkRecord framework);
 
+    /// <summary>Forgets agents entirely (registry GC of long-unreachable agents); unknown ids are ignored.</summary>
+    void RemoveAgents(IReadOnlyCollection<string> agentIds);
+
     /// <summary>Small key/value area for singletons such as the master's own id.</summary>
     string? GetValue(string key);
 

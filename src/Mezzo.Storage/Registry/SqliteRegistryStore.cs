@@ -135,6 +135,21 @@ public sealed class SqliteRegistryStore : IRegistryStore
         command.ExecuteNonQuery();
     }
 
+    public void RemoveAgents(IReadOnlyCollection<string> agentIds)
+    {
+        using var transaction = _connection.BeginTransaction();
+        foreach (var agentId in agentIds)
+        {
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM agents WHERE agent_id = $id";
+            command.Parameters.AddWithValue("$id", agentId);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
     public string? GetValue(string key)
     {
         using var command = _connection.CreateCommand();

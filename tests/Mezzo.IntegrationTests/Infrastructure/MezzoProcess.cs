@@ -101,6 +101,27 @@ public sealed partial class MezzoProcess : IAsyncDisposable
 
     public void Kill9() => _process.Kill(entireProcessTree: false);
 
+    /// <summary>SIGSTOP: the process stays alive but silent, as one cut off by a network partition.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>SIGCONT: the partition heals.</summary>
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill {signal} {_process.Id} exited with {kill.ExitCode}");
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
