@@ -11,10 +11,11 @@ namespace Mezzo.Master.Actor;
 /// Partitioned agents, as Mesos 1.11 handles them. An agent not heard from for <c>agent_ping_timeout ×
 /// max_agent_ping_timeouts</c> is marked unreachable in the registry; its tasks become TASK_UNREACHABLE for
 /// PARTITION_AWARE frameworks and TASK_LOST for the others (both with <c>unreachable_time</c>, reason
-/// REASON_AGENT_REMOVED) and give their resources back. The agent may re-register with its id: its tasks are then
-/// running again and every framework, partition-aware or not, is told so (since Mesos 1.5 the master no longer kills
-/// the tasks of frameworks that are not partition-aware). A task id that the framework launched again elsewhere in the
-/// meantime is killed on the returning agent, so one task id never runs twice. Unreachable agents older than
+/// REASON_AGENT_REMOVED) and give their resources back. The agent may re-register with its id: the tasks of
+/// partition-aware frameworks are then running again and those frameworks are told so; the tasks of the others, who
+/// were told TASK_LOST, are killed (the rule and Mesos's before 1.5; Mesos 1.5+ would keep them). A task id
+/// that the framework launched again elsewhere in the meantime is killed on the returning agent, so one task id never
+/// runs twice. Unreachable agents older than
 /// <c>registry_max_agent_age</c>, or beyond <c>registry_max_agent_count</c>, are forgotten.
 /// </summary>
 public sealed partial class MasterActor
@@ -133,6 +134,14 @@ public sealed partial class MasterActor
         away.HoldsResources = true;
         framework.Used += away.Resources;
         agent.Used += away.Resources.Unallocate();
+        if (!framework.PartitionAware)
+        {
+            // This framework was told TASK_LOST and may have launched a replacement already: the task is killed, so it
+            // never runs twice (the rule, and Mesos's before 1.5). Its TASK_KILLED comes from the agent as usual.
+            KillLostTask(agent, framework, away.TaskId);
+            return;
+        }
+
         Log.TaskStateChanged(_log, away.TaskId, framework.FrameworkId, state.ToString());
         var status = MasterStatus(away.TaskId, agent.AgentId, state, TaskStatusReason.REASON_AGENT_REREGISTERED, "Agent reregistered");
         status.ExecutorId = report.LatestStatus?.ExecutorId ?? away.Info.Executor?.ExecutorId;
@@ -178,6 +187,17 @@ public sealed partial class MasterActor
     private void KillDuplicate(AgentEntry agent, FrameworkEntry framework, string taskId, string otherAgentId)
     {
         Log.DuplicateTaskKilled(_log, taskId, framework.FrameworkId, agent.AgentId, otherAgentId);
+        SendKill(agent, framework, taskId);
+    }
+
+    private void KillLostTask(AgentEntry agent, FrameworkEntry framework, string taskId)
+    {
+        Log.LostTaskKilled(_log, taskId, framework.FrameworkId, agent.AgentId);
+        SendKill(agent, framework, taskId);
+    }
+
+    private static void SendKill(AgentEntry agent, FrameworkEntry framework, string taskId)
+    {
         agent.Connection?.Send(new AgentEvent
         {
             Type = AgentEventType.KILL_TASK,
@@ -272,6 +292,9 @@ public sealed partial class MasterActor
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} of framework {FrameworkId} on returning agent {AgentId} is killed: the framework runs that task id on agent {OtherAgentId} now")]
         public static partial void DuplicateTaskKilled(ILogger logger, string taskId, string frameworkId, string agentId, string otherAgentId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Killing task {TaskId} of framework {FrameworkId} on returning agent {AgentId}: the framework was told TASK_LOST and is not partition-aware")]
+        public static partial void LostTaskKilled(ILogger logger, string taskId, string frameworkId, string agentId);
 
         [LoggerMessage(Level = LogLevel.Critical, Message = "Post-recovery agent removal limit exceeded: {Missing} of the {Admitted} agents known at start ({Share:F0}%, limit {Limit}%) did not re-register in time; none of them is marked unreachable until enough are back. Investigate, or raise --recovery-agent-removal-limit")]
         public static partial void RecoveryRemovalLimitExceeded(ILogger logger, int missing, int admitted, double share, double limit);
