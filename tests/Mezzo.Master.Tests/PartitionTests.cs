@@ -300,6 +300,7 @@ public sealed class PartitionTests
                     o.AgentPingTimeout = TimeSpan.FromSeconds(1);
                     o.MaxAgentPingTimeouts = 2;
                     o.RecoveryAgentRemovalLimitPercent = 50;
+                    o.AgentReregisterTimeout = TimeSpan.FromSeconds(2);
                 },
                 workDir: dir);
             var a = await harness.ReturnAgentAsync(ids[0], [], hostname: "a");

@@ -211,8 +211,8 @@ public sealed partial class MasterActor : IAsyncDisposable
         [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} disconnected")]
         public static partial void AgentDisconnected(ILogger logger, string agentId);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} unreachable: not heard from for {Seconds:F1}s; {Tasks} tasks affected")]
-        public static partial void AgentUnreachable(ILogger logger, string agentId, double seconds, int tasks);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} unreachable: {Why}; {Tasks} tasks affected")]
+        public static partial void AgentUnreachable(ILogger logger, string agentId, string why, int tasks);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Framework {FrameworkId} ({Name}) subscribed{Resubscribed}")]
         public static partial void FrameworkSubscribed(ILogger logger, string frameworkId, string? name, string resubscribed);
