@@ -92,7 +92,7 @@ public sealed class RestartTests : IDisposable
         await using (var first = new MasterHarness(workDir: _dir))
         {
             AgentConnection agent;
-            (agentId, agent) = await first.AddAgentAsync();
+            (agentId, agent) = await first.AddAgentAsync(attributes: "rack:r1;zone:2");
             SchedulerConnection aware, plain;
             (awareId, aware) = await first.SubscribeAsync(failoverTimeout: 600, partitionAware: true);
             await first.LaunchAsync(awareId, aware, agentId, agent, "pa", cpus: 1);
@@ -109,7 +109,12 @@ public sealed class RestartTests : IDisposable
             },
             workDir: _dir);
         var state = await StateAsync(harness);
-        state["recovered_slaves"]!.AsArray().Select(a => (string?)a!["id"]).Should().Equal(agentId);
+        var recovered = state["recovered_slaves"]!.AsArray().Single()!;
+        ((string?)recovered["id"]).Should().Be(agentId);
+        ((string?)recovered["hostname"]).Should().Be("h1");
+        ((int)recovered["port"]!).Should().Be(5051);
+        ((string?)recovered["attributes"]!["rack"]).Should().Be("r1", "the attributes come back from the registry");
+        ((double)recovered["attributes"]!["zone"]!).Should().Be(2);
         state["slaves"]!.AsArray().Should().BeEmpty("a recovered agent is listed only as recovered until it re-registers");
         var (awareConnection, _) = await ResubscribeAsync(harness, awareId, failoverTimeout: 600, partitionAware: true);
         var (plainConnection, _) = await ResubscribeAsync(harness, plainId, failoverTimeout: 600);
@@ -156,6 +161,31 @@ public sealed class RestartTests : IDisposable
         await harness.AdvanceKeepingAliveAsync(TimeSpan.FromSeconds(6), (agentId, agent));
         harness.Registry.LoadAgents().Single().State.Should().Be(AgentRegistryState.Admitted);
         Pending(agent).Should().NotContain(e => e.Type == AgentEventType.KILL_TASK || e.Type == AgentEventType.SHUTDOWN_FRAMEWORK);
+    }
+
+    [Fact]
+    public async Task Unreadable_registry_records_do_not_stop_the_recovery_and_their_agent_and_tasks_are_taken_back()
+    {
+        await using (var first = new MasterHarness(workDir: _dir))
+        {
+            first.Registry.UpsertFramework(new FrameworkRecord("fw-bad", "{not json", Removed: false, first.Time.GetUtcNow()));
+            first.Registry.UpsertAgent(new AgentRecord("agent-bad", "hb", 5051, "[1,2", AgentRegistryState.Admitted, first.Time.GetUtcNow()));
+        }
+
+        await using var harness = new MasterHarness(workDir: _dir);
+        var state = await StateAsync(harness);
+        state["frameworks"]!.AsArray().Should().BeEmpty("a framework record that cannot be read is not made up");
+        var recovered = state["recovered_slaves"]!.AsArray().Single()!;
+        ((string?)recovered["id"]).Should().Be("agent-bad");
+        recovered["attributes"]!.AsObject().Should().BeEmpty();
+
+        // The agent comes back with a task of that framework: it is adopted, not killed, and the framework may return.
+        var agent = await harness.ReturnAgentAsync("agent-bad", [("fw-bad", "t", TaskState.TASK_RUNNING)], hostname: "hb");
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(1));
+        Pending(agent).Should().NotContain(e => e.Type == AgentEventType.KILL_TASK || e.Type == AgentEventType.SHUTDOWN_FRAMEWORK);
+        var (scheduler, id) = await ResubscribeAsync(harness, "fw-bad", failoverTimeout: 60);
+        id.Should().Be("fw-bad");
+        (await MasterHarness.NextAsync(scheduler, _ => true)).Type.Should().Be(EventType.SUBSCRIBED);
     }
 
     /// <summary>A master run with one agent and one framework running task "t"; the master then stops.</summary>

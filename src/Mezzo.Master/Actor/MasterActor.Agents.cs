@@ -386,7 +386,7 @@ public sealed partial class MasterActor
                 Hostname = record.Hostname,
                 Port = record.Port,
                 Total = Resources.Empty,
-                Attributes = [],
+                Attributes = RecoveredAttributes(record),
                 RegisteredAt = record.ChangedAt,
                 LastSeen = liveness == AgentLiveness.Disconnected ? now : record.ChangedAt,
                 Liveness = liveness,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mezzo.Core.Resources;
 using Mezzo.Master.State;
 using Mezzo.Protocol.V1;
 using Mezzo.Storage.Registry;
@@ -79,11 +80,29 @@ public sealed partial class MasterActor
         ["id"] = a.AgentId,
         ["hostname"] = a.Hostname,
         ["port"] = a.Port,
-        ["attributes"] = new JsonObject(),
+        ["attributes"] = AttributesJson(a.Attributes),
     })]);
+
+    /// <summary>The attributes the agent registered with, as the registry kept them; none if that record is unreadable.</summary>
+    private IReadOnlyList<AgentAttribute> RecoveredAttributes(AgentRecord record)
+    {
+        try
+        {
+            var info = MesosJson.Deserialize<Protocol.Agents.AgentSubscribe>(record.InfoJson);
+            return ResourceConversion.ToCore(info?.Attributes ?? []);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            Log.UnreadableAgentRecord(_log, record.AgentId, ex);
+            return [];
+        }
+    }
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Registry record of agent {AgentId} cannot be read; its attributes are unknown until it re-registers")]
+        public static partial void UnreadableAgentRecord(ILogger logger, string agentId, Exception exception);
+
         [LoggerMessage(Level = LogLevel.Error, Message = "Registry record of framework {FrameworkId} cannot be read; it is recovered only if its agents or its scheduler bring it back")]
         public static partial void UnreadableFrameworkRecord(ILogger logger, string frameworkId, Exception? exception);
     }

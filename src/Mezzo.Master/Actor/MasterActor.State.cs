@@ -71,10 +71,10 @@ public sealed partial class MasterActor
         };
     }
 
-    private JsonObject AgentJson(AgentEntry agent)
+    private static JsonObject AttributesJson(IEnumerable<AgentAttribute> agentAttributes)
     {
         var attributes = new JsonObject();
-        foreach (var attribute in agent.Attributes)
+        foreach (var attribute in agentAttributes)
         {
             attributes[attribute.Name] = attribute.Type switch
             {
@@ -85,6 +85,12 @@ public sealed partial class MasterActor
             };
         }
 
+        return attributes;
+    }
+
+    private JsonObject AgentJson(AgentEntry agent)
+    {
+        var attributes = AttributesJson(agent.Attributes);
         return new JsonObject
         {
             ["id"] = agent.AgentId,
