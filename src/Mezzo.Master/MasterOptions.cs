@@ -73,5 +73,13 @@ public sealed class MasterOptions
     /// </summary>
     public double RecoveryAgentRemovalLimitPercent { get; set; } = 100;
 
+    /// <summary>
+    /// Mesos's <c>--agent_reregister_timeout</c>: after a master (re)start, an agent the registry knows that has not
+    /// re-registered within this long is marked unreachable (subject to the removal limit above). Mesos insists on at
+    /// least 10 minutes because its agents back off that long; Mezzo's agents retry within seconds, so any positive
+    /// value is accepted.
+    /// </summary>
+    public TimeSpan AgentReregisterTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

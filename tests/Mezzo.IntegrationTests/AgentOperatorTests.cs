@@ -25,7 +25,8 @@ public sealed class AgentOperatorTests
         (await ReservedAsync(cluster))["ops"]!["cpus"]!.GetValue<double>().Should().Be(1, "the agent's static reservation");
 
         await cluster.RestartMasterAsync();
-        await Poll.UntilAsync(async () => (bool?)(await cluster.StateAsync())["slaves"]![0]!["active"] == true, "the agent to re-register");
+        // Until it re-registers the agent is listed under recovered_slaves only, as in Mesos.
+        await Poll.UntilAsync(async () => (await cluster.StateAsync())["slaves"]!.AsArray().Any(s => (bool?)s!["active"] == true), "the agent to re-register");
         (await ReservedAsync(cluster))["eng"]!["cpus"]!.GetValue<double>().Should().Be(1);
 
         await using var scheduler = new RawScheduler(cluster.MasterUrl);

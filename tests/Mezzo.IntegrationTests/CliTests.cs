@@ -83,6 +83,8 @@ public sealed class CliTests
     [InlineData(new[] { "master", "--registry-gc-interval", "0ms" }, "--registry-gc-interval must be positive")]
     [InlineData(new[] { "master", "--recovery-agent-removal-limit", "150%" }, "--recovery-agent-removal-limit '150%': expected a percentage from 0% to 100%")]
     [InlineData(new[] { "master", "--recovery-agent-removal-limit", "half" }, "--recovery-agent-removal-limit 'half'")]
+    [InlineData(new[] { "master", "--agent-reregister-timeout", "0secs" }, "--agent-reregister-timeout must be positive")]
+    [InlineData(new[] { "master", "--agent-reregister-timeout", "later" }, "Invalid duration 'later'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--default-kill-grace-period", "soon" }, "Invalid duration")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:x" }, "--min-allocatable-resources")]
     [InlineData(new[] { "master", "--min-allocatable-resources", "cpus:1||mem:2" }, "--min-allocatable-resources")]
@@ -132,6 +134,7 @@ public sealed class CliTests
         ((string?)state["flags"]!["registry_max_agent_count"]).Should().Be("7");
         ((string?)state["flags"]!["registry_gc_interval"]).Should().Be("900secs");
         ((string?)state["flags"]!["recovery_agent_removal_limit"]).Should().Be("100%");
+        ((string?)state["flags"]!["agent_reregister_timeout"]).Should().Be("600secs");
         (await http.GetAsync(new Uri(url, "health"))).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

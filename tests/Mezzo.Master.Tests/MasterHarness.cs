@@ -48,14 +48,15 @@ public sealed class MasterHarness : IAsyncDisposable
     {
         var connection = new AgentConnection();
         var total = Resources.Parse(resources);
+        var parsed = AttributeParser.Parse(attributes);
         var subscribe = new AgentSubscribe
         {
             AgentId = agentId is null ? null : new AgentID { Value = agentId },
             Hostname = hostname,
             Port = 5051,
             Resources = ResourceConversion.ToWire(total),
+            Attributes = ResourceConversion.ToWire(parsed),
         };
-        var parsed = AttributeParser.Parse(attributes);
         var (result, assigned) = await Actor.Ask(() => Actor.SubscribeAgent(subscribe, total, parsed, connection));
         result.IsSuccess.Should().BeTrue();
         return (assigned!, connection);

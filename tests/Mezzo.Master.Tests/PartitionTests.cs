@@ -297,9 +297,11 @@ public sealed class PartitionTests
             await using var harness = new MasterHarness(
                 o =>
                 {
+                    // A ping window far beyond the test: only the re-register timeout can mark the missing agents.
                     o.AgentPingTimeout = TimeSpan.FromSeconds(1);
-                    o.MaxAgentPingTimeouts = 2;
+                    o.MaxAgentPingTimeouts = 100;
                     o.RecoveryAgentRemovalLimitPercent = 50;
+                    o.AgentReregisterTimeout = TimeSpan.FromSeconds(2);
                 },
                 workDir: dir);
             var a = await harness.ReturnAgentAsync(ids[0], [], hostname: "a");

@@ -157,6 +157,7 @@ public sealed class ReconciliationTests
                 {
                     o.AgentPingTimeout = TimeSpan.FromSeconds(1);
                     o.MaxAgentPingTimeouts = 2;
+                    o.AgentReregisterTimeout = TimeSpan.FromSeconds(2);
                 },
                 workDir: dir);
             var (frameworkId, scheduler) = await harness.SubscribeAsync();

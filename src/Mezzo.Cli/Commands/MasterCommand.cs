@@ -31,6 +31,10 @@ public static class MasterCommand
                 "After a master restart, the largest share of known agents (\"N%\") that may fail to re-register and be marked "
                 + "unreachable; beyond it the master marks none and waits for an operator", () => "100%")
             .Check(value => ParsePercent(value) is null ? $"--recovery-agent-removal-limit '{value}': expected a percentage from 0% to 100%" : null);
+        var reregisterTimeout = FlagOption.Duration("agent-reregister-timeout",
+                "After a master (re)start, how long agents the registry knows have to re-register before they are marked "
+                + "unreachable (within --recovery-agent-removal-limit)", TimeSpan.FromMinutes(10))
+            .Check(value => value <= TimeSpan.Zero ? "--agent-reregister-timeout must be positive" : null);
         var offerTimeout = FlagOption.Duration("offer-timeout", "Rescind offers outstanding this long (0 = never)", TimeSpan.Zero);
         var weights = FlagOption.Create<string?>("weights",
                 "Role weights, e.g. \"dev=2,prod=3.5\": a role's share of the cluster relative to its siblings (default 1). "
@@ -64,7 +68,7 @@ public static class MasterCommand
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
             store, leaseTtl,
-            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit,
+            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -87,6 +91,7 @@ public static class MasterCommand
                 RegistryMaxAgentCount = parsed.GetValue(registryMaxAgentCount),
                 RegistryGcInterval = parsed.GetValue(registryGcInterval),
                 RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
+                AgentReregisterTimeout = parsed.GetValue(reregisterTimeout),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));

@@ -25,6 +25,7 @@ public sealed partial class MasterActor
             }
 
             agent = existing;
+            var fromPartition = existing.Liveness == AgentLiveness.Unreachable;
             agent.Connection?.Close();
             RescindAgentOffers(agent);
             agent.Hostname = subscribe.Hostname!;
@@ -39,7 +40,7 @@ public sealed partial class MasterActor
             agent.Connection = connection;
             agent.LastSeen = now;
             Log.AgentReregistered(_log, agent.AgentId, agent.Hostname, agent.Port);
-            ReconcileAgentTasks(agent, subscribe.Tasks ?? []);
+            ReconcileAgentTasks(agent, subscribe.Tasks ?? [], fromPartition);
             if (agent.Drain is { State: AgentDrainState.DRAINING } drain)
             {
                 KillForDrain(agent, drain.MaxGracePeriod);
@@ -95,7 +96,7 @@ public sealed partial class MasterActor
     /// shut down; tasks the agent brings back from a partition are running again (Mesos 1.5+: for every framework);
     /// a task id the framework runs on another agent by now is killed here, so a task never runs twice.
     /// </summary>
-    private void ReconcileAgentTasks(AgentEntry agent, IReadOnlyList<AgentTaskReport> reports)
+    private void ReconcileAgentTasks(AgentEntry agent, IReadOnlyList<AgentTaskReport> reports, bool fromPartition = false)
     {
         var reported = new HashSet<(string, string)>();
         foreach (var report in reports)
@@ -187,6 +188,12 @@ public sealed partial class MasterActor
             framework.Used += resources;
             agent.Tasks[(frameworkId, taskId)] = entry;
             agent.Used += resources.Unallocate();
+            if (fromPartition)
+            {
+                // An agent marked unreachable before this master learned its tasks (it never re-registered after a
+                // master restart): reconciliation told the framework TASK_LOST or TASK_UNREACHABLE meanwhile.
+                ReturnUnlearnedTask(agent, framework, entry);
+            }
         }
 
         ForgetUnreportedUnreachableTasks(agent, reported);
@@ -358,6 +365,10 @@ public sealed partial class MasterActor
             {
                 _removedFrameworkIds.Add(framework.FrameworkId);
             }
+            else
+            {
+                RecoverFramework(framework, now);
+            }
         }
 
         foreach (var record in _registry.LoadAgents())
@@ -375,7 +386,7 @@ public sealed partial class MasterActor
                 Hostname = record.Hostname,
                 Port = record.Port,
                 Total = Resources.Empty,
-                Attributes = [],
+                Attributes = RecoveredAttributes(record),
                 RegisteredAt = record.ChangedAt,
                 LastSeen = liveness == AgentLiveness.Disconnected ? now : record.ChangedAt,
                 Liveness = liveness,

@@ -60,6 +60,7 @@ public sealed partial class MasterActor
 
         framework.Connection = connection;
         framework.FailoverDeadline = null;
+        framework.Recovered = false;
         framework.UnregisteredAt = null;
         // Validated by SchedulerCallValidation before the call reached the actor.
         ApplyRoleSettings(framework, call.Subscribe.SuppressedRoles, call.Subscribe.OfferConstraints);

@@ -32,7 +32,7 @@ public sealed partial class MasterActor
         List<AgentEntry>? silent = null;
         foreach (var agent in _agents.Values)
         {
-            if (agent.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected && now - agent.LastSeen > _options.AgentUnreachableAfter)
+            if (agent.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected && IsOverdue(agent, now))
             {
                 (silent ??= []).Add(agent);
             }
@@ -67,8 +67,11 @@ public sealed partial class MasterActor
     {
         _registry.SetAgentState(agent.AgentId, AgentRegistryState.Unreachable, now);
         var silentFor = (now - agent.LastSeen).TotalSeconds;
+        var why = agent.Recovered
+            ? $"did not re-register within {_options.AgentReregisterTimeout.TotalSeconds:F0}s of the master's recovery"
+            : $"not heard from for {silentFor:F1}s";
         var affected = agent.Tasks.Values.Where(t => !TaskStates.IsTerminal(t.State)).ToList();
-        Log.AgentUnreachable(_log, agent.AgentId, silentFor, affected.Count);
+        Log.AgentUnreachable(_log, agent.AgentId, why, affected.Count);
         agent.Liveness = AgentLiveness.Unreachable;
         agent.UnreachableSince = now;
         agent.Recovered = false;
@@ -85,7 +88,7 @@ public sealed partial class MasterActor
 
             var state = framework.PartitionAware ? TaskState.TASK_UNREACHABLE : TaskState.TASK_LOST;
             var status = MasterStatus(task.TaskId, task.AgentId, state, TaskStatusReason.REASON_AGENT_REMOVED,
-                $"Agent {agent.Hostname} is unreachable: not heard from for {silentFor:F1}s");
+                $"Agent {agent.Hostname} is unreachable: {why}");
             status.ExecutorId = task.Info.Executor?.ExecutorId;
             status.UnreachableTime = unreachableTime;
             task.State = state;

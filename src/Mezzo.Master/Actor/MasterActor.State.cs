@@ -59,10 +59,11 @@ public sealed partial class MasterActor
                 ["registry_max_agent_age"] = $"{_options.RegistryMaxAgentAge.TotalSeconds}secs",
                 ["registry_max_agent_count"] = _options.RegistryMaxAgentCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["registry_gc_interval"] = $"{_options.RegistryGcInterval.TotalSeconds}secs",
+                ["agent_reregister_timeout"] = $"{_options.AgentReregisterTimeout.TotalSeconds}secs",
                 ["recovery_agent_removal_limit"] = $"{_options.RecoveryAgentRemovalLimitPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}%",
             },
-            ["slaves"] = new JsonArray([.. _agents.Values.Where(a => a.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected).Select(AgentJson)]),
-            ["recovered_slaves"] = new JsonArray(),
+            ["slaves"] = new JsonArray([.. _agents.Values.Where(a => a.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected && !a.Recovered).Select(AgentJson)]),
+            ["recovered_slaves"] = RecoveredAgentsJson(),
             ["frameworks"] = new JsonArray([.. _frameworks.Values.Select(f => FrameworkJson(f, now))]),
             ["completed_frameworks"] = new JsonArray([.. _completedFrameworks.Select(f => FrameworkJson(f, now))]),
             ["orphan_tasks"] = new JsonArray(),
@@ -70,10 +71,10 @@ public sealed partial class MasterActor
         };
     }
 
-    private JsonObject AgentJson(AgentEntry agent)
+    private static JsonObject AttributesJson(IEnumerable<AgentAttribute> agentAttributes)
     {
         var attributes = new JsonObject();
-        foreach (var attribute in agent.Attributes)
+        foreach (var attribute in agentAttributes)
         {
             attributes[attribute.Name] = attribute.Type switch
             {
@@ -84,6 +85,12 @@ public sealed partial class MasterActor
             };
         }
 
+        return attributes;
+    }
+
+    private JsonObject AgentJson(AgentEntry agent)
+    {
+        var attributes = AttributesJson(agent.Attributes);
         return new JsonObject
         {
             ["id"] = agent.AgentId,
@@ -131,7 +138,7 @@ public sealed partial class MasterActor
             ["checkpoint"] = info.Checkpoint ?? false,
             ["active"] = active && !framework.Suppressed,
             ["connected"] = active,
-            ["recovered"] = false,
+            ["recovered"] = framework.Recovered,
             ["registered_time"] = framework.RegisteredAt.ToUnixTimeMilliseconds() / 1000.0,
             ["reregistered_time"] = framework.ReregisteredAt is { } r ? r.ToUnixTimeMilliseconds() / 1000.0 : null,
             ["unregistered_time"] = framework.UnregisteredAt is { } u ? u.ToUnixTimeMilliseconds() / 1000.0 : 0,

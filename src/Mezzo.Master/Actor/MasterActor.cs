@@ -63,7 +63,10 @@ public sealed partial class MasterActor : IAsyncDisposable
     public void Start()
     {
         _loop = Task.Run(RunLoopAsync);
-        _ticker = Task.Run(TickLoopAsync);
+        // Created here rather than on the ticker's thread, so the timer runs from Start on (a fake clock advanced right
+        // after Start would otherwise pass by a timer that does not exist yet).
+        var timer = new PeriodicTimer(_options.AllocationInterval, _time);
+        _ticker = Task.Run(() => TickLoopAsync(timer));
     }
 
     /// <summary>Runs <paramref name="work"/> on the actor and returns its result.</summary>
@@ -126,9 +129,9 @@ public sealed partial class MasterActor : IAsyncDisposable
         }
     }
 
-    private async Task TickLoopAsync()
+    private async Task TickLoopAsync(PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(_options.AllocationInterval, _time);
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
@@ -211,8 +214,8 @@ public sealed partial class MasterActor : IAsyncDisposable
         [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} disconnected")]
         public static partial void AgentDisconnected(ILogger logger, string agentId);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} unreachable: not heard from for {Seconds:F1}s; {Tasks} tasks affected")]
-        public static partial void AgentUnreachable(ILogger logger, string agentId, double seconds, int tasks);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} unreachable: {Why}; {Tasks} tasks affected")]
+        public static partial void AgentUnreachable(ILogger logger, string agentId, string why, int tasks);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Framework {FrameworkId} ({Name}) subscribed{Resubscribed}")]
         public static partial void FrameworkSubscribed(ILogger logger, string frameworkId, string? name, string resubscribed);

@@ -48,6 +48,12 @@ public sealed class FrameworkEntry
     /// <summary>When a disconnected framework is torn down (disconnect time + failover_timeout).</summary>
     public DateTimeOffset? FailoverDeadline { get; set; }
 
+    /// <summary>
+    /// Known from the registry of an earlier master run and not re-subscribed with this one yet (Mesos's "recovered"
+    /// frameworks): its failover timeout runs from the master's recovery.
+    /// </summary>
+    public bool Recovered { get; set; }
+
     /// <summary>True when every role is suppressed (no offers at all), as Mesos's "active" reports it.</summary>
     public bool Suppressed => Roles.All(SuppressedRoles.Contains);
 
