@@ -21,7 +21,12 @@ public sealed class ExecutorTests
     /// <summary>The dotnet host that runs this test process's runtime.</summary>
     private static readonly string Dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
 
-    private static string ExecutorCommand => $"exec '{Dotnet}' '{ExecutorDll}'";
+    // The executor is fetched into its sandbox, as an operator ships one: its build output may sit under /tmp (a CI
+    // checkout), which the executor's private /tmp would hide.
+    private static string ExecutorCommand => $"exec '{Dotnet}' {Path.GetFileName(ExecutorDll)}";
+
+    private static JsonArray ExecutorUris() => new([.. ((string[])["dll", "deps.json", "runtimeconfig.json"])
+        .Select(extension => (JsonNode)new JsonObject { ["value"] = "file://" + Path.ChangeExtension(ExecutorDll, extension) })]);
 
     private const string TaskResources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""";
 
@@ -30,7 +35,7 @@ public sealed class ExecutorTests
         ["executor_id"] = new JsonObject { ["value"] = id },
         ["type"] = "CUSTOM",
         ["name"] = "test executor",
-        ["command"] = new JsonObject { ["value"] = command ?? ExecutorCommand },
+        ["command"] = new JsonObject { ["value"] = command ?? ExecutorCommand, ["uris"] = ExecutorUris() },
         ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":256}}]"""),
         ["shutdown_grace_period"] = new JsonObject { ["nanoseconds"] = 5_000_000_000L },
     };
@@ -347,7 +352,7 @@ public sealed class ExecutorTests
         var script = Path.Combine(cluster.WorkDir, "run-executor.sh");
         await File.WriteAllTextAsync(script, $"#!/bin/sh\n{ExecutorCommand}\n");
         var executor = CustomExecutor("fetched", "./run-executor.sh");
-        executor["command"]!["uris"] = new JsonArray(new JsonObject { ["value"] = "file://" + script, ["executable"] = true });
+        executor["command"]!["uris"]!.AsArray().Add(new JsonObject { ["value"] = "file://" + script, ["executable"] = true });
 
         await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "via-uri", executor, "finish");
 
@@ -363,7 +368,7 @@ public sealed class ExecutorTests
         await using var scheduler = new RawScheduler(cluster.MasterUrl);
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
         var executor = CustomExecutor("unfetchable", "./missing.sh");
-        executor["command"]!["uris"] = new JsonArray(new JsonObject { ["value"] = "file:///nonexistent/missing.sh" });
+        executor["command"]!["uris"]!.AsArray().Add(new JsonObject { ["value"] = "file:///nonexistent/missing.sh" });
 
         await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), "no-executor", executor, "finish");
 
