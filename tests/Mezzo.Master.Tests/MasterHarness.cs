@@ -249,8 +249,20 @@ public sealed class MasterHarness : IAsyncDisposable
         var step = Options.AllocationInterval;
         for (var elapsed = TimeSpan.Zero; elapsed < by; elapsed += step)
         {
+            // One period, then wait for its tick to have run: the timer posts it from the thread pool, so under load an
+            // Ask sent right away could overtake it, and two periods advanced before it runs would make a single tick.
+            var before = Actor.TicksRun;
             Time.Advance(step);
-            await Actor.Ask(() => true); // let the tick that the timer posted run
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (Actor.TicksRun == before)
+            {
+                if (waited.Elapsed > TimeSpan.FromSeconds(10))
+                {
+                    throw new TimeoutException("The master's tick did not run after the clock passed its period (was the actor started?)");
+                }
+
+                await Task.Delay(1);
+            }
         }
 
         await Actor.Ask(() => true);

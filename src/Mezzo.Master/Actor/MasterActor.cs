@@ -144,9 +144,15 @@ public sealed partial class MasterActor : IAsyncDisposable
         }
     }
 
+    /// <summary>How many housekeeping ticks have run: lets a test driving a fake clock wait for the tick it caused.</summary>
+    public long TicksRun => Interlocked.Read(ref _ticksRun);
+
+    private long _ticksRun;
+
     /// <summary>Periodic housekeeping, batched like Mesos's allocation interval.</summary>
     internal void Tick()
     {
+        Interlocked.Increment(ref _ticksRun);
         var now = _time.GetUtcNow();
         ExpireOffers(now);
         CheckAgentLiveness(now);
