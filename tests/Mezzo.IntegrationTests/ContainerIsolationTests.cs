@@ -46,7 +46,8 @@ public sealed class ContainerIsolationTests
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
 
         var agentPid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "ps", $"sleep 1000 & ps -e -o pid=,comm=; echo procs: $(ls /proc | grep -E '^[0-9]+$'); test -e /proc/{agentPid} && echo AGENT-VISIBLE; exit 0");
+        // The background child is forked as "sh" and only becomes "sleep" at its exec: wait for that (with builtins only, so no other process appears) before ps looks.
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "ps", $"sleep 1000 & until read c < /proc/$!/comm 2>/dev/null && [ \"$c\" = sleep ]; do :; done; ps -e -o pid=,comm=; echo procs: $(ls /proc | grep -E '^[0-9]+$'); test -e /proc/{agentPid} && echo AGENT-VISIBLE; exit 0");
 
         await scheduler.WaitForUpdateAsync("ps", "TASK_FINISHED");
         var output = await File.ReadAllTextAsync(Path.Combine(Sandbox(cluster, "ps"), "stdout"));
