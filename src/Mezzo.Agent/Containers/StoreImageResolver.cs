@@ -15,8 +15,8 @@ public sealed class StoreImageResolver(ImageStore store) : IImageResolver, IDisp
 
     public Task ReleaseAsync(string containerId) => store.ReleaseAsync(containerId);
 
-    /// <summary>At start and stop: every container's root file system goes (none can be reattached yet), then unused images.</summary>
-    public Task<PruneResult> RemoveLeftoversAsync() => store.PruneAsync([]);
+    /// <summary>At start and stop: every container's root file system goes (none can be reattached yet); cached images stay.</summary>
+    public Task<PruneResult> RemoveLeftoversAsync() => store.RemoveLeftoverContainersAsync([]);
 
     public void Dispose() => store.Dispose();
 }

@@ -149,6 +149,14 @@ public sealed partial class ImageStore : IDisposable
     public Task<PruneResult> PruneAsync(IReadOnlyCollection<string>? liveContainers = null, CancellationToken ct = default) =>
         CollectAsync(liveContainers ?? (IReadOnlyCollection<string>)ContainerIds().ToList(), boundBytes: 0, ct);
 
+    /// <summary>
+    /// At agent start: removes the rootfs of every container not in <paramref name="liveContainers"/> (a previous run's
+    /// leftovers) but keeps the cached images and layers, so a restart does not turn every next launch into a cold pull;
+    /// only the store's size bound, if any, is applied.
+    /// </summary>
+    public Task<PruneResult> RemoveLeftoverContainersAsync(IReadOnlyCollection<string> liveContainers, CancellationToken ct = default) =>
+        CollectAsync(liveContainers, boundBytes: _options.StoreMaxBytes > 0 ? _options.StoreMaxBytes : long.MaxValue, ct);
+
     /// <summary>Bytes of unpacked layer content in the cache.</summary>
     public long LayerBytes() => LayerDigests().Sum(LayerSize);
 

@@ -293,7 +293,17 @@ public sealed class LocalImageTests : StoreHarness
         store.CachedImages().Should().Equal(b.ManifestDigest);
         File.Exists(Path.Join(kept.RootfsPath, "b")).Should().BeTrue();
 
-        // At agent start: containers the agent did not recover lose their rootfs, and then their images.
+        // At agent start: containers the agent did not recover lose their rootfs; the images stay cached.
+        var restarted = await store.RemoveLeftoverContainersAsync(liveContainers: [], ct);
+        restarted.Should().Be(new PruneResult(ContainersRemoved: 1, ImagesRemoved: 0, LayersRemoved: 0, BytesFreed: 0));
+        store.CachedImages().Should().Equal(b.ManifestDigest);
+        Directory.EnumerateFileSystemEntries(Path.Join(StoreDir, "containers")).Should().BeEmpty();
+        var again = await store.ProvisionAsync(new ImageSpec("oci:" + OciLayout(b, "b")), "cb2", ct);
+        File.Exists(Path.Join(again.RootfsPath, "b")).Should().BeTrue();
+        await store.ReleaseAsync("cb2", ct);
+        await store.ProvisionAsync(new ImageSpec("oci:" + OciLayout(b, "b")), "cb", ct);
+
+        // An explicit prune with no live container: the rootfs goes, and then its image.
         var atStart = await store.PruneAsync(liveContainers: [], ct);
         atStart.Should().Be(new PruneResult(1, 1, 2, new FileInfo(LayerBuilder.BusyboxPath).Length + 1 + "root:x:0:0:root:/root:/bin/sh\n".Length));
         store.CachedLayers().Should().BeEmpty();
