@@ -197,16 +197,7 @@ public sealed class HighAvailabilityTests
     {
         await using var etcd = await EtcdServer.StartAsync();
         using var dir = new TempDir();
-        await using var master = MasterServer.Create(new MasterOptions
-        {
-            Port = 0,
-            Ip = "127.0.0.1",
-            Hostname = "127.0.0.1",
-            WorkDir = dir.Path,
-            Store = etcd.Url(),
-            LeaderLeaseTtl = LeaseTtl,
-        }, TestLogging.Configure);
-        await master.StartAsync();
+        await using var master = await StartEtcdMasterAsync(etcd, dir);
         await Poll.UntilAsync(() => master.IsLeading, "the only master to be elected");
         var firstId = master.Actor.MasterId;
         await using var scheduler = new RawScheduler(master.Url);
@@ -231,16 +222,7 @@ public sealed class HighAvailabilityTests
         var etcd = await EtcdServer.StartAsync();
         await using var _ = etcd;
         using var dir = new TempDir();
-        await using var master = MasterServer.Create(new MasterOptions
-        {
-            Port = 0,
-            Ip = "127.0.0.1",
-            Hostname = "127.0.0.1",
-            WorkDir = dir.Path,
-            Store = etcd.Url(),
-            LeaderLeaseTtl = LeaseTtl,
-        }, TestLogging.Configure);
-        await master.StartAsync();
+        await using var master = await StartEtcdMasterAsync(etcd, dir);
         await Poll.UntilAsync(() => master.IsLeading, "the only master to be elected");
         await using var scheduler = new RawScheduler(master.Url);
         await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
@@ -269,16 +251,7 @@ public sealed class HighAvailabilityTests
         var badKey = EtcdTarget.Parse(etcd.Url()).RegistryPrefix + "agents/broken";
         await admin.Kv.PutAsync(new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(badKey), Value = Google.Protobuf.ByteString.CopyFromUtf8("{not json") });
         using var dir = new TempDir();
-        await using var master = MasterServer.Create(new MasterOptions
-        {
-            Port = 0,
-            Ip = "127.0.0.1",
-            Hostname = "127.0.0.1",
-            WorkDir = dir.Path,
-            Store = etcd.Url(),
-            LeaderLeaseTtl = LeaseTtl,
-        }, TestLogging.Configure);
-        await master.StartAsync();
+        await using var master = await StartEtcdMasterAsync(etcd, dir);
 
         await Poll.UntilAsync(() => master.Candidate!.LastTermError is not null, "the failed term to be reported");
         master.Candidate!.LastTermError.Should().Contain(badKey).And.Contain("not a valid AgentRecord");
@@ -458,5 +431,21 @@ public sealed class HighAvailabilityTests
                     return Task.FromResult(_events.FirstOrDefault(match));
                 }
             }, what);
+    }
+
+    /// <summary>An in-process master on port 0 whose registry and election are in <paramref name="etcd"/>.</summary>
+    private static async Task<MasterServer> StartEtcdMasterAsync(EtcdServer etcd, TempDir dir)
+    {
+        var master = MasterServer.Create(new MasterOptions
+        {
+            Port = 0,
+            Ip = "127.0.0.1",
+            Hostname = "127.0.0.1",
+            WorkDir = dir.Path,
+            Store = etcd.Url(),
+            LeaderLeaseTtl = LeaseTtl,
+        }, TestLogging.Configure);
+        await master.StartAsync();
+        return master;
     }
 }

@@ -232,7 +232,8 @@ internal sealed partial class FetchCache : IDisposable
         }
     }
 
-    private static void TryDelete(string path)
+    /// <summary>Best effort: a file that cannot go now is left for the next agent start, which clears the cache.</summary>
+    internal static void TryDelete(string path)
     {
         try
         {
@@ -240,7 +241,6 @@ internal sealed partial class FetchCache : IDisposable
         }
         catch (IOException)
         {
-            // Left for the next agent start, which clears the cache directory.
         }
         catch (UnauthorizedAccessException)
         {

@@ -217,7 +217,7 @@ public sealed partial class Fetcher : IDisposable
         }
         catch
         {
-            TryDelete(temp);
+            FetchCache.TryDelete(temp);
             throw;
         }
     }
@@ -405,20 +405,6 @@ public sealed partial class Fetcher : IDisposable
                 or HttpRequestException or InvalidDataException or TimeoutException or FormatException => ex.Message,
             _ => $"{ex.GetType().Name}: {ex.Message}",
         };
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     public void Dispose()
