@@ -42,32 +42,22 @@ public sealed class ExecutorTests
 
     /// <summary>ACCEPTs <paramref name="offer"/> with one LAUNCH of a task run by <paramref name="executor"/>.</summary>
     internal static Task<(HttpStatusCode Status, string Body)> LaunchOnExecutorAsync(RawScheduler scheduler, JsonObject offer, string taskId, JsonObject executor, string mode) =>
-        scheduler.CallAsync(new JsonObject
+        scheduler.AcceptAsync(offer, new JsonObject
         {
-            ["framework_id"] = new JsonObject { ["value"] = scheduler.FrameworkId },
-            ["type"] = "ACCEPT",
-            ["accept"] = new JsonObject
+            ["type"] = "LAUNCH",
+            ["launch"] = new JsonObject
             {
-                ["offer_ids"] = new JsonArray(new JsonObject { ["value"] = (string?)offer["id"]!["value"] }),
-                ["operations"] = new JsonArray(new JsonObject
+                ["task_infos"] = new JsonArray(new JsonObject
                 {
-                    ["type"] = "LAUNCH",
-                    ["launch"] = new JsonObject
-                    {
-                        ["task_infos"] = new JsonArray(new JsonObject
-                        {
-                            ["name"] = taskId,
-                            ["task_id"] = new JsonObject { ["value"] = taskId },
-                            ["agent_id"] = offer["agent_id"]!.DeepClone(),
-                            ["resources"] = JsonNode.Parse(TaskResources),
-                            ["executor"] = executor.DeepClone(),
-                            ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(mode)),
-                        }),
-                    },
+                    ["name"] = taskId,
+                    ["task_id"] = new JsonObject { ["value"] = taskId },
+                    ["agent_id"] = offer["agent_id"]!.DeepClone(),
+                    ["resources"] = JsonNode.Parse(TaskResources),
+                    ["executor"] = executor.DeepClone(),
+                    ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(mode)),
                 }),
-                ["filters"] = new JsonObject { ["refuse_seconds"] = 0 },
             },
-        }.ToJsonString());
+        });
 
     /// <summary>An OFFERS event for what a first launch left of the agent (its 4096 MB of memory no longer whole).</summary>
     private static bool LeftoverOffer(JsonObject offers) =>

@@ -96,30 +96,21 @@ public sealed class FetcherTests
     }
 
     private static Task<(HttpStatusCode Status, string Body)> LaunchWithUrisAsync(RawScheduler scheduler, JsonObject offer, string taskId, string command, JsonArray uris) =>
-        scheduler.CallAsync(new JsonObject
+        scheduler.AcceptAsync(offer, new JsonObject
         {
-            ["framework_id"] = new JsonObject { ["value"] = scheduler.FrameworkId },
-            ["type"] = "ACCEPT",
-            ["accept"] = new JsonObject
+            ["type"] = "LAUNCH",
+            ["launch"] = new JsonObject
             {
-                ["offer_ids"] = new JsonArray(new JsonObject { ["value"] = (string?)offer["id"]!["value"] }),
-                ["operations"] = new JsonArray(new JsonObject
+                ["task_infos"] = new JsonArray(new JsonObject
                 {
-                    ["type"] = "LAUNCH",
-                    ["launch"] = new JsonObject
-                    {
-                        ["task_infos"] = new JsonArray(new JsonObject
-                        {
-                            ["name"] = taskId,
-                            ["task_id"] = new JsonObject { ["value"] = taskId },
-                            ["agent_id"] = new JsonObject { ["value"] = (string?)offer["agent_id"]!["value"] },
-                            ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]"""),
-                            ["command"] = new JsonObject { ["shell"] = true, ["value"] = command, ["uris"] = uris },
-                        }),
-                    },
+                    ["name"] = taskId,
+                    ["task_id"] = new JsonObject { ["value"] = taskId },
+                    ["agent_id"] = new JsonObject { ["value"] = (string?)offer["agent_id"]!["value"] },
+                    ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]"""),
+                    ["command"] = new JsonObject { ["shell"] = true, ["value"] = command, ["uris"] = uris },
                 }),
             },
-        }.ToJsonString());
+        });
 
     private static byte[] AppTarball()
     {

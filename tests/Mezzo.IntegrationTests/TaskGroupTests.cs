@@ -25,25 +25,15 @@ public sealed class TaskGroupTests
     };
 
     private static Task<(HttpStatusCode Status, string Body)> LaunchGroupAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params JsonObject[] tasks) =>
-        scheduler.CallAsync(new JsonObject
+        scheduler.AcceptAsync(offer, new JsonObject
         {
-            ["framework_id"] = new JsonObject { ["value"] = scheduler.FrameworkId },
-            ["type"] = "ACCEPT",
-            ["accept"] = new JsonObject
+            ["type"] = "LAUNCH_GROUP",
+            ["launch_group"] = new JsonObject
             {
-                ["offer_ids"] = new JsonArray(new JsonObject { ["value"] = (string?)offer["id"]!["value"] }),
-                ["operations"] = new JsonArray(new JsonObject
-                {
-                    ["type"] = "LAUNCH_GROUP",
-                    ["launch_group"] = new JsonObject
-                    {
-                        ["executor"] = executor,
-                        ["task_group"] = new JsonObject { ["tasks"] = new JsonArray([.. tasks]) },
-                    },
-                }),
-                ["filters"] = new JsonObject { ["refuse_seconds"] = 0 },
+                ["executor"] = executor,
+                ["task_group"] = new JsonObject { ["tasks"] = new JsonArray([.. tasks]) },
             },
-        }.ToJsonString());
+        });
 
     private static string Status(JsonObject update, string field) => (string?)update["update"]!["status"]![field] ?? "";
 

@@ -176,6 +176,20 @@ public sealed class RawScheduler : IAsyncDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>ACCEPTs <paramref name="offer"/> with one offer operation (LAUNCH, LAUNCH_GROUP, ...).</summary>
+    public Task<(HttpStatusCode Status, string Body)> AcceptAsync(JsonObject offer, JsonObject operation, int refuseSeconds = 0) =>
+        CallAsync(new JsonObject
+        {
+            ["framework_id"] = new JsonObject { ["value"] = FrameworkId },
+            ["type"] = "ACCEPT",
+            ["accept"] = new JsonObject
+            {
+                ["offer_ids"] = new JsonArray(new JsonObject { ["value"] = (string?)offer["id"]!["value"] }),
+                ["operations"] = new JsonArray(operation),
+                ["filters"] = new JsonObject { ["refuse_seconds"] = refuseSeconds },
+            },
+        }.ToJsonString());
+
     public Task<(HttpStatusCode Status, string Body)> LaunchAsync(JsonObject offer, string taskId, string command, string resources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""", string? extra = null, int refuseSeconds = 0) =>
         CallAsync($$"""
             {
