@@ -88,6 +88,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         spec.Environment.TryGetValue("PATH", out var pathVariable);
         var executable = ExecutableResolver.Resolve(spec.Executable, pathVariable, spec.WorkingDirectory);
+        if (spec.Supervisor is { } supervision)
+        {
+            return LaunchSupervised(spec, supervision, executable);
+        }
+
         var argv = BuildArgv(spec, executable, out var spawnPath);
         var envp = BuildEnvironment(spec.Environment);
 
@@ -189,7 +194,8 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         return envp;
     }
 
-    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
+    /// <param name="inheritFd">A descriptor the child gets as fd 3 (the supervisor's view of the host's /proc); -1 for none.</param>
+    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd = -1)
     {
         // Opening the output files here rather than with posix_spawn_file_actions_addopen gives a precise
         // error ("which file, which errno") instead of an anonymous posix_spawn failure.
@@ -216,9 +222,14 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
                     Check(LibC.posix_spawn_file_actions_addchdir_np(fileActions, spec.WorkingDirectory),
                         "posix_spawn_file_actions_addchdir_np");
+                    if (inheritFd >= 0)
+                    {
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, inheritFd, 3), "posix_spawn_file_actions_adddup2");
+                    }
+
                     // .NET opens its own fds with O_CLOEXEC, but native libraries loaded into the agent
                     // may not; closing everything above stderr guarantees the task inherits nothing else.
-                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, 3),
+                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, inheritFd >= 0 ? 4 : 3),
                         "posix_spawn_file_actions_addclosefrom_np");
 
                     var rc = LibC.posix_spawn(out var pid, spawnPath, fileActions, attr, nativeArgv.Pointer, nativeEnvp.Pointer);
@@ -332,7 +343,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         }
     }
 
-    private Child Register(int pid, Child? holder)
+    private Child Register(int pid, Child? holder, string? exitFile = null)
     {
         // kill(-pid) with pid 0 or 1 would hit our own group or every process on the machine.
         if (pid <= 1)
@@ -349,7 +360,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
             throw new LaunchException($"Failed to watch process {pid}: pidfd_open: {LibC.ErrorText(errno)}") { Errno = errno };
         }
 
-        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { Holder = holder };
+        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { Holder = holder, ExitFile = exitFile };
         if (holder is not null)
         {
             holder.Owner = child;
@@ -475,8 +486,12 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         ExitStatus status;
         lock (child.Gate)
         {
-            // Kill the rest of the group while the zombie leader still pins the group id.
-            LibC.kill(-child.Pid, LibC.SIGKILL);
+            // Kill the rest of the group while the zombie leader still pins the group id. Not for a supervisor: its task
+            // has a group of its own (the supervisor sees to it), and an adopted one is not our child, so nothing pins its pid.
+            if (child.ExitFile is null)
+            {
+                LibC.kill(-child.Pid, LibC.SIGKILL);
+            }
 
             var info = stackalloc byte[LibC.SigInfoSize];
             new Span<byte>(info, LibC.SigInfoSize).Clear();
@@ -506,6 +521,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
             }
 
             child.Reaped = true;
+        }
+
+        if (child.ExitFile is { } exitFile)
+        {
+            status = ReadExitRecord(exitFile, status);
         }
 
         _children.TryRemove(child.Id, out _);
@@ -597,7 +617,14 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         {
             try
             {
-                SignalGroup(child, LibC.SIGKILL);
+                if (child.ExitFile is null)
+                {
+                    SignalGroup(child, LibC.SIGKILL);
+                }
+                else
+                {
+                    SignalSupervisor(child, LibC.SIGKILL);
+                }
             }
             catch (InvalidOperationException)
             {
@@ -606,6 +633,15 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         }
 
         DisposeNamespaceThread();
+        lock (_procGate)
+        {
+            if (_hostProcFd >= 0)
+            {
+                LibC.close(_hostProcFd);
+                _hostProcFd = -1;
+            }
+        }
+
         ulong one = 1;
         LibC.write(_wakeFd, &one, sizeof(ulong));
 
@@ -709,5 +745,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         /// <summary>The task's exit, kept until its namespace's init has been reaped.</summary>
         public ExitStatus? PendingExit { get; set; }
+
+        /// <summary>For a supervisor: where it records how its task ended (the supervisor's own status is not the task's).</summary>
+        public string? ExitFile { get; init; }
+
+        /// <summary>A supervisor a previous agent started: not our child, so only its pidfd tells when it ends.</summary>
+        public bool Adopted { get; init; }
     }
 }
