@@ -148,6 +148,25 @@ public sealed partial class AgentService
         }
     }
 
+    /// <summary>
+    /// --recover=cleanup: kills every task process a previous run of an agent with these options left (supervisors
+    /// included), removes its cgroups and forgets its checkpointed tasks, without starting an agent. The agent id stays,
+    /// so the next start re-registers as the same agent and the master learns the tasks are gone.
+    /// </summary>
+    public static async Task<int> CleanupPreviousRunAsync(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var killed = OrphanReaper.KillTasksUnder(options.SandboxRoot);
+        await Isolation.CgroupIsolator.RemoveAgentCgroupsAsync(options).ConfigureAwait(false);
+        var runs = new CheckpointStore(options.WorkDir).RunsDir;
+        if (Directory.Exists(runs))
+        {
+            Directory.Delete(runs, recursive: true);
+        }
+
+        return killed;
+    }
+
     /// <summary>Command tasks outside executors and images run under a supervisor (see src/Mezzo.Supervisor).</summary>
     private Supervision? Supervise(AgentTask task)
     {

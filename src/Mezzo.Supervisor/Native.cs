@@ -81,6 +81,11 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
 
+    public const int SIG_UNBLOCK = 1;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sigprocmask(int how, void* set, void* oldSet);
+
     [LibraryImport(Lib)]
     private static partial nint strerror(int errno);
 

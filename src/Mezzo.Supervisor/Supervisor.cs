@@ -10,16 +10,14 @@ namespace Mezzo.Supervisor;
 /// task's process group, reaps it, and writes how it ended to <c>RUN_DIR/exit</c>, whether or not an agent is alive
 /// to hear about it. In a pid namespace it is the namespace's init (so no extra holder process is needed): it reaps
 /// orphans there, and when it exits the kernel kills whatever is left in the namespace.</para>
-/// <para>SIGKILL cannot be forwarded (nor caught), so the agent asks for one with <see cref="KillSignal"/>.</para>
+/// <para>SIGKILL cannot be forwarded (nor caught), so the agent asks for one with <see cref="SupervisorProtocol.KillSignal"/>.</para>
 /// <para>With <c>--agent-file</c> it also watches the agent (pid and start time written there by each agent) and, like a
 /// Mesos executor, ends the task if no agent has been alive for <c>--recovery-timeout</c>.</para>
 /// </summary>
 internal static unsafe class Supervisor
 {
-    /// <summary>SIGRTMIN+6 (glibc): "SIGKILL the task's process group".</summary>
-    public const int KillSignal = 40;
-
-    private static readonly int[] Forwarded = [1, 2, 3, 10, 12, Native.SIGTERM, KillSignal];
+    private const int KillSignal = SupervisorProtocol.KillSignal;
+    private static readonly IReadOnlyList<int> Forwarded = SupervisorProtocol.ForwardedSignals;
     private static int _task;
     private static int _pendingSignal;
     private static string? _killReason;
@@ -55,12 +53,14 @@ internal static unsafe class Supervisor
             return Fail(options, $"--host-proc-fd {procFd} is not an open file descriptor");
         }
 
-        // Handlers before the task exists: a kill that arrives while it starts is delivered right after.
+        // Handlers before the task exists: a kill that arrives while it starts is delivered right after. The agent starts
+        // us with these signals blocked, so one sent before the handlers exist waits for them instead of killing us.
         var registrations = Forwarded.Select(signal => PosixSignalRegistration.Create((PosixSignal)signal, context =>
         {
             context.Cancel = true;
             Forward(signal);
         })).ToList();
+        UnblockForwarded();
 
         foreach (var procs in options.Cgroups)
         {
@@ -110,6 +110,18 @@ internal static unsafe class Supervisor
         Done.Set();
         GC.KeepAlive(registrations);
         return Write(options, record with { Reason = Volatile.Read(ref _killReason) }) ? 0 : 1;
+    }
+
+    private static void UnblockForwarded()
+    {
+        var set = stackalloc ulong[Native.SigSetSize / sizeof(ulong)];
+        new Span<ulong>(set, Native.SigSetSize / sizeof(ulong)).Clear();
+        foreach (var signal in Forwarded)
+        {
+            set[(signal - 1) / 64] |= 1UL << ((signal - 1) % 64);
+        }
+
+        _ = Native.sigprocmask(Native.SIG_UNBLOCK, set, null);
     }
 
     private static void Forward(int signal)

@@ -16,7 +16,7 @@ namespace Mezzo.Agent.Launcher;
 public sealed unsafe partial class PosixProcessLauncher
 {
     /// <summary>SIGRTMIN+6: asks a supervisor to SIGKILL its task's process group.</summary>
-    public const int SupervisorKillSignal = 40;
+    public const int SupervisorKillSignal = SupervisorProtocol.KillSignal;
 
     private readonly Lock _procGate = new();
     private int _hostProcFd = -1;

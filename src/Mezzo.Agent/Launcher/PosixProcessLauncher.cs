@@ -194,7 +194,8 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         return envp;
     }
 
-    /// <param name="inheritFd">A descriptor the child gets as fd 3 (the supervisor's view of the host's /proc); -1 for none.</param>
+    /// <param name="inheritFd">For a supervisor: a descriptor it gets as fd 3 (its view of the host's /proc), and it starts
+    /// with the signals it forwards blocked (<see cref="Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals"/>); -1 for any other process.</param>
     private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd = -1)
     {
         // Opening the output files here rather than with posix_spawn_file_actions_addopen gives a precise
@@ -215,7 +216,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
                 Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
                 try
                 {
-                    ConfigureAttributes(attr);
+                    ConfigureAttributes(attr, inheritFd >= 0 ? Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals : null);
                     Check(LibC.posix_spawn_file_actions_addopen(fileActions, 0, "/dev/null", LibC.O_RDONLY, 0),
                         "posix_spawn_file_actions_addopen");
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
@@ -262,11 +263,17 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
     /// <summary>New session, empty signal mask, every signal at its default disposition: the .NET
     /// runtime blocks and ignores signals (SIGPIPE among them) that a task must not inherit.</summary>
-    private static void ConfigureAttributes(byte* attr)
+    /// <param name="blocked">Signals the child starts with blocked; none when null.</param>
+    private static void ConfigureAttributes(byte* attr, IReadOnlyList<int>? blocked = null)
     {
         var mask = stackalloc byte[LibC.SigSetSize];
         var defaults = stackalloc byte[LibC.SigSetSize];
         LibC.sigemptyset(mask);
+        foreach (var signal in blocked ?? [])
+        {
+            mask[(signal - 1) / 8] |= (byte)(1 << ((signal - 1) % 8));
+        }
+
         // Every bit set by hand rather than with sigfillset: glibc's sigfillset leaves out its two
         // internal signals (32 and 33), and posix_spawn then starts the child with those *ignored*,
         // which fork+exec never does and which non-glibc runtimes in the task would inherit.
