@@ -29,8 +29,10 @@ public sealed partial class AgentService
         var local = _options.ImageRootfsDir is { Length: > 0 } dir ? new LocalImageResolver(dir, _options.WorkDir) : null;
         var store = local is null ? new StoreImageResolver(new Images.ImageStore(_options.Images, _options.WorkDir, _log, _time)) : null;
         _images = (IImageResolver?)local ?? store;
-        var leftovers = _runc.RemoveLeftoversAsync().GetAwaiter().GetResult() + (local?.RemoveLeftovers() ?? 0)
-            + (store?.RemoveLeftoversAsync().GetAwaiter().GetResult().ContainersRemoved ?? 0);
+        // Containers of tasks taken back from checkpoints stay, with their bundles, root file systems and cgroups.
+        var keep = _recoveredContainers;
+        var leftovers = _runc.RemoveLeftoversAsync(keep).GetAwaiter().GetResult() + (local?.RemoveLeftovers(keep) ?? 0)
+            + (store?.RemoveLeftoversAsync(keep).GetAwaiter().GetResult().ContainersRemoved ?? 0);
         RemoveContainerCgroupsAsync(null).GetAwaiter().GetResult();
         if (leftovers > 0)
         {
@@ -66,6 +68,16 @@ public sealed partial class AgentService
         var handle = new ImageContainer(name);
         task.Image = handle;
         handle.Image = await _images.ResolveAsync(new ImageRequest(name, ContainerSettings.Cached(container)), task.ContainerId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After an agent restart, for an image task still running: port forwarding again (it lived in the old agent).</summary>
+    private void ResumeContainer(AgentTask task)
+    {
+        if (task.Image is { } handle && _runc is { } runc
+            && ContainerSettings.PortMappings(task.Info.Container!, task.Info.Resources) is { Count: > 0 } mappings)
+        {
+            handle.Forwarder = PortForwarder.Start(mappings, () => runc.InitPidAsync(task.ContainerId), _log);
+        }
     }
 
     /// <summary>On the actor, once the task's cgroups exist: the bundle, port forwarding, and how to run runc.</summary>
@@ -124,7 +136,7 @@ public sealed partial class AgentService
                 await RemoveContainerCgroupsAsync(task.ContainerId).ConfigureAwait(false);
             }
 
-            if (handle.Image is not null && _images is not null)
+            if ((handle.Image is not null || handle.Recovered) && _images is not null)
             {
                 handle.Image = null;
                 await _images.ReleaseAsync(task.ContainerId).ConfigureAwait(false);
@@ -153,7 +165,9 @@ public sealed partial class AgentService
             }
             else if (Directory.Exists(parent) && _isolator?.Controllers.Values.Any(h => h.MountPoint == mountPoint) != true)
             {
-                directories.AddRange(Directory.GetDirectories(parent).Select(d => new CgroupDirectory(d, version)));
+                directories.AddRange(Directory.GetDirectories(parent)
+                    .Where(d => !_recoveredContainers.Contains(Path.GetFileName(d)))
+                    .Select(d => new CgroupDirectory(d, version)));
             }
         }
 

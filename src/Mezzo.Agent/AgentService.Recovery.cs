@@ -23,6 +23,9 @@ public sealed partial class AgentService
     private readonly HashSet<string> _recoveredSandboxes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _recoveredContainers = new(StringComparer.Ordinal);
 
+    /// <summary>Recovered tasks waiting for <see cref="ResumeRecoveredTasks"/>, with the exit of those that ended meanwhile.</summary>
+    private readonly List<(AgentTask Task, ExitStatus? Ended)> _resuming = [];
+
     /// <summary>Tasks taken back from checkpoints at the last start (for /state and tests).</summary>
     public int RecoveredTaskCount { get; private set; }
 
@@ -127,6 +130,11 @@ public sealed partial class AgentService
             task.Container = _isolator.Attach(containerId, Scalar(task.Info, "mem"));
         }
 
+        if (HasImage(task))
+        {
+            task.Image = new Containers.ImageContainer(Containers.ContainerSettings.ImageName(task.Info.Container!)!) { BundleWritten = true, Recovered = true };
+        }
+
         var process = checkpoint.SupervisorStart is { } start && _launcher.Adopt(checkpoint.SupervisorPid, start, task.RunDir) is { } adopted
             ? adopted
             : null;
@@ -135,17 +143,38 @@ public sealed partial class AgentService
             // It ended while no agent was here: its supervisor left the record of how.
             var exit = PosixProcessLauncher.ReadExitRecord(Path.Combine(task.RunDir, Supervisor.ExitRecord.FileName), default);
             Log.TaskRecovered(_log, task.TaskId, frameworkId, task.State.ToString(), "ended while the agent was down: " + exit.Describe(), task.PendingUpdates.Count);
-            TrackExitHandler(HandleExitAsync(task, exit));
+            _resuming.Add((task, exit));
             return;
         }
 
         task.Process = process;
         Log.TaskRecovered(_log, task.TaskId, frameworkId, task.State.ToString(), $"still running (supervisor pid {process.Pid})", task.PendingUpdates.Count);
-        TrackExitHandler(process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
-        if (!task.Killing && _agentId is { } agentId)
+        _resuming.Add((task, null));
+    }
+
+    /// <summary>
+    /// At start, once containers and images are available again: the exit handling of every recovered task (release of
+    /// its container included), and for those still running, port forwarding and checks.
+    /// </summary>
+    private void ResumeRecoveredTasks()
+    {
+        foreach (var (task, ended) in _resuming)
         {
-            StartChecks(task, CommandSpec.From(task, TaskEnvironment.Build(task, agentId, _options)));
+            if (ended is { } exit)
+            {
+                TrackExitHandler(HandleExitAsync(task, exit));
+                continue;
+            }
+
+            ResumeContainer(task);
+            TrackExitHandler(task.Process!.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
+            if (!task.Killing && _agentId is { } agentId)
+            {
+                StartChecks(task, CommandSpec.From(task, TaskEnvironment.Build(task, agentId, _options)));
+            }
         }
+
+        _resuming.Clear();
     }
 
     /// <summary>
@@ -167,10 +196,10 @@ public sealed partial class AgentService
         return killed;
     }
 
-    /// <summary>Command tasks outside executors and images run under a supervisor (see src/Mezzo.Supervisor).</summary>
+    /// <summary>Tasks outside executors run under a supervisor (see src/Mezzo.Supervisor); for an image task it runs runc.</summary>
     private Supervision? Supervise(AgentTask task)
     {
-        if (task.Executor is not null || task.Image is not null)
+        if (task.Executor is not null)
         {
             return null;
         }

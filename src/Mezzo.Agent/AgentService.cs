@@ -89,6 +89,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
         StartFetcher();
         StartContainers();
+        ResumeRecoveredTasks();
         _loops.Add(Task.Run(RunLoopAsync));
         _loops.Add(Task.Run(ConnectLoopAsync));
         _loops.Add(Task.Run(TickLoopAsync));

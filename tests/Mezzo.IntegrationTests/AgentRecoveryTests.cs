@@ -34,6 +34,8 @@ public sealed class AgentRecoveryTests
         }
 
         await cluster.WaitForAllAcknowledgedAsync(commands.Count);
+        await Poll.UntilAsync(() => cluster.TaskProcesses() is var running && commands.Keys.All(t => running.TryGetValue(t, out var p) && p.Any(x => x.Comm == "sleep")),
+            "every task's command to run (its supervisor starts it just after TASK_RUNNING)");
         var supervisors = commands.Keys.ToDictionary(t => t, t => (int)scheduler.Updates(t).Last()["update"]!["status"]!["container_status"]!["executor_pid"]!);
         var before = cluster.TaskProcesses();
         before.Keys.Should().BeEquivalentTo(commands.Keys);
@@ -81,6 +83,58 @@ public sealed class AgentRecoveryTests
         await scheduler.KillAsync("keep-0");
         await scheduler.WaitForUpdateAsync("keep-0", "TASK_KILLED");
         await Poll.UntilAsync(() => !cluster.TaskProcesses().ContainsKey("keep-0"), "keep-0's processes to end");
+    }
+
+    [Fact]
+    public async Task An_image_task_runs_on_through_an_agent_restart_with_its_port_forwarded_and_goes_when_killed()
+    {
+        BusyboxImage.SkipUnlessUsable();
+        using var images = new TempDir();
+        BusyboxImage.Create(images.Path, "busybox", null);
+        var port = Ports.Free();
+        await using var cluster = await RecoveryCluster.StartAsync("--image-rootfs-dir", images.Path, "--resources", $"cpus:8;mem:4096;disk:1024;ports:[{port}-{port}]");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var resources = $$$"""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":64}},{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":{{{port}}},"end":{{{port}}}}]}}]""";
+        var container = $$$"""{"type":"DOCKER","docker":{"image":"busybox","network":"BRIDGE","port_mappings":[{"host_port":{{{port}}},"container_port":80,"protocol":"tcp"}]}}""";
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "boxed", "mkdir /www && echo boxed > /www/index.html && exec httpd -f -p 80 -h /www",
+            resources, extra: $"\"container\": {container},");
+        await scheduler.WaitForUpdateAsync("boxed", "TASK_RUNNING");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var url = new Uri($"http://127.0.0.1:{port}/index.html");
+        (await Poll.UntilAsync<string>(async () => await http.GetStringAsync(url), "the container's httpd through the host port")).Should().Be("boxed\n");
+        var runcRoot = Path.Combine(cluster.AgentDir, "runc", "state");
+        // TASK_RUNNING comes when runc starts; the container it creates shows up in its list a moment later.
+        var id = await Poll.UntilAsync(() => Task.FromResult<string?>(Runc("--root", runcRoot, "list", "--quiet").Trim() is { Length: > 0 } listed ? listed : null), "runc to list the container");
+        var init = JsonNode.Parse(Runc("--root", runcRoot, "state", id))!["pid"]!.GetValue<int>();
+
+        cluster.KillAgent();
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId);
+
+        var state = JsonNode.Parse(Runc("--root", runcRoot, "state", id))!;
+        ((string?)state["status"]).Should().Be("running");
+        state["pid"]!.GetValue<int>().Should().Be(init, "the same container runs on");
+        (await Poll.UntilAsync<string>(async () => await http.GetStringAsync(url), "the port forwarded again by the new agent")).Should().Be("boxed\n");
+        await scheduler.KillAsync("boxed");
+        await scheduler.WaitForUpdateAsync("boxed", "TASK_KILLED");
+        await Poll.UntilAsync(() => Runc("--root", runcRoot, "list", "--quiet").Trim().Length == 0, "the container to be deleted");
+        (await File.ReadAllLinesAsync("/proc/self/mountinfo")).Should().NotContain(l => l.Contains(cluster.AgentDir, StringComparison.Ordinal), "its root file system is released");
+        scheduler.Updates("boxed").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_KILLED");
+    }
+
+    private static string Runc(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("runc") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
     }
 
     [Fact]
@@ -279,9 +333,9 @@ public sealed class AgentRecoveryTests
 
         public MezzoProcess StartAgentProcess(params string[] extraFlags)
         {
+            string[] resources = _agentFlags.Contains("--resources") ? [] : ["--resources", "cpus:8;mem:4096;disk:1024"];
             var agent = MezzoProcess.Start(["agent", "--master", $"127.0.0.1:{MasterUrl.Port}", "--port", _agentPort.ToString(CultureInfo.InvariantCulture),
-                "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", AgentDir, "--resources", "cpus:8;mem:4096;disk:1024",
-                .. _agentFlags, .. extraFlags]);
+                "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", AgentDir, .. resources, .. _agentFlags, .. extraFlags]);
             _agents.Add(agent);
             return agent;
         }

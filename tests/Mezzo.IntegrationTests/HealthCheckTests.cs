@@ -33,12 +33,6 @@ public sealed class HealthCheckTests
     private static bool Is(JsonNode status, string state, string? reason = null) =>
         (string?)status["state"] == state && (reason is null || (string?)status["reason"] == reason);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Sandbox(InProcessCluster cluster, string taskId) =>
         Directory.GetDirectories(cluster.SandboxRoot, taskId, SearchOption.AllDirectories).Single(d => Path.GetFileName(Path.GetDirectoryName(d)) == "executors") + "/runs/latest";
@@ -54,7 +48,7 @@ public sealed class HealthCheckTests
     {
         await using var cluster = await InProcessCluster.StartAsync();
         await using var scheduler = await SchedulerAsync(cluster);
-        var port = FreePort();
+        var port = Ports.Free();
 
         await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "web", $"exec python3 -m http.server {port} --bind 127.0.0.1",
             extra: $$"""
@@ -105,8 +99,8 @@ public sealed class HealthCheckTests
     {
         await using var cluster = await InProcessCluster.StartAsync();
         await using var scheduler = await SchedulerAsync(cluster);
-        var port = FreePort();
-        var closed = FreePort();
+        var port = Ports.Free();
+        var closed = Ports.Free();
 
         await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "tcp", $"exec python3 -m http.server {port} --bind 127.0.0.1",
             extra: $$"""

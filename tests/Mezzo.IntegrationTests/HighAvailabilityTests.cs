@@ -112,7 +112,7 @@ public sealed class HighAvailabilityTests
         await events.WaitAsync(IsRunning, "the task to run");
         // Offers this framework would sit on go to mezzo execute below instead (the SDK re-suppresses on failover).
         await client.SuppressAsync();
-        var taskPids = OrphanReaper.FindTaskProcesses(agentDir);
+        var taskPids = await TaskPids.WhenRunningAsync(agentDir);
         taskPids.Should().NotBeEmpty();
         var subscriptions = events.Count(e => e.Type == EventType.SUBSCRIBED);
 

@@ -131,7 +131,7 @@ public sealed partial class ImageTaskTests
         BusyboxImage.SkipUnlessUsable();
         using var images = new TempDir();
         BusyboxImage.Create(images.Path, "busybox", null);
-        var port = FreePort();
+        var port = Ports.Free();
         await using var cluster = await InProcessCluster.StartAsync(configureAgent: o =>
         {
             o.ImageRootfsDir = images.Path;
@@ -394,12 +394,6 @@ public sealed partial class ImageTaskTests
         return output;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Busybox images made from Debian's busybox-static: a root file system of applet links and a user database.</summary>

@@ -32,7 +32,7 @@ public sealed class MasterRestartTests
                     frameworkId = scheduler.FrameworkId!;
                     await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "survivor", "sleep 1000");
                     await scheduler.WaitForUpdateAsync("survivor", "TASK_RUNNING");
-                    pids = OrphanReaper.FindTaskProcesses(agentDir);
+                    pids = await TaskPids.WhenRunningAsync(agentDir);
                     pids.Should().NotBeEmpty();
 
                     first.Kill9();

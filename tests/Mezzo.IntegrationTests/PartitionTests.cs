@@ -30,8 +30,7 @@ public sealed class PartitionTests
             await plain.SubscribeAsync(RawScheduler.FrameworkInfo("plain"));
             await plain.LaunchAsync(await plain.NextOfferAsync(), "plain-task", "sleep 1000", OneCpu, refuseSeconds: 3600);
             await plain.WaitForUpdateAsync("plain-task", "TASK_RUNNING");
-            var pids = OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Order().ToList();
-            pids.Should().NotBeEmpty();
+            var pids = (await TaskPids.WhenRunningAsync(cluster.SandboxRoot, count: 2)).Order().ToList();
 
             agent.Pause();
             var unreachable = await aware.WaitForUpdateAsync("pa-task", "TASK_UNREACHABLE");

@@ -15,4 +15,8 @@ public sealed class ImageContainer
 
     /// <summary>Set once a bundle was written (runc may have a container to delete).</summary>
     public bool BundleWritten { get; set; }
+
+    /// <summary>Taken back after an agent restart: its root file system is the resolver's to release, though this run
+    /// never resolved it.</summary>
+    public bool Recovered { get; init; }
 }

@@ -80,21 +80,21 @@ public sealed class LocalImageResolver : IImageResolver
         return Task.CompletedTask;
     }
 
-    /// <summary>At agent start: a previous run's container file systems, unmounted and removed.</summary>
-    public int RemoveLeftovers()
+    /// <summary>At agent start: a previous run's container file systems, unmounted and removed, except those in <paramref name="keep"/>.</summary>
+    public int RemoveLeftovers(IReadOnlySet<string>? keep = null)
     {
         if (!Directory.Exists(_containersDir))
         {
             return 0;
         }
 
-        var dirs = Directory.GetDirectories(_containersDir);
+        var dirs = Directory.GetDirectories(_containersDir).Where(d => keep?.Contains(Path.GetFileName(d)) != true).ToList();
         foreach (var dir in dirs)
         {
             Remove(dir);
         }
 
-        return dirs.Length;
+        return dirs.Count;
     }
 
     private static void Remove(string dir)

@@ -159,8 +159,8 @@ public sealed partial class RuncRuntime
         }
     }
 
-    /// <summary>At agent start: containers and bundles a previous run left (their tasks cannot be reattached yet).</summary>
-    public async Task<int> RemoveLeftoversAsync()
+    /// <summary>At agent start: containers and bundles a previous run left, except those of recovered tasks.</summary>
+    public async Task<int> RemoveLeftoversAsync(IReadOnlySet<string>? keep = null)
     {
         if (RuncPath is null || !Environment.IsPrivilegedProcess)
         {
@@ -182,6 +182,7 @@ public sealed partial class RuncRuntime
             ids.UnionWith(Directory.GetDirectories(BundlesRoot).Select(Path.GetFileName).OfType<string>());
         }
 
+        ids.ExceptWith(keep ?? new HashSet<string>());
         foreach (var id in ids)
         {
             await DestroyAsync(id).ConfigureAwait(false);

@@ -16,7 +16,7 @@ public sealed class StoreImageResolver(ImageStore store) : IImageResolver, IDisp
     public Task ReleaseAsync(string containerId) => store.ReleaseAsync(containerId);
 
     /// <summary>At start and stop: every container's root file system goes (none can be reattached yet); cached images stay.</summary>
-    public Task<PruneResult> RemoveLeftoversAsync() => store.RemoveLeftoverContainersAsync([]);
+    public Task<PruneResult> RemoveLeftoversAsync(IReadOnlySet<string>? keep = null) => store.RemoveLeftoverContainersAsync([.. keep ?? new HashSet<string>()]);
 
     public void Dispose() => store.Dispose();
 }

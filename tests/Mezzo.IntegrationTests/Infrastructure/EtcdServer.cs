@@ -45,7 +45,7 @@ public sealed class EtcdServer : IAsyncDisposable
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var dir = new TempDir();
-            var (client, peer) = (FreePort(), FreePort());
+            var (client, peer) = (Ports.Free(), Ports.Free());
             var info = new ProcessStartInfo("etcd")
             {
                 RedirectStandardOutput = true,
@@ -118,12 +118,6 @@ public sealed class EtcdServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>kill -9: etcd is gone for whoever uses it (the data dir stays until dispose).</summary>
     public async Task KillAsync()
