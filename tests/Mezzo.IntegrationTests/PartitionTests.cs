@@ -8,8 +8,9 @@ using Mezzo.IntegrationTests.Infrastructure;
 namespace Mezzo.IntegrationTests;
 
 /// <summary>
-/// Partitions on a real cluster. The agent process is cut off with SIGSTOP (alive, silent: what the master sees of a
-/// partitioned host) and healed with SIGCONT; its tasks run in their own sessions and are not stopped with it.
+/// Partitions on a real cluster: the agent process runs in a network namespace of its own, joined to the master's host
+/// by a veth pair, and the partition is that link going down (packets dropped, connections hanging, as on a cut
+/// network); healing brings it back up. The link is restored in a finally and deleted with the test.
 /// </summary>
 public sealed class PartitionTests
 {
@@ -18,8 +19,9 @@ public sealed class PartitionTests
     [Fact]
     public async Task Partitioned_agent_comes_back_with_the_partition_aware_task_still_running_and_the_lost_one_killed()
     {
-        await using var cluster = await StartAsync();
-        await using var agent = await StartAgentProcessAsync(cluster);
+        await using var net = await NetworkPartition.CreateAsync();
+        await using var cluster = await StartAsync(net);
+        await using var agent = await StartAgentProcessAsync(cluster, net);
         try
         {
             await using var aware = new RawScheduler(cluster.MasterUrl);
@@ -32,7 +34,7 @@ public sealed class PartitionTests
             await plain.WaitForUpdateAsync("plain-task", "TASK_RUNNING");
             var pids = (await TaskPids.WhenRunningAsync(cluster.SandboxRoot, count: 2)).Order().ToList();
 
-            agent.Pause();
+            await net.CutAsync();
             var unreachable = await aware.WaitForUpdateAsync("pa-task", "TASK_UNREACHABLE");
             ((string?)unreachable["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_REMOVED");
             unreachable["update"]!["status"]!["unreachable_time"]!["nanoseconds"]!.GetValue<long>().Should().BePositive();
@@ -41,7 +43,7 @@ public sealed class PartitionTests
             var awareMark = aware.Events.Count;
             var plainMark = plain.Events.Count;
 
-            agent.Resume();
+            await net.HealAsync();
             var back = await aware.WaitForAfterAsync(awareMark, e => IsUpdate(e, "pa-task", "TASK_RUNNING"), "pa-task running again", TimeSpan.FromSeconds(30));
             ((string?)back["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_REREGISTERED");
 
@@ -56,7 +58,7 @@ public sealed class PartitionTests
         }
         finally
         {
-            agent.Resume();
+            await net.HealAsync();
             OrphanReaper.KillTasksUnder(cluster.SandboxRoot);
         }
     }
@@ -64,8 +66,9 @@ public sealed class PartitionTests
     [Fact]
     public async Task A_task_relaunched_elsewhere_during_a_partition_runs_once_the_returning_copy_is_killed()
     {
-        await using var cluster = await StartAsync();
-        await using var agent = await StartAgentProcessAsync(cluster);
+        await using var net = await NetworkPartition.CreateAsync();
+        await using var cluster = await StartAsync(net);
+        await using var agent = await StartAgentProcessAsync(cluster, net);
         var firstRoot = cluster.SandboxRoot;
         var secondRoot = Path.Combine(cluster.WorkDir, "agent-b", "slaves");
         try
@@ -75,7 +78,7 @@ public sealed class PartitionTests
             await plain.LaunchAsync(await plain.NextOfferAsync(), "t", "sleep 1000", OneCpu);
             await plain.WaitForUpdateAsync("t", "TASK_RUNNING");
 
-            agent.Pause();
+            await net.CutAsync();
             await plain.WaitForUpdateAsync("t", "TASK_LOST");
             var mark = plain.Events.Count;
             await cluster.StartAgentAsync(o => o.WorkDir = Path.Combine(cluster.WorkDir, "agent-b"));
@@ -87,7 +90,7 @@ public sealed class PartitionTests
             OrphanReaper.FindTaskProcesses(secondRoot).Should().NotBeEmpty();
             mark = plain.Events.Count;
 
-            agent.Resume();
+            await net.HealAsync();
             var killed = await plain.WaitForAfterAsync(mark, e => IsUpdate(e, "t", "TASK_KILLED"), "the returning copy to be killed", TimeSpan.FromSeconds(30));
             ((string?)killed["update"]!["status"]!["agent_id"]!["value"]).Should().NotBe(secondId, "the copy on the returning agent is the one killed");
             await Poll.UntilAsync(() => Task.FromResult(OrphanReaper.FindTaskProcesses(firstRoot).Count == 0), "the returning copy's process to end");
@@ -103,7 +106,7 @@ public sealed class PartitionTests
         }
         finally
         {
-            agent.Resume();
+            await net.HealAsync();
             OrphanReaper.KillTasksUnder(firstRoot);
             OrphanReaper.KillTasksUnder(secondRoot);
         }
@@ -112,8 +115,9 @@ public sealed class PartitionTests
     [Fact]
     public async Task Agent_marked_gone_while_partitioned_is_shut_down_on_return_and_its_tasks_are_killed()
     {
-        await using var cluster = await StartAsync();
-        await using var agent = await StartAgentProcessAsync(cluster);
+        await using var net = await NetworkPartition.CreateAsync();
+        await using var cluster = await StartAsync(net);
+        await using var agent = await StartAgentProcessAsync(cluster, net);
         try
         {
             var agentId = await Poll.UntilAsync(async () => (string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault()?["id"], "the agent to register");
@@ -123,21 +127,21 @@ public sealed class PartitionTests
             await aware.WaitForUpdateAsync("doomed", "TASK_RUNNING");
             OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Should().NotBeEmpty();
 
-            agent.Pause();
+            await net.CutAsync();
             await aware.WaitForUpdateAsync("doomed", "TASK_UNREACHABLE");
             var (status, body) = await cluster.PostJsonAsync($$"""{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"{{agentId}}"} } }""");
             status.Should().Be(HttpStatusCode.OK, body);
             var gone = await aware.WaitForUpdateAsync("doomed", "TASK_GONE_BY_OPERATOR");
             ((string?)gone["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_REMOVED_BY_OPERATOR");
 
-            agent.Resume();
+            await net.HealAsync();
             await Poll.UntilAsync(() => Task.FromResult(OrphanReaper.FindTaskProcesses(cluster.SandboxRoot).Count == 0), "the gone agent to kill its task when told to shut down");
             await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
             ((string?)(await cluster.StateAsync())["slaves"]!.AsArray().FirstOrDefault()?["id"]).Should().BeNull("a gone agent is not let back in");
         }
         finally
         {
-            agent.Resume();
+            await net.HealAsync();
             OrphanReaper.KillTasksUnder(cluster.SandboxRoot);
         }
     }
@@ -173,18 +177,26 @@ public sealed class PartitionTests
         (string?)e["type"] == "UPDATE" && (string?)e["update"]?["status"]?["task_id"]?["value"] == taskId
         && (state is null || (string?)e["update"]!["status"]!["state"] == state);
 
-    private static Task<InProcessCluster> StartAsync() => InProcessCluster.StartAsync(
+    /// <param name="net">When given, the master listens on the host's end of the partition's link (reachable from the host too).</param>
+    private static Task<InProcessCluster> StartAsync(NetworkPartition? net = null) => InProcessCluster.StartAsync(
         m =>
         {
             m.AgentPingTimeout = TimeSpan.FromMilliseconds(500);
             m.MaxAgentPingTimeouts = 2;
+            if (net is not null)
+            {
+                m.Ip = net.HostIp;
+                m.Hostname = net.HostIp;
+            }
         },
         withAgent: false);
 
-    private static async Task<MezzoProcess> StartAgentProcessAsync(InProcessCluster cluster)
+    /// <summary>An agent process; with <paramref name="net"/>, inside its namespace, reaching the master over the link.</summary>
+    private static async Task<MezzoProcess> StartAgentProcessAsync(InProcessCluster cluster, NetworkPartition? net = null)
     {
-        var agent = MezzoProcess.Start("agent", "--master", cluster.MasterAddress, "--port", "0", "--ip", "127.0.0.1",
-            "--hostname", "127.0.0.1", "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]");
+        var ip = net?.InnerIp ?? "127.0.0.1";
+        var agent = MezzoProcess.StartIn(net?.Command ?? [], null, "agent", "--master", cluster.MasterAddress, "--port", "0", "--ip", ip,
+            "--hostname", ip, "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]");
         await agent.WaitForUrlAsync();
         return agent;
     }

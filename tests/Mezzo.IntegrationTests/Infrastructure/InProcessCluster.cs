@@ -21,7 +21,7 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public Uri MasterUrl => Master.Url;
 
-    public string MasterAddress => $"127.0.0.1:{Master.Url.Port}";
+    public string MasterAddress => $"{Master.Url.Host}:{Master.Url.Port}";
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 

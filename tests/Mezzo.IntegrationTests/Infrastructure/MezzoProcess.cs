@@ -39,14 +39,22 @@ public sealed partial class MezzoProcess : IAsyncDisposable
 
     public static MezzoProcess Start(params string[] args) => Start(null, args);
 
-    public static MezzoProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static MezzoProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args) => StartIn([], environment, args);
+
+    /// <summary>Runs mezzo through <paramref name="prefix"/> (e.g. nsenter into a network namespace), which must exec it.</summary>
+    public static MezzoProcess StartIn(IReadOnlyList<string> prefix, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var word in prefix.Skip(1).Concat(prefix.Count > 0 ? ["dotnet"] : []))
+        {
+            info.ArgumentList.Add(word);
+        }
+
         info.ArgumentList.Add(CliPath);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
