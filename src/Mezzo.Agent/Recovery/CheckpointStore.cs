@@ -32,7 +32,24 @@ public sealed class CheckpointStore(string workDir)
     public static string CurrentBootId() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
 
     /// <exception cref="CheckpointCorruptException">The agent id file exists but cannot be trusted.</exception>
-    public string? ReadAgentId() => ReadText(AgentIdFile);
+    public string? ReadAgentId()
+    {
+        try
+        {
+            return ReadText(AgentIdFile);
+        }
+        catch (CheckpointCorruptException) when (LegacyAgentId() is { } legacy)
+        {
+            // Agents before checkpointing wrote the bare id; it is taken as it is and rewritten on registration.
+            return legacy;
+        }
+    }
+
+    private string? LegacyAgentId()
+    {
+        var text = File.ReadAllText(AgentIdFile).Trim();
+        return text.Length is > 0 and <= 256 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? text : null;
+    }
 
     public void WriteAgentId(string agentId) => CheckpointFile.Write(AgentIdFile, Encoding.UTF8.GetBytes(agentId), durable: true);
 

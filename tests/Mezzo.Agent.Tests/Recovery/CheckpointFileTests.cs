@@ -114,3 +114,41 @@ public sealed class CheckpointFileTests : IDisposable
         process.ExitCode.Should().Be(0, $"{program} {string.Join(' ', args)}");
     }
 }
+
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("mezzo-store-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    [Fact]
+    public void The_agent_id_round_trips_and_a_bare_id_from_an_older_agent_is_still_read()
+    {
+        var store = new CheckpointStore(_directory.FullName);
+        Directory.CreateDirectory(store.MetaDir);
+        store.ReadAgentId().Should().BeNull();
+
+        store.WriteAgentId("a1b2-S0");
+        store.ReadAgentId().Should().Be("a1b2-S0");
+
+        File.WriteAllText(store.AgentIdFile, "d0d454c7-5dfa-4b44-9072-21516c4b601a-S0\n");
+        store.ReadAgentId().Should().Be("d0d454c7-5dfa-4b44-9072-21516c4b601a-S0");
+
+        File.WriteAllText(store.AgentIdFile, "not an id {}\n");
+        ((Action)(() => store.ReadAgentId())).Should().Throw<CheckpointCorruptException>();
+    }
+
+    [Fact]
+    public void A_bad_task_checkpoint_is_collected_as_a_problem_when_lenient_and_thrown_when_strict()
+    {
+        var store = new CheckpointStore(_directory.FullName);
+        store.CreateRunDir("good");
+        store.CreateRunDir("bad");
+        File.WriteAllText(Path.Join(store.RunDir("bad"), CheckpointStore.TaskFile), "garbage");
+
+        var problems = new List<CheckpointCorruptException>();
+        store.LoadRuns(problems).Should().Equal([("good", null)]);
+        problems.Should().ContainSingle().Which.Path.Should().EndWith(Path.Join("bad", CheckpointStore.TaskFile));
+        ((Action)(() => store.LoadRuns(null))).Should().Throw<CheckpointCorruptException>();
+    }
+}
