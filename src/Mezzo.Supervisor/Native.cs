@@ -44,6 +44,7 @@ internal static unsafe partial class Native
     public static partial int getpid();
 
     public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int PR_SET_NAME = 15;
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int prctl(int option, ulong argument2, ulong argument3, ulong argument4, ulong argument5);

@@ -48,6 +48,13 @@ internal static unsafe class Supervisor
 
     private static int Supervise(Options options)
     {
+        // The agent execs us through /proc/self/fd/4 (our path may be hidden in the task's mount namespace), which would
+        // leave "4" as our name in ps and /proc/PID/comm.
+        fixed (byte* name = "mezzo-supervisor\0"u8)
+        {
+            _ = Native.prctl(Native.PR_SET_NAME, (ulong)name, 0, 0, 0);
+        }
+
         if (options.HostProcFd is { } procFd && Native.fcntl(procFd, Native.F_SETFD, Native.FD_CLOEXEC) != 0)
         {
             return Fail(options, $"--host-proc-fd {procFd} is not an open file descriptor");

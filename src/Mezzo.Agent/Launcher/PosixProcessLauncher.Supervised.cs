@@ -20,6 +20,7 @@ public sealed unsafe partial class PosixProcessLauncher
 
     private readonly Lock _procGate = new();
     private int _hostProcFd = -1;
+    private readonly Dictionary<string, int> _supervisorFds = new(StringComparer.Ordinal);
 
     private LaunchedProcess LaunchSupervised(LaunchSpec spec, Supervision supervision, string executable)
     {
@@ -50,10 +51,10 @@ public sealed unsafe partial class PosixProcessLauncher
             throw new LaunchException($"The task supervisor '{supervision.Path}' is missing (is the agent installed whole?)");
         }
 
-        var procFd = HostProcFd();
+        var fds = new SupervisorFds(HostProcFd(), SupervisorBinaryFd(supervision.Path));
         var pid = spec.Namespaces is not null
-            ? SpawnOnLaunchThread(spec, supervision.Path, argv, envp, procFd).Task
-            : Spawn(spec, supervision.Path, argv, envp, procFd);
+            ? SpawnOnLaunchThread(spec, supervision.Path, argv, envp, fds).Task
+            : Spawn(spec, supervision.Path, argv, envp, fds);
         var child = Register(pid, null, Path.Combine(supervision.RunDir, ExitRecord.FileName));
         return new LaunchedProcess(pid, child.Exit.Task, signal => SignalSupervisor(child, signal));
     }
@@ -143,6 +144,29 @@ public sealed unsafe partial class PosixProcessLauncher
         }
     }
 
+    /// <summary>
+    /// The supervisor binary, held open (O_PATH) and exec'd through <see cref="SupervisorFds.ExecPath"/>: in a task's
+    /// mount namespace its path may be hidden (a private /tmp hides a build under /tmp), an open file never is.
+    /// </summary>
+    private int SupervisorBinaryFd(string path)
+    {
+        lock (_procGate)
+        {
+            if (!_supervisorFds.TryGetValue(path, out var fd))
+            {
+                fd = LibC.open(path, LibC.O_PATH | LibC.O_CLOEXEC, 0);
+                if (fd < 0)
+                {
+                    throw new LaunchException($"Cannot open the task supervisor '{path}': {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+                }
+
+                _supervisorFds[path] = fd;
+            }
+
+            return fd;
+        }
+    }
+
     /// <summary>The host's /proc, handed to supervisors as fd 3: inside a pid namespace their own /proc cannot see the agent.</summary>
     private int HostProcFd()
     {
@@ -160,4 +184,14 @@ public sealed unsafe partial class PosixProcessLauncher
             return _hostProcFd;
         }
     }
+}
+
+/// <summary>
+/// What a supervisor is started with besides stdio: fd 3 is the host's /proc (see --host-proc-fd) and fd 4 the
+/// supervisor binary itself, which is what gets exec'd (<see cref="ExecPath"/>, resolved in the child before any
+/// other file of the task's mount namespace matters).
+/// </summary>
+internal readonly record struct SupervisorFds(int HostProc, int Binary)
+{
+    public const string ExecPath = "/proc/self/fd/4";
 }

@@ -194,9 +194,9 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         return envp;
     }
 
-    /// <param name="inheritFd">For a supervisor: a descriptor it gets as fd 3 (its view of the host's /proc), and it starts
-    /// with the signals it forwards blocked (<see cref="Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals"/>); -1 for any other process.</param>
-    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd = -1)
+    /// <param name="supervisor">For a supervisor: the descriptors it gets (see <see cref="SupervisorFds"/>); it then starts
+    /// with the signals it forwards blocked (<see cref="Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals"/>).</param>
+    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, SupervisorFds? supervisor = null)
     {
         // Opening the output files here rather than with posix_spawn_file_actions_addopen gives a precise
         // error ("which file, which errno") instead of an anonymous posix_spawn failure.
@@ -216,27 +216,31 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
                 Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
                 try
                 {
-                    ConfigureAttributes(attr, inheritFd >= 0 ? Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals : null);
+                    ConfigureAttributes(attr, supervisor is null ? null : Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals);
                     Check(LibC.posix_spawn_file_actions_addopen(fileActions, 0, "/dev/null", LibC.O_RDONLY, 0),
                         "posix_spawn_file_actions_addopen");
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
                     Check(LibC.posix_spawn_file_actions_addchdir_np(fileActions, spec.WorkingDirectory),
                         "posix_spawn_file_actions_addchdir_np");
-                    if (inheritFd >= 0)
+                    if (supervisor is { } fds)
                     {
-                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, inheritFd, 3), "posix_spawn_file_actions_adddup2");
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, fds.HostProc, 3), "posix_spawn_file_actions_adddup2");
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, fds.Binary, 4), "posix_spawn_file_actions_adddup2");
+                        spawnPath = SupervisorFds.ExecPath;
                     }
 
                     // .NET opens its own fds with O_CLOEXEC, but native libraries loaded into the agent
                     // may not; closing everything above stderr guarantees the task inherits nothing else.
-                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, inheritFd >= 0 ? 4 : 3),
+                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, supervisor is null ? 3 : 5),
                         "posix_spawn_file_actions_addclosefrom_np");
 
                     var rc = LibC.posix_spawn(out var pid, spawnPath, fileActions, attr, nativeArgv.Pointer, nativeEnvp.Pointer);
                     if (rc != 0)
                     {
-                        throw new LaunchException($"Failed to launch '{spec.Executable}': {LibC.ErrorText(rc)}") { Errno = rc };
+                        throw new LaunchException(supervisor is null
+                            ? $"Failed to launch '{spec.Executable}': {LibC.ErrorText(rc)}"
+                            : $"Failed to start the supervisor of '{spec.Executable}': {LibC.ErrorText(rc)}") { Errno = rc };
                     }
 
                     return pid;
@@ -647,6 +651,13 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
                 LibC.close(_hostProcFd);
                 _hostProcFd = -1;
             }
+
+            foreach (var fd in _supervisorFds.Values)
+            {
+                LibC.close(fd);
+            }
+
+            _supervisorFds.Clear();
         }
 
         ulong one = 1;

@@ -126,6 +126,36 @@ public sealed class SupervisedLaunchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_supervisor_whose_path_the_tasks_private_tmp_hides_still_starts_and_is_the_namespaces_init()
+    {
+        Assert.SkipUnless(TestNative.geteuid() == 0, "Creating mount and pid namespaces needs root.");
+        // Another /tmp directory than the sandbox's: inside the task's mount namespace /tmp is the sandbox's own tmp,
+        // and only the sandbox's top /tmp directory is bound back, so this path is hidden there.
+        var elsewhere = Directory.CreateTempSubdirectory("mezzo-supervisor-bin-");
+        try
+        {
+            var copy = Path.Join(elsewhere.FullName, "mezzo-supervisor");
+            File.Copy(SupervisorPath, copy);
+            File.SetUnixFileMode(copy, File.GetUnixFileMode(SupervisorPath));
+            var tmp = Directory.CreateDirectory(Path.Join(_directory.FullName, "tmp")).FullName;
+            var spec = Shell($"test -e {copy} && echo visible || echo hidden; echo pid1=$(cat /proc/1/comm); exit 4") with
+            {
+                Namespaces = new NamespaceSpec(Pid: true, PrivateTmp: tmp),
+                Supervisor = new Supervision(copy, RunDir, AgentFile, TimeSpan.FromMinutes(15)),
+            };
+
+            var status = await _launcher.Launch(spec).Exited.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+
+            status.Should().Be(ExitStatus.Exited(4));
+            File.ReadAllText(Path.Join(_directory.FullName, "stdout")).Should().Be("hidden\npid1=mezzo-superviso\n");
+        }
+        finally
+        {
+            elsewhere.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_unreadable_exit_record_is_reported_not_trusted()
     {
         var file = Path.Join(RunDir, ExitRecord.FileName);
