@@ -179,13 +179,26 @@ public sealed partial class AgentService
 
     /// <summary>
     /// --recover=cleanup: kills every task process a previous run of an agent with these options left (supervisors
-    /// included), removes its cgroups and forgets its checkpointed tasks, without starting an agent. The agent id stays,
-    /// so the next start re-registers as the same agent and the master learns the tasks are gone.
+    /// included), deletes its runc containers and their root file systems, removes its cgroups and forgets its
+    /// checkpointed tasks, without starting an agent. The agent id stays, so the next start re-registers as the same
+    /// agent and the master learns the tasks are gone. Returns (processes killed, containers removed).
     /// </summary>
-    public static async Task<int> CleanupPreviousRunAsync(AgentOptions options)
+    public static async Task<(int Processes, int Containers)> CleanupPreviousRunAsync(AgentOptions options, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        log ??= Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         var killed = OrphanReaper.KillTasksUnder(options.SandboxRoot);
+        var containers = await Containers.RuncRuntime.Create(options.WorkDir, options.RuncPath, log).RemoveLeftoversAsync().ConfigureAwait(false);
+        if (options.ImageRootfsDir is { Length: > 0 } images)
+        {
+            containers += new Containers.LocalImageResolver(images, options.WorkDir).RemoveLeftovers();
+        }
+        else
+        {
+            using var store = new Containers.StoreImageResolver(new Images.ImageStore(options.Images, options.WorkDir, log));
+            containers += (await store.RemoveLeftoversAsync().ConfigureAwait(false)).ContainersRemoved;
+        }
+
         await Isolation.CgroupIsolator.RemoveAgentCgroupsAsync(options).ConfigureAwait(false);
         var runs = new CheckpointStore(options.WorkDir).RunsDir;
         if (Directory.Exists(runs))
@@ -193,7 +206,7 @@ public sealed partial class AgentService
             Directory.Delete(runs, recursive: true);
         }
 
-        return killed;
+        return (killed, containers);
     }
 
     /// <summary>Tasks outside executors run under a supervisor (see src/Mezzo.Supervisor); for an image task it runs runc.</summary>

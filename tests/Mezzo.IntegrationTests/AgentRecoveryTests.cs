@@ -193,7 +193,7 @@ public sealed class AgentRecoveryTests
 
         await using var cleanup = MezzoProcess.Start("agent", "--recover", "cleanup", "--work-dir", cluster.AgentDir);
         (await cleanup.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(0, cleanup.Output);
-        cleanup.Output.Should().Contain("--recover=cleanup: killed");
+        cleanup.Output.Should().Contain("--recover=cleanup: killed").And.Contain("containers");
         cluster.TaskProcesses().Should().BeEmpty();
 
         await cluster.StartAgentAsync();
@@ -300,7 +300,11 @@ public sealed class AgentRecoveryTests
         {
             AgentDir = agentDir ?? Path.Combine(_dir.Path, "agent");
             _agentFlags = agentFlags;
+            var images = Array.IndexOf(agentFlags, "--image-rootfs-dir");
+            _imagesDir = images >= 0 ? agentFlags[images + 1] : null;
         }
+
+        private readonly string? _imagesDir;
 
         public string AgentDir { get; }
 
@@ -415,7 +419,6 @@ public sealed class AgentRecoveryTests
 
         public async ValueTask DisposeAsync()
         {
-            OrphanReaper.KillTasksUnder(AgentDir);
             foreach (var agent in _agents)
             {
                 await agent.DisposeAsync();
@@ -426,7 +429,8 @@ public sealed class AgentRecoveryTests
                 await _master.DisposeAsync();
             }
 
-            OrphanReaper.KillTasksUnder(AgentDir);
+            // Whatever a killed agent left, a failed test included: tasks, runc containers, root file system mounts.
+            await Mezzo.Agent.AgentService.CleanupPreviousRunAsync(new Mezzo.Agent.AgentOptions { WorkDir = AgentDir, ImageRootfsDir = _imagesDir });
             _http.Dispose();
             _dir.Dispose();
         }

@@ -74,8 +74,8 @@ public static class AgentCommand
             containers.Apply(parsed, options);
             if (options.Recover == RecoverMode.Cleanup)
             {
-                var killed = await AgentService.CleanupPreviousRunAsync(options);
-                Console.WriteLine($"--recover=cleanup: killed {killed} task processes a previous run left in {options.WorkDir}; exiting");
+                var (killed, containers) = await AgentService.CleanupPreviousRunAsync(options);
+                Console.WriteLine($"--recover=cleanup: killed {killed} task processes and removed {containers} containers a previous run left in {options.WorkDir}; exiting");
                 return 0;
             }
 
