@@ -40,6 +40,7 @@ public sealed partial class MasterActor
             agent.Connection = connection;
             agent.LastSeen = now;
             Log.AgentReregistered(_log, agent.AgentId, agent.Hostname, agent.Port);
+            OnAgentAdded(agent);
             ReconcileAgentTasks(agent, subscribe.Tasks ?? [], fromPartition);
             if (agent.Drain is { State: AgentDrainState.DRAINING } drain)
             {
@@ -70,6 +71,7 @@ public sealed partial class MasterActor
             };
             _agents[id] = agent;
             Log.AgentRegistered(_log, id, agent.Hostname, agent.Port, total.ToString());
+            OnAgentAdded(agent);
             if (requestedId is not null)
             {
                 // A restarted master, or one whose registry forgot this agent, adopts what it reports.
@@ -154,8 +156,14 @@ public sealed partial class MasterActor
                     agent.Used += known.Resources.Unallocate();
                 }
 
+                var changed = known.State != state;
                 known.State = state;
                 known.LatestStatus = report.LatestStatus;
+                if (changed)
+                {
+                    OnTaskUpdated(known);
+                }
+
                 continue;
             }
 
@@ -188,6 +196,7 @@ public sealed partial class MasterActor
             framework.Used += resources;
             agent.Tasks[(frameworkId, taskId)] = entry;
             agent.Used += resources.Unallocate();
+            OnTaskAdded(entry);
             if (fromPartition)
             {
                 // An agent marked unreachable before this master learned its tasks (it never re-registered after a
@@ -264,6 +273,8 @@ public sealed partial class MasterActor
 
                 ReleaseTaskResources(task);
             }
+
+            OnTaskUpdated(task);
         }
 
         _counters.ValidStatusUpdates++;
@@ -329,6 +340,7 @@ public sealed partial class MasterActor
         };
         task.Statuses.Add(task.LatestStatus);
         ReleaseTaskResources(task);
+        OnTaskUpdated(task);
         SendMasterUpdate(framework, task.TaskId, task.AgentId, state, reason, message);
         if (TaskStates.IsTerminal(state))
         {

@@ -136,6 +136,8 @@ public sealed partial class MasterActor
         }
 
         var now = _time.GetUtcNow();
+        // An unreachable agent was removed (and reported so) already.
+        var wasRegistered = agent.Liveness != AgentLiveness.Unreachable;
         _registry.SetAgentState(agentId, AgentRegistryState.Gone, now);
         agent.Liveness = AgentLiveness.Gone;
         agent.Recovered = false;
@@ -166,6 +168,11 @@ public sealed partial class MasterActor
         }
 
         Log.AgentMarkedGone(_log, agentId);
+        if (wasRegistered)
+        {
+            OnAgentRemoved(agentId);
+        }
+
         _version++;
         return CallResult.Ok;
     }

@@ -74,6 +74,7 @@ public sealed partial class MasterActor
         Log.AgentUnreachable(_log, agent.AgentId, why, affected.Count);
         agent.Liveness = AgentLiveness.Unreachable;
         agent.UnreachableSince = now;
+        OnAgentRemoved(agent.AgentId);
         agent.Recovered = false;
         agent.Connection?.Close();
         agent.Connection = null;
@@ -98,6 +99,7 @@ public sealed partial class MasterActor
             framework.Tasks.Remove(task.TaskId);
             framework.UnreachableTasks[task.TaskId] = task;
             Log.TaskStateChanged(_log, task.TaskId, framework.FrameworkId, state.ToString());
+            OnTaskUpdated(task);
             CountTerminal(state);
             SendStatus(framework, status);
         }
@@ -128,6 +130,7 @@ public sealed partial class MasterActor
 
         framework.Tasks[away.TaskId] = away;
         agent.Tasks[(framework.FrameworkId, away.TaskId)] = away;
+        OnTaskUpdated(away);
         if (TaskStates.IsTerminal(state))
         {
             // The agent still holds the terminal update and resends it; its acknowledgement archives the task.
@@ -176,6 +179,7 @@ public sealed partial class MasterActor
                 task.LatestStatus = status;
                 task.Statuses.Add(status);
                 CountTerminal(TaskState.TASK_GONE);
+                OnTaskUpdated(task);
                 SendStatus(framework, status);
             }
 

@@ -1,0 +1,114 @@
+using Mezzo.Core.Tasks;
+using Mezzo.Master.Actor;
+using Mezzo.Protocol.V1;
+
+namespace Mezzo.Master.Tests;
+
+/// <summary>The operator event stream and SET_LOGGING_LEVEL on the actor, with the clock in the test's hands.</summary>
+public sealed class OperatorEventTests
+{
+    [Fact]
+    public async Task Events_follow_SUBSCRIBED_in_the_order_the_actor_made_the_changes()
+    {
+        await using var harness = new MasterHarness(o => o.HeartbeatInterval = TimeSpan.FromSeconds(5));
+        var (agentId, agent) = await harness.AddAgentAsync();
+        var subscriber = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+
+        var (frameworkId, scheduler) = await harness.SubscribeAsync();
+        await harness.LaunchAsync(frameworkId, scheduler, agentId, agent, "t1");
+        await harness.AgentUpdateAsync(agentId, agent, frameworkId, "t1", TaskState.TASK_RUNNING);
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        var events = Drain(subscriber);
+        events.Select(e => e.Type).Should().StartWith(
+            [MasterEventType.SUBSCRIBED, MasterEventType.FRAMEWORK_ADDED, MasterEventType.TASK_ADDED, MasterEventType.TASK_UPDATED]);
+        events.Should().Contain(e => e.Type == MasterEventType.HEARTBEAT);
+        var state = events[0].Subscribed!;
+        state.HeartbeatIntervalSeconds.Should().Be(5);
+        state.GetState!.GetAgents!.Agents!.Single().AgentInfo!.Id!.Value.Should().Be(agentId);
+        state.GetState.GetFrameworks!.Frameworks.Should().BeEmpty("the framework subscribed after the stream did");
+        events[1].FrameworkAdded!.Framework!.FrameworkInfo!.Id!.Value.Should().Be(frameworkId);
+        events[1].FrameworkAdded!.Framework!.Offers.Should().BeNull("offers are never reported through events");
+        var added = events[2].TaskAdded!.Task!;
+        (added.TaskId!.Value, added.FrameworkId!.Value, added.AgentId!.Value, added.State).Should().Be(("t1", frameworkId, agentId, TaskState.TASK_STAGING));
+        var updated = events[3].TaskUpdated!;
+        (updated.FrameworkId!.Value, updated.State, updated.Status!.State).Should().Be((frameworkId, TaskState.TASK_RUNNING, TaskState.TASK_RUNNING));
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_falls_behind_is_dropped_and_the_actor_does_not_wait_for_it()
+    {
+        await using var harness = new MasterHarness(o => o.OperatorEventQueueCapacity = 2);
+        var slow = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+
+        // SUBSCRIBED and AGENT_ADDED fill its queue; nobody reads, so the third event finds it full.
+        await harness.AddAgentAsync(hostname: "h1");
+        await harness.AddAgentAsync(hostname: "h2");
+        await harness.AddAgentAsync(hostname: "h3");
+
+        (await harness.Actor.Ask(() => harness.Actor.OperatorSubscriberCount)).Should().Be(0);
+        Drain(slow).Select(e => e.Type).Should().Equal(MasterEventType.SUBSCRIBED, MasterEventType.AGENT_ADDED);
+        slow.Events.Completion.IsCompleted.Should().BeTrue("its stream ends, so the client can subscribe again");
+    }
+
+    [Fact]
+    public async Task Beyond_the_subscriber_limit_the_oldest_stream_is_closed()
+    {
+        await using var harness = new MasterHarness(o => o.MaxOperatorEventStreamSubscribers = 2);
+        var first = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+        var second = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+        var third = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+
+        Drain(first);
+        first.Events.Completion.IsCompleted.Should().BeTrue();
+        second.Events.Completion.IsCompleted.Should().BeFalse();
+        third.Events.Completion.IsCompleted.Should().BeFalse();
+        (await harness.Actor.GetSnapshotAsync()).Metrics["master/operator_event_stream_subscribers"].Should().Be(2);
+
+        await harness.Actor.Ask(() =>
+        {
+            harness.Actor.UnsubscribeOperator(second);
+            return true;
+        });
+        (await harness.Actor.Ask(() => harness.Actor.OperatorSubscriberCount)).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Logging_level_reverts_after_its_duration_and_an_older_timer_does_not_undo_a_newer_level()
+    {
+        await using var harness = new MasterHarness();
+        var verbosity = harness.Actor.Verbosity;
+        verbosity.Level.Should().Be(0);
+        verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug).Should().BeFalse();
+
+        await SetAsync(harness, 2, TimeSpan.FromSeconds(10));
+        verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Trace).Should().BeTrue();
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await SetAsync(harness, 1, TimeSpan.FromSeconds(20));
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(6));
+        verbosity.Level.Should().Be(1, "the first duration has passed, but the second call replaced it");
+        verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug).Should().BeTrue();
+        verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Trace).Should().BeFalse();
+
+        await harness.AdvanceAsync(TimeSpan.FromSeconds(15));
+        verbosity.Level.Should().Be(0);
+        verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug).Should().BeFalse();
+    }
+
+    private static Task SetAsync(MasterHarness harness, uint level, TimeSpan duration) => harness.Actor.Ask(() =>
+    {
+        harness.Actor.SetLoggingLevel(level, duration);
+        return true;
+    });
+
+    private static List<MasterEvent> Drain(MasterActor.OperatorSubscriber subscriber)
+    {
+        var events = new List<MasterEvent>();
+        while (subscriber.Events.TryRead(out var e))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+}
