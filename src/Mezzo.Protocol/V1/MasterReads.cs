@@ -42,8 +42,8 @@ public sealed class Metric
     public double? Value { get; set; }
 }
 
-/// <summary>mesos.proto <c>FileInfo</c>: one entry of a directory listing, like <c>ls -l</c>.</summary>
-public sealed class FileInfo
+/// <summary>mesos.proto <c>FileInfo</c> (renamed from System.IO's): one entry of a directory listing, like <c>ls -l</c>.</summary>
+public sealed class MesosFileInfo
 {
     public string? Path { get; set; }
 
@@ -155,7 +155,7 @@ public sealed class MasterResponseGetLoggingLevel
 
 public sealed class MasterResponseListFiles
 {
-    public List<FileInfo>? FileInfos { get; set; }
+    public List<MesosFileInfo>? FileInfos { get; set; }
 }
 
 public sealed class MasterResponseReadFile

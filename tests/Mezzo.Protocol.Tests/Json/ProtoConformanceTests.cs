@@ -263,7 +263,7 @@ public sealed class ProtoConformanceTests
         [typeof(MasterCallListFiles)] = ["path"],
         [typeof(MasterCallReadFile)] = ["path", "offset", "length"],
         [typeof(Metric)] = ["name", "value"],
-        [typeof(FileInfo)] = ["path", "nlink", "size", "mtime", "mode", "uid", "gid"],
+        [typeof(MesosFileInfo)] = ["path", "nlink", "size", "mtime", "mode", "uid", "gid"],
         [typeof(MesosTask)] =
         [
             "name", "task_id", "framework_id", "executor_id", "agent_id", "state", "resources", "statuses",
