@@ -96,8 +96,7 @@ public sealed class MasterServer : IAsyncDisposable
         MasterCandidate? candidateRef = null;
         MasterActor? single = null;
         var prometheus = new PrometheusEndpoint(() => single ?? candidateRef?.Current?.Actor);
-        prometheus.UseRequestMetrics(app);
-        prometheus.Map(app);
+        prometheus.Use(app);
         if (etcdTarget is null)
         {
             var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);

@@ -42,6 +42,40 @@ public sealed partial class PrometheusMetricsTests
         samples.Keys.Should().Contain(k => k.StartsWith("mezzo_master_http_request_duration_seconds_bucket{", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task With_etcd_the_leader_and_the_standby_both_serve_metrics_and_only_the_leader_says_it_is_elected()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        using var dir = new TempDir();
+        await using var first = await StartEtcdMasterAsync(etcd, Path.Combine(dir.Path, "m1"));
+        await using var second = await StartEtcdMasterAsync(etcd, Path.Combine(dir.Path, "m2"));
+        await Poll.UntilAsync(() => first.IsLeading || second.IsLeading, "a leader to be elected");
+        var (leader, standby) = first.IsLeading ? (first, second) : (second, first);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        var leading = Parse(await http.GetStringAsync(new Uri(leader.Url, "metrics")));
+        leading["mezzo_master_elected"].Should().Be(1);
+        leading.Should().ContainKey("mezzo_master_agents{state=\"active\"}");
+        var standing = Parse(await http.GetStringAsync(new Uri(standby.Url, "metrics")));
+        standing["mezzo_master_elected"].Should().Be(0);
+        standing.Should().NotContainKey("mezzo_master_agents{state=\"active\"}", "a standby knows no cluster");
+    }
+
+    private static async Task<Mezzo.Master.MasterServer> StartEtcdMasterAsync(EtcdServer etcd, string workDir)
+    {
+        var master = Mezzo.Master.MasterServer.Create(new Mezzo.Master.MasterOptions
+        {
+            Port = 0,
+            Ip = "127.0.0.1",
+            Hostname = "127.0.0.1",
+            WorkDir = workDir,
+            Store = etcd.Url(),
+            LeaderLeaseTtl = TimeSpan.FromSeconds(2),
+        }, TestLogging.Configure);
+        await master.StartAsync();
+        return master;
+    }
+
     /// <summary>
     /// The text exposition format, strictly: every family has HELP and TYPE before its samples, every sample line is
     /// <c>name{labels} value</c> with a valid name and a number. Returns samples by "name{labels}".

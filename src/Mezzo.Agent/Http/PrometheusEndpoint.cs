@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Prometheus;
 
 namespace Mezzo.Agent.Http;
@@ -50,11 +49,22 @@ public sealed class PrometheusEndpoint
         _registry.AddBeforeCollectCallback(UpdateAsync);
     }
 
-    public void UseRequestMetrics(IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
+    /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
+    /// </summary>
+    public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
+            {
+                context.Response.ContentType = ContentType;
+                await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+                return;
+            }
+
             await next(context);
         }
         finally
@@ -63,12 +73,6 @@ public sealed class PrometheusEndpoint
             _requests.WithLabels(method, context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             _latency.WithLabels(method).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
-    });
-
-    public void Map(IEndpointRouteBuilder routes) => routes.MapGet("/metrics", async (HttpContext context) =>
-    {
-        context.Response.ContentType = ContentType;
-        await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
     });
 
     private async Task UpdateAsync(CancellationToken cancellation)

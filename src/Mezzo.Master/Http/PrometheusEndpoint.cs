@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Mezzo.Master.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Prometheus;
 
 namespace Mezzo.Master.Http;
@@ -39,11 +38,22 @@ public sealed class PrometheusEndpoint
     }
 
     /// <summary>Counts and times every request the process answers (leader or standby).</summary>
-    public void UseRequestMetrics(IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
+    /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
+    /// </summary>
+    public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
+            {
+                context.Response.ContentType = ContentType;
+                await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+                return;
+            }
+
             await next(context);
         }
         finally
@@ -54,20 +64,28 @@ public sealed class PrometheusEndpoint
         }
     });
 
-    public void Map(IEndpointRouteBuilder routes) => routes.MapGet("/metrics", async (HttpContext context) =>
-    {
-        context.Response.ContentType = ContentType;
-        await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-    });
-
     private async Task UpdateAsync(CancellationToken cancellation)
     {
-        if (_actor() is not { } actor)
+        MasterSnapshot? snapshot = null;
+        if (_actor() is { } actor)
         {
+            try
+            {
+                snapshot = await actor.GetSnapshotAsync().WaitAsync(cancellation);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The term ended between the look-up and the question: a standby now.
+            }
+        }
+
+        if (snapshot is null)
+        {
+            // A standby has no cluster numbers, but says it does not lead.
+            _factory.CreateGauge(Known["master/elected"].Name, Known["master/elected"].Help).Set(0);
             return;
         }
 
-        var snapshot = await actor.GetSnapshotAsync().WaitAsync(cancellation);
         foreach (var (key, value) in snapshot.Metrics)
         {
             if (Known.TryGetValue(key, out var known))
