@@ -1,5 +1,6 @@
 using Mezzo.Core.Tasks;
 using Mezzo.Master.Actor;
+using Mezzo.Protocol;
 using Mezzo.Protocol.V1;
 
 namespace Mezzo.Master.Tests;
@@ -33,6 +34,81 @@ public sealed class OperatorEventTests
         (added.TaskId!.Value, added.FrameworkId!.Value, added.AgentId!.Value, added.State).Should().Be(("t1", frameworkId, agentId, TaskState.TASK_STAGING));
         var updated = events[3].TaskUpdated!;
         (updated.FrameworkId!.Value, updated.State, updated.Status!.State).Should().Be((frameworkId, TaskState.TASK_RUNNING, TaskState.TASK_RUNNING));
+    }
+
+    [Fact]
+    public async Task A_thousand_tasks_each_show_added_running_finished_in_order()
+    {
+        const int count = 1000;
+        await using var harness = new MasterHarness();
+        var (agentId, agent) = await harness.AddAgentAsync();
+        var (frameworkId, scheduler) = await harness.SubscribeAsync();
+        var subscriber = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+        await harness.AdvanceAsync(TimeSpan.FromMilliseconds(100));
+        var offer = (await MasterHarness.NextAsync(scheduler, e => e.Type == EventType.OFFERS)).Offers!.Offers!.Single();
+        var ids = Enumerable.Range(0, count).Select(i => $"t{i:D4}").ToList();
+        var cpus = offer.Resources!.Single(r => r.Name == "cpus");
+        var launch = await harness.CallAsync(frameworkId, scheduler, new Call
+        {
+            Type = CallType.ACCEPT,
+            Accept = new CallAccept
+            {
+                OfferIds = [offer.Id!],
+                Operations = [new OfferOperation
+                {
+                    Type = OfferOperationType.LAUNCH,
+                    Launch = new OfferOperationLaunch
+                    {
+                        TaskInfos = [.. ids.Select(id =>
+                        {
+                            var share = MesosJson.Clone(cpus);
+                            share.Scalar = new ValueScalar { Value = 0.001 };
+                            return new TaskInfo
+                            {
+                                Name = id,
+                                TaskId = new TaskID { Value = id },
+                                AgentId = new AgentID { Value = agentId },
+                                Resources = [share],
+                                Command = new CommandInfo { Value = "true" },
+                            };
+                        })],
+                    },
+                }],
+            },
+        });
+        launch.StatusCode.Should().Be(202, launch.Error);
+
+        foreach (var state in (TaskState[])[TaskState.TASK_RUNNING, TaskState.TASK_FINISHED])
+        {
+            foreach (var batch in ids.Chunk(100))
+            {
+                var result = await harness.Actor.Ask(() => harness.Actor.AgentStatusUpdates(agentId, agent.StreamId, [.. batch.Select(id => new Mezzo.Protocol.Agents.AgentUpdate
+                {
+                    FrameworkId = new FrameworkID { Value = frameworkId },
+                    Status = new TaskStatus
+                    {
+                        TaskId = new TaskID { Value = id },
+                        AgentId = new AgentID { Value = agentId },
+                        State = state,
+                        Source = TaskStatusSource.SOURCE_EXECUTOR,
+                        Uuid = Guid.NewGuid().ToByteArray(),
+                    },
+                })]));
+                result.IsSuccess.Should().BeTrue(result.Error);
+            }
+        }
+
+        var events = Drain(subscriber).Where(e => e.Type is MasterEventType.TASK_ADDED or MasterEventType.TASK_UPDATED).ToList();
+        events.Should().HaveCount(3 * count);
+        events.Take(count).Select(e => e.TaskAdded?.Task?.TaskId?.Value).Should().Equal(ids, "every task is added, in launch order");
+        var position = events.Select((e, i) => (e, i)).Where(x => x.e.Type == MasterEventType.TASK_UPDATED)
+            .ToLookup(x => x.e.TaskUpdated!.Status!.TaskId!.Value!, x => (x.e.TaskUpdated!.State, x.i));
+        foreach (var id in ids)
+        {
+            position[id].Select(p => p.State).Should().Equal([TaskState.TASK_RUNNING, TaskState.TASK_FINISHED], id);
+        }
+
+        events.Skip(count).Take(count).Select(e => e.TaskUpdated!.State).Should().AllBeEquivalentTo(TaskState.TASK_RUNNING);
     }
 
     [Fact]
