@@ -270,6 +270,7 @@ public static partial class OperatorEndpoint
             new() { Name = "max_completed_frameworks", Value = options.MaxCompletedFrameworks.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "min_allocatable_resources", Value = options.MinAllocatableResources },
             new() { Name = "max_completed_tasks_per_framework", Value = options.MaxCompletedTasksPerFramework.ToString(CultureInfo.InvariantCulture) },
+            new() { Name = "max_operator_event_stream_subscribers", Value = options.MaxOperatorEventStreamSubscribers.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "port", Value = options.Port.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "work_dir", Value = options.WorkDir },
         };
