@@ -18,12 +18,15 @@ public sealed class OperatorEventTests
         var (frameworkId, scheduler) = await harness.SubscribeAsync();
         await harness.LaunchAsync(frameworkId, scheduler, agentId, agent, "t1");
         await harness.AgentUpdateAsync(agentId, agent, frameworkId, "t1", TaskState.TASK_RUNNING);
+        // A retried update (or one that only changes health) changes no state: no second event, as in Mesos.
+        await harness.AgentUpdateAsync(agentId, agent, frameworkId, "t1", TaskState.TASK_RUNNING);
         await harness.AdvanceAsync(TimeSpan.FromSeconds(5));
 
         var events = Drain(subscriber);
         events.Select(e => e.Type).Should().StartWith(
             [MasterEventType.SUBSCRIBED, MasterEventType.FRAMEWORK_ADDED, MasterEventType.TASK_ADDED, MasterEventType.TASK_UPDATED]);
         events.Should().Contain(e => e.Type == MasterEventType.HEARTBEAT);
+        events.Should().ContainSingle(e => e.Type == MasterEventType.TASK_UPDATED);
         var state = events[0].Subscribed!;
         state.HeartbeatIntervalSeconds.Should().Be(5);
         state.GetState!.GetAgents!.Agents!.Single().AgentInfo!.Id!.Value.Should().Be(agentId);

@@ -251,7 +251,8 @@ public sealed partial class MasterActor
         // A task id the framework relaunched elsewhere belongs to that agent; this is the killed older copy.
         if (framework.Tasks.TryGetValue(taskId, out var task) && task.AgentId == agent.AgentId)
         {
-            if (task.State != status.State)
+            var changed = task.State != status.State;
+            if (changed)
             {
                 Log.TaskStateChanged(_log, taskId, frameworkId, status.State.ToString() ?? "");
             }
@@ -274,7 +275,11 @@ public sealed partial class MasterActor
                 ReleaseTaskResources(task);
             }
 
-            OnTaskUpdated(task);
+            // As Mesos: a retried update, or one that only changes health or checks, is no new event.
+            if (changed)
+            {
+                OnTaskUpdated(task);
+            }
         }
 
         _counters.ValidStatusUpdates++;

@@ -31,7 +31,7 @@ public sealed partial class MasterActor
             });
         }
 
-        public Channel<MasterEvent> Channel { get; }
+        internal Channel<MasterEvent> Channel { get; }
 
         public ChannelReader<MasterEvent> Events => Channel.Reader;
     }
