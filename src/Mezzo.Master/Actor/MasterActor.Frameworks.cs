@@ -76,7 +76,15 @@ public sealed partial class MasterActor
             },
         });
         Log.FrameworkSubscribed(_log, framework.FrameworkId, info.Name, resubscribed ? " (failover)" : "");
-        OnFrameworkAdded(framework, updated: resubscribed);
+        if (resubscribed)
+        {
+            OnFrameworkUpdated(framework);
+        }
+        else
+        {
+            OnFrameworkAdded(framework);
+        }
+
         _allocationPending = true;
         return (CallResult.Ok, framework.FrameworkId);
     }
@@ -96,7 +104,7 @@ public sealed partial class MasterActor
         var timeout = framework.Info.FailoverTimeout ?? 0;
         framework.FailoverDeadline = now + TimeSpan.FromSeconds(timeout);
         Log.FrameworkDisconnected(_log, frameworkId, timeout);
-        OnFrameworkAdded(framework, updated: true);
+        OnFrameworkUpdated(framework);
         if (timeout <= 0)
         {
             RemoveFramework(framework, "failover timeout elapsed");
@@ -217,7 +225,7 @@ public sealed partial class MasterActor
         ApplyRoleSettings(framework, update.SuppressedRoles, update.OfferConstraints);
         RescindFrameworkOffers(framework, notify: true);
         Log.FrameworkUpdated(_log, framework.FrameworkId, string.Join(",", framework.Roles));
-        OnFrameworkAdded(framework, updated: true);
+        OnFrameworkUpdated(framework);
         _allocationPending = true;
         return CallResult.Ok;
     }

@@ -227,14 +227,28 @@ public sealed partial class MasterActor
         }
     }
 
-    private void OnFrameworkAdded(FrameworkEntry framework, bool updated)
+    private void OnFrameworkAdded(FrameworkEntry framework)
     {
         if (_operatorSubscribers.Count > 0)
         {
-            var wire = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) };
-            PublishOperatorEvent(updated
-                ? new MasterEvent { Type = MasterEventType.FRAMEWORK_UPDATED, FrameworkUpdated = wire }
-                : new MasterEvent { Type = MasterEventType.FRAMEWORK_ADDED, FrameworkAdded = wire });
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.FRAMEWORK_ADDED,
+                FrameworkAdded = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
+            });
+        }
+    }
+
+    /// <summary>Re-subscribed, disconnected or changed by UPDATE_FRAMEWORK.</summary>
+    private void OnFrameworkUpdated(FrameworkEntry framework)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.FRAMEWORK_UPDATED,
+                FrameworkUpdated = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
+            });
         }
     }
 

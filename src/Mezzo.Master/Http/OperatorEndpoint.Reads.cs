@@ -8,13 +8,15 @@ namespace Mezzo.Master.Http;
 /// <summary>The read calls that need more than one actor round trip, and SUBSCRIBE's event stream.</summary>
 public static partial class OperatorEndpoint
 {
-    private static string? ValidateTimeout(DurationInfo? timeout) => ReadCallValidation.Timeout(timeout);
-
-    private static string? ValidateSetLoggingLevel(MasterCallSetLoggingLevel? set) => ReadCallValidation.SetLoggingLevel(set);
-
-    private static string? ValidateListFiles(MasterCallListFiles? list) => ReadCallValidation.ListFiles(list);
-
-    private static string? ValidateReadFile(MasterCallReadFile? read) => ReadCallValidation.ReadFile(read);
+    /// <summary>The read calls' sub-messages, checked as the agent's API checks the same ones.</summary>
+    private static string? ValidateRead(MasterCall call) => call.Type switch
+    {
+        MasterCallType.GET_METRICS => ReadCallValidation.Timeout(call.GetMetrics?.Timeout),
+        MasterCallType.SET_LOGGING_LEVEL => ReadCallValidation.SetLoggingLevel(call.SetLoggingLevel),
+        MasterCallType.LIST_FILES => ReadCallValidation.ListFiles(call.ListFiles),
+        MasterCallType.READ_FILE => ReadCallValidation.ReadFile(call.ReadFile),
+        _ => null,
+    };
 
     /// <summary>
     /// The metrics snapshot; with a timeout, whatever is ready by then: if the actor has not answered, only the metrics

@@ -209,16 +209,6 @@ public static partial class OperatorEndpoint
         _ => ValidateRead(call),
     };
 
-    /// <summary>The read calls' sub-messages (shared with the agent's API, which has the same ones).</summary>
-    private static string? ValidateRead(MasterCall call) => call.Type switch
-    {
-        MasterCallType.GET_METRICS => ValidateTimeout(call.GetMetrics?.Timeout),
-        MasterCallType.SET_LOGGING_LEVEL => ValidateSetLoggingLevel(call.SetLoggingLevel),
-        MasterCallType.LIST_FILES => ValidateListFiles(call.ListFiles),
-        MasterCallType.READ_FILE => ValidateReadFile(call.ReadFile),
-        _ => null,
-    };
-
     private static async Task<IResult> GetHealthAsync(MasterActor master, MasterCall call)
     {
         // A round trip through the actor: a master whose loop is stuck answers late, or not at all, which is what
