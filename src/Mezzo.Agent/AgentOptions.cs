@@ -85,5 +85,22 @@ public sealed class AgentOptions
     /// <summary>--runc: the runc binary (default: runc on PATH).</summary>
     public string? RuncPath { get; set; }
 
+    /// <summary>--recover: reconnect (default) takes back the tasks of checkpointing frameworks after a restart; cleanup
+    /// kills every task a previous run left and exits (before an incompatible upgrade), as Mesos's --recover.</summary>
+    public RecoverMode Recover { get; set; } = RecoverMode.Reconnect;
+
+    /// <summary>--strict: a corrupt checkpoint stops the agent (Mesos's default); with false it is reported, moved
+    /// aside as <c>*.corrupt</c>, and its task is treated as lost.</summary>
+    public bool Strict { get; set; } = true;
+
+    /// <summary>The per-task supervisor binary; by default the <c>mezzo-supervisor</c> shipped beside the agent.</summary>
+    public string SupervisorPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "mezzo-supervisor");
+
     public string SandboxRoot => Path.Combine(WorkDir, "slaves");
+}
+
+public enum RecoverMode
+{
+    Reconnect,
+    Cleanup,
 }

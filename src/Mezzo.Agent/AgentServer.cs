@@ -92,8 +92,11 @@ public sealed class AgentServer : IAsyncDisposable
         var log = _loggers.CreateLogger<AgentService>();
         var isolator = Isolation.CgroupIsolator.Create(_options, log);
         var namespaces = Isolation.NamespaceIsolator.Create(_options, _launcher, log);
-        _service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces);
-        _service.Start();
+        var service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces);
+        // Recovery runs first in Start and may refuse (a corrupt checkpoint, a full disk): then nothing of the service
+        // runs, and there is nothing of it to stop.
+        service.Start();
+        _service = service;
     }
 
     public async ValueTask DisposeAsync()

@@ -161,7 +161,12 @@ public sealed partial class AgentService
             // and into namespaces of its own.
             spec ??= StartContainer(task, environment);
 
-            task.Process = _launcher.Launch(spec);
+            task.Process = _launcher.Launch(spec with { Supervisor = Supervise(task) });
+            if (task.RunDir is not null)
+            {
+                task.SupervisorStart = Supervisor.ProcStat.StartTime("/proc", task.Process.Pid);
+            }
+
             Log.TaskLaunched(_log, task.TaskId, task.FrameworkId, task.Process.Pid, task.Sandbox);
             Enqueue(task, TaskState.TASK_RUNNING, null, null);
             // A COMMAND check enters the task's namespaces (CheckProbe); it must not get fresh ones of its own.

@@ -28,7 +28,6 @@ public sealed partial class AgentService : IAsyncDisposable
     private readonly TaskCompletionSource _shutdownByMaster = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<(string FrameworkId, string TaskId), AgentTask> _tasks = [];
     private readonly LinkedList<AgentTask> _completed = new();
-    private readonly string _agentIdFile;
     private string? _agentId;
     private string? _streamId;
     private CancellationTokenSource? _connection;
@@ -58,7 +57,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _time = time;
         _log = log;
         _link = new MasterLink(options.Master);
-        _agentIdFile = Path.Combine(options.WorkDir, "meta", "agent_id");
+        _checkpoints = new Recovery.CheckpointStore(options.WorkDir);
         StartTime = time.GetUtcNow();
     }
 
@@ -78,14 +77,15 @@ public sealed partial class AgentService : IAsyncDisposable
     public void Start()
     {
         Directory.CreateDirectory(_options.SandboxRoot);
-        Directory.CreateDirectory(Path.GetDirectoryName(_agentIdFile)!);
-        _agentId = File.Exists(_agentIdFile) ? File.ReadAllText(_agentIdFile).Trim() : null;
-        var orphans = OrphanReaper.KillTasksUnder(_options.SandboxRoot);
+        Recover();
+        var orphans = OrphanReaper.KillTasksUnder(_options.SandboxRoot, _recoveredSandboxes);
         if (orphans > 0)
         {
-            // Without checkpoint recovery a previous run's tasks can't be reattached; killing them keeps a task from running twice.
+            // A previous run's tasks that were not taken back (no checkpointing): killing them keeps a task from running twice.
             Log.OrphansKilled(_log, orphans);
         }
+
+        _isolator?.RemoveLeftoversAsync(_recoveredContainers, _log).GetAwaiter().GetResult();
 
         StartFetcher();
         StartContainers();
@@ -269,7 +269,14 @@ public sealed partial class AgentService : IAsyncDisposable
                 if (_agentId != id)
                 {
                     _agentId = id;
-                    File.WriteAllText(_agentIdFile, id);
+                    try
+                    {
+                        _checkpoints.WriteAgentId(id);
+                    }
+                    catch (Recovery.CheckpointWriteException ex)
+                    {
+                        Log.AgentIdNotSaved(_log, id, ex.Message);
+                    }
                 }
 
                 _streamId = streamId;
@@ -367,6 +374,12 @@ public sealed partial class AgentService : IAsyncDisposable
     private void OnExited(AgentTask task, ExitStatus exit, string? memoryLimitation)
     {
         EndKillEscalation(task);
+        if (exit.LaunchError is { } launchError && !task.Killing)
+        {
+            FailLaunch(task, launchError);
+            return;
+        }
+
         if (task.Limitation is { } limitation)
         {
             Log.TaskExited(_log, task.TaskId, limitation.Message, nameof(TaskState.TASK_FAILED));
@@ -406,6 +419,7 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         task.Killing = true;
+        Checkpoint(task);
         StopChecks(task);
         if (task.Preparation is { } preparation)
         {
@@ -494,6 +508,7 @@ public sealed partial class AgentService : IAsyncDisposable
         }
 
         task.PendingUpdates.Enqueue(status);
+        Checkpoint(task);
         if (task.PendingUpdates.Count == 1)
         {
             SendHead(task);
@@ -584,6 +599,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     private void RetryUpdates()
     {
+        RetryCheckpoints();
         var now = _time.GetUtcNow();
         foreach (var task in _tasks.Values)
         {
@@ -605,6 +621,7 @@ public sealed partial class AgentService : IAsyncDisposable
         if (task.PendingUpdates.Peek().Uuid.AsSpan().SequenceEqual(ack.Uuid))
         {
             task.PendingUpdates.Dequeue();
+            Checkpoint(task);
             SendHead(task);
         }
     }
@@ -614,6 +631,11 @@ public sealed partial class AgentService : IAsyncDisposable
     {
         if (_tasks.Remove((task.FrameworkId, task.TaskId)))
         {
+            if (task.RunDir is not null)
+            {
+                _checkpoints.DeleteRun(task.ContainerId);
+            }
+
             _completed.AddLast(task);
             while (_completed.Count > _options.MaxCompletedTasks)
             {
@@ -624,7 +646,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Tasks this agent started do not outlive it (no checkpoint recovery yet): kill them, then stop.
+        // A graceful stop kills the tasks; only a crash (kill -9) leaves them running for the next start to take back.
         var processes = await Ask(() =>
         {
             _disposing = true;
@@ -633,6 +655,12 @@ public sealed partial class AgentService : IAsyncDisposable
                 task.Preparation?.Cancel();
                 StopChecks(task);
                 EndKillEscalation(task);
+                if (!task.IsTerminal && task.Process is not null)
+                {
+                    // Reported as TASK_KILLED, now or (from the checkpoint) by the next start of this agent.
+                    task.Killing = true;
+                    Checkpoint(task);
+                }
             }
 
             return _tasks.Values.Select(t => t.Process).OfType<LaunchedProcess>().Concat(ExecutorProcesses()).ToList();
@@ -685,6 +713,9 @@ public sealed partial class AgentService : IAsyncDisposable
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Cgroups of task {TaskId} could not be removed: {Reason}")]
         public static partial void ContainerNotDestroyed(ILogger logger, string taskId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Agent id {AgentId} could not be saved: {Reason}. A restart will register as a new agent")]
+        public static partial void AgentIdNotSaved(ILogger logger, string agentId, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Count} task processes left over from a previous run")]
         public static partial void OrphansKilled(ILogger logger, int count);

@@ -119,10 +119,23 @@ public sealed class CgroupIsolationTests
         await Poll.UntilAsync(() => File.ReadAllText(leftover.ProcsFiles[0]).Trim().Length > 0, "the process to join the leftover cgroup");
 
         var second = CgroupIsolator.Create(options, NullLogger.Instance);
+        try
+        {
+            leftover.Directories.Should().OnlyContain(d => Directory.Exists(d.Path), "detection alone removes nothing: recovery decides what stays");
+            (await second.RemoveLeftoversAsync(new HashSet<string>(), NullLogger.Instance)).Should().Be(leftover.Directories.Count);
+            leftover.Directories.Should().OnlyContain(d => !Directory.Exists(d.Path));
+            process.WaitForExit(TimeSpan.FromSeconds(10)).Should().BeTrue("the leftover's processes are killed");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
 
-        leftover.Directories.Should().OnlyContain(d => !Directory.Exists(d.Path));
-        process.WaitForExit(TimeSpan.FromSeconds(10)).Should().BeTrue("the leftover's processes are killed");
-        await second.RemoveAllAsync(removeAgentCgroup: true);
+            await second.RemoveAllAsync(removeAgentCgroup: true);
+        }
+
         second.AgentDirectories.Should().OnlyContain(d => !Directory.Exists(d.Path));
     }
 

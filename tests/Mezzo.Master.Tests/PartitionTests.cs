@@ -233,6 +233,33 @@ public sealed class PartitionTests
     }
 
     [Fact]
+    public async Task A_new_agent_at_a_registered_agents_address_replaces_it_and_its_tasks_are_gone()
+    {
+        await using var harness = NewHarness();
+        var setup = await TwoFrameworksOnOneAgentAsync(harness);
+
+        // The same host and port, but no agent id: the agent's host rebooted (a new boot id) and it starts afresh.
+        var (newId, _) = await harness.AddAgentAsync();
+
+        newId.Should().NotBe(setup.AgentId);
+        var gone = (await MasterHarness.NextAsync(setup.Aware, e => e.Type == EventType.UPDATE)).Update!.Status!;
+        gone.State.Should().Be(TaskState.TASK_GONE);
+        gone.Reason.Should().Be(TaskStatusReason.REASON_AGENT_REMOVED);
+        gone.AgentId!.Value.Should().Be(setup.AgentId);
+        gone.Message.Should().Contain("replaced by a new agent");
+        var lost = (await MasterHarness.NextAsync(setup.Plain, e => e.Type == EventType.UPDATE)).Update!.Status!;
+        lost.State.Should().Be(TaskState.TASK_LOST);
+        lost.Reason.Should().Be(TaskStatusReason.REASON_AGENT_REMOVED);
+        StateOf(harness, setup.AgentId).Should().Be(AgentRegistryState.Gone);
+        (await MasterHarness.NextAsync(setup.Connection, e => e.Type == AgentEventType.SHUTDOWN)).Shutdown!.Message.Should().Contain("replaced");
+
+        // An agent at another address is no replacement.
+        var (otherId, _) = await harness.AddAgentAsync(hostname: "h2");
+        StateOf(harness, newId).Should().Be(AgentRegistryState.Admitted);
+        StateOf(harness, otherId).Should().Be(AgentRegistryState.Admitted);
+    }
+
+    [Fact]
     public async Task Marking_an_unreachable_agent_gone_turns_its_tasks_gone_and_it_is_shut_down_when_it_returns()
     {
         await using var harness = NewHarness();

@@ -43,7 +43,7 @@ public sealed partial class CgroupIsolator
         [.. _controllers.Values.DistinctBy(h => h.MountPoint).Select(h => new CgroupDirectory(Path.Combine(h.MountPoint, AgentCgroup), h.Version))];
 
     /// <summary>
-    /// Detects, probes and cleans up a previous run's cgroups. Never throws for a host without cgroups: it logs a
+    /// Detects and probes (a previous run's cgroups are left to <see cref="RemoveLeftoversAsync"/>, after recovery). Never throws for a host without cgroups: it logs a
     /// warning and returns an isolator with nothing enabled. Throws ArgumentException for a bad --isolation.
     /// </summary>
     public static CgroupIsolator Create(AgentOptions options, ILogger log)
@@ -91,17 +91,6 @@ public sealed partial class CgroupIsolator
             Log.Using(log, layout.Mode.ToString().ToLowerInvariant(),
                 string.Join(", ", usable.Select(kv => $"{kv.Key} (v{kv.Value.Version} {kv.Value.MountPoint})")), agentCgroup,
                 problems.Count == 0 ? "" : "; not available: " + string.Join("; ", problems));
-        }
-
-        if (isolator.Enabled)
-        {
-            // Without checkpoint recovery a previous run's containers cannot be reattached: their cgroups go, processes included.
-            var leftovers = isolator.AgentDirectories.SelectMany(d => SafeChildren(d.Path)).Count();
-            if (leftovers > 0)
-            {
-                isolator.RemoveAllAsync(removeAgentCgroup: false).GetAwaiter().GetResult();
-                Log.LeftoversRemoved(log, leftovers);
-            }
         }
 
         return isolator;
@@ -192,8 +181,32 @@ public sealed partial class CgroupIsolator
         }
     }
 
+    /// <summary>
+    /// Kills and removes the container cgroups a previous run left, except those of tasks recovered from checkpoints.
+    /// Returns how many went.
+    /// </summary>
+    public async Task<int> RemoveLeftoversAsync(IReadOnlySet<string> keep, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        var leftovers = AgentDirectories
+            .SelectMany(d => SafeChildren(d.Path).Where(c => !keep.Contains(Path.GetFileName(c))).Select(c => d with { Path = c }))
+            .ToList();
+        if (leftovers.Count > 0)
+        {
+            await CgroupFiles.KillAndRemoveAsync(leftovers, DestroyTimeout).ConfigureAwait(false);
+            Log.LeftoversRemoved(log, leftovers.Count);
+        }
+
+        return leftovers.Count;
+    }
+
+    /// <summary>The cgroups of a recovered task's container, as <see cref="Prepare"/> made them (nothing is written).</summary>
+    public CgroupContainer Attach(string containerId, double memMb) => Build(containerId, 0, memMb, write: false);
+
     /// <summary>Makes the container's cgroups and writes its limits. Throws IOException when the kernel refuses.</summary>
-    public CgroupContainer Prepare(string containerId, double cpus, double memMb)
+    public CgroupContainer Prepare(string containerId, double cpus, double memMb) => Build(containerId, cpus, memMb, write: true);
+
+    private CgroupContainer Build(string containerId, double cpus, double memMb, bool write)
     {
         var directories = new List<CgroupDirectory>();
         CgroupDirectory? memory = null;
@@ -206,14 +219,22 @@ public sealed partial class CgroupIsolator
             {
                 var version = group.First().Value.Version;
                 var directory = new CgroupDirectory(Path.Combine(group.Key, AgentCgroup, containerId), version);
-                Directory.CreateDirectory(directory.Path);
+                if (write)
+                {
+                    Directory.CreateDirectory(directory.Path);
+                }
+
                 directories.Add(directory);
                 foreach (var controller in group.Select(kv => kv.Key))
                 {
                     switch (controller)
                     {
                         case "cpu":
-                            WriteCpu(directory, cpus);
+                            if (write)
+                            {
+                                WriteCpu(directory, cpus);
+                            }
+
                             if (version == 2)
                             {
                                 accounting = directory;
@@ -224,11 +245,19 @@ public sealed partial class CgroupIsolator
                             accounting = directory;
                             break;
                         case "memory":
-                            WriteMemory(directory, memoryLimit);
+                            if (write)
+                            {
+                                WriteMemory(directory, memoryLimit);
+                            }
+
                             memory = directory;
                             break;
                         case "pids":
-                            Write(directory.Path, "pids.max", _options.CgroupsMaxPids.ToString(CultureInfo.InvariantCulture));
+                            if (write)
+                            {
+                                Write(directory.Path, "pids.max", _options.CgroupsMaxPids.ToString(CultureInfo.InvariantCulture));
+                            }
+
                             pids = directory;
                             break;
                         default:

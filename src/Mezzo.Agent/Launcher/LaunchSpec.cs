@@ -12,6 +12,8 @@ namespace Mezzo.Agent.Launcher;
 /// <param name="CgroupProcs">cgroup.procs files the process joins before the executable runs (as the agent's user,
 /// before any switch to <paramref name="User"/>); argv[0] is then the resolved executable path.</param>
 /// <param name="Namespaces">When set, the process starts in new namespaces (see <see cref="NamespaceSpec"/>).</param>
+/// <param name="Supervisor">When set, the process is started by a supervisor that outlives the agent (see
+/// <see cref="Supervision"/>); the launched process is then the supervisor.</param>
 public sealed record LaunchSpec(
     string Executable,
     IReadOnlyList<string> Arguments,
@@ -21,7 +23,18 @@ public sealed record LaunchSpec(
     string StderrPath,
     string? User = null,
     IReadOnlyList<string>? CgroupProcs = null,
-    NamespaceSpec? Namespaces = null);
+    NamespaceSpec? Namespaces = null,
+    Supervision? Supervisor = null);
+
+/// <summary>
+/// Run the task under <c>mezzo-supervisor</c> (src/Mezzo.Supervisor): the supervisor, not the agent, is the task's
+/// parent, joins its cgroups, is the init of its pid namespace, and records its exit in <c>RunDir/exit</c>.
+/// </summary>
+/// <param name="Path">The mezzo-supervisor binary.</param>
+/// <param name="RunDir">Must exist; the supervisor writes the exit record there.</param>
+/// <param name="AgentFile">The agent's pid file; the supervisor ends the task once no agent has been alive for
+/// <paramref name="RecoveryTimeout"/>.</param>
+public sealed record Supervision(string Path, string RunDir, string AgentFile, TimeSpan RecoveryTimeout);
 
 /// <summary>
 /// A new mount namespace (private propagation: nothing mounted inside reaches the host), optionally a new pid namespace

@@ -22,6 +22,7 @@ internal static unsafe partial class LibC
     internal const int O_APPEND = 0x400;
     internal const int O_CLOEXEC = 0x80000;
     internal const int O_PATH = 0x200000;
+    internal const int O_DIRECTORY = 0x10000;
     internal const int F_DUPFD_CLOEXEC = 1030;
 
     internal const int P_PIDFD = 3;
@@ -109,6 +110,13 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int pidfd_open(int pid, uint flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int fsync(int fd);
+
+    /// <summary>Signals the process the pidfd refers to, never a recycled pid (glibc 2.36+).</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int pidfd_send_signal(int pidFd, int signal, void* info, uint flags);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int waitid(int idType, int id, void* info, int options);

@@ -29,7 +29,7 @@ public sealed unsafe partial class PosixProcessLauncher
     private int _hostPidNs = -1;
     private volatile string? _namespaceThreadBroken;
 
-    private (int Task, int Holder) SpawnOnLaunchThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
+    private (int Task, int Holder) SpawnOnLaunchThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd = -1)
     {
         EnsureNamespaceThread();
         (int, int) result = default;
@@ -41,7 +41,7 @@ public sealed unsafe partial class PosixProcessLauncher
             {
                 try
                 {
-                    result = SpawnOnNamespaceThread(spec, spawnPath, argv, envp);
+                    result = SpawnOnNamespaceThread(spec, spawnPath, argv, envp, inheritFd);
                 }
                 catch (Exception ex)
                 {
@@ -102,17 +102,19 @@ public sealed unsafe partial class PosixProcessLauncher
         return fd;
     }
 
-    private (int Task, int Holder) SpawnOnNamespaceThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
+    private (int Task, int Holder) SpawnOnNamespaceThread(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd)
     {
         if (_namespaceThreadBroken is { } broken)
         {
             throw new LaunchException($"The launch thread is unusable: {broken}");
         }
 
-        return SpawnInNamespaces(spec, spec.Namespaces!, spawnPath, argv, envp);
+        return SpawnInNamespaces(spec, spec.Namespaces!, spawnPath, argv, envp, inheritFd);
     }
 
-    private (int Task, int Holder) SpawnInNamespaces(LaunchSpec spec, NamespaceSpec namespaces, string spawnPath, List<string> argv, List<string> envp)
+    /// <remarks>A supervised task (<see cref="LaunchSpec.Supervisor"/>) needs no holder: its supervisor is the pid
+    /// namespace's init and mounts /proc itself.</remarks>
+    private (int Task, int Holder) SpawnInNamespaces(LaunchSpec spec, NamespaceSpec namespaces, string spawnPath, List<string> argv, List<string> envp, int inheritFd)
     {
         var flags = LibC.CLONE_NEWNS | (namespaces.Pid ? LibC.CLONE_NEWPID : 0);
         if (LibC.unshare(flags) != 0)
@@ -142,14 +144,14 @@ public sealed unsafe partial class PosixProcessLauncher
                 }
             }
 
-            if (namespaces.Pid)
+            if (namespaces.Pid && spec.Supervisor is null)
             {
                 holder = SpawnHolder(envp);
                 Mount("proc", "/proc", "proc", LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOEXEC,
                     string.Create(CultureInfo.InvariantCulture, $"pidns=/proc/{holder}/ns/pid"));
             }
 
-            task = Spawn(spec, spawnPath, argv, envp);
+            task = Spawn(spec, spawnPath, argv, envp, inheritFd);
             return (task, holder);
         }
         catch (Exception) when (holder > 0)

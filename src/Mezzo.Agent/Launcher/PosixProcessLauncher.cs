@@ -88,6 +88,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         spec.Environment.TryGetValue("PATH", out var pathVariable);
         var executable = ExecutableResolver.Resolve(spec.Executable, pathVariable, spec.WorkingDirectory);
+        if (spec.Supervisor is { } supervision)
+        {
+            return LaunchSupervised(spec, supervision, executable);
+        }
+
         var argv = BuildArgv(spec, executable, out var spawnPath);
         var envp = BuildEnvironment(spec.Environment);
 
@@ -189,7 +194,9 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         return envp;
     }
 
-    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp)
+    /// <param name="inheritFd">For a supervisor: a descriptor it gets as fd 3 (its view of the host's /proc), and it starts
+    /// with the signals it forwards blocked (<see cref="Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals"/>); -1 for any other process.</param>
+    private static int Spawn(LaunchSpec spec, string spawnPath, List<string> argv, List<string> envp, int inheritFd = -1)
     {
         // Opening the output files here rather than with posix_spawn_file_actions_addopen gives a precise
         // error ("which file, which errno") instead of an anonymous posix_spawn failure.
@@ -209,16 +216,21 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
                 Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
                 try
                 {
-                    ConfigureAttributes(attr);
+                    ConfigureAttributes(attr, inheritFd >= 0 ? Mezzo.Supervisor.SupervisorProtocol.ForwardedSignals : null);
                     Check(LibC.posix_spawn_file_actions_addopen(fileActions, 0, "/dev/null", LibC.O_RDONLY, 0),
                         "posix_spawn_file_actions_addopen");
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
                     Check(LibC.posix_spawn_file_actions_addchdir_np(fileActions, spec.WorkingDirectory),
                         "posix_spawn_file_actions_addchdir_np");
+                    if (inheritFd >= 0)
+                    {
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, inheritFd, 3), "posix_spawn_file_actions_adddup2");
+                    }
+
                     // .NET opens its own fds with O_CLOEXEC, but native libraries loaded into the agent
                     // may not; closing everything above stderr guarantees the task inherits nothing else.
-                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, 3),
+                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, inheritFd >= 0 ? 4 : 3),
                         "posix_spawn_file_actions_addclosefrom_np");
 
                     var rc = LibC.posix_spawn(out var pid, spawnPath, fileActions, attr, nativeArgv.Pointer, nativeEnvp.Pointer);
@@ -251,11 +263,17 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
     /// <summary>New session, empty signal mask, every signal at its default disposition: the .NET
     /// runtime blocks and ignores signals (SIGPIPE among them) that a task must not inherit.</summary>
-    private static void ConfigureAttributes(byte* attr)
+    /// <param name="blocked">Signals the child starts with blocked; none when null.</param>
+    private static void ConfigureAttributes(byte* attr, IReadOnlyList<int>? blocked = null)
     {
         var mask = stackalloc byte[LibC.SigSetSize];
         var defaults = stackalloc byte[LibC.SigSetSize];
         LibC.sigemptyset(mask);
+        foreach (var signal in blocked ?? [])
+        {
+            mask[(signal - 1) / 8] |= (byte)(1 << ((signal - 1) % 8));
+        }
+
         // Every bit set by hand rather than with sigfillset: glibc's sigfillset leaves out its two
         // internal signals (32 and 33), and posix_spawn then starts the child with those *ignored*,
         // which fork+exec never does and which non-glibc runtimes in the task would inherit.
@@ -332,7 +350,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         }
     }
 
-    private Child Register(int pid, Child? holder)
+    private Child Register(int pid, Child? holder, string? exitFile = null)
     {
         // kill(-pid) with pid 0 or 1 would hit our own group or every process on the machine.
         if (pid <= 1)
@@ -349,7 +367,7 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
             throw new LaunchException($"Failed to watch process {pid}: pidfd_open: {LibC.ErrorText(errno)}") { Errno = errno };
         }
 
-        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { Holder = holder };
+        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { Holder = holder, ExitFile = exitFile };
         if (holder is not null)
         {
             holder.Owner = child;
@@ -475,8 +493,12 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         ExitStatus status;
         lock (child.Gate)
         {
-            // Kill the rest of the group while the zombie leader still pins the group id.
-            LibC.kill(-child.Pid, LibC.SIGKILL);
+            // Kill the rest of the group while the zombie leader still pins the group id. Not for a supervisor: its task
+            // has a group of its own (the supervisor sees to it), and an adopted one is not our child, so nothing pins its pid.
+            if (child.ExitFile is null)
+            {
+                LibC.kill(-child.Pid, LibC.SIGKILL);
+            }
 
             var info = stackalloc byte[LibC.SigInfoSize];
             new Span<byte>(info, LibC.SigInfoSize).Clear();
@@ -506,6 +528,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
             }
 
             child.Reaped = true;
+        }
+
+        if (child.ExitFile is { } exitFile)
+        {
+            status = ReadExitRecord(exitFile, status);
         }
 
         _children.TryRemove(child.Id, out _);
@@ -597,7 +624,14 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         {
             try
             {
-                SignalGroup(child, LibC.SIGKILL);
+                if (child.ExitFile is null)
+                {
+                    SignalGroup(child, LibC.SIGKILL);
+                }
+                else
+                {
+                    SignalSupervisor(child, LibC.SIGKILL);
+                }
             }
             catch (InvalidOperationException)
             {
@@ -606,6 +640,15 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
         }
 
         DisposeNamespaceThread();
+        lock (_procGate)
+        {
+            if (_hostProcFd >= 0)
+            {
+                LibC.close(_hostProcFd);
+                _hostProcFd = -1;
+            }
+        }
+
         ulong one = 1;
         LibC.write(_wakeFd, &one, sizeof(ulong));
 
@@ -709,5 +752,11 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         /// <summary>The task's exit, kept until its namespace's init has been reaped.</summary>
         public ExitStatus? PendingExit { get; set; }
+
+        /// <summary>For a supervisor: where it records how its task ended (the supervisor's own status is not the task's).</summary>
+        public string? ExitFile { get; init; }
+
+        /// <summary>A supervisor a previous agent started: not our child, so only its pidfd tells when it ends.</summary>
+        public bool Adopted { get; init; }
     }
 }

@@ -167,14 +167,17 @@ public static class ContainerStatistics
         }
     }
 
-    /// <summary>Without cgroups: every process in the task's process group (the task leads it), from /proc/N/stat.</summary>
-    private static void FromProc(int leader, ResourceStatistics statistics)
+    /// <summary>
+    /// Without cgroups: the process tree under <paramref name="root"/> (a task's supervisor, or an executor), from
+    /// /proc/N/stat. A tree rather than a process group: the supervisor and its task lead different groups, and the
+    /// supervisor is a child subreaper, so what the task leaves behind stays in its tree.
+    /// </summary>
+    private static void FromProc(int root, ResourceStatistics statistics)
     {
-        long user = 0, system = 0, rssPages = 0;
-        uint processes = 0, threads = 0;
+        var all = new Dictionary<int, (int Parent, string[] Fields)>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
@@ -191,12 +194,30 @@ public static class ContainerStatistics
 
             // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so fields start after the last ')'.
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields.Length >= 22 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent))
+            {
+                all[pid] = (parent, fields);
+            }
+        }
+
+        var children = all.ToLookup(p => p.Value.Parent, p => p.Key);
+        long user = 0, system = 0, rssPages = 0;
+        uint processes = 0, threads = 0;
+        var pending = new Stack<int>([root]);
+        while (pending.TryPop(out var pid))
+        {
+            foreach (var child in children[pid])
+            {
+                pending.Push(child);
+            }
+
             // Zombies are done: their times went to their parent's cutime, and they hold no memory.
-            if (fields.Length < 22 || fields[2] != leader.ToString(CultureInfo.InvariantCulture) || fields[0] is "Z" or "X")
+            if (!all.TryGetValue(pid, out var process) || process.Fields[0] is "Z" or "X")
             {
                 continue;
             }
 
+            var fields = process.Fields;
             processes++;
             user += long.Parse(fields[11], CultureInfo.InvariantCulture);
             system += long.Parse(fields[12], CultureInfo.InvariantCulture);

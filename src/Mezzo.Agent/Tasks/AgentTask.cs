@@ -57,5 +57,18 @@ public sealed class AgentTask
 
     public bool IsTerminal => TaskStates.IsTerminal(State);
 
+    /// <summary>Its framework asked for checkpointing: the task survives an agent restart.</summary>
+    public bool Checkpointed => Framework.Checkpoint == true;
+
+    /// <summary>Where its supervisor records the exit (and, if <see cref="Checkpointed"/>, the task's checkpoint lies);
+    /// null for a task not run under a supervisor.</summary>
+    public string? RunDir { get; set; }
+
+    /// <summary>The supervisor's start time (/proc/PID/stat), which tells it from a process that reuses its pid.</summary>
+    public string? SupervisorStart { get; set; }
+
+    /// <summary>The last checkpoint write failed (disk full?): it is retried with the status update retries.</summary>
+    public bool CheckpointDirty { get; set; }
+
     public bool HasCapability(FrameworkInfoCapabilityType type) => Framework.Capabilities?.Any(c => c.Type == type) == true;
 }

@@ -10,7 +10,7 @@ public static class AgentCommand
     public static Command Create()
     {
         var master = FlagOption.Create<string?>("master", "Master to register with: host:port, several as host1:port,host2:port, or etcd://host:2379 to follow the elected leader", () => null)
-            .Check(MasterFlag.Check);
+            .Check(value => value is null ? null : MasterFlag.Check(value));
         var port = FlagOption.Create("port", "Port to listen on (0 = pick a free one and print it)", () => 5051).Check(FlagOption.ValidPort("--port"));
         var ip = FlagOption.Create("ip", "IP address to listen on and advertise", () => "127.0.0.1");
         var hostname = FlagOption.Create("hostname", "Hostname the agent advertises", () => System.Net.Dns.GetHostName());
@@ -26,8 +26,14 @@ public static class AgentCommand
         var containers = ContainerFlags.Create();
         var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
         var executorShutdownGrace = FlagOption.Duration("executor-shutdown-grace-period", "From SHUTDOWN to an executor being killed, unless its ExecutorInfo says otherwise", TimeSpan.FromSeconds(5));
+        var recover = FlagOption.Create("recover", "After a restart: 'reconnect' takes back the running tasks of checkpointing frameworks; 'cleanup' kills every task a previous run left and exits (before an incompatible upgrade)", () => "reconnect")
+            .Check(value => value is "reconnect" or "cleanup" ? null : $"--recover must be 'reconnect' or 'cleanup', not '{value}'");
+        var strict = FlagOption.Create("strict", "Refuse to start on a corrupt checkpoint (false: report it, move it aside as *.corrupt, and treat its task as lost)", () => true);
+        var recoveryTimeout = FlagOption.Duration("recovery-timeout", "How long tasks wait for a dead agent to come back before their supervisors kill them", TimeSpan.FromMinutes(15))
+            .Check(value => value <= TimeSpan.Zero ? "--recovery-timeout must be positive" : null);
         var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
         {
+            recover, strict, recoveryTimeout,
             master, port, ip, hostname, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
@@ -36,11 +42,19 @@ public static class AgentCommand
             executorRegistration, executorShutdownGrace,
         };
         images.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            // Only --recover=cleanup runs without a master: it kills what a previous run left and exits.
+            if (result.GetValue(master) is null && result.GetValue(recover) != "cleanup")
+            {
+                result.AddError(MasterFlag.Check(null)!);
+            }
+        });
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new AgentOptions
             {
-                Master = parsed.GetValue(master)!,
+                Master = parsed.GetValue(master) ?? "",
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,
                 Hostname = parsed.GetValue(hostname)!,
@@ -50,14 +64,34 @@ public static class AgentCommand
                 DefaultKillGracePeriod = parsed.GetValue(killGrace),
                 ExecutorRegistrationTimeout = parsed.GetValue(executorRegistration),
                 ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
+                Recover = parsed.GetValue(recover) == "cleanup" ? RecoverMode.Cleanup : RecoverMode.Reconnect,
+                Strict = parsed.GetValue(strict),
+                RecoveryTimeout = parsed.GetValue(recoveryTimeout),
             };
             isolation.Apply(parsed, options);
             fetcher.Apply(parsed, options);
             images.Apply(parsed, options);
             containers.Apply(parsed, options);
+            if (options.Recover == RecoverMode.Cleanup)
+            {
+                var killed = await AgentService.CleanupPreviousRunAsync(options);
+                Console.WriteLine($"--recover=cleanup: killed {killed} task processes a previous run left in {options.WorkDir}; exiting");
+                return 0;
+            }
+
             using var shutdown = new Shutdown(cancellationToken);
             await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
-            await agent.StartAsync(shutdown.Token);
+            try
+            {
+                await agent.StartAsync(shutdown.Token);
+            }
+            catch (IOException ex)
+            {
+                // A corrupt checkpoint (with --strict), a full or unwritable work dir: nothing was started or changed.
+                await Console.Error.WriteLineAsync($"mezzo agent: cannot start: {ex.Message}");
+                return 1;
+            }
+
             Console.WriteLine($"Mezzo agent listening on {agent.Url}, registering with {options.Master} (resources {agent.Service.Total})");
             await Task.WhenAny(shutdown.WaitAsync(), agent.Service.ShutdownByMaster);
             return agent.Service.ShutdownByMaster.IsCompleted ? 1 : 0;

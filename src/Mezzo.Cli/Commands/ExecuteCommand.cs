@@ -49,13 +49,14 @@ public static partial class ExecuteCommand
         var user = FlagOption.Create<string?>("user", "User to run the task as (default: current user)", () => null);
         var killAfter = FlagOption.Duration("kill-after", "Kill the task after it has run this long (0 = never)", TimeSpan.Zero);
         var partitionAware = FlagOption.Create("partition-aware", "Subscribe with the PARTITION_AWARE capability", () => false, bool.Parse);
+        var checkpoint = FlagOption.Create("checkpoint", "Subscribe with checkpointing: the task survives a restart of its agent (mesos-execute's --checkpoint)", () => false, bool.Parse);
         var quiet = FlagOption.Create("quiet", "Don't print state changes", () => false, bool.Parse);
         var uris = new Option<string[]>("--uri") { Description = "URI the agent fetches into the sandbox before the task runs (http, https, file or an absolute path; archives are extracted); repeatable" };
         var dockerImage = FlagOption.Create<string?>("docker-image", "Run the command in this Docker image (ContainerInfo MESOS with a DOCKER image, as mesos-execute)", () => null);
         var command = new Command("execute", "Run one task on the cluster, stream its output, exit with its exit code (like mesos-execute)")
         {
             master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
-            uris, dockerImage,
+            uris, dockerImage, checkpoint,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -74,7 +75,10 @@ public static partial class ExecuteCommand
                 parsed.GetValue(partitionAware),
                 parsed.GetValue(quiet),
                 parsed.GetValue(uris),
-                parsed.GetValue(dockerImage));
+                parsed.GetValue(dockerImage))
+            {
+                Checkpoint = parsed.GetValue(checkpoint),
+            };
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
         return command;
@@ -83,7 +87,10 @@ public static partial class ExecuteCommand
     public sealed record ExecuteRequest(
         string Master, string Name, string Command, bool Shell, Resources Resources, IReadOnlyDictionary<string, string> Environment,
         string FrameworkName, string Role, string User, TimeSpan KillAfter, bool PartitionAware, bool Quiet, IReadOnlyList<string>? Uris = null,
-        string? DockerImage = null);
+        string? DockerImage = null)
+    {
+        public bool Checkpoint { get; init; }
+    }
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -102,6 +109,7 @@ public static partial class ExecuteCommand
                 Name = request.FrameworkName,
                 Role = request.Role,
                 FailoverTimeout = 0,
+                Checkpoint = request.Checkpoint ? true : null,
                 Capabilities = capabilities,
                 Hostname = System.Net.Dns.GetHostName(),
             },

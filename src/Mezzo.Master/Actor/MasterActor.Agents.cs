@@ -55,6 +55,18 @@ public sealed partial class MasterActor
                 return (CallResult.Ok, null);
             }
 
+            if (requestedId is null)
+            {
+                // A new agent where a registered one lives: that agent's host restarted (a new boot id makes an agent
+                // start afresh), so nothing of it runs any more (Mesos removes it, reason "registered").
+                foreach (var replaced in _agents.Values.Where(a => a.Hostname == subscribe.Hostname && a.Port == subscribe.Port!.Value && a.Liveness != AgentLiveness.Gone).ToList())
+                {
+                    Log.AgentReplaced(_log, replaced.AgentId, replaced.Hostname, replaced.Port);
+                    RetireAgent(replaced, TaskState.TASK_GONE, TaskStatusReason.REASON_AGENT_REMOVED,
+                        $"Agent {replaced.AgentId} was replaced by a new agent registering at {replaced.Hostname}:{replaced.Port} (its host restarted)");
+                }
+            }
+
             var id = requestedId ?? NewAgentId();
             _registry.UpsertAgent(new AgentRecord(id, subscribe.Hostname!, subscribe.Port!.Value, AgentInfoJson(subscribe), AgentRegistryState.Admitted, now));
             agent = new AgentEntry

@@ -135,6 +135,21 @@ public sealed partial class MasterActor
             return CallResult.Ok;
         }
 
+        RetireAgent(agent, TaskState.TASK_GONE_BY_OPERATOR, TaskStatusReason.REASON_AGENT_REMOVED_BY_OPERATOR, "Agent has been marked gone");
+        Log.AgentMarkedGone(_log, agentId);
+        _version++;
+        return CallResult.Ok;
+    }
+
+    /// <summary>
+    /// The agent is gone for good (MARK_AGENT_GONE, or replaced after a host reboot): persisted as gone so it is shut
+    /// down if it ever comes back, its offers rescinded, and its tasks (live ones and those set aside while it was
+    /// unreachable alike, as Mesos's __removeSlave) reported <paramref name="partitionAwareState"/>, or TASK_LOST with
+    /// REASON_AGENT_REMOVED to frameworks that are not partition-aware.
+    /// </summary>
+    private void RetireAgent(AgentEntry agent, TaskState partitionAwareState, TaskStatusReason partitionAwareReason, string message)
+    {
+        var agentId = agent.AgentId;
         var now = _time.GetUtcNow();
         // An unreachable agent was removed (and reported so) already.
         var wasRegistered = agent.Liveness != AgentLiveness.Unreachable;
@@ -143,11 +158,8 @@ public sealed partial class MasterActor
         agent.Recovered = false;
         _drainingAgents.Remove(agentId);
         RescindAgentOffers(agent);
-        agent.Connection?.Close(new AgentEvent { Type = AgentEventType.SHUTDOWN, Shutdown = new AgentShutdown { Message = "Agent has been marked gone" } });
+        agent.Connection?.Close(new AgentEvent { Type = AgentEventType.SHUTDOWN, Shutdown = new AgentShutdown { Message = message } });
         agent.Connection = null;
-
-        // Live tasks and those set aside while the agent was unreachable alike (Mesos's __removeSlave and markGone):
-        // TASK_GONE_BY_OPERATOR, or TASK_LOST with REASON_AGENT_REMOVED for frameworks that are not partition-aware.
         foreach (var task in agent.Tasks.Values.ToList())
         {
             if (!_frameworks.TryGetValue(task.FrameworkId, out var framework))
@@ -162,19 +174,15 @@ public sealed partial class MasterActor
             }
 
             var (state, reason) = framework.PartitionAware
-                ? (TaskState.TASK_GONE_BY_OPERATOR, TaskStatusReason.REASON_AGENT_REMOVED_BY_OPERATOR)
+                ? (partitionAwareState, partitionAwareReason)
                 : (TaskState.TASK_LOST, TaskStatusReason.REASON_AGENT_REMOVED);
-            UpdateTaskFromMaster(framework, task, state, reason, "Agent has been marked gone");
+            UpdateTaskFromMaster(framework, task, state, reason, message);
         }
 
-        Log.AgentMarkedGone(_log, agentId);
         if (wasRegistered)
         {
             OnAgentRemoved(agentId);
         }
-
-        _version++;
-        return CallResult.Ok;
     }
 
     /// <summary>A draining agent is DRAINED once it holds no task (all terminal and acknowledged).</summary>

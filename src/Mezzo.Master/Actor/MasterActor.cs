@@ -220,6 +220,9 @@ public sealed partial class MasterActor : IAsyncDisposable
         [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} at {Hostname}:{Port} re-registered")]
         public static partial void AgentReregistered(ILogger logger, string agentId, string hostname, int port);
 
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} at {Hostname}:{Port} is replaced by a new agent at the same address (its host restarted): its tasks are gone")]
+        public static partial void AgentReplaced(ILogger logger, string agentId, string hostname, int port);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} disconnected")]
         public static partial void AgentDisconnected(ILogger logger, string agentId);
 

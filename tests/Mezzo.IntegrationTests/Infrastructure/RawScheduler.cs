@@ -42,12 +42,13 @@ public sealed class RawScheduler : IAsyncDisposable
         }
     }
 
-    public static string FrameworkInfo(string name = "raw-test", double failoverTimeout = 0, bool partitionAware = false, string? id = null) =>
+    public static string FrameworkInfo(string name = "raw-test", double failoverTimeout = 0, bool partitionAware = false, string? id = null, bool checkpoint = false) =>
         new JsonObject
         {
             ["user"] = "root",
             ["name"] = name,
             ["failover_timeout"] = failoverTimeout,
+            ["checkpoint"] = checkpoint ? true : null,
             ["id"] = id is null ? null : new JsonObject { ["value"] = id },
             ["capabilities"] = partitionAware ? new JsonArray(new JsonObject { ["type"] = "PARTITION_AWARE" }) : new JsonArray(),
         }.ToJsonString();

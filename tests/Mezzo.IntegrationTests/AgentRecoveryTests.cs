@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Mezzo.Agent.Recovery;
+using Mezzo.Agent.Tasks;
+using Mezzo.IntegrationTests.Infrastructure;
+
+namespace Mezzo.IntegrationTests;
+
+/// <summary>
+/// Agent recovery with real processes: a real agent process killed with SIGKILL while its tasks run, then started again
+/// on the same work dir and port (docs/agent-recovery.md). Tasks run under their supervisors meanwhile.
+/// </summary>
+public sealed class AgentRecoveryTests
+{
+    [Fact]
+    public async Task An_agent_killed_with_sigkill_takes_back_its_50_tasks_and_reports_those_that_ended_meanwhile_once()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var survivors = Enumerable.Range(0, 47).Select(i => $"keep-{i}").ToList();
+        // Each ends on a signal from the test while no agent is running: by exit code 7, by exit code 0, by SIGKILL.
+        var trap = "trap 'exit {0}' USR1; sleep 1000 & wait";
+        var commands = survivors.ToDictionary(t => t, _ => "sleep 1000");
+        commands["exit-7"] = string.Format(CultureInfo.InvariantCulture, trap, 7);
+        commands["exit-0"] = string.Format(CultureInfo.InvariantCulture, trap, 0);
+        commands["signaled"] = "sleep 1000";
+        var offer = await scheduler.NextOfferAsync();
+        await scheduler.AcceptAsync(offer, RecoveryCluster.Launch((string)offer["agent_id"]!["value"]!, commands));
+        foreach (var task in commands.Keys)
+        {
+            await scheduler.WaitForUpdateAsync(task, "TASK_RUNNING");
+        }
+
+        await cluster.WaitForAllAcknowledgedAsync(commands.Count);
+        var supervisors = commands.Keys.ToDictionary(t => t, t => (int)scheduler.Updates(t).Last()["update"]!["status"]!["container_status"]!["executor_pid"]!);
+        var before = cluster.TaskProcesses();
+        before.Keys.Should().BeEquivalentTo(commands.Keys);
+
+        cluster.KillAgent();
+        SendSignal(before["exit-7"].Single(p => p.Comm == "sh").Pid, "USR1");
+        SendSignal(before["exit-0"].Single(p => p.Comm == "sh").Pid, "USR1");
+        SendSignal(before["signaled"].Single(p => p.Comm == "sh").Pid, "KILL");
+        foreach (var ended in (string[])["exit-7", "exit-0", "signaled"])
+        {
+            await Poll.UntilAsync(() => !Directory.Exists($"/proc/{supervisors[ended]}"), $"the supervisor of {ended} to record its end and exit");
+        }
+
+        var mark = scheduler.Events.Count;
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId, "the agent re-registers under its old id");
+
+        var exit7 = await scheduler.WaitForUpdateAsync("exit-7", "TASK_FAILED");
+        ((string?)exit7["update"]!["status"]!["message"]).Should().Be("Command exited with status 7");
+        await scheduler.WaitForUpdateAsync("exit-0", "TASK_FINISHED");
+        var signaled = await scheduler.WaitForUpdateAsync("signaled", "TASK_FAILED");
+        ((string?)signaled["update"]!["status"]!["message"]).Should().StartWith("Command terminated with signal");
+
+        var after = cluster.TaskProcesses();
+        after.Keys.Should().BeEquivalentTo(survivors, "the 47 others ran on through the agent's death");
+        foreach (var task in survivors)
+        {
+            after[task].Select(p => p.Pid).Should().BeEquivalentTo(before[task].Select(p => p.Pid), $"{task} is the same processes, not a relaunch");
+        }
+
+        var state = await cluster.MasterStateAsync();
+        var tasks = state["frameworks"]!.AsArray().Single()!["tasks"]!.AsArray();
+        tasks.Where(t => (string?)t!["state"] == "TASK_RUNNING").Select(t => (string?)t!["id"]).Should().BeEquivalentTo(survivors);
+
+        // One update per state per task, over the whole run: nothing acknowledged was sent again.
+        foreach (var task in commands.Keys)
+        {
+            var states = scheduler.Updates(task).Select(u => (string?)u["update"]!["status"]!["state"]).ToList();
+            states.Should().OnlyHaveUniqueItems($"no update of {task} reaches the framework twice");
+        }
+
+        scheduler.Events.Skip(mark).Where(e => (string?)e["type"] == "UPDATE").Should().HaveCount(3, "only the three tasks that ended speak after the restart");
+
+        // The adopted supervisors still answer: a kill goes through them.
+        await scheduler.KillAsync("keep-0");
+        await scheduler.WaitForUpdateAsync("keep-0", "TASK_KILLED");
+        await Poll.UntilAsync(() => !cluster.TaskProcesses().ContainsKey("keep-0"), "keep-0's processes to end");
+    }
+
+    [Fact]
+    public async Task Tasks_of_a_framework_without_checkpointing_die_with_a_restart_and_are_reported_lost()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "ephemeral", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("ephemeral", "TASK_RUNNING");
+        Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.TaskFile, SearchOption.AllDirectories)
+            .Should().BeEmpty("only checkpointing frameworks' tasks are checkpointed");
+
+        cluster.KillAgent();
+        await cluster.StartAgentAsync();
+
+        var lost = await scheduler.WaitForUpdateAsync("ephemeral", "TASK_LOST");
+        ((string?)lost["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_REREGISTERED");
+        cluster.TaskProcesses().Should().BeEmpty("the restarted agent killed what it could not take back");
+    }
+
+    [Fact]
+    public async Task After_a_host_reboot_the_agent_registers_as_new_and_the_old_agents_tasks_are_gone()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, partitionAware: true, checkpoint: true));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "before-reboot", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("before-reboot", "TASK_RUNNING");
+        var oldAgent = cluster.AgentId;
+
+        cluster.KillAgent();
+        // A reboot changes the kernel's boot id; a real one also kills every process, which the agent must not rely on.
+        CheckpointFile.Write(Path.Combine(cluster.AgentDir, "meta", "boot_id"), Encoding.UTF8.GetBytes(Guid.NewGuid().ToString()));
+        await cluster.StartAgentAsync();
+
+        var newAgent = await cluster.ActiveAgentIdAsync();
+        newAgent.Should().NotBe(oldAgent);
+        var gone = await scheduler.WaitForUpdateAsync("before-reboot", "TASK_GONE");
+        ((string?)gone["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_REMOVED");
+        ((string?)gone["update"]!["status"]!["agent_id"]!["value"]).Should().Be(oldAgent);
+        cluster.TaskProcesses().Should().BeEmpty("nothing of a previous boot is taken back");
+        var state = await cluster.MasterStateAsync();
+        state["slaves"]!.AsArray().Select(s => (string?)s!["id"]).Should().Equal(newAgent);
+    }
+
+    [Fact]
+    public async Task Recover_cleanup_kills_what_a_previous_run_left_and_exits()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "to-clean", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("to-clean", "TASK_RUNNING");
+        cluster.KillAgent();
+
+        await using var cleanup = MezzoProcess.Start("agent", "--recover", "cleanup", "--work-dir", cluster.AgentDir);
+        (await cleanup.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(0, cleanup.Output);
+        cleanup.Output.Should().Contain("--recover=cleanup: killed");
+        cluster.TaskProcesses().Should().BeEmpty();
+
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId, "cleanup kills tasks, not the agent's identity");
+        await scheduler.WaitForUpdateAsync("to-clean", "TASK_LOST");
+    }
+
+    [Fact]
+    public async Task Without_an_agent_for_the_recovery_timeout_supervisors_kill_their_tasks()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync("--recovery-timeout", "1secs");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "orphaned", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("orphaned", "TASK_RUNNING");
+        cluster.TaskProcesses().Should().ContainKey("orphaned");
+
+        cluster.KillAgent();
+        await Poll.UntilAsync(() => cluster.TaskProcesses().Count == 0, "the supervisor to give up on the agent and kill its task", TimeSpan.FromSeconds(20));
+        var record = Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), "exit", SearchOption.AllDirectories).Single();
+        File.ReadAllText(record).Should().Contain("killed 9").And.Contain("recovery timeout");
+
+        await cluster.StartAgentAsync();
+        await scheduler.WaitForUpdateAsync("orphaned", "TASK_FAILED");
+    }
+
+    [Fact]
+    public async Task A_corrupt_checkpoint_stops_a_strict_agent_and_is_moved_aside_by_a_lenient_one()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "damaged", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("damaged", "TASK_RUNNING");
+        await cluster.WaitForAllAcknowledgedAsync(1);
+        cluster.KillAgent();
+        var checkpoint = Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.TaskFile, SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(checkpoint);
+        File.WriteAllBytes(checkpoint, bytes[..(bytes.Length - 10)]);
+
+        // Not disposed here: disposing a process that ran an agent removes its cgroups, tasks included (the cluster does it last).
+        var strict = cluster.StartAgentProcess();
+        (await strict.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
+        strict.Output.Should().Contain(checkpoint).And.Contain("truncated");
+
+        cluster.TaskProcesses().Should().ContainKey("damaged", "a strict agent that refuses to start touches nothing");
+
+        await cluster.StartAgentAsync("--strict", "false");
+        File.Exists(checkpoint + ".corrupt").Should().BeTrue();
+        cluster.AgentOutput.Should().Contain(checkpoint).And.Contain("truncated");
+        await scheduler.WaitForUpdateAsync("damaged", "TASK_LOST");
+        cluster.TaskProcesses().Should().BeEmpty("a task whose checkpoint is lost cannot be taken back, so it is killed");
+    }
+
+    [Fact]
+    public async Task A_full_work_dir_fails_launches_and_agent_starts_clearly_and_recovery_works_once_space_frees()
+    {
+        using var tmpfs = await Tmpfs.MountAsync("8m");
+        await using var cluster = await RecoveryCluster.StartWithAgentDirAsync(tmpfs.Path);
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "steady", "sleep 1000");
+        await scheduler.WaitForUpdateAsync("steady", "TASK_RUNNING");
+        await cluster.WaitForAllAcknowledgedAsync(1);
+        var checkpoint = Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.TaskFile, SearchOption.AllDirectories).Single();
+
+        var filler = tmpfs.Fill();
+        await scheduler.LaunchAsync(await scheduler.NextOfferAsync(), "no-room", "true");
+        var failed = await scheduler.WaitForUpdateAsync("no-room", "TASK_FAILED");
+        ((string?)failed["update"]!["status"]!["message"]).Should().Contain("No space left on device");
+
+        cluster.KillAgent();
+        var refused = cluster.StartAgentProcess();
+        (await refused.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
+        refused.Output.Should().Contain("No space left on device");
+
+        CheckpointFile.Read(checkpoint).Should().NotBeNull("the checkpoint written before the disk filled is whole");
+        File.Delete(filler);
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId);
+        cluster.TaskProcesses().Should().ContainKey("steady");
+        await scheduler.KillAsync("steady");
+        await scheduler.WaitForUpdateAsync("steady", "TASK_KILLED");
+    }
+
+    private static void SendSignal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        kill.ExitCode.Should().Be(0);
+    }
+
+    /// <summary>A master process and an agent process that the test kills and starts again on the same work dir and port.</summary>
+    private sealed class RecoveryCluster : IAsyncDisposable
+    {
+        private readonly TempDir _dir = new();
+        private readonly List<MezzoProcess> _agents = [];
+        private readonly string[] _agentFlags;
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+        private MezzoProcess _master = null!;
+        private int _agentPort;
+
+        private RecoveryCluster(string? agentDir, string[] agentFlags)
+        {
+            AgentDir = agentDir ?? Path.Combine(_dir.Path, "agent");
+            _agentFlags = agentFlags;
+        }
+
+        public string AgentDir { get; }
+
+        public Uri MasterUrl { get; private set; } = null!;
+
+        public string AgentId { get; private set; } = "";
+
+        public string AgentOutput => _agents[^1].Output;
+
+        public static Task<RecoveryCluster> StartAsync(params string[] agentFlags) => StartWithAgentDirAsync(null, agentFlags);
+
+        public static async Task<RecoveryCluster> StartWithAgentDirAsync(string? agentDir, params string[] agentFlags)
+        {
+            var cluster = new RecoveryCluster(agentDir, agentFlags);
+            try
+            {
+                cluster._master = MezzoProcess.Start("master", "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1",
+                    "--work-dir", Path.Combine(cluster._dir.Path, "master"), "--allocation-interval", "20ms");
+                cluster.MasterUrl = await cluster._master.WaitForUrlAsync();
+                await cluster.StartAgentAsync();
+                cluster.AgentId = await cluster.ActiveAgentIdAsync();
+                return cluster;
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
+        }
+
+        public MezzoProcess StartAgentProcess(params string[] extraFlags)
+        {
+            var agent = MezzoProcess.Start(["agent", "--master", $"127.0.0.1:{MasterUrl.Port}", "--port", _agentPort.ToString(CultureInfo.InvariantCulture),
+                "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", AgentDir, "--resources", "cpus:8;mem:4096;disk:1024",
+                .. _agentFlags, .. extraFlags]);
+            _agents.Add(agent);
+            return agent;
+        }
+
+        public async Task StartAgentAsync(params string[] extraFlags)
+        {
+            var url = await StartAgentProcess(extraFlags).WaitForUrlAsync();
+            _agentPort = url.Port;
+        }
+
+        /// <summary>SIGKILL to the agent alone: its supervisors, and so its tasks, live on.</summary>
+        public void KillAgent()
+        {
+            var agent = _agents[^1];
+            agent.Kill9();
+            agent.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        }
+
+        public async Task<string> ActiveAgentIdAsync() =>
+            (await Poll.UntilAsync(async () =>
+            {
+                var state = await MasterStateAsync();
+                return state["slaves"]!.AsArray().Where(s => (bool?)s!["active"] == true).Select(s => (string?)s!["id"]).SingleOrDefault();
+            }, "an active agent"))!;
+
+        public async Task<JsonNode> MasterStateAsync() => JsonNode.Parse(await _http.GetStringAsync(new Uri(MasterUrl, "master/state")))!;
+
+        /// <summary>Every status update the agent checkpointed has been acknowledged (so none is resent after a restart).</summary>
+        public Task WaitForAllAcknowledgedAsync(int tasks) => Poll.UntilAsync(() =>
+        {
+            var checkpoints = Directory.EnumerateFiles(Path.Combine(AgentDir, "meta", "runs"), CheckpointStore.TaskFile, SearchOption.AllDirectories)
+                .Select(f => JsonNode.Parse(CheckpointFile.Read(f)!)!).ToList();
+            return checkpoints.Count == tasks && checkpoints.All(c => c["pending_updates"]!.AsArray().Count == 0);
+        }, "every update to be acknowledged and checkpointed");
+
+        /// <summary>Live task processes (supervisors included) by task id, found by the sandbox in their environment.</summary>
+        public Dictionary<string, List<(int Pid, string Comm)>> TaskProcesses() =>
+            OrphanReaper.FindTaskProcessesWithSandbox(AgentDir)
+                .Select(p => (p.Pid, Task: TaskOf(p.Sandbox), Comm: Comm(p.Pid)))
+                .Where(p => p.Comm is not null)
+                .GroupBy(p => p.Task)
+                .ToDictionary(g => g.Key, g => g.Select(p => (p.Pid, p.Comm!)).ToList());
+
+        private static string TaskOf(string sandbox)
+        {
+            var parts = sandbox.Split('/');
+            return parts[Array.LastIndexOf(parts, "executors") + 1];
+        }
+
+        private static string? Comm(int pid)
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{pid}/comm").Trim();
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+
+        public static JsonObject Launch(string agentId, IReadOnlyDictionary<string, string> commands) => new()
+        {
+            ["type"] = "LAUNCH",
+            ["launch"] = new JsonObject
+            {
+                ["task_infos"] = new JsonArray([.. commands.Select(c => (JsonNode)new JsonObject
+                {
+                    ["name"] = c.Key,
+                    ["task_id"] = new JsonObject { ["value"] = c.Key },
+                    ["agent_id"] = new JsonObject { ["value"] = agentId },
+                    ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.01}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]"""),
+                    ["command"] = new JsonObject { ["shell"] = true, ["value"] = c.Value },
+                })]),
+            },
+        };
+
+        public async ValueTask DisposeAsync()
+        {
+            OrphanReaper.KillTasksUnder(AgentDir);
+            foreach (var agent in _agents)
+            {
+                await agent.DisposeAsync();
+            }
+
+            if (_master is not null)
+            {
+                await _master.DisposeAsync();
+            }
+
+            OrphanReaper.KillTasksUnder(AgentDir);
+            _http.Dispose();
+            _dir.Dispose();
+        }
+    }
+}
