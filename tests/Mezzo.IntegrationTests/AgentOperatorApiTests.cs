@@ -85,6 +85,28 @@ public sealed class AgentOperatorApiTests
         frameworks["completed_frameworks"]!.AsArray().Should().ContainSingle();
     }
 
+    [Fact]
+    public async Task Get_metrics_with_a_timeout_answers_without_a_busy_agent()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        using var release = new ManualResetEventSlim();
+        var busy = cluster.Agent!.Service.Ask(() => release.Wait(TimeSpan.FromSeconds(60)));
+        try
+        {
+            var metrics = (await CallAsync(cluster, "GET_METRICS", ""","get_metrics":{"timeout":{"nanoseconds":200000000}}"""))["get_metrics"]!["metrics"]!.AsArray()
+                .Select(m => (string?)m!["name"]).ToList();
+            metrics.Should().Contain("slave/uptime_secs").And.NotContain("slave/tasks_running", "those need the agent's actor, which is busy");
+        }
+        finally
+        {
+            release.Set();
+            await busy;
+        }
+
+        var full = (await CallAsync(cluster, "GET_METRICS", ""","get_metrics":{"timeout":{"nanoseconds":30000000000}}"""))["get_metrics"]!["metrics"]!.AsArray();
+        full.Select(m => (string?)m!["name"]).Should().Contain("slave/tasks_running");
+    }
+
     public static TheoryData<string, string?, string?, HttpStatusCode, string> BadCalls => new()
     {
         { """{"type":"GET_STATE"}""", null, null, HttpStatusCode.UnsupportedMediaType, "Content-Type" },
