@@ -42,6 +42,9 @@ public sealed class PrometheusEndpoint
     /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
     /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
     /// </summary>
+    /// <summary>The exposition, as a scrape gets it (after the same update).</summary>
+    public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _registry.CollectAndExportAsTextAsync(output, cancellation);
+
     public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var started = Stopwatch.GetTimestamp();
@@ -86,7 +89,13 @@ public sealed class PrometheusEndpoint
             return;
         }
 
-        foreach (var (key, value) in snapshot.Metrics)
+        Export(snapshot.Metrics);
+    }
+
+    /// <summary>Sets the series for /metrics/snapshot's keys; Mesos keys without a name of their own become mezzo_&lt;key&gt;.</summary>
+    public void Export(IReadOnlyDictionary<string, double> metrics)
+    {
+        foreach (var (key, value) in metrics)
         {
             if (Known.TryGetValue(key, out var known))
             {
