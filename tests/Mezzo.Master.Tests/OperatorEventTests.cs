@@ -174,6 +174,24 @@ public sealed class OperatorEventTests
         verbosity.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug).Should().BeFalse();
     }
 
+    [Fact]
+    public async Task A_stopping_master_drops_its_raised_logging_level_and_closes_its_streams()
+    {
+        Mezzo.Master.Logging.LogVerbosity verbosity;
+        MasterActor.OperatorSubscriber subscriber;
+        await using (var harness = new MasterHarness())
+        {
+            verbosity = harness.Actor.Verbosity;
+            subscriber = await harness.Actor.Ask(harness.Actor.SubscribeOperator);
+            await SetAsync(harness, 2, TimeSpan.FromHours(1));
+            verbosity.Level.Should().Be(2);
+        }
+
+        verbosity.Level.Should().Be(0, "the next term (or run) starts at 0");
+        Drain(subscriber).Should().ContainSingle(e => e.Type == MasterEventType.SUBSCRIBED);
+        subscriber.Events.Completion.IsCompleted.Should().BeTrue("a stream must not keep the server from stopping");
+    }
+
     private static Task SetAsync(MasterHarness harness, uint level, TimeSpan duration) => harness.Actor.Ask(() =>
     {
         harness.Actor.SetLoggingLevel(level, duration);

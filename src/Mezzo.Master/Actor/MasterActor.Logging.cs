@@ -37,6 +37,21 @@ public sealed partial class MasterActor
     }
 
     /// <summary>
+    /// A stopping actor (a master shutting down, or an etcd term ending) takes its raised level with it: the next term
+    /// starts at 0, as a restarted Mesos master does.
+    /// </summary>
+    private void EndLoggingLevel()
+    {
+        if (_verbosityRevert is not null)
+        {
+            _verbosityRevert.Dispose();
+            _verbosityRevert = null;
+            _verbosityGeneration++;
+            Verbosity.Set(0);
+        }
+    }
+
+    /// <summary>
     /// The metrics that do not need the actor: what GET_METRICS still answers when its timeout passes before the actor
     /// does (Mesos: "some metrics may not be included in the response").
     /// </summary>

@@ -74,7 +74,6 @@ public sealed partial class MasterActor
         Log.AgentUnreachable(_log, agent.AgentId, why, affected.Count);
         agent.Liveness = AgentLiveness.Unreachable;
         agent.UnreachableSince = now;
-        OnAgentRemoved(agent.AgentId);
         agent.Recovered = false;
         agent.Connection?.Close();
         agent.Connection = null;
@@ -103,6 +102,9 @@ public sealed partial class MasterActor
             CountTerminal(state);
             SendStatus(framework, status);
         }
+
+        // After its tasks' updates, as Mesos's markUnreachable removes the agent last.
+        OnAgentRemoved(agent.AgentId);
     }
 
     /// <summary>

@@ -192,7 +192,7 @@ public sealed partial class MasterActor : IAsyncDisposable
             }
 
             CloseOperatorSubscribers();
-            _verbosityRevert?.Dispose();
+            EndLoggingLevel();
             return true;
         }).ConfigureAwait(false);
         _inbox.Writer.TryComplete();
