@@ -49,6 +49,8 @@ public sealed class AgentServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new AgentServer(app, options, new PosixProcessLauncher());
+        var prometheus = new PrometheusEndpoint(() => server._service);
+        prometheus.Use(app);
         app.MapGet("/health", () => Results.Ok());
         app.MapGet("/version", () => Results.Text(new JsonObject { ["version"] = "1.11.0", ["mezzo_version"] = "0.1.0" }.ToJsonString(), "application/json"));
         foreach (var path in (string[])["/state", "/state.json", "/slave(1)/state", "/slave(1)/state.json"])
@@ -74,6 +76,7 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         FilesEndpoints.Map(app, options.SandboxRoot);
+        OperatorEndpoint.Map(app, () => server.Service, options.SandboxRoot);
         ExecutorEndpoints.Map(app, () => server.Service);
         return server;
     }

@@ -81,5 +81,18 @@ public sealed class MasterOptions
     /// </summary>
     public TimeSpan AgentReregisterTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Mesos's <c>--max_operator_event_stream_subscribers</c>: at most this many operator SUBSCRIBE streams are open;
+    /// a new one beyond it closes the oldest (clients and proxies that never close their connection would otherwise
+    /// pile up).
+    /// </summary>
+    public int MaxOperatorEventStreamSubscribers { get; set; } = 1000;
+
+    /// <summary>
+    /// Events queued for one operator SUBSCRIBE stream before it counts as too slow and is closed (it may subscribe
+    /// again); the master never waits for a subscriber.
+    /// </summary>
+    public int OperatorEventQueueCapacity { get; set; } = 10_000;
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

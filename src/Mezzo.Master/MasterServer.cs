@@ -3,6 +3,7 @@ using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
 using Mezzo.Master.HighAvailability;
 using Mezzo.Master.Http;
+using Mezzo.Master.Logging;
 using Mezzo.Master.Scheduler;
 using Mezzo.Storage.Etcd;
 using Mezzo.Storage.Registry;
@@ -79,6 +80,8 @@ public sealed class MasterServer : IAsyncDisposable
         // is enabled at any level (even Critical), although it only ever logs request start/stop at Information. With
         // ~3 HTTP calls per task that was a measurable share of the master's allocations; it logs nothing we show.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        var verbosity = new LogVerbosity();
+        verbosity.AttachTo(builder.Services);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -90,10 +93,15 @@ public sealed class MasterServer : IAsyncDisposable
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var clock = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.WorkDir);
+        MasterCandidate? candidateRef = null;
+        MasterActor? single = null;
+        var prometheus = new PrometheusEndpoint(() => single ?? candidateRef?.Current?.Actor);
+        prometheus.Use(app);
         if (etcdTarget is null)
         {
             var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
-            var actor = new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>());
+            var actor = new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>()) { Verbosity = verbosity };
+            single = actor;
             MapEndpoints(app, actor);
             return new MasterServer(app, options, actor, registry, null, null);
         }
@@ -102,7 +110,7 @@ public sealed class MasterServer : IAsyncDisposable
         var candidate = new MasterCandidate(
             etcd,
             options.LeaderLeaseTtl,
-            registry => new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>()),
+            registry => new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>()) { Verbosity = verbosity },
             actor =>
             {
                 // Each term gets its own routes onto its own actor; the outer app only picks leader or standby.
@@ -113,6 +121,7 @@ public sealed class MasterServer : IAsyncDisposable
             },
             clock,
             loggers.CreateLogger<MasterCandidate>());
+        candidateRef = candidate;
         app.Run(context => candidate.Current is { } term
             ? term.Pipeline(context)
             : StandbyEndpoints.HandleAsync(context, candidate, options));

@@ -160,7 +160,6 @@ public sealed class OperatorApiTests
         { "POST", "api/v1", """{"type":"UPDATE_QUOTA"}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'update_quota' to be present" },
         { "POST", "api/v1", """{"type":"SET_QUOTA","set_quota":{}}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'set_quota.quota_request' to be present" },
         { "POST", "api/v1", """{"type":"REMOVE_QUOTA","remove_quota":{}}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'remove_quota.role' to be present" },
-        { "POST", "api/v1", """{"type":"GET_STATE"}""", "application/json", HttpStatusCode.NotImplemented, "GET_STATE is not supported by this master yet" },
         { "POST", "api/v1", """{"type":"CREATE_VOLUMES","create_volumes":{"agent_id":{"value":"a"}}}""", "application/json", HttpStatusCode.NotImplemented, "CREATE_VOLUMES is not supported by this master yet" },
         { "POST", "api/v1", """{"type":"UNKNOWN"}""", "application/json", HttpStatusCode.NotImplemented, "UNKNOWN is not supported" },
         { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "application/x-protobuf", HttpStatusCode.UnsupportedMediaType, "application/x-protobuf is not supported yet" },

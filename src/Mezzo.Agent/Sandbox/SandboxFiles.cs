@@ -9,6 +9,9 @@ public sealed record FileReadResult(
     [property: JsonPropertyName("offset")] long Offset,
     [property: JsonPropertyName("data")] string Data);
 
+/// <summary>Bytes read from a sandbox file: <see cref="Count"/> bytes of <see cref="Data"/>, and the file's size.</summary>
+public sealed record FileChunk(long Size, byte[] Data, int Count);
+
 /// <summary>One element of the /files/browse response, in Mesos's JSON shape
 /// (uid and gid are user and group names, falling back to the number).</summary>
 public sealed record FileEntry(
@@ -18,7 +21,8 @@ public sealed record FileEntry(
     [property: JsonPropertyName("mtime")] double Mtime,
     [property: JsonPropertyName("mode")] string Mode,
     [property: JsonPropertyName("uid")] string Uid,
-    [property: JsonPropertyName("gid")] string Gid);
+    [property: JsonPropertyName("gid")] string Gid,
+    [property: JsonIgnore] uint ModeBits = 0);
 
 /// <summary>Mesos /files/read and /files/browse over a sandbox directory.</summary>
 public static unsafe class SandboxFiles
@@ -33,6 +37,16 @@ public static unsafe class SandboxFiles
     /// length null or -1 means "to the end" (the pailer sends -1), further capped at
     /// <see cref="MaxReadLength"/>; offsets or lengths below -1 are bad requests.</remarks>
     public static FileReadResult Read(string root, string path, long offset, long? length)
+    {
+        var chunk = ReadBytes(root, path, offset, length, MaxReadLength);
+        return new FileReadResult(offset == -1 ? chunk.Size : offset, Encoding.UTF8.GetString(chunk.Data, 0, chunk.Count));
+    }
+
+    /// <summary>
+    /// The bytes behind <see cref="Read"/> (same rules and errors), at most <paramref name="maxLength"/> of them, with
+    /// the file's size: what the operator API's READ_FILE answers.
+    /// </summary>
+    public static FileChunk ReadBytes(string root, string path, long offset, long? length, int maxLength)
     {
         if (offset < -1)
         {
@@ -84,19 +98,19 @@ public static unsafe class SandboxFiles
         var size = stat.Size;
         if (offset == -1)
         {
-            return new FileReadResult(size, "");
+            return new FileChunk(size, [], 0);
         }
 
         if (offset >= size)
         {
-            return new FileReadResult(offset, "");
+            return new FileChunk(size, [], 0);
         }
 
         var wanted = length is null or -1 ? size - offset : length.Value;
-        var count = (int)Math.Min(Math.Min(wanted, size - offset), MaxReadLength);
+        var count = (int)Math.Min(Math.Min(wanted, size - offset), maxLength);
         if (count == 0)
         {
-            return new FileReadResult(offset, "");
+            return new FileChunk(size, [], 0);
         }
 
         var buffer = new byte[count];
@@ -126,7 +140,7 @@ public static unsafe class SandboxFiles
             }
         }
 
-        return new FileReadResult(offset, Encoding.UTF8.GetString(buffer, 0, total));
+        return new FileChunk(size, buffer, total);
     }
 
     /// <summary>Lists a directory, sorted by path. Browsing a file yields an empty list, as in Mesos.</summary>
@@ -170,7 +184,8 @@ public static unsafe class SandboxFiles
                 stat.MtimeSeconds,
                 FormatMode(stat.Mode),
                 Name(users, stat.Uid, SandboxNative.UserName),
-                Name(groups, stat.Gid, SandboxNative.GroupName)));
+                Name(groups, stat.Gid, SandboxNative.GroupName),
+                stat.Mode));
         }
 
         return listing;

@@ -64,11 +64,14 @@ public static class MasterCommand
         var leaseTtl = FlagOption.Duration("leader-lease-ttl",
             "With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long", TimeSpan.FromSeconds(5))
             .Check(value => value < TimeSpan.FromSeconds(1) ? "--leader-lease-ttl must be at least 1secs (etcd leases count whole seconds)" : null);
+        var maxSubscribers = FlagOption.Create("max-operator-event-stream-subscribers",
+                "Most operator API SUBSCRIBE streams open at once; a new one beyond it closes the oldest", () => 1000)
+            .Check(value => value < 1 ? "--max-operator-event-stream-subscribers must be at least 1" : null);
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
             store, leaseTtl,
-            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout,
+            registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout, maxSubscribers,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -92,6 +95,7 @@ public static class MasterCommand
                 RegistryGcInterval = parsed.GetValue(registryGcInterval),
                 RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
                 AgentReregisterTimeout = parsed.GetValue(reregisterTimeout),
+                MaxOperatorEventStreamSubscribers = parsed.GetValue(maxSubscribers),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));

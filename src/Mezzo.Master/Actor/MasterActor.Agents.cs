@@ -40,6 +40,7 @@ public sealed partial class MasterActor
             agent.Connection = connection;
             agent.LastSeen = now;
             Log.AgentReregistered(_log, agent.AgentId, agent.Hostname, agent.Port);
+            OnAgentAdded(agent);
             ReconcileAgentTasks(agent, subscribe.Tasks ?? [], fromPartition);
             if (agent.Drain is { State: AgentDrainState.DRAINING } drain)
             {
@@ -82,6 +83,7 @@ public sealed partial class MasterActor
             };
             _agents[id] = agent;
             Log.AgentRegistered(_log, id, agent.Hostname, agent.Port, total.ToString());
+            OnAgentAdded(agent);
             if (requestedId is not null)
             {
                 // A restarted master, or one whose registry forgot this agent, adopts what it reports.
@@ -166,8 +168,14 @@ public sealed partial class MasterActor
                     agent.Used += known.Resources.Unallocate();
                 }
 
+                var changed = known.State != state;
                 known.State = state;
                 known.LatestStatus = report.LatestStatus;
+                if (changed)
+                {
+                    OnTaskUpdated(known);
+                }
+
                 continue;
             }
 
@@ -200,6 +208,7 @@ public sealed partial class MasterActor
             framework.Used += resources;
             agent.Tasks[(frameworkId, taskId)] = entry;
             agent.Used += resources.Unallocate();
+            OnTaskAdded(entry);
             if (fromPartition)
             {
                 // An agent marked unreachable before this master learned its tasks (it never re-registered after a
@@ -254,7 +263,8 @@ public sealed partial class MasterActor
         // A task id the framework relaunched elsewhere belongs to that agent; this is the killed older copy.
         if (framework.Tasks.TryGetValue(taskId, out var task) && task.AgentId == agent.AgentId)
         {
-            if (task.State != status.State)
+            var changed = task.State != status.State;
+            if (changed)
             {
                 Log.TaskStateChanged(_log, taskId, frameworkId, status.State.ToString() ?? "");
             }
@@ -275,6 +285,12 @@ public sealed partial class MasterActor
                 }
 
                 ReleaseTaskResources(task);
+            }
+
+            // As Mesos: a retried update, or one that only changes health or checks, is no new event.
+            if (changed)
+            {
+                OnTaskUpdated(task);
             }
         }
 
@@ -341,6 +357,7 @@ public sealed partial class MasterActor
         };
         task.Statuses.Add(task.LatestStatus);
         ReleaseTaskResources(task);
+        OnTaskUpdated(task);
         SendMasterUpdate(framework, task.TaskId, task.AgentId, state, reason, message);
         if (TaskStates.IsTerminal(state))
         {

@@ -124,6 +124,7 @@ public sealed partial class MasterActor
             agent.Tasks[(framework.FrameworkId, entry.TaskId)] = entry;
             agent.Used += entry.Resources.Unallocate();
             _counters.Launched++;
+            OnTaskAdded(entry);
         }
 
         agent.Connection?.Send(new AgentEvent

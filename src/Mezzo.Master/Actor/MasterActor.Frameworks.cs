@@ -76,6 +76,15 @@ public sealed partial class MasterActor
             },
         });
         Log.FrameworkSubscribed(_log, framework.FrameworkId, info.Name, resubscribed ? " (failover)" : "");
+        if (resubscribed)
+        {
+            OnFrameworkUpdated(framework);
+        }
+        else
+        {
+            OnFrameworkAdded(framework);
+        }
+
         _allocationPending = true;
         return (CallResult.Ok, framework.FrameworkId);
     }
@@ -95,6 +104,7 @@ public sealed partial class MasterActor
         var timeout = framework.Info.FailoverTimeout ?? 0;
         framework.FailoverDeadline = now + TimeSpan.FromSeconds(timeout);
         Log.FrameworkDisconnected(_log, frameworkId, timeout);
+        OnFrameworkUpdated(framework);
         if (timeout <= 0)
         {
             RemoveFramework(framework, "failover timeout elapsed");
@@ -215,6 +225,7 @@ public sealed partial class MasterActor
         ApplyRoleSettings(framework, update.SuppressedRoles, update.OfferConstraints);
         RescindFrameworkOffers(framework, notify: true);
         Log.FrameworkUpdated(_log, framework.FrameworkId, string.Join(",", framework.Roles));
+        OnFrameworkUpdated(framework);
         _allocationPending = true;
         return CallResult.Ok;
     }
@@ -512,6 +523,7 @@ public sealed partial class MasterActor
         agent.Tasks[(framework.FrameworkId, taskId)] = entry;
         agent.Used += resources.Unallocate();
         _counters.Launched++;
+        OnTaskAdded(entry);
         agent.Connection?.Send(new Protocol.Agents.AgentEvent
         {
             Type = Protocol.Agents.AgentEventType.RUN_TASK,
@@ -630,6 +642,7 @@ public sealed partial class MasterActor
             {
                 task.State = TaskState.TASK_KILLED;
                 CountTerminal(TaskState.TASK_KILLED);
+                OnTaskUpdated(task);
             }
 
             ArchiveTask(framework, task);
@@ -647,6 +660,7 @@ public sealed partial class MasterActor
             }
         }
 
+        OnFrameworkRemoved(framework);
         framework.Connection?.Close();
         framework.Connection = null;
         framework.UnregisteredAt = now;

@@ -151,6 +151,8 @@ public sealed partial class MasterActor
     {
         var agentId = agent.AgentId;
         var now = _time.GetUtcNow();
+        // An unreachable agent was removed (and reported so) already.
+        var wasRegistered = agent.Liveness != AgentLiveness.Unreachable;
         _registry.SetAgentState(agentId, AgentRegistryState.Gone, now);
         agent.Liveness = AgentLiveness.Gone;
         agent.Recovered = false;
@@ -175,6 +177,11 @@ public sealed partial class MasterActor
                 ? (partitionAwareState, partitionAwareReason)
                 : (TaskState.TASK_LOST, TaskStatusReason.REASON_AGENT_REMOVED);
             UpdateTaskFromMaster(framework, task, state, reason, message);
+        }
+
+        if (wasRegistered)
+        {
+            OnAgentRemoved(agentId);
         }
     }
 

@@ -98,9 +98,13 @@ public sealed partial class MasterActor
             framework.Tasks.Remove(task.TaskId);
             framework.UnreachableTasks[task.TaskId] = task;
             Log.TaskStateChanged(_log, task.TaskId, framework.FrameworkId, state.ToString());
+            OnTaskUpdated(task);
             CountTerminal(state);
             SendStatus(framework, status);
         }
+
+        // After its tasks' updates, as Mesos's markUnreachable removes the agent last.
+        OnAgentRemoved(agent.AgentId);
     }
 
     /// <summary>
@@ -128,6 +132,7 @@ public sealed partial class MasterActor
 
         framework.Tasks[away.TaskId] = away;
         agent.Tasks[(framework.FrameworkId, away.TaskId)] = away;
+        OnTaskUpdated(away);
         if (TaskStates.IsTerminal(state))
         {
             // The agent still holds the terminal update and resends it; its acknowledgement archives the task.
@@ -176,6 +181,7 @@ public sealed partial class MasterActor
                 task.LatestStatus = status;
                 task.Statuses.Add(status);
                 CountTerminal(TaskState.TASK_GONE);
+                OnTaskUpdated(task);
                 SendStatus(framework, status);
             }
 

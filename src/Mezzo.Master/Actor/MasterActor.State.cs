@@ -229,6 +229,7 @@ public sealed partial class MasterActor
             ["master/invalid_status_updates"] = _counters.InvalidStatusUpdates,
             ["master/tasks_launched"] = _counters.Launched,
             ["master/event_queue_messages"] = Interlocked.Read(ref _queued),
+            ["master/operator_event_stream_subscribers"] = _operatorSubscribers.Count,
         };
         foreach (var state in (TaskState[])[TaskState.TASK_FINISHED, TaskState.TASK_FAILED, TaskState.TASK_KILLED, TaskState.TASK_LOST,
                      TaskState.TASK_ERROR, TaskState.TASK_DROPPED, TaskState.TASK_GONE, TaskState.TASK_GONE_BY_OPERATOR])

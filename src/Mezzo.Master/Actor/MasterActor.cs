@@ -159,6 +159,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         CollectRegistryGarbage(now);
         CheckFrameworkFailover(now);
         SendHeartbeats(now);
+        PublishOperatorHeartbeats(now);
         ExpireFilters(now);
         CheckDraining();
         if (_allocationPending)
@@ -190,6 +191,8 @@ public sealed partial class MasterActor : IAsyncDisposable
                 agent.Connection?.Close();
             }
 
+            CloseOperatorSubscribers();
+            EndLoggingLevel();
             return true;
         }).ConfigureAwait(false);
         _inbox.Writer.TryComplete();

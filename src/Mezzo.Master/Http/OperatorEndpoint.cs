@@ -14,7 +14,7 @@ namespace Mezzo.Master.Http;
 /// actor. A call type is implemented by adding it to <see cref="Handlers"/>; one that is missing there is answered
 /// 501 Not Implemented, as Mesos answers a call it does not know how to serve.
 /// </summary>
-public static class OperatorEndpoint
+public static partial class OperatorEndpoint
 {
     private delegate Task<IResult> Handler(MasterActor master, MasterCall call);
 
@@ -32,6 +32,48 @@ public static class OperatorEndpoint
             GetVersion = new MasterResponseGetVersion { VersionInfo = Version() },
         }),
         [MasterCallType.GET_ROLES] = GetRolesAsync,
+        [MasterCallType.GET_METRICS] = GetMetricsAsync,
+        [MasterCallType.GET_LOGGING_LEVEL] = GetLoggingLevelAsync,
+        [MasterCallType.SET_LOGGING_LEVEL] = SetLoggingLevelAsync,
+        [MasterCallType.LIST_FILES] = (_, call) => Task.FromResult(NoFiles(call.ListFiles!.Path!)),
+        [MasterCallType.READ_FILE] = (_, call) => Task.FromResult(NoFiles(call.ReadFile!.Path!)),
+        [MasterCallType.GET_STATE] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_STATE,
+            GetState = await master.Ask(master.GetStateResponse),
+        }),
+        [MasterCallType.GET_AGENTS] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_AGENTS,
+            GetAgents = await master.Ask(master.GetAgentsResponse),
+        }),
+        [MasterCallType.GET_FRAMEWORKS] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_FRAMEWORKS,
+            GetFrameworks = await master.Ask(master.GetFrameworksResponse),
+        }),
+        [MasterCallType.GET_EXECUTORS] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_EXECUTORS,
+            GetExecutors = await master.Ask(master.GetExecutorsResponse),
+        }),
+        [MasterCallType.GET_TASKS] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_TASKS,
+            GetTasks = await master.Ask(master.GetTasksResponse),
+        }),
+        [MasterCallType.GET_MASTER] = async (master, _) => Response(new MasterResponse
+        {
+            Type = MasterResponseType.GET_MASTER,
+            GetMaster = await master.Ask(master.GetMasterResponse),
+        }),
+        // Offer operations are applied when the ACCEPT arrives; the master keeps none pending to report.
+        [MasterCallType.GET_OPERATIONS] = (_, _) => Respond(new MasterResponse
+        {
+            Type = MasterResponseType.GET_OPERATIONS,
+            GetOperations = new MasterResponseGetOperations { Operations = [] },
+        }),
+        [MasterCallType.SUBSCRIBE] = (master, _) => Task.FromResult<IResult>(new EventStream(master)),
         [MasterCallType.GET_WEIGHTS] = async (master, _) => Response(new MasterResponse
         {
             Type = MasterResponseType.GET_WEIGHTS,
@@ -164,7 +206,7 @@ public static class OperatorEndpoint
         MasterCallType.START_MAINTENANCE when call.StartMaintenance is null => "Expecting 'start_maintenance' to be present",
         MasterCallType.STOP_MAINTENANCE when call.StopMaintenance is null => "Expecting 'stop_maintenance' to be present",
         MasterCallType.MARK_AGENT_GONE when call.MarkAgentGone?.AgentId?.Value is not { Length: > 0 } => "Expecting 'mark_agent_gone.agent_id' to be present",
-        _ => null,
+        _ => ValidateRead(call),
     };
 
     private static async Task<IResult> GetHealthAsync(MasterActor master, MasterCall call)
@@ -218,6 +260,7 @@ public static class OperatorEndpoint
             new() { Name = "max_completed_frameworks", Value = options.MaxCompletedFrameworks.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "min_allocatable_resources", Value = options.MinAllocatableResources },
             new() { Name = "max_completed_tasks_per_framework", Value = options.MaxCompletedTasksPerFramework.ToString(CultureInfo.InvariantCulture) },
+            new() { Name = "max_operator_event_stream_subscribers", Value = options.MaxOperatorEventStreamSubscribers.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "port", Value = options.Port.ToString(CultureInfo.InvariantCulture) },
             new() { Name = "work_dir", Value = options.WorkDir },
         };

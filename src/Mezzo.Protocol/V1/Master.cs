@@ -54,6 +54,14 @@ public sealed class MasterCall
 {
     public MasterCallType? Type { get; set; }
 
+    public MasterCallGetMetrics? GetMetrics { get; set; }
+
+    public MasterCallSetLoggingLevel? SetLoggingLevel { get; set; }
+
+    public MasterCallListFiles? ListFiles { get; set; }
+
+    public MasterCallReadFile? ReadFile { get; set; }
+
     public MasterCallUpdateWeights? UpdateWeights { get; set; }
 
     public MasterCallUpdateQuota? UpdateQuota { get; set; }
@@ -172,6 +180,28 @@ public sealed class MasterResponse
     public MasterResponseGetFlags? GetFlags { get; set; }
 
     public MasterResponseGetVersion? GetVersion { get; set; }
+
+    public MasterResponseGetMetrics? GetMetrics { get; set; }
+
+    public MasterResponseGetLoggingLevel? GetLoggingLevel { get; set; }
+
+    public MasterResponseListFiles? ListFiles { get; set; }
+
+    public MasterResponseReadFile? ReadFile { get; set; }
+
+    public MasterResponseGetState? GetState { get; set; }
+
+    public MasterResponseGetAgents? GetAgents { get; set; }
+
+    public MasterResponseGetFrameworks? GetFrameworks { get; set; }
+
+    public MasterResponseGetExecutors? GetExecutors { get; set; }
+
+    public MasterResponseGetOperations? GetOperations { get; set; }
+
+    public MasterResponseGetTasks? GetTasks { get; set; }
+
+    public MasterResponseGetMaster? GetMaster { get; set; }
 
     public MasterResponseGetRoles? GetRoles { get; set; }
 

@@ -255,6 +255,90 @@ public sealed class ProtoConformanceTests
         [typeof(QuotaRequest)] = ["force", "role", "guarantee"],
         [typeof(QuotaConfig)] = ["role", "guarantees", "limits"],
         [typeof(QuotaStatus)] = ["infos", "configs"],
+
+        // master.proto read calls, their responses and the SUBSCRIBE event stream; mesos.proto Metric, FileInfo, Task,
+        // UUID, Operation, DrainConfig and DrainInfo (Mesos 1.11).
+        [typeof(MasterCallGetMetrics)] = ["timeout"],
+        [typeof(MasterCallSetLoggingLevel)] = ["level", "duration"],
+        [typeof(MasterCallListFiles)] = ["path"],
+        [typeof(MasterCallReadFile)] = ["path", "offset", "length"],
+        [typeof(Metric)] = ["name", "value"],
+        [typeof(MesosFileInfo)] = ["path", "nlink", "size", "mtime", "mode", "uid", "gid"],
+        [typeof(MesosTask)] =
+        [
+            "name", "task_id", "framework_id", "executor_id", "agent_id", "state", "resources", "statuses",
+            "status_update_state", "status_update_uuid", "labels", "discovery", "container", "health_check", "user",
+            "kill_policy", "limits",
+        ],
+        [typeof(MesosUUID)] = ["value"],
+        [typeof(Operation)] = ["framework_id", "agent_id", "info", "latest_status", "statuses", "uuid"],
+        [typeof(DrainConfig)] = ["max_grace_period", "mark_gone"],
+        [typeof(DrainInfo)] = ["state", "config"],
+        [typeof(MasterResponseGetMetrics)] = ["metrics"],
+        [typeof(MasterResponseGetLoggingLevel)] = ["level"],
+        [typeof(MasterResponseListFiles)] = ["file_infos"],
+        [typeof(MasterResponseReadFile)] = ["size", "data"],
+        [typeof(MasterResponseGetState)] = ["get_tasks", "get_executors", "get_frameworks", "get_agents"],
+        [typeof(MasterResponseGetAgentsAgent)] =
+        [
+            "agent_info", "active", "deactivated", "version", "pid", "registered_time", "reregistered_time",
+            "total_resources", "allocated_resources", "offered_resources", "capabilities", "resource_providers",
+            "drain_info", "estimated_drain_start_time",
+        ],
+        [typeof(MasterResponseGetAgents)] = ["agents", "recovered_agents"],
+        [typeof(MasterResponseGetFrameworksFramework)] =
+        [
+            "framework_info", "active", "connected", "recovered", "registered_time", "reregistered_time",
+            "unregistered_time", "offers", "inverse_offers", "allocated_resources", "offered_resources", "offer_constraints",
+        ],
+        [typeof(MasterResponseGetFrameworks)] = ["frameworks", "completed_frameworks", "recovered_frameworks"],
+        [typeof(MasterResponseGetExecutorsExecutor)] = ["executor_info", "agent_id"],
+        [typeof(MasterResponseGetExecutors)] = ["executors", "orphan_executors"],
+        [typeof(MasterResponseGetOperations)] = ["operations"],
+        [typeof(MasterResponseGetTasks)] = ["pending_tasks", "tasks", "unreachable_tasks", "completed_tasks", "orphan_tasks"],
+        [typeof(MasterResponseGetMaster)] = ["master_info", "start_time", "elected_time"],
+        [typeof(MasterEvent)] =
+        [
+            "type", "subscribed", "task_added", "task_updated", "agent_added", "agent_removed", "framework_added",
+            "framework_updated", "framework_removed",
+        ],
+        [typeof(MasterEventSubscribed)] = ["get_state", "heartbeat_interval_seconds"],
+        [typeof(MasterEventTaskAdded)] = ["task"],
+        [typeof(MasterEventTaskUpdated)] = ["framework_id", "status", "state"],
+        [typeof(MasterEventAgentAdded)] = ["agent"],
+        [typeof(MasterEventAgentRemoved)] = ["agent_id"],
+        [typeof(MasterEventFramework)] = ["framework"],
+        [typeof(MasterEventFrameworkRemoved)] = ["framework_info"],
+
+        // include/mesos/v1/agent/agent.proto (Mesos 1.11).
+        [typeof(AgentOperatorCall)] =
+        [
+            "type", "get_metrics", "set_logging_level", "list_files", "read_file", "get_containers",
+            "launch_nested_container", "wait_nested_container", "kill_nested_container", "remove_nested_container",
+            "launch_nested_container_session", "attach_container_input", "attach_container_output", "launch_container",
+            "wait_container", "kill_container", "remove_container", "add_resource_provider_config",
+            "update_resource_provider_config", "remove_resource_provider_config", "mark_resource_provider_gone",
+            "prune_images",
+        ],
+        [typeof(AgentOperatorCallGetContainers)] = ["show_nested", "show_standalone"],
+        [typeof(AgentOperatorResponse)] =
+        [
+            "type", "get_health", "get_flags", "get_version", "get_metrics", "get_logging_level", "list_files",
+            "read_file", "get_state", "get_containers", "get_frameworks", "get_executors", "get_operations", "get_tasks",
+            "get_agent", "get_resource_providers", "wait_nested_container", "wait_container",
+        ],
+        [typeof(AgentOperatorResponseGetState)] = ["get_tasks", "get_executors", "get_frameworks"],
+        [typeof(AgentOperatorResponseGetContainersContainer)] =
+        [
+            "framework_id", "executor_id", "executor_name", "container_id", "container_status", "resource_statistics",
+        ],
+        [typeof(AgentOperatorResponseGetContainers)] = ["containers"],
+        [typeof(AgentOperatorResponseGetFrameworksFramework)] = ["framework_info"],
+        [typeof(AgentOperatorResponseGetFrameworks)] = ["frameworks", "completed_frameworks"],
+        [typeof(AgentOperatorResponseGetExecutorsExecutor)] = ["executor_info"],
+        [typeof(AgentOperatorResponseGetExecutors)] = ["executors", "completed_executors"],
+        [typeof(AgentOperatorResponseGetTasks)] = ["pending_tasks", "queued_tasks", "launched_tasks", "terminated_tasks", "completed_tasks"],
+        [typeof(AgentOperatorResponseGetAgent)] = ["agent_info", "drain_config", "estimated_drain_start_time"],
     };
 
     /// <summary>Enum members with their proto numbers.</summary>
@@ -354,6 +438,31 @@ public sealed class ProtoConformanceTests
             ("GET_FRAMEWORKS", 10), ("GET_EXECUTORS", 11), ("GET_OPERATIONS", 19), ("GET_TASKS", 12), ("GET_ROLES", 13),
             ("GET_WEIGHTS", 14), ("GET_MASTER", 15), ("GET_MAINTENANCE_STATUS", 16), ("GET_MAINTENANCE_SCHEDULE", 17),
             ("GET_QUOTA", 18),
+        ],
+        [typeof(MasterEventType)] =
+        [
+            ("UNKNOWN", 0), ("SUBSCRIBED", 1), ("TASK_ADDED", 2), ("TASK_UPDATED", 3), ("AGENT_ADDED", 4),
+            ("AGENT_REMOVED", 5), ("FRAMEWORK_ADDED", 6), ("FRAMEWORK_UPDATED", 7), ("FRAMEWORK_REMOVED", 8), ("HEARTBEAT", 9),
+        ],
+        [typeof(DrainState)] = [("UNKNOWN", 0), ("DRAINING", 1), ("DRAINED", 2)],
+        [typeof(AgentOperatorCallType)] =
+        [
+            ("UNKNOWN", 0), ("GET_HEALTH", 1), ("GET_FLAGS", 2), ("GET_VERSION", 3), ("GET_METRICS", 4),
+            ("GET_LOGGING_LEVEL", 5), ("SET_LOGGING_LEVEL", 6), ("LIST_FILES", 7), ("READ_FILE", 8), ("GET_STATE", 9),
+            ("GET_CONTAINERS", 10), ("GET_FRAMEWORKS", 11), ("GET_EXECUTORS", 12), ("GET_OPERATIONS", 31), ("GET_TASKS", 13),
+            ("GET_AGENT", 20), ("GET_RESOURCE_PROVIDERS", 26), ("LAUNCH_NESTED_CONTAINER", 14), ("WAIT_NESTED_CONTAINER", 15),
+            ("KILL_NESTED_CONTAINER", 16), ("REMOVE_NESTED_CONTAINER", 21), ("LAUNCH_NESTED_CONTAINER_SESSION", 17),
+            ("ATTACH_CONTAINER_INPUT", 18), ("ATTACH_CONTAINER_OUTPUT", 19), ("LAUNCH_CONTAINER", 22), ("WAIT_CONTAINER", 23),
+            ("KILL_CONTAINER", 24), ("REMOVE_CONTAINER", 25), ("ADD_RESOURCE_PROVIDER_CONFIG", 27),
+            ("UPDATE_RESOURCE_PROVIDER_CONFIG", 28), ("REMOVE_RESOURCE_PROVIDER_CONFIG", 29),
+            ("MARK_RESOURCE_PROVIDER_GONE", 32), ("PRUNE_IMAGES", 30),
+        ],
+        [typeof(AgentOperatorResponseType)] =
+        [
+            ("UNKNOWN", 0), ("GET_HEALTH", 1), ("GET_FLAGS", 2), ("GET_VERSION", 3), ("GET_METRICS", 4),
+            ("GET_LOGGING_LEVEL", 5), ("LIST_FILES", 6), ("READ_FILE", 7), ("GET_STATE", 8), ("GET_CONTAINERS", 9),
+            ("GET_FRAMEWORKS", 10), ("GET_EXECUTORS", 11), ("GET_OPERATIONS", 17), ("GET_TASKS", 12), ("GET_AGENT", 14),
+            ("GET_RESOURCE_PROVIDERS", 16), ("WAIT_NESTED_CONTAINER", 13), ("WAIT_CONTAINER", 15),
         ],
     };
 

@@ -1,0 +1,364 @@
+using System.Threading.Channels;
+using Mezzo.Core.Tasks;
+using Mezzo.Master.State;
+using Mezzo.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Mezzo.Master.Actor;
+
+/// <summary>
+/// The operator API's read calls (GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS, GET_MASTER) in
+/// master.proto's shapes, and the SUBSCRIBE event stream. Every wire object is built fresh on the actor, so a stream
+/// serializing it later on another thread never sees the actor's state change underneath.
+/// </summary>
+public sealed partial class MasterActor
+{
+    // Subscribers in subscription order: when over the limit, the oldest goes first (Mesos's
+    // --max_operator_event_stream_subscribers: "older connections will be closed by the master").
+    private readonly LinkedList<OperatorSubscriber> _operatorSubscribers = new();
+    private DateTimeOffset _lastOperatorHeartbeat;
+
+    /// <summary>One SUBSCRIBE stream: a bounded queue the actor writes and the HTTP response drains.</summary>
+    public sealed class OperatorSubscriber
+    {
+        internal OperatorSubscriber(int capacity)
+        {
+            Channel = System.Threading.Channels.Channel.CreateBounded<MasterEvent>(new BoundedChannelOptions(capacity)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+        }
+
+        internal Channel<MasterEvent> Channel { get; }
+
+        public ChannelReader<MasterEvent> Events => Channel.Reader;
+    }
+
+    /// <summary>How many SUBSCRIBE streams are open (master/operator_event_stream_subscribers).</summary>
+    public int OperatorSubscriberCount => _operatorSubscribers.Count;
+
+    public MasterResponseGetState GetStateResponse() => new()
+    {
+        GetTasks = GetTasksResponse(),
+        GetExecutors = GetExecutorsResponse(),
+        GetFrameworks = GetFrameworksResponse(),
+        GetAgents = GetAgentsResponse(),
+    };
+
+    /// <summary>Registered agents (connected or within their ping timeout) and those recovered from the registry.</summary>
+    public MasterResponseGetAgents GetAgentsResponse() => new()
+    {
+        Agents = [.. _agents.Values.Where(IsRegistered).Select(AgentWire)],
+        RecoveredAgents = [.. _agents.Values.Where(a => a.Recovered).Select(AgentInfoWire)],
+    };
+
+    public MasterResponseGetFrameworks GetFrameworksResponse() => new()
+    {
+        Frameworks = [.. _frameworks.Values.Select(f => FrameworkWire(f, forEvent: false))],
+        CompletedFrameworks = [.. _completedFrameworks.Select(f => FrameworkWire(f, forEvent: false))],
+    };
+
+    public MasterResponseGetExecutors GetExecutorsResponse() => new()
+    {
+        Executors = [.. _executors.Values.Select(e => new MasterResponseGetExecutorsExecutor
+        {
+            ExecutorInfo = e.Info,
+            AgentId = new AgentID { Value = e.AgentId },
+        })],
+    };
+
+    /// <summary>
+    /// Mesos's GET_TASKS: tasks of registered frameworks by where they are; the tasks of completed frameworks are
+    /// completed tasks. No task waits on the master (no authorization step), so pending_tasks is always empty.
+    /// </summary>
+    public MasterResponseGetTasks GetTasksResponse() => new()
+    {
+        PendingTasks = [],
+        Tasks = [.. _frameworks.Values.SelectMany(f => f.Tasks.Values).Select(TaskWire)],
+        UnreachableTasks = [.. _frameworks.Values.SelectMany(f => f.UnreachableTasks.Values).Select(TaskWire)],
+        CompletedTasks =
+        [
+            .. _frameworks.Values.SelectMany(f => f.CompletedTasks).Select(TaskWire),
+            .. _completedFrameworks.SelectMany(f => f.Tasks.Values.Concat(f.UnreachableTasks.Values).Concat(f.CompletedTasks)).Select(TaskWire),
+        ],
+    };
+
+    /// <summary>An actor exists only while its master leads, so it was elected when it was started.</summary>
+    public MasterResponseGetMaster GetMasterResponse() => new()
+    {
+        MasterInfo = MasterInfo(),
+        StartTime = StartTime.ToUnixTimeMilliseconds() / 1000.0,
+        ElectedTime = StartTime.ToUnixTimeMilliseconds() / 1000.0,
+    };
+
+    /// <summary>
+    /// Opens an event stream whose first event is SUBSCRIBED with the whole state; every later change is queued
+    /// behind it by the same actor, so the stream never misses or reorders one.
+    /// </summary>
+    public OperatorSubscriber SubscribeOperator()
+    {
+        var max = Math.Max(1, _options.MaxOperatorEventStreamSubscribers);
+        while (_operatorSubscribers.Count >= max)
+        {
+            var oldest = _operatorSubscribers.First!.Value;
+            _operatorSubscribers.RemoveFirst();
+            oldest.Channel.Writer.TryComplete();
+            Log.OperatorSubscriberEvicted(_log, max);
+        }
+
+        var subscriber = new OperatorSubscriber(Math.Max(1, _options.OperatorEventQueueCapacity));
+        subscriber.Channel.Writer.TryWrite(new MasterEvent
+        {
+            Type = MasterEventType.SUBSCRIBED,
+            Subscribed = new MasterEventSubscribed
+            {
+                GetState = GetStateResponse(),
+                HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
+            },
+        });
+        if (_operatorSubscribers.Count == 0)
+        {
+            // Heartbeats are a period apart from the first subscription on, not due at once.
+            _lastOperatorHeartbeat = _time.GetUtcNow();
+        }
+
+        _operatorSubscribers.AddLast(subscriber);
+        return subscriber;
+    }
+
+    private void CloseOperatorSubscribers()
+    {
+        foreach (var subscriber in _operatorSubscribers)
+        {
+            subscriber.Channel.Writer.TryComplete();
+        }
+
+        _operatorSubscribers.Clear();
+    }
+
+    /// <summary>The stream's HTTP response ended.</summary>
+    public void UnsubscribeOperator(OperatorSubscriber subscriber)
+    {
+        _operatorSubscribers.Remove(subscriber);
+        subscriber.Channel.Writer.TryComplete();
+    }
+
+    private void PublishOperatorHeartbeats(DateTimeOffset now)
+    {
+        if (_operatorSubscribers.Count > 0 && now - _lastOperatorHeartbeat >= _options.HeartbeatInterval)
+        {
+            _lastOperatorHeartbeat = now;
+            PublishOperatorEvent(new MasterEvent { Type = MasterEventType.HEARTBEAT });
+        }
+    }
+
+    /// <summary>
+    /// Queues an event on every stream. A subscriber whose queue is full is too slow to keep up: it is dropped (its
+    /// stream ends; it can subscribe again and get a fresh SUBSCRIBED) rather than ever making the actor wait.
+    /// </summary>
+    private void PublishOperatorEvent(MasterEvent @event)
+    {
+        var node = _operatorSubscribers.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            if (!node.Value.Channel.Writer.TryWrite(@event))
+            {
+                _operatorSubscribers.Remove(node);
+                node.Value.Channel.Writer.TryComplete();
+                Log.OperatorSubscriberTooSlow(_log, _options.OperatorEventQueueCapacity);
+            }
+
+            node = next;
+        }
+    }
+
+    // The hooks below are called where the state changes; each costs nothing while nobody subscribes.
+
+    private void OnTaskAdded(TaskEntry task)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent { Type = MasterEventType.TASK_ADDED, TaskAdded = new MasterEventTaskAdded { Task = TaskWire(task) } });
+        }
+    }
+
+    private void OnTaskUpdated(TaskEntry task)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.TASK_UPDATED,
+                TaskUpdated = new MasterEventTaskUpdated
+                {
+                    FrameworkId = new FrameworkID { Value = task.FrameworkId },
+                    Status = task.LatestStatus ?? new TaskStatus
+                    {
+                        TaskId = new TaskID { Value = task.TaskId },
+                        AgentId = new AgentID { Value = task.AgentId },
+                        State = task.State,
+                    },
+                    State = task.State,
+                },
+            });
+        }
+    }
+
+    private void OnAgentAdded(AgentEntry agent)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent { Type = MasterEventType.AGENT_ADDED, AgentAdded = new MasterEventAgentAdded { Agent = AgentWire(agent) } });
+        }
+    }
+
+    private void OnAgentRemoved(string agentId)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.AGENT_REMOVED,
+                AgentRemoved = new MasterEventAgentRemoved { AgentId = new AgentID { Value = agentId } },
+            });
+        }
+    }
+
+    private void OnFrameworkAdded(FrameworkEntry framework)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.FRAMEWORK_ADDED,
+                FrameworkAdded = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
+            });
+        }
+    }
+
+    /// <summary>Re-subscribed, disconnected or changed by UPDATE_FRAMEWORK.</summary>
+    private void OnFrameworkUpdated(FrameworkEntry framework)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.FRAMEWORK_UPDATED,
+                FrameworkUpdated = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
+            });
+        }
+    }
+
+    private void OnFrameworkRemoved(FrameworkEntry framework)
+    {
+        if (_operatorSubscribers.Count > 0)
+        {
+            PublishOperatorEvent(new MasterEvent
+            {
+                Type = MasterEventType.FRAMEWORK_REMOVED,
+                FrameworkRemoved = new MasterEventFrameworkRemoved { FrameworkInfo = FrameworkInfoWire(framework) },
+            });
+        }
+    }
+
+    private static bool IsRegistered(AgentEntry agent) =>
+        agent.Liveness is AgentLiveness.Connected or AgentLiveness.Disconnected && !agent.Recovered;
+
+    private static AgentInfo AgentInfoWire(AgentEntry agent) => new()
+    {
+        Id = new AgentID { Value = agent.AgentId },
+        Hostname = agent.Hostname,
+        Port = agent.Port,
+        Resources = ResourceConversion.ToWire(agent.Total),
+        Attributes = ResourceConversion.ToWire(agent.Attributes),
+    };
+
+    private static MasterResponseGetAgentsAgent AgentWire(AgentEntry agent) => new()
+    {
+        AgentInfo = AgentInfoWire(agent),
+        Active = agent.AcceptsOffers,
+        Deactivated = agent.Deactivated,
+        Version = agent.Version,
+        Pid = agent.Pid,
+        RegisteredTime = TimeInfoOf(agent.RegisteredAt),
+        ReregisteredTime = agent.ReregisteredAt is { } r ? TimeInfoOf(r) : null,
+        TotalResources = ResourceConversion.ToWire(agent.Total),
+        AllocatedResources = ResourceConversion.ToWire(agent.Used),
+        OfferedResources = ResourceConversion.ToWire(agent.Offered),
+        DrainInfo = agent.Drain is { } drain ? new DrainInfo
+        {
+            State = (DrainState)drain.State,
+            Config = new DrainConfig
+            {
+                MaxGracePeriod = drain.MaxGracePeriod is { } grace ? new DurationInfo { Nanoseconds = grace.Ticks * 100 } : null,
+                MarkGone = drain.MarkGone,
+            },
+        } : null,
+    };
+
+    private static FrameworkInfo FrameworkInfoWire(FrameworkEntry framework)
+    {
+        var info = MesosJson.Clone(framework.Info);
+        info.Id ??= new FrameworkID { Value = framework.FrameworkId };
+        return info;
+    }
+
+    /// <summary>
+    /// A framework as GET_FRAMEWORKS reports it. Events leave out offers, allocated and offered resources and offer
+    /// constraints, as master.proto says they are never reported through events.
+    /// </summary>
+    private MasterResponseGetFrameworksFramework FrameworkWire(FrameworkEntry framework, bool forEvent) => new()
+    {
+        FrameworkInfo = FrameworkInfoWire(framework),
+        Active = framework.Connected && !framework.Suppressed,
+        Connected = framework.Connected,
+        Recovered = framework.Recovered,
+        RegisteredTime = TimeInfoOf(framework.RegisteredAt),
+        ReregisteredTime = framework.ReregisteredAt is { } r ? TimeInfoOf(r) : null,
+        UnregisteredTime = framework.UnregisteredAt is { } u ? TimeInfoOf(u) : null,
+        Offers = forEvent ? null : [.. framework.OfferIds.Select(id => _offers[id]).Where(o => _agents.ContainsKey(o.AgentId)).Select(o => ToWire(o, _agents[o.AgentId]))],
+        AllocatedResources = forEvent ? null : ResourceConversion.ToWire(framework.Used),
+        OfferedResources = forEvent ? null : ResourceConversion.ToWire(framework.Offered),
+        OfferConstraints = forEvent || framework.WireConstraints is null ? null : MesosJson.Clone(framework.WireConstraints),
+    };
+
+    private static MesosTask TaskWire(TaskEntry task)
+    {
+        var info = task.Info;
+        var latest = task.LatestStatus;
+        var forwarded = latest is { State: not null, Uuid: not null };
+        return new MesosTask
+        {
+            Name = info.Name,
+            TaskId = new TaskID { Value = task.TaskId },
+            FrameworkId = new FrameworkID { Value = task.FrameworkId },
+            ExecutorId = info.Executor?.ExecutorId is { Value: { } executorId } ? new ExecutorID { Value = executorId } : null,
+            AgentId = new AgentID { Value = task.AgentId },
+            State = task.State,
+            Resources = ResourceConversion.ToWire(task.Resources),
+            // Stored statuses are never changed after they arrive, so they can be shared with the serializer.
+            Statuses = [.. task.Statuses],
+            // Both or neither, as mesos.proto requires: the state and uuid of the latest update forwarded.
+            StatusUpdateState = forwarded ? latest!.State : null,
+            StatusUpdateUuid = forwarded ? latest!.Uuid : null,
+            Labels = info.Labels,
+            Discovery = info.Discovery?.DeepClone(),
+            Container = info.Container,
+            HealthCheck = info.HealthCheck,
+            User = info.Command?.User,
+            KillPolicy = info.KillPolicy,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Operator event stream subscriber dropped: it fell {Capacity} events behind")]
+        public static partial void OperatorSubscriberTooSlow(ILogger logger, int capacity);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Oldest operator event stream subscriber closed: at most {Max} may subscribe (--max-operator-event-stream-subscribers)")]
+        public static partial void OperatorSubscriberEvicted(ILogger logger, int max);
+    }
+}
