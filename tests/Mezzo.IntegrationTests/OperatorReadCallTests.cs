@@ -71,6 +71,10 @@ public sealed class OperatorReadCallTests
     {
         await using var cluster = await InProcessCluster.StartAsync();
         var agentId = (string)(await cluster.StateAsync())["slaves"]![0]!["id"]!;
+        // The master counts the agent registered before the agent has written its id down; stopped before that, it
+        // would come back as a new agent.
+        var store = new Mezzo.Agent.Recovery.CheckpointStore(Path.Combine(cluster.WorkDir, "agent"));
+        await Poll.UntilAsync(() => store.ReadAgentId() == agentId, "the agent to save its id");
         await cluster.Agent!.DisposeAsync();
         await cluster.RestartMasterAsync();
 
