@@ -1,0 +1,694 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Mezzo.Core.Tasks;
+using Mezzo.Jobs.Graph;
+using Mezzo.Jobs.Model;
+using Mezzo.Jobs.Schedules;
+using Mezzo.Protocol.V1;
+using NodaTime;
+
+namespace Mezzo.Jobs.Engine;
+
+/// <summary>
+/// The jobs framework's state and decisions: schedules, the run queue, offers, status updates, retries, dependencies.
+/// Owned by one actor; every step takes "now" as an argument, records its writes, and <see cref="Flush"/> persists them
+/// in one transaction before handing back the effects (launches, kills, acks) to carry out. So a launch is only sent for
+/// a run that is already stored as launching, and a restart reconciles it instead of launching it again.
+/// </summary>
+public sealed class JobsEngine
+{
+    private const string FrameworkIdKey = "framework_id";
+    private readonly JobsStore _store;
+    private readonly JobsOptions _options;
+    private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Run> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Run>> _history = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredJob> _jobWrites = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _jobDeletes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Run> _runWrites = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _metaWrites = new(StringComparer.Ordinal);
+    private readonly List<Effect> _effects = [];
+    private bool _suppressed;
+
+    private sealed class Entry(Job job, long nextIndex, HashSet<string> satisfied, RepeatingSchedule? schedule)
+    {
+        public Job Job { get; set; } = job;
+
+        public long NextIndex { get; set; } = nextIndex;
+
+        public HashSet<string> Satisfied { get; set; } = satisfied;
+
+        public RepeatingSchedule? Schedule { get; set; } = schedule;
+    }
+
+    public JobsEngine(JobsStore store, JobsOptions options, Instant now)
+    {
+        _store = store;
+        _options = options;
+        foreach (var stored in store.LoadJobs(options.Defaults))
+        {
+            RepeatingSchedule? schedule = null;
+            if (stored.Job.Schedule is { } text)
+            {
+                RepeatingSchedule.TryParse(text, stored.Job.ScheduleTimeZone, now, out schedule, out _);
+            }
+
+            _jobs[stored.Job.Name] = new Entry(stored.Job, stored.NextIndex, new HashSet<string>(stored.SatisfiedParents, StringComparer.Ordinal), schedule);
+        }
+
+        foreach (var run in store.LoadRuns(options.HistoryLimit))
+        {
+            if (run.IsActive)
+            {
+                _active[run.TaskId] = run;
+            }
+            else
+            {
+                AddHistory(run);
+            }
+        }
+
+        FrameworkId = store.GetMeta(FrameworkIdKey);
+    }
+
+    public string? FrameworkId { get; private set; }
+
+    /// <summary>Persists this step's writes in one transaction, then returns what to do with the master.</summary>
+    public IReadOnlyList<Effect> Flush()
+    {
+        _store.Commit(_jobWrites.Values, _jobDeletes, _runWrites.Values, _metaWrites);
+        _jobWrites.Clear();
+        _jobDeletes.Clear();
+        _runWrites.Clear();
+        _metaWrites.Clear();
+        var effects = _effects.ToList();
+        _effects.Clear();
+        return effects;
+    }
+
+    public JobsSnapshot Snapshot(Instant now)
+    {
+        var next = ImmutableDictionary.CreateBuilder<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var entry in _jobs.Values)
+        {
+            if (!entry.Job.Disabled && entry.Schedule is { } schedule && entry.Schedule.HasOccurrence(entry.NextIndex) && TryOccurrence(schedule, entry.NextIndex) is { } at)
+            {
+                next[entry.Job.Name] = at.ToDateTimeOffset();
+            }
+        }
+
+        return new JobsSnapshot(
+            _jobs.Values.Select(e => e.Job).ToImmutableSortedDictionary(j => j.Name, j => j, StringComparer.Ordinal),
+            [.. _active.Values.OrderBy(r => r.DueMs).ThenBy(r => r.TaskId, StringComparer.Ordinal)],
+            _history.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableArray(), StringComparer.Ordinal),
+            next.ToImmutable(),
+            FrameworkId);
+    }
+
+    // ---- API ----
+
+    /// <summary>Creates or replaces a job (POST iso8601 / dependency). Nothing is changed when it is refused.</summary>
+    public EngineError? Upsert(Job job, bool dependencyEndpoint, Instant now)
+    {
+        _jobs.TryGetValue(job.Name, out var existing);
+        if (dependencyEndpoint && job.Parents.Length == 0)
+        {
+            return new EngineError(400, "Error, parent does not exist");
+        }
+
+        RepeatingSchedule? schedule = null;
+        if (job.Schedule is { } text)
+        {
+            if (!RepeatingSchedule.TryParse(text, job.ScheduleTimeZone, now, out schedule, out var error))
+            {
+                return new EngineError(400, error);
+            }
+
+            if (existing is null && schedule.StartInstant < now.InUtc().LocalDateTime.PlusYears(-1).InUtc().ToInstant())
+            {
+                return new EngineError(400, $"Scheduled start date '{schedule.Start.ToString("uuuu-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture)}' is more than 1 year in the past!");
+            }
+
+            // An empty start means "now": pin it, so a restart does not move the schedule.
+            if (text.Split('/')[1].Length == 0)
+            {
+                var pinned = $"{text.Split('/')[0]}/{schedule.Start.ToString("uuuu-MM-dd'T'HH:mm:ss.fff", CultureInfo.InvariantCulture)}Z/{text.Split('/')[2]}";
+                job = job with { Schedule = pinned };
+            }
+        }
+        else
+        {
+            var jobs = _jobs.ToDictionary(p => p.Key, p => p.Value.Job, StringComparer.Ordinal);
+            var missing = JobGraph.MissingParents(jobs, job);
+            if (missing.Count > 0)
+            {
+                return new EngineError(400, $"requirement failed: JobSchedule {job.Name} does not have all parents defined! Unknown: {string.Join(", ", missing)}");
+            }
+
+            if (JobGraph.FindCycle(jobs, job) is { } cycle)
+            {
+                return new EngineError(400, $"Adding job '{job.Name}' with parents [{string.Join(", ", job.Parents)}] would create a dependency cycle: {string.Join(" -> ", cycle)}");
+            }
+        }
+
+        long nextIndex;
+        if (existing is not null && existing.Job.Schedule == job.Schedule && existing.Job.ScheduleTimeZone == job.ScheduleTimeZone)
+        {
+            nextIndex = existing.NextIndex;
+        }
+        else if (schedule is not null)
+        {
+            // A new or changed schedule starts at its next occurrence (one just missed still runs within epsilon).
+            nextIndex = SafeFirstAtOrAfter(schedule, now - ToDuration(job.Epsilon))?.Index ?? schedule.Repetitions ?? 0;
+        }
+        else
+        {
+            nextIndex = 0;
+        }
+
+        var satisfied = existing is null ? new HashSet<string>(StringComparer.Ordinal) : [.. existing.Satisfied.Where(job.Parents.Contains)];
+        var entry = new Entry(job, nextIndex, satisfied, schedule);
+        _jobs[job.Name] = entry;
+        Write(entry);
+        return null;
+    }
+
+    /// <summary>DELETE job/NAME, with Chronos's cascade: a dependent job's children inherit its parents; a scheduled
+    /// job's children become scheduled on its schedule.</summary>
+    public EngineError? Delete(string name, Instant now)
+    {
+        if (!_jobs.TryGetValue(name, out var entry))
+        {
+            return new EngineError(400, $"Job '{name}' not found");
+        }
+
+        var job = entry.Job;
+        foreach (var childName in JobGraph.Children(_jobs.ToDictionary(p => p.Key, p => p.Value.Job, StringComparer.Ordinal), name).ToList())
+        {
+            var child = _jobs[childName];
+            if (job.IsDependent)
+            {
+                child.Job = child.Job with { Parents = [.. child.Job.Parents.Where(p => p != name).Concat(job.Parents).Distinct()] };
+                child.Satisfied.Remove(name);
+            }
+            else
+            {
+                child.Job = child.Job with { Parents = [], Schedule = job.Schedule, ScheduleTimeZone = job.ScheduleTimeZone };
+                child.Schedule = entry.Schedule;
+                child.Satisfied.Clear();
+                child.NextIndex = entry.Schedule is { } s ? SafeFirstAtOrAfter(s, now)?.Index ?? s.Repetitions ?? 0 : 0;
+            }
+
+            Write(child);
+        }
+
+        foreach (var run in _active.Values.Where(r => r.JobName == name).ToList())
+        {
+            if (run.IsInFlight)
+            {
+                _effects.Add(new KillEffect(run.TaskId, run.AgentId));
+            }
+
+            _active.Remove(run.TaskId);
+        }
+
+        _jobs.Remove(name);
+        _history.Remove(name);
+        _jobWrites.Remove(name);
+        _jobDeletes.Add(name);
+        foreach (var key in _runWrites.Keys.Where(k => _runWrites[k].JobName == name).ToList())
+        {
+            _runWrites.Remove(key);
+        }
+
+        return null;
+    }
+
+    /// <summary>PUT job/NAME: queue a run now (disabled jobs too, as Chronos does).</summary>
+    public EngineError? Trigger(string name, string? arguments, Instant now)
+    {
+        if (!_jobs.TryGetValue(name, out var entry))
+        {
+            return new EngineError(400, $"Job '{name}' not found");
+        }
+
+        Enqueue(entry.Job, now.ToUnixTimeMilliseconds(), 0, now.ToUnixTimeMilliseconds(), arguments ?? "");
+        return null;
+    }
+
+    /// <summary>PUT job/success/NAME: count a success and run its children as if it had just run.</summary>
+    public EngineError? MarkSuccess(string name, Instant now)
+    {
+        if (!_jobs.TryGetValue(name, out var entry))
+        {
+            return new EngineError(400, $"Job '{name}' not found");
+        }
+
+        RecordSuccess(entry, now);
+        return null;
+    }
+
+    /// <summary>DELETE task/kill/NAME: drop its queued runs and kill its running tasks.</summary>
+    public EngineError? KillTasks(string name, Instant now)
+    {
+        if (!_jobs.ContainsKey(name))
+        {
+            return new EngineError(400, $"JobSchedule '{name}' not found");
+        }
+
+        foreach (var run in _active.Values.Where(r => r.JobName == name).ToList())
+        {
+            if (run.State == RunState.Queued)
+            {
+                Finish(run with { State = RunState.Killed, EndedMs = now.ToUnixTimeMilliseconds(), Message = "removed from the queue by task/kill" });
+            }
+            else
+            {
+                _effects.Add(new KillEffect(run.TaskId, run.AgentId));
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>An async job reporting its end (Chronos's task/TASK_ID with {"statusCode": n}; 0 is success).</summary>
+    public EngineError? CompleteAsync(string taskId, int statusCode, Instant now)
+    {
+        if (!_active.TryGetValue(taskId, out var run) || !run.IsInFlight)
+        {
+            return new EngineError(400, $"Task '{taskId}' is not a running task");
+        }
+
+        if (statusCode == 0)
+        {
+            Succeed(run, now, "completed (async callback)");
+        }
+        else
+        {
+            Fail(run, now, $"failed (async callback statusCode {statusCode})", retry: true);
+        }
+
+        return null;
+    }
+
+    // ---- Scheduling ----
+
+    /// <summary>Queues the occurrences that are due, records the ones missed beyond epsilon, expires queued runs that
+    /// could not start within epsilon, and revives offers when something is waiting.</summary>
+    public void Tick(Instant now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        foreach (var entry in _jobs.Values)
+        {
+            if (entry.Job.Disabled || entry.Schedule is not { } schedule)
+            {
+                continue;
+            }
+
+            var start = entry.NextIndex;
+            var epsilon = ToDuration(entry.Job.Epsilon);
+            while (schedule.HasOccurrence(entry.NextIndex) && TryOccurrence(schedule, entry.NextIndex) is { } at && at <= now)
+            {
+                if (now - at > epsilon)
+                {
+                    var resume = SafeFirstAtOrAfter(schedule, now - epsilon)?.Index ?? schedule.Repetitions ?? entry.NextIndex + 1;
+                    var missed = resume - entry.NextIndex;
+                    Finish(new Run(Run.MakeTaskId(entry.Job.Name, at.ToUnixTimeMilliseconds(), 0, ""), entry.Job.Name, at.ToUnixTimeMilliseconds(), 0, RunState.Skipped, at.ToUnixTimeMilliseconds(), EndedMs: nowMs,
+                        Message: $"skipped {missed} scheduled run(s) from {Job.FormatTime(at.ToDateTimeOffset())}: not started within epsilon {entry.Job.Epsilon} (the scheduler was not running)"));
+                    entry.NextIndex = resume;
+                    continue;
+                }
+
+                Enqueue(entry.Job, at.ToUnixTimeMilliseconds(), 0, at.ToUnixTimeMilliseconds(), "");
+                entry.NextIndex++;
+            }
+
+            if (entry.NextIndex != start)
+            {
+                Write(entry);
+            }
+        }
+
+        foreach (var run in _active.Values.Where(r => r.State == RunState.Queued).ToList())
+        {
+            if (!_jobs.TryGetValue(run.JobName, out var entry))
+            {
+                continue;
+            }
+
+            if (QueueDecision.IsExpired(run, entry.Job.Epsilon, now))
+            {
+                var reason = !entry.Job.Concurrent && _active.Values.Any(r => r.JobName == run.JobName && r.IsInFlight)
+                    ? "the previous run was still running (concurrent: false)"
+                    : $"no offer had cpus {Num(entry.Job.Cpus)}, mem {Num(entry.Job.Mem)}, disk {Num(entry.Job.Disk)}{(entry.Job.Constraints.Length > 0 ? " matching its constraints" : "")}";
+                Finish(run with { State = RunState.Skipped, EndedMs = nowMs, Message = $"skipped: not started within epsilon {entry.Job.Epsilon} of {Job.FormatTime(DateTimeOffset.FromUnixTimeMilliseconds(run.NotBeforeMs))}: {reason}" });
+            }
+        }
+
+        if (_suppressed && _active.Values.Any(r => r.State == RunState.Queued && r.NotBeforeMs <= nowMs))
+        {
+            _suppressed = false;
+            _effects.Add(new ReviveEffect());
+        }
+    }
+
+    /// <summary>Places queued runs on offers (high priority first, then oldest), declining what is not used.</summary>
+    public void OnOffers(IReadOnlyList<Offer> offers, Instant now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var queue = QueueDecision.Order(
+            _active.Values.Where(r => r.State == RunState.Queued && r.NotBeforeMs <= nowMs && _jobs.ContainsKey(r.JobName)),
+            r => _jobs[r.JobName].Job.HighPriority).ToList();
+        var busy = new HashSet<string>(_active.Values.Where(r => r.IsInFlight).Select(r => r.JobName), StringComparer.Ordinal);
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var offer in offers)
+        {
+            var free = OfferResources.Of(offer);
+            var tasks = new List<TaskInfo>();
+            foreach (var run in queue)
+            {
+                if (placed.Contains(run.TaskId))
+                {
+                    continue;
+                }
+
+                var job = _jobs[run.JobName].Job;
+                if ((!job.Concurrent && busy.Contains(job.Name)) || !free.Fits(job) || !OfferResources.Matches(offer, job.Constraints))
+                {
+                    continue;
+                }
+
+                free = free.Minus(job);
+                placed.Add(run.TaskId);
+                busy.Add(job.Name);
+                var launching = run with { State = RunState.Launching, AgentId = offer.AgentId?.Value, Message = $"launching on {offer.Hostname}" };
+                _active[run.TaskId] = launching;
+                _runWrites[run.TaskId] = launching;
+                tasks.Add(TaskBuilder.Build(job, launching, offer));
+            }
+
+            _effects.Add(tasks.Count > 0 ? new LaunchEffect(offer, tasks) : new DeclineEffect([offer.Id!], queue.Count > placed.Count ? 1 : 5));
+        }
+
+        if (!_suppressed && !_active.Values.Any(r => r.State == RunState.Queued && r.NotBeforeMs <= nowMs))
+        {
+            _suppressed = true;
+            _effects.Add(new SuppressEffect());
+        }
+    }
+
+    /// <summary>After (re)subscribing: reconcile every run that may be on an agent, and ask for offers if runs wait.</summary>
+    public void OnSubscribed(string frameworkId)
+    {
+        if (FrameworkId != frameworkId)
+        {
+            FrameworkId = frameworkId;
+            _metaWrites[FrameworkIdKey] = frameworkId;
+        }
+
+        var inFlight = _active.Values.Where(r => r.IsInFlight).Select(r => (r.TaskId, r.AgentId)).ToList();
+        if (inFlight.Count > 0)
+        {
+            _effects.Add(new ReconcileEffect(inFlight));
+        }
+
+        _suppressed = false;
+        _effects.Add(new ReviveEffect());
+    }
+
+    /// <summary>An ACCEPT the master refused: the runs never started.</summary>
+    public void OnLaunchFailed(IEnumerable<string> taskIds, string message, Instant now)
+    {
+        foreach (var id in taskIds)
+        {
+            if (_active.TryGetValue(id, out var run) && run.State == RunState.Launching)
+            {
+                Fail(run, now, $"launch failed: {message}", retry: true);
+            }
+        }
+    }
+
+    public void OnUpdate(TaskStatus status, Instant now)
+    {
+        var id = status.TaskId?.Value ?? "";
+        if (_active.TryGetValue(id, out var run) && status.State is { } state)
+        {
+            var job = _jobs.GetValueOrDefault(run.JobName)?.Job;
+            var message = string.IsNullOrEmpty(status.Message) ? state.ToString() : $"{state}: {status.Message}";
+            switch (state)
+            {
+                case TaskState.TASK_STAGING or TaskState.TASK_STARTING or TaskState.TASK_RUNNING or TaskState.TASK_KILLING or TaskState.TASK_UNREACHABLE:
+                    var running = run with
+                    {
+                        State = RunState.Running,
+                        AgentId = status.AgentId?.Value ?? run.AgentId,
+                        StartedMs = run.StartedMs ?? (state == TaskState.TASK_RUNNING ? now.ToUnixTimeMilliseconds() : null),
+                        Message = message,
+                    };
+                    _active[id] = running;
+                    _runWrites[id] = running;
+                    break;
+                case TaskState.TASK_FINISHED when job is { Async: true }:
+                    // Chronos: an async job's process ending is not its end; it calls back with its status.
+                    var waiting = run with { State = RunState.Running, StartedMs = run.StartedMs ?? now.ToUnixTimeMilliseconds(), Message = "process finished; waiting for the async callback" };
+                    _active[id] = waiting;
+                    _runWrites[id] = waiting;
+                    break;
+                case TaskState.TASK_FINISHED:
+                    Succeed(run, now, message);
+                    break;
+                case TaskState.TASK_KILLED:
+                    Finish(run with { State = RunState.Killed, EndedMs = now.ToUnixTimeMilliseconds(), Message = message });
+                    break;
+                default:
+                    Fail(run, now, message, retry: true);
+                    break;
+            }
+        }
+
+        _effects.Add(new AcknowledgeEffect(status));
+    }
+
+    // ---- Runs ----
+
+    private void Enqueue(Job job, long dueMs, int attempt, long notBeforeMs, string arguments)
+    {
+        var id = Run.MakeTaskId(job.Name, dueMs, attempt, arguments);
+        if (_active.ContainsKey(id))
+        {
+            return;
+        }
+
+        var run = new Run(id, job.Name, dueMs, attempt, RunState.Queued, notBeforeMs, arguments, Message: "queued");
+        _active[id] = run;
+        _runWrites[id] = run;
+    }
+
+    private void Finish(Run run)
+    {
+        _active.Remove(run.TaskId);
+        _runWrites[run.TaskId] = run;
+        AddHistory(run);
+    }
+
+    private void AddHistory(Run run)
+    {
+        if (!_history.TryGetValue(run.JobName, out var list))
+        {
+            _history[run.JobName] = list = [];
+        }
+
+        list.Add(run);
+        if (list.Count > _options.HistoryLimit)
+        {
+            list.RemoveAt(0);
+        }
+    }
+
+    private void Succeed(Run run, Instant now, string message)
+    {
+        Finish(run with { State = RunState.Succeeded, EndedMs = now.ToUnixTimeMilliseconds(), Message = message });
+        if (_jobs.TryGetValue(run.JobName, out var entry))
+        {
+            RecordSuccess(entry, now);
+        }
+    }
+
+    private void RecordSuccess(Entry entry, Instant now)
+    {
+        entry.Job = entry.Job with
+        {
+            SuccessCount = entry.Job.SuccessCount + 1,
+            ErrorsSinceLastSuccess = 0,
+            LastSuccess = Job.FormatTime(now.ToDateTimeOffset()),
+        };
+        Write(entry);
+        TriggerChildren(entry.Job.Name, now);
+    }
+
+    private void Fail(Run run, Instant now, string message, bool retry)
+    {
+        Finish(run with { State = RunState.Failed, EndedMs = now.ToUnixTimeMilliseconds(), Message = message });
+        if (!_jobs.TryGetValue(run.JobName, out var entry))
+        {
+            return;
+        }
+
+        var job = entry.Job;
+        if (retry && QueueDecision.ShouldRetry(job, run.Attempt))
+        {
+            var at = now + Duration.FromTimeSpan(_options.FailureRetryDelay);
+            Enqueue(job, at.ToUnixTimeMilliseconds(), run.Attempt + 1, at.ToUnixTimeMilliseconds(), run.Arguments);
+            return;
+        }
+
+        entry.Job = job with
+        {
+            ErrorCount = job.ErrorCount + 1,
+            ErrorsSinceLastSuccess = job.ErrorsSinceLastSuccess + 1,
+            LastError = Job.FormatTime(now.ToDateTimeOffset()),
+        };
+        Write(entry);
+        if (job.SoftError)
+        {
+            TriggerChildren(job.Name, now);
+        }
+    }
+
+    /// <summary>A parent succeeded: each child whose parents have all succeeded since its last run is queued.</summary>
+    private void TriggerChildren(string parent, Instant now)
+    {
+        foreach (var child in _jobs.Values.Where(e => e.Job.Parents.Contains(parent)).OrderBy(e => e.Job.Name, StringComparer.Ordinal))
+        {
+            child.Satisfied.Add(parent);
+            if (child.Job.Parents.All(child.Satisfied.Contains))
+            {
+                child.Satisfied.Clear();
+                if (!child.Job.Disabled)
+                {
+                    Enqueue(child.Job, now.ToUnixTimeMilliseconds(), 0, now.ToUnixTimeMilliseconds(), "");
+                }
+            }
+
+            Write(child);
+        }
+    }
+
+    private void Write(Entry entry) => _jobWrites[entry.Job.Name] = new StoredJob(entry.Job, entry.NextIndex, [.. entry.Satisfied.Order(StringComparer.Ordinal)]);
+
+    private static Duration ToDuration(IsoPeriod period) => Duration.FromTimeSpan(period.ApproximateLength);
+
+    private static string Num(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static Instant? TryOccurrence(RepeatingSchedule schedule, long k)
+    {
+        try
+        {
+            return schedule.Occurrence(k);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static (long Index, Instant At)? SafeFirstAtOrAfter(RepeatingSchedule schedule, Instant instant)
+    {
+        try
+        {
+            return schedule.FirstAtOrAfter(instant);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Pure queue rules: order, epsilon expiry, retries.</summary>
+public static class QueueDecision
+{
+    /// <summary>High-priority runs first, then the oldest due, then by id (stable).</summary>
+    public static IEnumerable<Run> Order(IEnumerable<Run> runs, Func<Run, bool> highPriority) =>
+        runs.OrderByDescending(highPriority).ThenBy(r => r.DueMs).ThenBy(r => r.TaskId, StringComparer.Ordinal);
+
+    /// <summary>A queued run that could not start within epsilon of its time is skipped, never run late.</summary>
+    public static bool IsExpired(Run run, IsoPeriod epsilon, Instant now) =>
+        now.ToUnixTimeMilliseconds() - run.NotBeforeMs > (long)epsilon.ApproximateLength.TotalMilliseconds;
+
+    /// <summary>
+    /// Chronos's rule: retry while attempts are left, unless the job's last result was already an error (then a
+    /// failing job does not retry on every schedule).
+    /// </summary>
+    public static bool ShouldRetry(Job job, int attempt)
+    {
+        if (attempt >= job.Retries)
+        {
+            return false;
+        }
+
+        if (job.LastError.Length == 0)
+        {
+            return true;
+        }
+
+        return job.LastSuccess.Length > 0
+            && DateTimeOffset.TryParse(job.LastSuccess, CultureInfo.InvariantCulture, DateTimeStyles.None, out var success)
+            && DateTimeOffset.TryParse(job.LastError, CultureInfo.InvariantCulture, DateTimeStyles.None, out var error)
+            && success >= error;
+    }
+}
+
+/// <summary>Scalar resources left in an offer, and Chronos's constraints against its attributes.</summary>
+public readonly record struct OfferResources(double Cpus, double Mem, double Disk)
+{
+    public static OfferResources Of(Offer offer)
+    {
+        double Sum(string name) => offer.Resources?.Where(r => r.Name == name && r.Scalar?.Value is not null).Sum(r => r.Scalar!.Value!.Value) ?? 0;
+        return new OfferResources(Sum("cpus"), Sum("mem"), Sum("disk"));
+    }
+
+    public bool Fits(Job job) => Cpus + 1e-9 >= job.Cpus && Mem + 1e-9 >= job.Mem && Disk + 1e-9 >= job.Disk;
+
+    public OfferResources Minus(Job job) => new(Cpus - job.Cpus, Mem - job.Mem, Disk - job.Disk);
+
+    /// <summary>EQUALS, LIKE (full regex match) and UNLIKE on an attribute; "hostname" is the agent's when not an attribute.</summary>
+    public static bool Matches(Offer offer, ImmutableArray<JobConstraint> constraints)
+    {
+        foreach (var constraint in constraints)
+        {
+            var values = AttributeValues(offer, constraint.Attribute);
+            var ok = constraint.Operator switch
+            {
+                "EQUALS" => values.Contains(constraint.Value),
+                "LIKE" => values.Any(v => Regex.IsMatch(v, $"^(?:{constraint.Value})$", RegexOptions.None, TimeSpan.FromMilliseconds(100))),
+                "UNLIKE" => !values.Any(v => Regex.IsMatch(v, $"^(?:{constraint.Value})$", RegexOptions.None, TimeSpan.FromMilliseconds(100))),
+                _ => false,
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<string> AttributeValues(Offer offer, string name)
+    {
+        var attribute = offer.Attributes?.FirstOrDefault(a => a.Name == name);
+        if (attribute is null)
+        {
+            return name == "hostname" && offer.Hostname is { } host ? [host] : [];
+        }
+
+        return attribute switch
+        {
+            { Text.Value: { } text } => [text],
+            { Scalar.Value: { } scalar } => [scalar.ToString(CultureInfo.InvariantCulture)],
+            { Set.Item: { } items } => items,
+            _ => [],
+        };
+    }
+}
