@@ -71,7 +71,12 @@ public static partial class JobJson
 
         var uris = Strings(body, "uris");
         var fetch = FetchList(body);
-        if (uris.Length > 0 && fetch.Length > 0)
+        if (uris.Length > 0 && fetch.Length > 0 && uris.SequenceEqual(fetch.Select(f => f.Uri)))
+        {
+            // What GET jobs shows (fetch mirrored into uris), posted back unchanged.
+            uris = [];
+        }
+        else if (uris.Length > 0 && fetch.Length > 0)
         {
             throw new JobValidationException($"Tried to add both uri (deprecated) and fetch parameters on {name}");
         }
