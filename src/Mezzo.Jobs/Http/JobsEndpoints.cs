@@ -332,7 +332,7 @@ public static class JobsEndpoints
     private static byte[] Write(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, JobJson.WriterOptions))
         {
             write(json);
         }

@@ -16,6 +16,9 @@ public sealed class JobValidationException(string message) : Exception(message);
 /// <summary>Chronos's job JSON, read as its JobDeserializer reads it (with every bad value rejected by name) and written as its JobSerializer writes it.</summary>
 public static partial class JobJson
 {
+    /// <summary>Jackson does not escape quotes or '&lt;' in strings; neither do we (bodies are application/json).</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public const string NamePattern = @"([\w\s\.#_-]+)";
 
     // Java's \w and \s (ASCII only), not .NET's Unicode classes.
@@ -502,7 +505,7 @@ public static partial class JobJson
     public static byte[] ToUtf8(Job job)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, JobJson.WriterOptions))
         {
             Write(json, job);
         }
@@ -513,7 +516,7 @@ public static partial class JobJson
     public static byte[] ToUtf8(IEnumerable<Job> jobs)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, JobJson.WriterOptions))
         {
             json.WriteStartArray();
             foreach (var job in jobs)
