@@ -10,5 +10,6 @@ var root = new RootCommand("""
     MasterCommand.Create(),
     AgentCommand.Create(),
     ExecuteCommand.Create(),
+    JobsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
