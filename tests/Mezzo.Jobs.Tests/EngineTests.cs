@@ -353,3 +353,56 @@ public sealed class EngineTests : IDisposable
         engine.Snapshot(T0).ActiveRuns.Should().ContainSingle().Which.State.Should().Be(RunState.Launching);
     }
 }
+
+public sealed class EngineUpdateTests : IDisposable
+{
+    private static readonly Instant T0 = Instant.FromUtc(2026, 6, 1, 12, 0);
+    private readonly TempDir _dir = new();
+    private readonly JobsStore _store;
+    private readonly JobsEngine _engine;
+
+    public EngineUpdateTests()
+    {
+        _store = JobsStore.InWorkDir(_dir.Path);
+        _engine = new JobsEngine(_store, new JobsOptions { Master = "unused:1", WorkDir = _dir.Path }, T0);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _dir.Dispose();
+    }
+
+    private static Job Job(string json) => JobJson.Parse(System.Text.Encoding.UTF8.GetBytes(json), new JobDefaults());
+
+    [Fact]
+    public void Changing_a_schedule_never_queues_a_time_that_already_had_a_run()
+    {
+        _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:00:00Z/PT1H"}"""), false, T0);
+        _engine.Tick(T0);
+        _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:00:00Z/PT30M"}"""), false, T0);
+        _engine.Tick(T0 + Duration.FromSeconds(1));
+        _engine.Flush();
+        _engine.Snapshot(T0).ActiveRuns.Should().ContainSingle();
+        var next = T0 + Duration.FromMinutes(30);
+        _engine.Tick(next);
+        _engine.Flush();
+        var snapshot = _engine.Snapshot(next);
+        snapshot.ActiveRuns.Select(r => r.DueMs).Should().Equal(next.ToUnixTimeMilliseconds());
+        snapshot.History["j"].Select(r => r.DueMs).Should().Equal(T0.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public void Re_enabling_a_job_resumes_at_its_next_occurrence_without_recording_skips()
+    {
+        _engine.Upsert(Job("""{"name":"j","command":"true","disabled":true,"schedule":"R/2026-06-01T12:00:00Z/PT1M"}"""), false, T0);
+        var later = T0 + Duration.FromMinutes(10) + Duration.FromSeconds(5);
+        _engine.Tick(later);
+        _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:00:00Z/PT1M"}"""), false, later);
+        _engine.Tick(later);
+        _engine.Flush();
+        var snapshot = _engine.Snapshot(later);
+        snapshot.History.ContainsKey("j").Should().BeFalse();
+        snapshot.ActiveRuns.Should().ContainSingle().Which.DueMs.Should().Be((T0 + Duration.FromMinutes(10)).ToUnixTimeMilliseconds());
+    }
+}

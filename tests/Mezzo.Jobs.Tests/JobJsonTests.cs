@@ -109,6 +109,13 @@ public sealed class JobJsonTests
         parse.Should().Throw<JobValidationException>().Which.Message.Should().Contain(reason);
     }
 
+    [Fact]
+    public void Names_too_long_for_a_task_id_are_refused()
+    {
+        var parse = () => Parse($$"""{"name":"{{new string('n', 201)}}","command":"x"}""");
+        parse.Should().Throw<JobValidationException>().Which.Message.Should().Contain("at most 200");
+    }
+
     [Theory]
     [InlineData("daily_report")]
     [InlineData("with space")]

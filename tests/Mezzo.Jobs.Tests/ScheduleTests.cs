@@ -190,3 +190,13 @@ public sealed class ScheduleTests
         IsoPeriod.Parse(period.ToString()).Should().Be(period);
     }
 }
+
+public sealed class JavaTimeZoneTests
+{
+    [Fact]
+    public void The_PST_example_from_Chronos_docs_is_Pacific_time()
+    {
+        var schedule = RepeatingSchedule.Parse("R/2014-10-10T18:32:00Z/PT60M", "PST", Instant.FromUtc(2014, 10, 1, 0, 0));
+        schedule.StartInstant.Should().Be(Instant.FromUtc(2014, 10, 11, 1, 32));
+    }
+}

@@ -86,12 +86,17 @@ public sealed partial class JobsActor : IAsyncDisposable
 
     private void Commit(Instant now)
     {
-        foreach (var effect in _engine.Flush())
+        var effects = _engine.Flush(out var changed);
+        foreach (var effect in effects)
         {
             _outbox.Writer.TryWrite(effect);
         }
 
-        _snapshot = _engine.Snapshot(now);
+        // Most ticks change nothing: readers keep the snapshot they have.
+        if (changed)
+        {
+            _snapshot = _engine.Snapshot(now);
+        }
     }
 
     private async Task RunAsync()

@@ -75,8 +75,12 @@ public sealed class JobsEngine
     public string? FrameworkId { get; private set; }
 
     /// <summary>Persists this step's writes in one transaction, then returns what to do with the master.</summary>
-    public IReadOnlyList<Effect> Flush()
+    public IReadOnlyList<Effect> Flush() => Flush(out _);
+
+    /// <summary>As <see cref="Flush()"/>; <paramref name="changed"/> tells whether any state was written.</summary>
+    public IReadOnlyList<Effect> Flush(out bool changed)
     {
+        changed = _jobWrites.Count > 0 || _jobDeletes.Count > 0 || _runWrites.Count > 0 || _metaWrites.Count > 0;
         _store.Commit(_jobWrites.Values, _jobDeletes, _runWrites.Values, _metaWrites);
         _jobWrites.Clear();
         _jobDeletes.Clear();
@@ -153,14 +157,24 @@ public sealed class JobsEngine
         }
 
         long nextIndex;
-        if (existing is not null && existing.Job.Schedule == job.Schedule && existing.Job.ScheduleTimeZone == job.ScheduleTimeZone)
+        if (existing is not null && existing.Job.Schedule == job.Schedule && existing.Job.ScheduleTimeZone == job.ScheduleTimeZone && !(existing.Job.Disabled && !job.Disabled))
         {
             nextIndex = existing.NextIndex;
         }
         else if (schedule is not null)
         {
-            // A new or changed schedule starts at its next occurrence (one just missed still runs within epsilon).
-            nextIndex = SafeFirstAtOrAfter(schedule, now - ToDuration(job.Epsilon))?.Index ?? schedule.Repetitions ?? 0;
+            // A new, changed or re-enabled schedule starts at its next occurrence (one just missed still runs within
+            // epsilon), and never at or before a time this job already had a run for.
+            var from = now - ToDuration(job.Epsilon);
+            var lastDue = _active.Values.Concat(_history.GetValueOrDefault(job.Name, []))
+                .Where(r => r.JobName == job.Name && r.Attempt == 0)
+                .Select(r => (long?)r.DueMs).Max();
+            if (lastDue is { } last && Instant.FromUnixTimeMilliseconds(last + 1) > from)
+            {
+                from = Instant.FromUnixTimeMilliseconds(last + 1);
+            }
+
+            nextIndex = SafeFirstAtOrAfter(schedule, from)?.Index ?? schedule.Repetitions ?? 0;
         }
         else
         {

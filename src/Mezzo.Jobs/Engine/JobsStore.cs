@@ -16,9 +16,12 @@ public sealed record StoredJob(Job Job, long NextIndex, IReadOnlyList<string> Sa
 public sealed class JobsStore : IDisposable
 {
     private readonly SqliteConnection _connection;
+    private readonly int _historyKept;
 
-    public JobsStore(string path)
+    /// <param name="historyKept">Finished runs kept per job.</param>
+    public JobsStore(string path, int historyKept = 1000)
     {
+        _historyKept = Math.Max(1, historyKept);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
@@ -51,13 +54,14 @@ public sealed class JobsStore : IDisposable
                 message TEXT NOT NULL,
                 seq INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, seq);
+            CREATE INDEX IF NOT EXISTS runs_by_seq ON runs (seq);
             CREATE TABLE IF NOT EXISTS meta (
                 key TEXT PRIMARY KEY,
                 value TEXT NOT NULL);
             """);
     }
 
-    public static JobsStore InWorkDir(string workDir) => new(Path.Combine(workDir, "jobs.db"));
+    public static JobsStore InWorkDir(string workDir, int historyKept = 1000) => new(Path.Combine(workDir, "jobs.db"), historyKept);
 
     private void Execute(string sql)
     {
@@ -175,6 +179,20 @@ public sealed class JobsStore : IDisposable
             command.Parameters.AddWithValue("$started", (object?)run.StartedMs ?? DBNull.Value);
             command.Parameters.AddWithValue("$ended", (object?)run.EndedMs ?? DBNull.Value);
             command.Parameters.AddWithValue("$message", run.Message);
+            command.ExecuteNonQuery();
+        }
+
+        // Finished runs are history: keep the newest of each job, not every run since the beginning.
+        foreach (var job in runs.Where(r => !r.IsActive).Select(r => r.JobName).Distinct())
+        {
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                DELETE FROM runs WHERE job = $job AND state NOT IN ('Queued', 'Launching', 'Running') AND seq <
+                    (SELECT seq FROM runs WHERE job = $job AND state NOT IN ('Queued', 'Launching', 'Running') ORDER BY seq DESC LIMIT 1 OFFSET $keep)
+                """;
+            command.Parameters.AddWithValue("$job", job);
+            command.Parameters.AddWithValue("$keep", _historyKept - 1);
             command.ExecuteNonQuery();
         }
 

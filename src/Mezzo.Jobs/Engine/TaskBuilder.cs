@@ -38,7 +38,13 @@ public static class TaskBuilder
             Uris = [.. (job.Fetch.Length > 0 ? job.Fetch : [.. job.Uris.Select(u => new FetchUri(u, false, false, false))])
                 .Select(f => new CommandInfoURI { Value = f.Uri, Executable = f.Executable, Cache = f.Cache, Extract = f.Extract })],
         };
-        if (!job.Shell)
+        if (job.Command.Length == 0 && job.Container is not null)
+        {
+            // No command: the image's own entrypoint runs (Mesos: shell false and no value).
+            command.Value = null;
+            command.Shell = false;
+        }
+        else if (!job.Shell)
         {
             // Mesos runs value as the executable with arguments as argv (argv[0] first); a manual run's
             // "arguments" are appended, and ignored for shell jobs (Chronos's API docs).

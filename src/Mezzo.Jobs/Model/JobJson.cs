@@ -19,6 +19,8 @@ public static partial class JobJson
     /// <summary>Jackson does not escape quotes or '&lt;' in strings; neither do we (bodies are application/json).</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    public const int MaxNameLength = 200;
+
     public const string NamePattern = @"([\w\s\.#_-]+)";
 
     // Java's \w and \s (ASCII only), not .NET's Unicode classes.
@@ -56,6 +58,12 @@ public static partial class JobJson
         if (!IsValidName(name))
         {
             throw new JobValidationException($"the job's name '{name}' is invalid. Allowed names: '{NamePattern}'");
+        }
+
+        if (name.Length > MaxNameLength)
+        {
+            // The name is part of every run's Mesos task id, which may not be longer than 255 characters.
+            throw new JobValidationException($"the job's name is {name.Length} characters long; at most {MaxNameLength} are allowed");
         }
 
         var container = Container(body);

@@ -85,7 +85,7 @@ public sealed partial class RepeatingSchedule
         DateTimeZone? named = null;
         if (!string.IsNullOrEmpty(timeZone))
         {
-            named = DateTimeZoneProviders.Tzdb.GetZoneOrNull(timeZone);
+            named = JavaTimeZones.Find(timeZone);
             if (named is null)
             {
                 error = $"Unknown scheduleTimeZone '{timeZone}': expected a tz database name such as UTC, Europe/Berlin or America/Los_Angeles";

@@ -162,6 +162,22 @@ public sealed class JobsClusterTests
     }
 
     [Fact]
+    public async Task A_run_no_agent_can_take_within_epsilon_is_skipped_with_its_reason_and_never_run_late()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var jobs = await Jobs.StartAsync(cluster);
+        await jobs.PostAsync("v1/scheduler/iso8601", $$"""{"name": "huge", "command": "true", "cpus": 64, "epsilon": "PT2S", "schedule": "R1/{{In(TimeSpan.FromSeconds(1))}}/PT1H"}""");
+        var skipped = await Poll.UntilAsync(
+            async () => (await jobs.HistoryAsync("huge")).FirstOrDefault(r => r!["state"]!.GetValue<string>() == "Skipped"),
+            "the run to be skipped");
+        skipped!["message"]!.GetValue<string>().Should().Contain("epsilon PT2S").And.Contain("cpus 64");
+        (await MasterTaskIdsAsync(cluster, "huge")).Should().BeEmpty();
+        var job = await jobs.JobAsync("huge");
+        job["successCount"]!.GetValue<long>().Should().Be(0);
+        job["errorCount"]!.GetValue<long>().Should().Be(0);
+    }
+
+    [Fact]
     public async Task A_restart_mid_run_reconciles_the_running_task_and_runs_nothing_twice()
     {
         await using var cluster = await InProcessCluster.StartAsync();
