@@ -1,4 +1,4 @@
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Jobs;
 

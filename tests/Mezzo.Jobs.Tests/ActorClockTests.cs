@@ -1,5 +1,5 @@
 using Mezzo.Jobs.Engine;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using NodaTime;

@@ -1,6 +1,6 @@
 using Mezzo.Core.Tasks;
 using Mezzo.Jobs.Engine;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Mezzo.Protocol.V1;
 using NodaTime;
 

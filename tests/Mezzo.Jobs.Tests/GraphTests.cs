@@ -1,5 +1,5 @@
 using Mezzo.Jobs.Graph;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Jobs.Tests;
 

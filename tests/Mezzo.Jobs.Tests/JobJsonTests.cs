@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Jobs.Tests;
 

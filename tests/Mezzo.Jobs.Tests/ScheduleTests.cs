@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Mezzo.Jobs.Schedules;
+using Mezzo.Protocol.Chronos;
 using NodaTime;
 
 namespace Mezzo.Jobs.Tests;

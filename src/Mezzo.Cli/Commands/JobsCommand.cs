@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Mezzo.Cli.Flags;
 using Mezzo.Jobs;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Mezzo.Core.Tasks;
 using Mezzo.Jobs.Graph;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Mezzo.Jobs.Schedules;
 using Mezzo.Protocol.V1;
 using NodaTime;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Jobs.Engine;
 

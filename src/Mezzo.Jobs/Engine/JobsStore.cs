@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Microsoft.Data.Sqlite;
 
 namespace Mezzo.Jobs.Engine;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Mezzo.Protocol.V1;
 
 namespace Mezzo.Jobs.Engine;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 
 namespace Mezzo.Jobs.Graph;
 

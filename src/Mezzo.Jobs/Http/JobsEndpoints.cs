@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mezzo.Jobs.Engine;
 using Mezzo.Jobs.Graph;
-using Mezzo.Jobs.Model;
+using Mezzo.Protocol.Chronos;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Mezzo.Protocol.Chronos;
 using NodaTime;
 using NodaTime.Text;
 

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
-using Mezzo.Jobs.Schedules;
 
-namespace Mezzo.Jobs.Model;
+namespace Mezzo.Protocol.Chronos;
 
 /// <summary>One file the Mesos fetcher downloads before a run (Chronos's <c>fetch</c> entries).</summary>
 public sealed record FetchUri(string Uri, bool Executable, bool Cache, bool Extract);

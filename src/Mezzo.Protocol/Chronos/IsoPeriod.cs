@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Mezzo.Jobs.Schedules;
+namespace Mezzo.Protocol.Chronos;
 
 /// <summary>
 /// An ISO 8601 duration as Chronos reads it (Joda's ISOPeriodFormat.standard: <c>PnYnMnWnDTnHnMnS</c>, fractional

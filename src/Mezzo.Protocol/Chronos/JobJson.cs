@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Mezzo.Jobs.Schedules;
 
-namespace Mezzo.Jobs.Model;
+namespace Mezzo.Protocol.Chronos;
 
 /// <summary>What a job gets for a field the JSON leaves out (Chronos's --mesos_task_cpu/mem/disk, --user, --task_epsilon).</summary>
 public sealed record JobDefaults(double Cpus = 0.1, double Mem = 128, double Disk = 256, string User = "root", long EpsilonSeconds = 60);
