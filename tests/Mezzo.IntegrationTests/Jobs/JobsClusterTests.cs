@@ -178,6 +178,32 @@ public sealed class JobsClusterTests
     }
 
     [Fact]
+    public async Task Kill_stops_a_running_job_and_an_async_job_ends_on_its_callback()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var jobs = await Jobs.StartAsync(cluster);
+        await jobs.PostAsync("v1/scheduler/iso8601", $$"""{"name": "stuck", "command": "sleep 300", "schedule": "R1/{{In(TimeSpan.FromSeconds(1))}}/PT1H"}""");
+        await jobs.PostAsync("v1/scheduler/iso8601", $$"""{"name": "background", "command": "true", "async": true, "schedule": "R1/{{In(TimeSpan.FromSeconds(1))}}/PT1H"}""");
+        await Poll.UntilAsync(async () => (await jobs.HistoryAsync("stuck")).Any(r => r!["startTime"]!.GetValue<string>() != "N/A"), "the stuck job to run");
+        using (var http = new HttpClient())
+        {
+            using var kill = await http.DeleteAsync(new Uri(jobs.Server.Url, "v1/scheduler/task/kill/stuck"));
+            kill.StatusCode.Should().Be(HttpStatusCode.NoContent);
+            var waiting = await Poll.UntilAsync(
+                async () => (await jobs.HistoryAsync("background")).FirstOrDefault(r => r!["message"]!.GetValue<string>().Contains("async callback", StringComparison.Ordinal)),
+                "the async job's process to end");
+            (await jobs.SuccessesAsync("background")).Should().Be(0, "an async job ends on its callback, not on its process");
+            using var body = new StringContent("""{"statusCode": 0}""", Encoding.UTF8, "application/json");
+            using var callback = await http.PutAsync(new Uri(jobs.Server.Url, $"v1/scheduler/task/{Uri.EscapeDataString(waiting!["taskId"]!.GetValue<string>())}"), body);
+            callback.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        await Poll.UntilAsync(async () => (await jobs.HistoryAsync("stuck")).Any(r => r!["state"]!.GetValue<string>() == "Killed"), "the kill");
+        await Poll.UntilAsync(async () => await jobs.SuccessesAsync("background") == 1, "the async job's success");
+        (await jobs.JobAsync("stuck"))["errorCount"]!.GetValue<long>().Should().Be(0, "a kill is not a failure");
+    }
+
+    [Fact]
     public async Task A_restart_mid_run_reconciles_the_running_task_and_runs_nothing_twice()
     {
         await using var cluster = await InProcessCluster.StartAsync();
