@@ -11,5 +11,6 @@ var root = new RootCommand("""
     AgentCommand.Create(),
     ExecuteCommand.Create(),
     JobsCommand.Create(),
+    JobCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
