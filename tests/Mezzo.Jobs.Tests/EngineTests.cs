@@ -60,11 +60,11 @@ public sealed class EngineTests : IDisposable
         engine.Upsert(Job("""{"name":"hourly","command":"echo hi","schedule":"R/2026-06-01T12:00:10Z/PT1H"}"""), false, T0).Should().BeNull();
         engine.Tick(T0);
         engine.Flush();
-        engine.Snapshot(T0).ActiveRuns.Should().BeEmpty("the first occurrence is 10 s ahead");
+        engine.Snapshot().ActiveRuns.Should().BeEmpty("the first occurrence is 10 s ahead");
         var due = T0 + Duration.FromSeconds(10);
         engine.Tick(due);
         engine.Flush();
-        var run = engine.Snapshot(due).ActiveRuns.Should().ContainSingle().Subject;
+        var run = engine.Snapshot().ActiveRuns.Should().ContainSingle().Subject;
         run.TaskId.Should().Be($"ct:{due.ToUnixTimeMilliseconds()}:0:hourly:");
         run.State.Should().Be(RunState.Queued);
         engine.OnOffers([Offer("o1")], due);
@@ -101,7 +101,7 @@ public sealed class EngineTests : IDisposable
         var late = T0 + Duration.FromSeconds(31);
         engine.Tick(late);
         engine.Flush();
-        var snapshot = engine.Snapshot(late);
+        var snapshot = engine.Snapshot();
         snapshot.ActiveRuns.Should().BeEmpty();
         var skipped = snapshot.History["tight"].Should().ContainSingle().Subject;
         skipped.State.Should().Be(RunState.Skipped);
@@ -120,7 +120,7 @@ public sealed class EngineTests : IDisposable
         var restarted = Open(later);
         restarted.Tick(later);
         restarted.Flush();
-        var snapshot = restarted.Snapshot(later);
+        var snapshot = restarted.Snapshot();
         snapshot.ActiveRuns.Should().ContainSingle("only the occurrence within epsilon (60 s) runs")
             .Which.DueMs.Should().Be((T0 + Duration.FromMinutes(31)).ToUnixTimeMilliseconds());
         snapshot.History["minutely"].Should().ContainSingle().Which.Message.Should().Contain("skipped 31 scheduled run(s)");
@@ -145,7 +145,7 @@ public sealed class EngineTests : IDisposable
         }
 
         launched.Should().HaveCount(5).And.OnlyHaveUniqueItems();
-        engine.Snapshot(T0).Jobs["five"].SuccessCount.Should().Be(5);
+        engine.Snapshot().Jobs["five"].SuccessCount.Should().Be(5);
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class EngineTests : IDisposable
         attempts.Select(a => a.Split(':')[2]).Should().Equal("0", "1", "2");
         attempts.Should().AllSatisfy(a => a.Should().EndWith(":flaky:"));
         attempts.Should().NotContain(a => a.Contains("child", StringComparison.Ordinal));
-        var job = engine.Snapshot(now).Jobs["flaky"];
+        var job = engine.Snapshot().Jobs["flaky"];
         job.ErrorCount.Should().Be(1);
         job.ErrorsSinceLastSuccess.Should().Be(1);
         job.LastError.Should().NotBeEmpty();
@@ -253,7 +253,7 @@ public sealed class EngineTests : IDisposable
         effects.OfType<ReconcileEffect>().Should().ContainSingle().Which.Tasks.Should().Equal((task.TaskId!.Value!, "agent-h1"));
         restarted.OnUpdate(Status(task.TaskId.Value!, TaskState.TASK_FINISHED), later);
         restarted.Flush();
-        var snapshot = restarted.Snapshot(later);
+        var snapshot = restarted.Snapshot();
         snapshot.Jobs["once"].SuccessCount.Should().Be(1);
         snapshot.History["once"].Should().ContainSingle(r => r.State == RunState.Succeeded);
         Open(later).FrameworkId.Should().Be("fw-1");
@@ -284,10 +284,10 @@ public sealed class EngineTests : IDisposable
         engine.OnOffers([Offer("o1")], T0);
         var task = Launched(engine.Flush()).Single();
         engine.OnUpdate(Status(task.TaskId!.Value!, TaskState.TASK_FINISHED), T0);
-        engine.Snapshot(T0).Jobs["async"].SuccessCount.Should().Be(0);
+        engine.Snapshot().Jobs["async"].SuccessCount.Should().Be(0);
         engine.CompleteAsync("ct:0:0:nope:", 0, T0).Should().NotBeNull();
         engine.CompleteAsync(task.TaskId.Value!, 0, T0).Should().BeNull();
-        engine.Snapshot(T0).Jobs["async"].SuccessCount.Should().Be(1);
+        engine.Snapshot().Jobs["async"].SuccessCount.Should().Be(1);
     }
 
     [Fact]
@@ -303,7 +303,7 @@ public sealed class EngineTests : IDisposable
         engine.Upsert(Job("""{"name":"y","command":"true","schedule":"R/2020-01-01T00:00:00Z/PT1H"}"""), false, T0)!.Message.Should().Contain("more than 1 year in the past");
         engine.Upsert(Job("""{"name":"z","command":"true","schedule":"bogus"}"""), false, T0)!.Message.Should().Contain("Cannot parse schedule 'bogus'");
         engine.Flush();
-        Open(T0).Snapshot(T0).Jobs.Keys.Should().Equal("a", "b", "c");
+        Open(T0).Snapshot().Jobs.Keys.Should().Equal("a", "b", "c");
     }
 
     [Fact]
@@ -314,14 +314,14 @@ public sealed class EngineTests : IDisposable
         engine.Upsert(Job("""{"name":"mid","command":"true","parents":["root"]}"""), true, T0);
         engine.Upsert(Job("""{"name":"leaf","command":"true","parents":["mid"]}"""), true, T0);
         engine.Delete("mid", T0).Should().BeNull();
-        engine.Snapshot(T0).Jobs["leaf"].Parents.Should().Equal("root");
+        engine.Snapshot().Jobs["leaf"].Parents.Should().Equal("root");
         engine.Delete("root", T0).Should().BeNull();
-        var leaf = engine.Snapshot(T0).Jobs["leaf"];
+        var leaf = engine.Snapshot().Jobs["leaf"];
         leaf.Parents.Should().BeEmpty();
         leaf.Schedule.Should().Be("R/2026-06-01T13:00:00Z/PT1H");
         engine.Delete("root", T0)!.Message.Should().Be("Job 'root' not found");
         engine.Flush();
-        Open(T0).Snapshot(T0).Jobs.Keys.Should().Equal("leaf");
+        Open(T0).Snapshot().Jobs.Keys.Should().Equal("leaf");
     }
 
     [Fact]
@@ -335,7 +335,7 @@ public sealed class EngineTests : IDisposable
         }
 
         engine.Flush();
-        engine.Snapshot(T0).ActiveRuns.Should().BeEmpty();
+        engine.Snapshot().ActiveRuns.Should().BeEmpty();
     }
 
     [Fact]
@@ -350,7 +350,7 @@ public sealed class EngineTests : IDisposable
         engine.KillTasks("k", T0).Should().BeNull();
         engine.KillTasks("nope", T0)!.Message.Should().Contain("nope");
         engine.Flush().OfType<KillEffect>().Should().ContainSingle().Which.TaskId.Should().Be(task.TaskId!.Value);
-        engine.Snapshot(T0).ActiveRuns.Should().ContainSingle().Which.State.Should().Be(RunState.Launching);
+        engine.Snapshot().ActiveRuns.Should().ContainSingle().Which.State.Should().Be(RunState.Launching);
     }
 }
 
@@ -383,11 +383,11 @@ public sealed class EngineUpdateTests : IDisposable
         _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:00:00Z/PT30M"}"""), false, T0);
         _engine.Tick(T0 + Duration.FromSeconds(1));
         _engine.Flush();
-        _engine.Snapshot(T0).ActiveRuns.Should().ContainSingle();
+        _engine.Snapshot().ActiveRuns.Should().ContainSingle();
         var next = T0 + Duration.FromMinutes(30);
         _engine.Tick(next);
         _engine.Flush();
-        var snapshot = _engine.Snapshot(next);
+        var snapshot = _engine.Snapshot();
         snapshot.ActiveRuns.Select(r => r.DueMs).Should().Equal(next.ToUnixTimeMilliseconds());
         snapshot.History["j"].Select(r => r.DueMs).Should().Equal(T0.ToUnixTimeMilliseconds());
     }
@@ -401,8 +401,72 @@ public sealed class EngineUpdateTests : IDisposable
         _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:00:00Z/PT1M"}"""), false, later);
         _engine.Tick(later);
         _engine.Flush();
-        var snapshot = _engine.Snapshot(later);
+        var snapshot = _engine.Snapshot();
         snapshot.History.ContainsKey("j").Should().BeFalse();
         snapshot.ActiveRuns.Should().ContainSingle().Which.DueMs.Should().Be((T0 + Duration.FromMinutes(10)).ToUnixTimeMilliseconds());
+    }
+}
+
+public sealed class EngineIndexTests : IDisposable
+{
+    private static readonly Instant T0 = Instant.FromUtc(2026, 6, 1, 12, 0);
+    private readonly TempDir _dir = new();
+    private readonly JobsStore _store;
+    private readonly JobsEngine _engine;
+
+    public EngineIndexTests()
+    {
+        _store = JobsStore.InWorkDir(_dir.Path);
+        _engine = new JobsEngine(_store, new JobsOptions { Master = "unused:1", WorkDir = _dir.Path }, T0);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _dir.Dispose();
+    }
+
+    private static Job Job(string json) => JobJson.Parse(System.Text.Encoding.UTF8.GetBytes(json), new JobDefaults());
+
+    private IReadOnlyList<string> QueuedJobs() => [.. _engine.Snapshot().ActiveRuns.Select(r => r.JobName)];
+
+    [Fact]
+    public void A_child_moved_to_another_parent_no_longer_follows_the_old_one()
+    {
+        _engine.Upsert(Job("""{"name":"p1","command":"true","schedule":"R/2030-01-01T00:00:00Z/PT1H"}"""), false, T0);
+        _engine.Upsert(Job("""{"name":"p2","command":"true","schedule":"R/2030-01-01T00:00:00Z/PT1H"}"""), false, T0);
+        _engine.Upsert(Job("""{"name":"c","command":"true","parents":["p1"]}"""), true, T0);
+        _engine.Upsert(Job("""{"name":"c","command":"true","parents":["p2"]}"""), true, T0);
+        _engine.MarkSuccess("p1", T0);
+        QueuedJobs().Should().BeEmpty();
+        _engine.MarkSuccess("p2", T0);
+        QueuedJobs().Should().Equal("c");
+    }
+
+    [Fact]
+    public void A_rescheduled_job_runs_on_the_new_schedule_only()
+    {
+        _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:10:00Z/PT1H"}"""), false, T0);
+        _engine.Upsert(Job("""{"name":"j","command":"true","schedule":"R/2026-06-01T12:20:00Z/PT1H"}"""), false, T0);
+        _engine.Tick(T0 + Duration.FromMinutes(10));
+        QueuedJobs().Should().BeEmpty();
+        _engine.Tick(T0 + Duration.FromMinutes(20));
+        _engine.Snapshot().ActiveRuns.Should().ContainSingle().Which.DueMs.Should().Be((T0 + Duration.FromMinutes(20)).ToUnixTimeMilliseconds());
+        _engine.Snapshot().NextRuns["j"].Should().Be((T0 + Duration.FromMinutes(80)).ToDateTimeOffset());
+    }
+
+    [Fact]
+    public void Ten_thousand_jobs_tick_only_what_is_due()
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            _engine.Upsert(Job($$"""{"name":"j{{i}}","command":"true","schedule":"R/2026-06-01T12:{{i % 60:00}}:00Z/PT1H"}"""), false, T0);
+        }
+
+        _engine.Flush();
+        _engine.Tick(T0 + Duration.FromSeconds(30));
+        _engine.Snapshot().ActiveRuns.Should().HaveCount(167, "minute 0 of 60: 10,000 / 60 jobs rounded up");
+        _engine.Tick(T0 + Duration.FromMinutes(1));
+        _engine.Snapshot().ActiveRuns.Should().HaveCount(334);
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class JobsActor : IAsyncDisposable
         _time = time;
         _tickInterval = tickInterval;
         _log = log;
-        _snapshot = engine.Snapshot(Now);
+        _snapshot = engine.Snapshot();
     }
 
     public JobsSnapshot Snapshot => _snapshot;
@@ -95,7 +95,7 @@ public sealed partial class JobsActor : IAsyncDisposable
         // Most ticks change nothing: readers keep the snapshot they have.
         if (changed)
         {
-            _snapshot = _engine.Snapshot(now);
+            _snapshot = _engine.Snapshot();
         }
     }
 

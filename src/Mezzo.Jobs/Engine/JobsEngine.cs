@@ -24,6 +24,18 @@ public sealed class JobsEngine
     private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Run> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Run>> _history = new(StringComparer.Ordinal);
+
+    // Scheduled jobs by their next occurrence, so a tick looks only at what is due.
+    private readonly SortedSet<(long AtMs, string Name)> _due = [];
+
+    // Children of each job, so a success does not scan every job.
+    private readonly Dictionary<string, SortedSet<string>> _children = new(StringComparer.Ordinal);
+
+    // What readers see, kept up to date as the state changes: publishing a snapshot is O(1).
+    private readonly ImmutableSortedDictionary<string, Job>.Builder _jobsView = ImmutableSortedDictionary.CreateBuilder<string, Job>(StringComparer.Ordinal);
+    private readonly ImmutableSortedDictionary<string, Run>.Builder _activeView = ImmutableSortedDictionary.CreateBuilder<string, Run>(StringComparer.Ordinal);
+    private readonly ImmutableDictionary<string, ImmutableArray<Run>>.Builder _historyView = ImmutableDictionary.CreateBuilder<string, ImmutableArray<Run>>(StringComparer.Ordinal);
+    private readonly ImmutableDictionary<string, DateTimeOffset>.Builder _nextView = ImmutableDictionary.CreateBuilder<string, DateTimeOffset>(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredJob> _jobWrites = new(StringComparer.Ordinal);
     private readonly HashSet<string> _jobDeletes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Run> _runWrites = new(StringComparer.Ordinal);
@@ -40,6 +52,12 @@ public sealed class JobsEngine
         public HashSet<string> Satisfied { get; set; } = satisfied;
 
         public RepeatingSchedule? Schedule { get; set; } = schedule;
+
+        /// <summary>The next occurrence as filed in the due set; null when none (disabled, dependent, exhausted).</summary>
+        public long? NextAtMs { get; set; }
+
+        /// <summary>The parents as filed in the children index.</summary>
+        public ImmutableArray<string> IndexedParents { get; set; } = [];
     }
 
     public JobsEngine(JobsStore store, JobsOptions options, Instant now)
@@ -54,14 +72,16 @@ public sealed class JobsEngine
                 RepeatingSchedule.TryParse(text, stored.Job.ScheduleTimeZone, now, out schedule, out _);
             }
 
-            _jobs[stored.Job.Name] = new Entry(stored.Job, stored.NextIndex, new HashSet<string>(stored.SatisfiedParents, StringComparer.Ordinal), schedule);
+            var entry = new Entry(stored.Job, stored.NextIndex, new HashSet<string>(stored.SatisfiedParents, StringComparer.Ordinal), schedule);
+            _jobs[stored.Job.Name] = entry;
+            Index(entry);
         }
 
         foreach (var run in store.LoadRuns(options.HistoryLimit))
         {
             if (run.IsActive)
             {
-                _active[run.TaskId] = run;
+                SetActive(run);
             }
             else
             {
@@ -91,24 +111,8 @@ public sealed class JobsEngine
         return effects;
     }
 
-    public JobsSnapshot Snapshot(Instant now)
-    {
-        var next = ImmutableDictionary.CreateBuilder<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var entry in _jobs.Values)
-        {
-            if (!entry.Job.Disabled && entry.Schedule is { } schedule && entry.Schedule.HasOccurrence(entry.NextIndex) && TryOccurrence(schedule, entry.NextIndex) is { } at)
-            {
-                next[entry.Job.Name] = at.ToDateTimeOffset();
-            }
-        }
-
-        return new JobsSnapshot(
-            _jobs.Values.Select(e => e.Job).ToImmutableSortedDictionary(j => j.Name, j => j, StringComparer.Ordinal),
-            [.. _active.Values.OrderBy(r => r.DueMs).ThenBy(r => r.TaskId, StringComparer.Ordinal)],
-            _history.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableArray(), StringComparer.Ordinal),
-            next.ToImmutable(),
-            FrameworkId);
-    }
+    public JobsSnapshot Snapshot() =>
+        new(_jobsView.ToImmutable(), _activeView.ToImmutable(), _historyView.ToImmutable(), _nextView.ToImmutable(), FrameworkId);
 
     // ---- API ----
 
@@ -143,7 +147,7 @@ public sealed class JobsEngine
         }
         else
         {
-            var jobs = _jobs.ToDictionary(p => p.Key, p => p.Value.Job, StringComparer.Ordinal);
+            IReadOnlyDictionary<string, Job> jobs = _jobsView;
             var missing = JobGraph.MissingParents(jobs, job);
             if (missing.Count > 0)
             {
@@ -182,7 +186,8 @@ public sealed class JobsEngine
         }
 
         var satisfied = existing is null ? new HashSet<string>(StringComparer.Ordinal) : [.. existing.Satisfied.Where(job.Parents.Contains)];
-        var entry = new Entry(job, nextIndex, satisfied, schedule);
+        // The replacement takes over the old entry's place in the due set and the children index.
+        var entry = new Entry(job, nextIndex, satisfied, schedule) { NextAtMs = existing?.NextAtMs, IndexedParents = existing?.IndexedParents ?? [] };
         _jobs[job.Name] = entry;
         Write(entry);
         return null;
@@ -198,7 +203,7 @@ public sealed class JobsEngine
         }
 
         var job = entry.Job;
-        foreach (var childName in JobGraph.Children(_jobs.ToDictionary(p => p.Key, p => p.Value.Job, StringComparer.Ordinal), name).ToList())
+        foreach (var childName in _children.GetValueOrDefault(name, []).ToList())
         {
             var child = _jobs[childName];
             if (job.IsDependent)
@@ -224,11 +229,13 @@ public sealed class JobsEngine
                 _effects.Add(new KillEffect(run.TaskId, run.AgentId));
             }
 
-            _active.Remove(run.TaskId);
+            RemoveActive(run.TaskId);
         }
 
+        Unindex(entry);
         _jobs.Remove(name);
         _history.Remove(name);
+        _historyView.Remove(name);
         _jobWrites.Remove(name);
         _jobDeletes.Add(name);
         foreach (var key in _runWrites.Keys.Where(k => _runWrites[k].JobName == name).ToList())
@@ -313,10 +320,13 @@ public sealed class JobsEngine
     public void Tick(Instant now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        foreach (var entry in _jobs.Values)
+        while (_due.Count > 0 && _due.Min.AtMs <= nowMs)
         {
+            var entry = _jobs[_due.Min.Name];
             if (entry.Job.Disabled || entry.Schedule is not { } schedule)
             {
+                _due.Remove(_due.Min);
+                entry.NextAtMs = null;
                 continue;
             }
 
@@ -341,6 +351,12 @@ public sealed class JobsEngine
             if (entry.NextIndex != start)
             {
                 Write(entry);
+            }
+            else
+            {
+                // Due but nothing could be computed (an occurrence out of range): take it out rather than spin.
+                _due.Remove(_due.Min);
+                entry.NextAtMs = null;
             }
         }
 
@@ -397,7 +413,7 @@ public sealed class JobsEngine
                 placed.Add(run.TaskId);
                 busy.Add(job.Name);
                 var launching = run with { State = RunState.Launching, AgentId = offer.AgentId?.Value, Message = $"launching on {offer.Hostname}" };
-                _active[run.TaskId] = launching;
+                SetActive(launching);
                 _runWrites[run.TaskId] = launching;
                 tasks.Add(TaskBuilder.Build(job, launching, offer));
             }
@@ -460,13 +476,13 @@ public sealed class JobsEngine
                         StartedMs = run.StartedMs ?? (state == TaskState.TASK_RUNNING ? now.ToUnixTimeMilliseconds() : null),
                         Message = message,
                     };
-                    _active[id] = running;
+                    SetActive(running);
                     _runWrites[id] = running;
                     break;
                 case TaskState.TASK_FINISHED when job is { Async: true }:
                     // Chronos: an async job's process ending is not its end; it calls back with its status.
                     var waiting = run with { State = RunState.Running, StartedMs = run.StartedMs ?? now.ToUnixTimeMilliseconds(), Message = "process finished; waiting for the async callback" };
-                    _active[id] = waiting;
+                    SetActive(waiting);
                     _runWrites[id] = waiting;
                     break;
                 case TaskState.TASK_FINISHED:
@@ -495,13 +511,13 @@ public sealed class JobsEngine
         }
 
         var run = new Run(id, job.Name, dueMs, attempt, RunState.Queued, notBeforeMs, arguments, Message: "queued");
-        _active[id] = run;
+        SetActive(run);
         _runWrites[id] = run;
     }
 
     private void Finish(Run run)
     {
-        _active.Remove(run.TaskId);
+        RemoveActive(run.TaskId);
         _runWrites[run.TaskId] = run;
         AddHistory(run);
     }
@@ -517,6 +533,82 @@ public sealed class JobsEngine
         if (list.Count > _options.HistoryLimit)
         {
             list.RemoveAt(0);
+        }
+
+        _historyView[run.JobName] = [.. list];
+    }
+
+    private void SetActive(Run run)
+    {
+        _active[run.TaskId] = run;
+        _activeView[run.TaskId] = run;
+    }
+
+    private void RemoveActive(string taskId)
+    {
+        _active.Remove(taskId);
+        _activeView.Remove(taskId);
+    }
+
+    /// <summary>Files a job in the views, the due set and the children index after it changed.</summary>
+    private void Index(Entry entry)
+    {
+        var name = entry.Job.Name;
+        _jobsView[name] = entry.Job;
+        if (entry.NextAtMs is { } previous)
+        {
+            _due.Remove((previous, name));
+        }
+
+        entry.NextAtMs = null;
+        _nextView.Remove(name);
+        if (!entry.Job.Disabled && entry.Schedule is { } schedule && schedule.HasOccurrence(entry.NextIndex) && TryOccurrence(schedule, entry.NextIndex) is { } at)
+        {
+            entry.NextAtMs = at.ToUnixTimeMilliseconds();
+            _due.Add((entry.NextAtMs.Value, name));
+            _nextView[name] = at.ToDateTimeOffset();
+        }
+
+        if (!entry.IndexedParents.SequenceEqual(entry.Job.Parents))
+        {
+            foreach (var parent in entry.IndexedParents)
+            {
+                if (_children.TryGetValue(parent, out var children))
+                {
+                    children.Remove(name);
+                }
+            }
+
+            foreach (var parent in entry.Job.Parents)
+            {
+                if (!_children.TryGetValue(parent, out var children))
+                {
+                    _children[parent] = children = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                children.Add(name);
+            }
+
+            entry.IndexedParents = entry.Job.Parents;
+        }
+    }
+
+    private void Unindex(Entry entry)
+    {
+        var name = entry.Job.Name;
+        _jobsView.Remove(name);
+        _nextView.Remove(name);
+        if (entry.NextAtMs is { } at)
+        {
+            _due.Remove((at, name));
+        }
+
+        foreach (var parent in entry.IndexedParents)
+        {
+            if (_children.TryGetValue(parent, out var children))
+            {
+                children.Remove(name);
+            }
         }
     }
 
@@ -573,7 +665,7 @@ public sealed class JobsEngine
     /// <summary>A parent succeeded: each child whose parents have all succeeded since its last run is queued.</summary>
     private void TriggerChildren(string parent, Instant now)
     {
-        foreach (var child in _jobs.Values.Where(e => e.Job.Parents.Contains(parent)).OrderBy(e => e.Job.Name, StringComparer.Ordinal))
+        foreach (var child in _children.GetValueOrDefault(parent, []).Select(name => _jobs[name]).Where(e => e.Job.Parents.Contains(parent)).ToList())
         {
             child.Satisfied.Add(parent);
             if (child.Job.Parents.All(child.Satisfied.Contains))
@@ -589,7 +681,11 @@ public sealed class JobsEngine
         }
     }
 
-    private void Write(Entry entry) => _jobWrites[entry.Job.Name] = new StoredJob(entry.Job, entry.NextIndex, [.. entry.Satisfied.Order(StringComparer.Ordinal)]);
+    private void Write(Entry entry)
+    {
+        Index(entry);
+        _jobWrites[entry.Job.Name] = new StoredJob(entry.Job, entry.NextIndex, [.. entry.Satisfied.Order(StringComparer.Ordinal)]);
+    }
 
     private static Duration ToDuration(IsoPeriod period) => Duration.FromTimeSpan(period.ApproximateLength);
 
