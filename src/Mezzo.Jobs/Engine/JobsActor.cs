@@ -13,7 +13,9 @@ namespace Mezzo.Jobs.Engine;
 /// </summary>
 public sealed partial class JobsActor : IAsyncDisposable
 {
-    private readonly Channel<Action<Instant>> _inbox = Channel.CreateUnbounded<Action<Instant>>(new UnboundedChannelOptions { SingleReader = true });
+    // Steps applied together share one store commit (group commit): at most this many.
+    private const int MaxBatch = 256;
+    private readonly Channel<Step> _inbox = Channel.CreateUnbounded<Step>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<Effect> _outbox = Channel.CreateUnbounded<Effect>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly JobsEngine _engine;
     private readonly TimeProvider _time;
@@ -56,35 +58,73 @@ public sealed partial class JobsActor : IAsyncDisposable
     /// <summary>Applies <paramref name="step"/> on the actor and returns its result once it has been persisted.</summary>
     public Task<T> AskAsync<T>(Func<JobsEngine, Instant, T> step)
     {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_inbox.Writer.TryWrite(now =>
-            {
-                try
-                {
-                    var result = step(_engine, now);
-                    Commit(now);
-                    done.TrySetResult(result);
-                }
-                catch (Exception ex)
-                {
-                    done.TrySetException(ex);
-                    throw;
-                }
-            }))
+        var ask = new Ask<T>(step);
+        if (!_inbox.Writer.TryWrite(ask))
         {
-            done.TrySetException(new ObjectDisposedException(nameof(JobsActor)));
+            ask.Fail(new ObjectDisposedException(nameof(JobsActor)));
         }
 
-        return done.Task;
+        return ask.Task;
     }
 
-    public void Post(Action<JobsEngine, Instant> step) => _inbox.Writer.TryWrite(now =>
-    {
-        step(_engine, now);
-        Commit(now);
-    });
+    public void Post(Action<JobsEngine, Instant> step) => _inbox.Writer.TryWrite(new Tell(step));
 
-    private void Commit(Instant now)
+    /// <summary>A unit of work for the actor: applied, then completed once its batch is stored.</summary>
+    private abstract class Step
+    {
+        public abstract void Apply(JobsEngine engine, Instant now);
+
+        public virtual void Complete()
+        {
+        }
+
+        public virtual void Fail(Exception ex)
+        {
+        }
+    }
+
+    private sealed class Tell(Action<JobsEngine, Instant> step) : Step
+    {
+        public override void Apply(JobsEngine engine, Instant now) => step(engine, now);
+    }
+
+    private sealed class Ask<T>(Func<JobsEngine, Instant, T> step) : Step
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+        private Exception? _error;
+
+        public Task<T> Task => _done.Task;
+
+        public override void Apply(JobsEngine engine, Instant now)
+        {
+            try
+            {
+                _result = step(engine, now);
+            }
+            catch (Exception ex)
+            {
+                _error = ex;
+                throw;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (_error is not null)
+            {
+                _done.TrySetException(_error);
+            }
+            else
+            {
+                _done.TrySetResult(_result);
+            }
+        }
+
+        public override void Fail(Exception ex) => _done.TrySetException(ex);
+    }
+
+    private void Commit()
     {
         var effects = _engine.Flush(out var changed);
         foreach (var effect in effects)
@@ -101,16 +141,34 @@ public sealed partial class JobsActor : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        await foreach (var step in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
+        var batch = new List<Step>(MaxBatch);
+        while (await _inbox.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _inbox.Reader.TryRead(out var step))
+            {
+                batch.Add(step);
+                try
+                {
+                    step.Apply(_engine, Now);
+                }
+                catch (Exception ex)
+                {
+                    // A step that throws is reported to its caller; the actor keeps serving.
+                    Log.StepFailed(_log, ex);
+                }
+            }
+
             try
             {
-                step(Now);
+                // One transaction for the whole batch, before any of its effects or answers.
+                Commit();
+                batch.ForEach(step => step.Complete());
             }
             catch (Exception ex)
             {
-                // A failed step (a store write) is reported to its caller; the actor keeps serving.
                 Log.StepFailed(_log, ex);
+                batch.ForEach(step => step.Fail(ex));
             }
         }
     }
@@ -158,7 +216,8 @@ public sealed partial class JobsActor : IAsyncDisposable
                 switch (effect)
                 {
                     case LaunchEffect launch:
-                        await client.LaunchAsync(launch.Offer, launch.Tasks, new Filters { RefuseSeconds = 1 }).ConfigureAwait(false);
+                        // What the launch leaves of the offer comes back at the next allocation, for runs queued meanwhile.
+                        await client.LaunchAsync(launch.Offer, launch.Tasks, new Filters { RefuseSeconds = 0 }).ConfigureAwait(false);
                         foreach (var task in launch.Tasks)
                         {
                             Log.Launched(_log, task.TaskId!.Value!, launch.Offer.Hostname ?? "");
