@@ -412,7 +412,7 @@ public sealed class JobsEngine
                 free = free.Minus(job);
                 placed.Add(run.TaskId);
                 busy.Add(job.Name);
-                var launching = run with { State = RunState.Launching, AgentId = offer.AgentId?.Value, Message = $"launching on {offer.Hostname}" };
+                var launching = run with { State = RunState.Launching, AgentId = offer.AgentId?.Value, AgentUrl = AgentUrl(offer), Message = $"launching on {offer.Hostname}" };
                 SetActive(launching);
                 _runWrites[run.TaskId] = launching;
                 tasks.Add(TaskBuilder.Build(job, launching, offer));
@@ -686,6 +686,12 @@ public sealed class JobsEngine
         Index(entry);
         _jobWrites[entry.Job.Name] = new StoredJob(entry.Job, entry.NextIndex, [.. entry.Satisfied.Order(StringComparer.Ordinal)]);
     }
+
+    /// <summary>The agent's HTTP address from the offer (Mesos fills <c>url</c> with the agent's address).</summary>
+    private static string? AgentUrl(Offer offer) =>
+        offer.Url?.Address is { Port: { } port } address && (address.Ip ?? address.Hostname) is { } host
+            ? $"{offer.Url.Scheme ?? "http"}://{host}:{port}"
+            : null;
 
     private static Duration ToDuration(IsoPeriod period) => Duration.FromTimeSpan(period.ApproximateLength);
 

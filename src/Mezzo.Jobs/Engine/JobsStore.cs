@@ -52,6 +52,7 @@ public sealed class JobsStore : IDisposable
                 started_ms INTEGER,
                 ended_ms INTEGER,
                 message TEXT NOT NULL,
+                agent_url TEXT,
                 seq INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, seq);
             CREATE INDEX IF NOT EXISTS runs_by_seq ON runs (seq);
@@ -90,7 +91,7 @@ public sealed class JobsStore : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
-            SELECT task_id, job, due_ms, attempt, state, not_before_ms, arguments, agent_id, started_ms, ended_ms, message FROM (
+            SELECT task_id, job, due_ms, attempt, state, not_before_ms, arguments, agent_id, started_ms, ended_ms, message, agent_url FROM (
                 SELECT *, ROW_NUMBER() OVER (PARTITION BY job ORDER BY seq DESC) AS recent FROM runs)
             WHERE state IN ('Queued', 'Launching', 'Running') OR recent <= $history
             ORDER BY seq
@@ -111,7 +112,8 @@ public sealed class JobsStore : IDisposable
                 reader.IsDBNull(7) ? null : reader.GetString(7),
                 reader.IsDBNull(8) ? null : reader.GetInt64(8),
                 reader.IsDBNull(9) ? null : reader.GetInt64(9),
-                reader.GetString(10)));
+                reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
 
         return runs;
@@ -163,10 +165,10 @@ public sealed class JobsStore : IDisposable
             using var command = _connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO runs (task_id, job, due_ms, attempt, state, not_before_ms, arguments, agent_id, started_ms, ended_ms, message, seq)
-                VALUES ($id, $job, $due, $attempt, $state, $notBefore, $arguments, $agent, $started, $ended, $message, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))
+                INSERT INTO runs (task_id, job, due_ms, attempt, state, not_before_ms, arguments, agent_id, started_ms, ended_ms, message, agent_url, seq)
+                VALUES ($id, $job, $due, $attempt, $state, $notBefore, $arguments, $agent, $started, $ended, $message, $agentUrl, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))
                 ON CONFLICT(task_id) DO UPDATE SET state = excluded.state, agent_id = excluded.agent_id, started_ms = excluded.started_ms,
-                    ended_ms = excluded.ended_ms, message = excluded.message
+                    ended_ms = excluded.ended_ms, message = excluded.message, agent_url = excluded.agent_url
                 """;
             command.Parameters.AddWithValue("$id", run.TaskId);
             command.Parameters.AddWithValue("$job", run.JobName);
@@ -179,6 +181,7 @@ public sealed class JobsStore : IDisposable
             command.Parameters.AddWithValue("$started", (object?)run.StartedMs ?? DBNull.Value);
             command.Parameters.AddWithValue("$ended", (object?)run.EndedMs ?? DBNull.Value);
             command.Parameters.AddWithValue("$message", run.Message);
+            command.Parameters.AddWithValue("$agentUrl", (object?)run.AgentUrl ?? DBNull.Value);
             command.ExecuteNonQuery();
         }
 

@@ -31,7 +31,8 @@ public sealed record Run(
     string? AgentId = null,
     long? StartedMs = null,
     long? EndedMs = null,
-    string Message = "")
+    string Message = "",
+    string? AgentUrl = null)
 {
     public bool IsActive => State is RunState.Queued or RunState.Launching or RunState.Running;
 

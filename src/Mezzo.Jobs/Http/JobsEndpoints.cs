@@ -14,8 +14,12 @@ namespace Mezzo.Jobs.Http;
 /// Chronos's REST API, under /v1/scheduler (Chronos 2.4+) and /scheduler (earlier releases), with its status codes:
 /// 204 on success, 400 with a reason on bad input or an unknown job.
 /// </summary>
-public static class JobsEndpoints
+public static partial class JobsEndpoints
 {
+    // The agent's message for a command task's end, e.g. "Command exited with status 3".
+    [System.Text.RegularExpressions.GeneratedRegex(@"exited with status (-?\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ExitCode();
+
     private const int MaxBody = 1 << 20;
 
     public static void Map(IEndpointRouteBuilder routes, JobsActor actor, JobsOptions options, Func<string> leader)
@@ -228,6 +232,17 @@ public static class JobsEndpoints
                 json.WriteString("scheduledTime", Job.FormatTime(DateTimeOffset.FromUnixTimeMilliseconds(run.DueMs)));
                 json.WriteString("state", run.State.ToString());
                 json.WriteString("message", run.Message);
+                if (ExitCode().Match(run.Message) is { Success: true } exit)
+                {
+                    json.WriteNumber("exitCode", int.Parse(exit.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
+
+                if (run.AgentUrl is { } agentUrl && run.AgentId is { } agentId && snapshot.FrameworkId is { } frameworkId)
+                {
+                    // A Mezzo agent's /files serves its sandboxes relative to its slaves directory, in Mesos's layout.
+                    var path = $"{agentId}/frameworks/{frameworkId}/executors/{run.TaskId}/runs/latest";
+                    json.WriteString("sandbox", $"{agentUrl}/files/browse?path={Uri.EscapeDataString(path)}");
+                }
                 json.WriteEndObject();
             }
 

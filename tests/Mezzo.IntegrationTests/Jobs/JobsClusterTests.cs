@@ -104,6 +104,10 @@ public sealed class JobsClusterTests
         run["status"]!.GetValue<string>().Should().Be("Success");
         run["taskId"]!.GetValue<string>().Should().Be($"ct:{due.ToUnixTimeMilliseconds()}:0:hello:");
         (await MasterTaskIdsAsync(cluster, "hello")).Should().Equal(run["taskId"]!.GetValue<string>());
+        run["exitCode"]!.GetValue<int>().Should().Be(0);
+        using var http = new HttpClient();
+        var sandbox = JsonNode.Parse(await http.GetStringAsync(new Uri(run["sandbox"]!.GetValue<string>())))!.AsArray();
+        sandbox.Select(f => f!["path"]!.GetValue<string>()).Should().Contain(p => p.EndsWith("/stdout", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -134,6 +138,7 @@ public sealed class JobsClusterTests
         var history = await jobs.HistoryAsync("broken");
         history.Select(r => r!["attempt"]!.GetValue<int>()).Order().Should().Equal(0, 1, 2);
         history.Should().AllSatisfy(r => r!["status"]!.GetValue<string>().Should().Be("Fail"));
+        history.Should().AllSatisfy(r => r!["exitCode"]!.GetValue<int>().Should().Be(3));
         (await jobs.JobAsync("broken"))["errorsSinceLastSuccess"]!.GetValue<long>().Should().Be(1);
         (await MasterTaskIdsAsync(cluster, "broken")).Should().HaveCount(3);
         (await MasterTaskIdsAsync(cluster, "after_broken")).Should().BeEmpty();
