@@ -20,13 +20,15 @@ public sealed class JobsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly JobsStore _store;
+    private readonly FileStream _lock;
     private readonly JobsOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly bool _connect;
 
-    private JobsServer(WebApplication app, JobsStore store, JobsActor actor, JobsOptions options, ILoggerFactory loggers, bool connect)
+    private JobsServer(WebApplication app, FileStream workDirLock, JobsStore store, JobsActor actor, JobsOptions options, ILoggerFactory loggers, bool connect)
     {
         _app = app;
+        _lock = workDirLock;
         _store = store;
         Actor = actor;
         _options = options;
@@ -42,6 +44,7 @@ public sealed class JobsServer : IAsyncDisposable
     public Uri Url { get; private set; } = new("http://127.0.0.1:0");
 
     /// <param name="connect">false serves the API without subscribing to a master (API tests).</param>
+    /// <exception cref="JobsWorkDirInUseException">another jobs service holds the work dir.</exception>
     public static JobsServer Create(JobsOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, bool connect = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -57,12 +60,30 @@ public sealed class JobsServer : IAsyncDisposable
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var clock = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.WorkDir);
+        var workDirLock = LockWorkDir(options.WorkDir);
         var store = JobsStore.InWorkDir(options.WorkDir);
         var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()));
         var actor = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>());
-        var server = new JobsServer(app, store, actor, options, loggers, connect);
+        var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
         JobsEndpoints.Map(app, actor, options, () => $"{options.Hostname}:{server.Url.Port}");
         return server;
+    }
+
+    /// <summary>
+    /// Two schedulers over one store would both run every job: the work dir is held exclusively (an advisory lock the
+    /// kernel drops when the process dies, so a kill -9 does not leave it locked).
+    /// </summary>
+    private static FileStream LockWorkDir(string workDir)
+    {
+        var path = Path.Combine(workDir, "jobs.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new JobsWorkDirInUseException($"The jobs work dir '{workDir}' is in use by another mezzo jobs ({ex.Message}); give each one its own --work-dir", ex);
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -108,5 +129,8 @@ public sealed class JobsServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _store.Dispose();
+        await _lock.DisposeAsync();
     }
 }
+
+public sealed class JobsWorkDirInUseException(string message, Exception inner) : IOException(message, inner);

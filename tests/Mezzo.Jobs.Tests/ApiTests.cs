@@ -156,6 +156,13 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_second_service_on_the_same_work_dir_is_refused()
+    {
+        var second = () => JobsServer.Create(new JobsOptions { Master = "127.0.0.1:1", Port = 0, Ip = "127.0.0.1", WorkDir = _dir.Path }, time: _time, connect: false);
+        second.Should().Throw<JobsWorkDirInUseException>().Which.Message.Should().Contain(_dir.Path).And.Contain("--work-dir");
+    }
+
+    [Fact]
     public async Task Jobs_survive_a_restart_of_the_service()
     {
         (await SendAsync(HttpMethod.Post, "v1/scheduler/iso8601", """{"name":"kept","command":"true","schedule":"R/2026-06-01T13:00:00Z/P1D","scheduleTimeZone":"Europe/Berlin"}""")).Status.Should().Be(HttpStatusCode.NoContent);

@@ -61,7 +61,16 @@ public static class DevCommand
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
                 new Mezzo.Jobs.JobsOptions { Master = $"127.0.0.1:{master.Url.Port}", Port = parsed.GetValue(jobsPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "jobs") },
                 logging => ConsoleLogging.Configure(logging));
-            await jobs.StartAsync(shutdown.Token);
+            try
+            {
+                await jobs.StartAsync(shutdown.Token);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start the jobs service: {ex.Message} (--jobs-port 0 picks a free port)");
+                return 1;
+            }
+
             Console.WriteLine($"""
                 Mezzo dev cluster is up (work dir {root})
                   master  {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state

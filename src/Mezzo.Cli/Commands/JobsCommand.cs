@@ -47,8 +47,28 @@ public static class JobsCommand
                 FailoverTimeout = parsed.GetValue(failoverTimeout),
             };
             using var shutdown = new Shutdown(cancellationToken);
-            await using var jobs = JobsServer.Create(options, logging => ConsoleLogging.Configure(logging));
-            await jobs.StartAsync(shutdown.Token);
+            JobsServer jobs;
+            try
+            {
+                jobs = JobsServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            }
+            catch (JobsWorkDirInUseException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message}");
+                return 1;
+            }
+
+            await using var owned = jobs;
+            try
+            {
+                await jobs.StartAsync(shutdown.Token);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message} (--port 0 picks a free port)");
+                return 1;
+            }
+
             Console.WriteLine($"Mezzo jobs (Chronos API) listening on {jobs.Url} (master {options.Master}, work dir {options.WorkDir})");
             await shutdown.WaitAsync();
             return 0;

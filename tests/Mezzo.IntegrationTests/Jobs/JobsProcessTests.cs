@@ -66,6 +66,23 @@ public sealed class JobsProcessTests
         leader.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_busy_port_or_work_dir_is_a_clear_error_not_a_crash()
+    {
+        using var dir = new TempDir();
+        await using var first = MezzoProcess.Start("jobs", "--master", "127.0.0.1:1", "--port", "0", "--ip", "127.0.0.1", "--work-dir", Path.Combine(dir.Path, "a"));
+        var url = await first.WaitForUrlAsync();
+        await using (var samePort = MezzoProcess.Start("jobs", "--master", "127.0.0.1:1", "--port", url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--ip", "127.0.0.1", "--work-dir", Path.Combine(dir.Path, "b")))
+        {
+            (await samePort.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(1, samePort.Output);
+            samePort.Output.Should().Contain("Cannot start mezzo jobs").And.Contain("--port 0");
+        }
+
+        await using var sameDir = MezzoProcess.Start("jobs", "--master", "127.0.0.1:1", "--port", "0", "--ip", "127.0.0.1", "--work-dir", Path.Combine(dir.Path, "a"));
+        (await sameDir.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(1, sameDir.Output);
+        sameDir.Output.Should().Contain("is in use by another mezzo jobs");
+    }
+
     [Theory]
     [InlineData(new[] { "jobs" }, "--master is required")]
     [InlineData(new[] { "jobs", "--master", "x:1", "--port", "70000" }, "--port must be between 0 and 65535")]
