@@ -33,6 +33,9 @@ public sealed class JobsOptions
     /// <summary>How often schedules and the queue are looked at.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Chronos's --reconciliation_interval: how often in-flight runs are reconciled with the master.</summary>
+    public TimeSpan ReconciliationInterval { get; set; } = TimeSpan.FromSeconds(600);
+
     /// <summary>Finished runs kept per job for job/stat and the graph (all of them stay in the store).</summary>
     public int HistoryLimit { get; set; } = 100;
 }

@@ -246,7 +246,7 @@ public sealed class EngineTests : IDisposable
         var later = T0 + Duration.FromSeconds(20);
         var restarted = Open(later);
         restarted.Tick(later);
-        restarted.OnSubscribed("fw-1");
+        restarted.OnSubscribed("fw-1", later);
         restarted.OnOffers([Offer("o2")], later);
         var effects = restarted.Flush();
         Launched(effects).Should().BeEmpty("the run is already launching");
@@ -273,6 +273,21 @@ public sealed class EngineTests : IDisposable
         restarted.Tick(later);
         restarted.OnOffers([Offer("o2")], later);
         Launched(restarted.Flush()).Should().ContainSingle().Which.TaskId!.Value.Should().StartWith($"ct:{later.ToUnixTimeMilliseconds()}:1:lost");
+    }
+
+    [Fact]
+    public void In_flight_runs_are_reconciled_again_every_reconciliation_interval()
+    {
+        var engine = Open(T0);
+        engine.Upsert(Job("""{"name":"r","command":"sleep 1000","schedule":"R1/2026-06-01T12:00:00Z/PT1H"}"""), false, T0);
+        engine.OnSubscribed("fw", T0);
+        engine.Tick(T0);
+        engine.OnOffers([Offer("o1")], T0);
+        var task = Launched(engine.Flush()).Single();
+        engine.Tick(T0 + Duration.FromMinutes(9));
+        engine.Flush().OfType<ReconcileEffect>().Should().BeEmpty();
+        engine.Tick(T0 + Duration.FromMinutes(10));
+        engine.Flush().OfType<ReconcileEffect>().Should().ContainSingle().Which.Tasks.Should().Equal((task.TaskId!.Value!, "agent-h1"));
     }
 
     [Fact]

@@ -183,7 +183,7 @@ public sealed partial class JobsActor : IAsyncDisposable
                 {
                     case EventType.SUBSCRIBED:
                         var id = ev.Subscribed!.FrameworkId!.Value!;
-                        Post((engine, _) => engine.OnSubscribed(id));
+                        Post((engine, now) => engine.OnSubscribed(id, now));
                         break;
                     case EventType.OFFERS when ev.Offers?.Offers is { Count: > 0 } offers:
                         Post((engine, now) => engine.OnOffers(offers, now));

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Mezzo.Core.Tasks;
 using Mezzo.Jobs.Graph;
-using Mezzo.Protocol.Chronos;
 using Mezzo.Jobs.Schedules;
+using Mezzo.Protocol.Chronos;
 using Mezzo.Protocol.V1;
 using NodaTime;
 
@@ -42,6 +42,7 @@ public sealed class JobsEngine
     private readonly Dictionary<string, string> _metaWrites = new(StringComparer.Ordinal);
     private readonly List<Effect> _effects = [];
     private bool _suppressed;
+    private Instant _lastReconcile;
 
     private sealed class Entry(Job job, long nextIndex, HashSet<string> satisfied, RepeatingSchedule? schedule)
     {
@@ -64,6 +65,7 @@ public sealed class JobsEngine
     {
         _store = store;
         _options = options;
+        _lastReconcile = now;
         foreach (var stored in store.LoadJobs(options.Defaults))
         {
             RepeatingSchedule? schedule = null;
@@ -381,6 +383,23 @@ public sealed class JobsEngine
             _suppressed = false;
             _effects.Add(new ReviveEffect());
         }
+
+        // Mesos may have no answer yet for a task (its agent not back after a master failover): ask again now and
+        // then, so no run stays "launching" for ever (Chronos's --reconciliation_interval).
+        if (now - _lastReconcile >= Duration.FromTimeSpan(_options.ReconciliationInterval))
+        {
+            Reconcile(now);
+        }
+    }
+
+    private void Reconcile(Instant now)
+    {
+        _lastReconcile = now;
+        var inFlight = _active.Values.Where(r => r.IsInFlight).Select(r => (r.TaskId, r.AgentId)).ToList();
+        if (inFlight.Count > 0)
+        {
+            _effects.Add(new ReconcileEffect(inFlight));
+        }
     }
 
     /// <summary>Places queued runs on offers (high priority first, then oldest), declining what is not used.</summary>
@@ -429,7 +448,7 @@ public sealed class JobsEngine
     }
 
     /// <summary>After (re)subscribing: reconcile every run that may be on an agent, and ask for offers if runs wait.</summary>
-    public void OnSubscribed(string frameworkId)
+    public void OnSubscribed(string frameworkId, Instant now)
     {
         if (FrameworkId != frameworkId)
         {
@@ -437,11 +456,7 @@ public sealed class JobsEngine
             _metaWrites[FrameworkIdKey] = frameworkId;
         }
 
-        var inFlight = _active.Values.Where(r => r.IsInFlight).Select(r => (r.TaskId, r.AgentId)).ToList();
-        if (inFlight.Count > 0)
-        {
-            _effects.Add(new ReconcileEffect(inFlight));
-        }
+        Reconcile(now);
 
         _suppressed = false;
         _effects.Add(new ReviveEffect());
