@@ -86,6 +86,41 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_dependent_job_example_from_Chronos_docs_is_accepted_as_is()
+    {
+        foreach (var parent in new[] { "db_export-airbed_hostings", "db_export-airbed_reservation2s" })
+        {
+            (await SendAsync(HttpMethod.Post, "v1/scheduler/iso8601", $$"""{"name":"{{parent}}","command":"true","schedule":"R/2026-06-02T00:00:00Z/P1D"}""")).Status.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        var created = await SendAsync(HttpMethod.Post, "v1/scheduler/dependency", """
+            {
+              "async": true,
+              "command": "bash -x /srv/data-infra/jobs/hive_query.bash run_hive hostings-earnings-summary",
+              "epsilon": "PT30M",
+              "errorCount": 0,
+              "lastError": "",
+              "lastSuccess": "2013-03-15T13:02:14.243Z",
+              "name": "hostings_earnings_summary",
+              "owner": "bob@airbnb.com",
+              "parents": [
+                "db_export-airbed_hostings",
+                "db_export-airbed_reservation2s"
+              ],
+              "retries": 2,
+              "successCount": 100
+            }
+            """);
+        created.Status.Should().Be(HttpStatusCode.NoContent, created.Body);
+        var job = (await JobsAsync()).Single(j => j!["name"]!.GetValue<string>() == "hostings_earnings_summary")!;
+        job["successCount"]!.GetValue<long>().Should().Be(100);
+        job["lastSuccess"]!.GetValue<string>().Should().Be("2013-03-15T13:02:14.243Z");
+        job["async"]!.GetValue<bool>().Should().BeTrue();
+        job["parents"]!.AsArray().Select(p => p!.GetValue<string>()).Should().Equal("db_export-airbed_hostings", "db_export-airbed_reservation2s");
+        job.AsObject().ContainsKey("schedule").Should().BeFalse("a dependent job has parents, not a schedule");
+    }
+
+    [Fact]
     public async Task An_oversized_body_is_413()
     {
         var (status, _) = await SendAsync(HttpMethod.Post, "v1/scheduler/iso8601", "{\"name\":\"" + new string('a', 2 << 20) + "\"}");

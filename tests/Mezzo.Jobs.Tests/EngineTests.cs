@@ -145,7 +145,9 @@ public sealed class EngineTests : IDisposable
         }
 
         launched.Should().HaveCount(5).And.OnlyHaveUniqueItems();
-        engine.Snapshot().Jobs["five"].SuccessCount.Should().Be(5);
+        var job = engine.Snapshot().Jobs["five"];
+        job.SuccessCount.Should().Be(5);
+        job.Disabled.Should().BeTrue("Chronos disables a job whose repetitions have run out");
     }
 
     [Fact]

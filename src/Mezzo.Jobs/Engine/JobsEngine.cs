@@ -644,6 +644,13 @@ public sealed class JobsEngine
             ErrorsSinceLastSuccess = 0,
             LastSuccess = Job.FormatTime(now.ToDateTimeOffset()),
         };
+
+        // Chronos disables a job whose Rn schedule has run out, once its last run has succeeded.
+        if (entry.Schedule is { Repetitions: { } repetitions } && entry.NextIndex >= repetitions && !_active.Values.Any(r => r.JobName == entry.Job.Name))
+        {
+            entry.Job = entry.Job with { Disabled = true };
+        }
+
         Write(entry);
         TriggerChildren(entry.Job.Name, now);
     }
