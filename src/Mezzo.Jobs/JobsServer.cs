@@ -62,7 +62,7 @@ public sealed class JobsServer : IAsyncDisposable
         Directory.CreateDirectory(options.WorkDir);
         var workDirLock = LockWorkDir(options.WorkDir);
         var store = JobsStore.InWorkDir(options.WorkDir);
-        var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()));
+        var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
         var actor = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>());
         var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
         JobsEndpoints.Map(app, actor, options, () => $"{options.Hostname}:{server.Url.Port}");

@@ -6,6 +6,8 @@ using Mezzo.Jobs.Graph;
 using Mezzo.Jobs.Schedules;
 using Mezzo.Protocol.Chronos;
 using Mezzo.Protocol.V1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
 
 namespace Mezzo.Jobs.Engine;
@@ -16,11 +18,12 @@ namespace Mezzo.Jobs.Engine;
 /// in one transaction before handing back the effects (launches, kills, acks) to carry out. So a launch is only sent for
 /// a run that is already stored as launching, and a restart reconciles it instead of launching it again.
 /// </summary>
-public sealed class JobsEngine
+public sealed partial class JobsEngine
 {
     private const string FrameworkIdKey = "framework_id";
     private readonly JobsStore _store;
     private readonly JobsOptions _options;
+    private readonly ILogger _log;
     private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Run> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Run>> _history = new(StringComparer.Ordinal);
@@ -61,10 +64,11 @@ public sealed class JobsEngine
         public ImmutableArray<string> IndexedParents { get; set; } = [];
     }
 
-    public JobsEngine(JobsStore store, JobsOptions options, Instant now)
+    public JobsEngine(JobsStore store, JobsOptions options, Instant now, ILogger? log = null)
     {
         _store = store;
         _options = options;
+        _log = log ?? NullLogger.Instance;
         _lastReconcile = now;
         foreach (var stored in store.LoadJobs(options.Defaults))
         {
@@ -192,6 +196,7 @@ public sealed class JobsEngine
         var entry = new Entry(job, nextIndex, satisfied, schedule) { NextAtMs = existing?.NextAtMs, IndexedParents = existing?.IndexedParents ?? [] };
         _jobs[job.Name] = entry;
         Write(entry);
+        Log.JobSaved(_log, job.Name, existing is null ? "created" : "replaced", job.Schedule ?? "after " + string.Join(",", job.Parents));
         return null;
     }
 
@@ -240,6 +245,7 @@ public sealed class JobsEngine
         _historyView.Remove(name);
         _jobWrites.Remove(name);
         _jobDeletes.Add(name);
+        Log.JobDeleted(_log, name);
         foreach (var key in _runWrites.Keys.Where(k => _runWrites[k].JobName == name).ToList())
         {
             _runWrites.Remove(key);
@@ -528,6 +534,7 @@ public sealed class JobsEngine
         var run = new Run(id, job.Name, dueMs, attempt, RunState.Queued, notBeforeMs, arguments, Message: "queued");
         SetActive(run);
         _runWrites[id] = run;
+        Log.Queued(_log, id, job.Name);
     }
 
     private void Finish(Run run)
@@ -535,6 +542,18 @@ public sealed class JobsEngine
         RemoveActive(run.TaskId);
         _runWrites[run.TaskId] = run;
         AddHistory(run);
+        switch (run.State)
+        {
+            case RunState.Succeeded:
+                Log.Succeeded(_log, run.TaskId, run.JobName);
+                break;
+            case RunState.Skipped:
+                Log.Skipped(_log, run.TaskId, run.JobName, run.Message);
+                break;
+            default:
+                Log.Ended(_log, run.TaskId, run.JobName, run.State, run.Message);
+                break;
+        }
     }
 
     private void AddHistory(Run run)
@@ -667,6 +686,7 @@ public sealed class JobsEngine
         if (retry && QueueDecision.ShouldRetry(job, run.Attempt))
         {
             var at = now + Duration.FromTimeSpan(_options.FailureRetryDelay);
+            Log.Retrying(_log, job.Name, run.Attempt + 1, job.Retries, _options.FailureRetryDelay.TotalSeconds);
             Enqueue(job, at.ToUnixTimeMilliseconds(), run.Attempt + 1, at.ToUnixTimeMilliseconds(), run.Arguments);
             return;
         }
@@ -741,6 +761,33 @@ public sealed class JobsEngine
         {
             return null;
         }
+    }
+}
+
+public sealed partial class JobsEngine
+{
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} {Change} ({Schedule})")]
+        public static partial void JobSaved(ILogger logger, string job, string change, string schedule);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} deleted")]
+        public static partial void JobDeleted(ILogger logger, string job);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Run {TaskId} of {Job} queued")]
+        public static partial void Queued(ILogger logger, string taskId, string job);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Run {TaskId} of {Job} succeeded")]
+        public static partial void Succeeded(ILogger logger, string taskId, string job);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Run {TaskId} of {Job} {State}: {Reason}")]
+        public static partial void Ended(ILogger logger, string taskId, string job, RunState state, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Run {TaskId} of {Job} skipped: {Reason}")]
+        public static partial void Skipped(ILogger logger, string taskId, string job, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} failed; attempt {Attempt} of {Retries} retries in {DelaySeconds} s")]
+        public static partial void Retrying(ILogger logger, string job, int attempt, int retries, double delaySeconds);
     }
 }
 
