@@ -293,6 +293,29 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public void A_launch_the_master_never_saw_is_queued_again_under_the_same_task_id()
+    {
+        var engine = Open(T0);
+        engine.Upsert(Job("""{"name":"unsent","command":"true","schedule":"R1/2026-06-01T12:00:00Z/PT1H"}"""), false, T0);
+        engine.Tick(T0);
+        engine.OnOffers([Offer("o1")], T0);
+        var task = Launched(engine.Flush()).Single();
+
+        // Stopped after storing "launching", before the ACCEPT went out: reconciliation says the master has no such task.
+        var later = T0 + Duration.FromSeconds(5);
+        var restarted = Open(later);
+        var answer = Status(task.TaskId!.Value!, TaskState.TASK_LOST);
+        answer.Reason = TaskStatusReason.REASON_RECONCILIATION;
+        answer.Uuid = null;
+        restarted.OnUpdate(answer, later);
+        restarted.OnOffers([Offer("o2")], later);
+        Launched(restarted.Flush()).Should().ContainSingle().Which.TaskId!.Value.Should().Be(task.TaskId.Value);
+        var job = restarted.Snapshot().Jobs["unsent"];
+        job.ErrorCount.Should().Be(0);
+        restarted.Snapshot().History.ContainsKey("unsent").Should().BeFalse("no run ended");
+    }
+
+    [Fact]
     public void Async_jobs_end_on_the_callback_not_on_process_exit()
     {
         var engine = Open(T0);

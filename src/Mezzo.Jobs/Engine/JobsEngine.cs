@@ -512,6 +512,16 @@ public sealed partial class JobsEngine
                 case TaskState.TASK_KILLED:
                     Finish(run with { State = RunState.Killed, EndedMs = now.ToUnixTimeMilliseconds(), Message = message });
                     break;
+                case TaskState.TASK_LOST or TaskState.TASK_UNKNOWN or TaskState.TASK_GONE or TaskState.TASK_DROPPED
+                    when run.State == RunState.Launching && status.Reason == TaskStatusReason.REASON_RECONCILIATION:
+                    // The master never saw the launch: we stopped between storing it and sending it. The run never
+                    // started, so it is queued again under the same task id (within its epsilon, like any run): were the
+                    // lost ACCEPT still to arrive, the master would refuse the duplicate id.
+                    var again = run with { State = RunState.Queued, AgentId = null, AgentUrl = null, Message = "the launch never reached the master; queued again" };
+                    SetActive(again);
+                    _runWrites[id] = again;
+                    Log.Requeued(_log, id, run.JobName);
+                    break;
                 default:
                     Fail(run, now, message, retry: true);
                     break;
@@ -785,6 +795,9 @@ public sealed partial class JobsEngine
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Run {TaskId} of {Job} skipped: {Reason}")]
         public static partial void Skipped(ILogger logger, string taskId, string job, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Run {TaskId} of {Job} was stored as launching but the master never saw it; queued again")]
+        public static partial void Requeued(ILogger logger, string taskId, string job);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} failed; attempt {Attempt} of {Retries} retries in {DelaySeconds} s")]
         public static partial void Retrying(ILogger logger, string job, int attempt, int retries, double delaySeconds);

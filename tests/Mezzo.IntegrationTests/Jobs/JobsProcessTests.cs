@@ -42,7 +42,14 @@ public sealed class JobsProcessTests
 
         await using var second = MezzoProcess.Start(args);
         url = await second.WaitForUrlAsync();
-        await Poll.UntilAsync(async () => (await JobAsync(http, url, "survivor"))?["successCount"]!.GetValue<long>() == 1, "the reconciled run to finish", TimeSpan.FromSeconds(60));
+        try
+        {
+            await Poll.UntilAsync(async () => (await JobAsync(http, url, "survivor"))?["successCount"]!.GetValue<long>() == 1, "the reconciled run to finish", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nrestarted mezzo jobs:\n{second.Output}\nstat: {await http.GetStringAsync(new Uri(url, "v1/scheduler/job/stat/survivor"))}", ex);
+        }
         var frameworks = (await cluster.StateAsync())["frameworks"]!.AsArray();
         frameworks.SelectMany(f => f!["tasks"]!.AsArray().Concat(f["completed_tasks"]!.AsArray()))
             .Where(t => t!["name"]!.GetValue<string>() == "ChronosTask:survivor")
