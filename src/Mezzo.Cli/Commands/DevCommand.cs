@@ -59,7 +59,12 @@ public static class DevCommand
             await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
-                new Mezzo.Jobs.JobsOptions { Master = $"127.0.0.1:{master.Url.Port}", Port = parsed.GetValue(jobsPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "jobs") },
+                new Mezzo.Jobs.JobsOptions
+                {
+                    Master = $"127.0.0.1:{master.Url.Port}", Port = parsed.GetValue(jobsPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "jobs"),
+                    // Jobs run as whoever runs the laptop cluster (Chronos's "root" default would fail without root).
+                    Defaults = new Mezzo.Protocol.Chronos.JobDefaults(User: Environment.UserName),
+                },
                 logging => ConsoleLogging.Configure(logging));
             try
             {
