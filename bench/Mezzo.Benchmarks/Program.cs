@@ -29,6 +29,14 @@ if (args.Length > 0 && args[0] == "allocator")
     return 0;
 }
 
+// Jobs engine: 10,000 scheduled jobs on SQLite, load/tick/restart cost and memory, one JSON line.
+//     dotnet run -c Release --project bench/Mezzo.Benchmarks -- jobs --jobs 10000
+if (args.Length > 0 && args[0] == "jobs")
+{
+    JobsQuick.Run(ArgValue(args, "--jobs", 10000));
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(AllocatorBenchmarks).Assembly).Run(args.Length > 0 && args[0] == "bdn" ? args[1..] : args);
 return 0;
 

@@ -10,5 +10,7 @@ var root = new RootCommand("""
     MasterCommand.Create(),
     AgentCommand.Create(),
     ExecuteCommand.Create(),
+    JobsCommand.Create(),
+    JobCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -12,7 +12,7 @@ public sealed class CliTests
     public async Task Dev_cluster_serves_and_execute_runs_a_task_printing_its_output_and_exit_code()
     {
         using var dir = new TempDir();
-        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
         var master = await Poll.UntilAsync(
             () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
             "mezzo dev to print its URLs");
@@ -42,7 +42,7 @@ public sealed class CliTests
     public async Task Dev_stops_cleanly_on_SIGTERM_and_kills_its_tasks()
     {
         using var dir = new TempDir();
-        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
         var master = await Poll.UntilAsync(
             () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
             "mezzo dev to print its URLs");

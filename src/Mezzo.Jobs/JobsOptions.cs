@@ -1,0 +1,41 @@
+using Mezzo.Protocol.Chronos;
+
+namespace Mezzo.Jobs;
+
+public sealed class JobsOptions
+{
+    /// <summary>Master address: host:port, a comma list, or etcd://... (as <see cref="Framework.SchedulerOptions.Master"/>).</summary>
+    public required string Master { get; set; }
+
+    /// <summary>HTTP port; 0 picks a free one (<see cref="JobsServer.Url"/> tells which).</summary>
+    public int Port { get; set; } = 4400;
+
+    public string Ip { get; set; } = "0.0.0.0";
+
+    public string Hostname { get; set; } = System.Net.Dns.GetHostName();
+
+    public required string WorkDir { get; set; }
+
+    /// <summary>Chronos's --mesos_framework_name.</summary>
+    public string FrameworkName { get; set; } = "chronos";
+
+    /// <summary>Chronos's --failover_timeout (a week): the master keeps our tasks this long while we are away.</summary>
+    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromSeconds(604800);
+
+    public string Role { get; set; } = "*";
+
+    /// <summary>Chronos's --mesos_task_cpu/mem/disk, --user and --task_epsilon: defaults for fields a job leaves out.</summary>
+    public JobDefaults Defaults { get; set; } = new();
+
+    /// <summary>Chronos's --failure_retry: how long after a failure the next attempt is queued.</summary>
+    public TimeSpan FailureRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often schedules and the queue are looked at.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Chronos's --reconciliation_interval: how often in-flight runs are reconciled with the master.</summary>
+    public TimeSpan ReconciliationInterval { get; set; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>Finished runs kept per job for job/stat and the graph (all of them stay in the store).</summary>
+    public int HistoryLimit { get; set; } = 100;
+}
