@@ -53,6 +53,7 @@ public sealed partial class AgentService
         _checkpoints.WriteAgentPid();
         var problems = _options.Strict ? null : new List<CheckpointCorruptException>();
         var runs = _checkpoints.LoadRuns(problems);
+        var executors = _checkpoints.LoadExecutors(problems);
         foreach (var problem in problems ?? [])
         {
             Log.CheckpointCorrupt(_log, problem.Path, problem.Reason);
@@ -69,6 +70,17 @@ public sealed partial class AgentService
             }
 
             RecoverTask(containerId, checkpoint);
+        }
+
+        foreach (var (containerId, checkpoint) in executors)
+        {
+            if (_agentId is null)
+            {
+                _checkpoints.DeleteRun(containerId);
+                continue;
+            }
+
+            RecoverExecutor(containerId, checkpoint);
         }
     }
 
@@ -175,6 +187,7 @@ public sealed partial class AgentService
         }
 
         _resuming.Clear();
+        ResumeRecoveredExecutors();
     }
 
     /// <summary>
@@ -214,6 +227,13 @@ public sealed partial class AgentService
     /// </summary>
     private void Checkpoint(AgentTask task)
     {
+        if (task.Executor is { } executor)
+        {
+            // Tasks under an executor are part of its checkpoint.
+            CheckpointExecutor(executor);
+            return;
+        }
+
         if (!task.Checkpointed || task.RunDir is null || task.DropUpdates)
         {
             return;
@@ -243,6 +263,7 @@ public sealed partial class AgentService
 
     private void RetryCheckpoints()
     {
+        RetryExecutorCheckpoints();
         foreach (var task in _tasks.Values)
         {
             if (task.CheckpointDirty)

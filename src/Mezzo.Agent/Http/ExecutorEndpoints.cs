@@ -42,7 +42,7 @@ public static class ExecutorEndpoints
         switch (call.Type)
         {
             case ExecutorCallType.SUBSCRIBE:
-                result = await service.ExecutorSubscribeAsync(frameworkId, executorId);
+                result = await service.ExecutorSubscribeAsync(frameworkId, executorId, call.Subscribe);
                 if (result.Subscription is { } subscription)
                 {
                     try
