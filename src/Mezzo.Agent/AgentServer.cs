@@ -74,7 +74,7 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         FilesEndpoints.Map(app, options.SandboxRoot);
-        ExecutorEndpoints.Map(app, () => server.Service);
+        ExecutorEndpoints.Map(app, () => server._service);
         return server;
     }
 

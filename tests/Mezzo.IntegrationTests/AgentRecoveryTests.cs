@@ -386,6 +386,33 @@ public sealed class AgentRecoveryTests
         await Poll.UntilAsync(() => ExecutorCheckpoints(cluster).Count == 0, "the dead executor's checkpoint to be removed once its update is acknowledged");
     }
 
+    [Fact]
+    public async Task A_task_its_executor_never_received_before_the_agent_died_is_lost_when_the_executor_resubscribes()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync("--executor-reregistration-timeout", "10secs");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var executor = ExecutorTests.CustomExecutor("late");
+        // The executor holds back its first SUBSCRIBE until the test has killed the agent: the launch stays queued.
+        executor["command"]!["environment"] = JsonNode.Parse("""{"variables":[{"name":"TEST_EXECUTOR_WAIT_FOR","value":"go"}]}""");
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), executor, ("never-seen", "run"));
+        await WaitForExecutorCheckpointAsync(cluster, c => (int)c["supervisor_pid"]! > 0 && c["tasks"]!.AsArray().Single()!["state"]!.GetValue<string>() == "TASK_STAGING",
+            "the executor started, its task still staging");
+        var sandbox = ExecutorSandbox(cluster);
+        var pid = ExecutorPid(cluster, "late");
+
+        cluster.KillAgent();
+        await File.WriteAllTextAsync(Path.Combine(sandbox, "go"), "");
+        await cluster.StartAgentAsync();
+
+        var lost = await scheduler.WaitForUpdateAsync("never-seen", "TASK_LOST");
+        ((string?)lost["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_RESTARTED");
+        ((string?)lost["update"]!["status"]!["message"]).Should().Be("Task launched during agent restart");
+        await Poll.UntilAsync(() => EventTypes(sandbox).Count > 0, "the executor to log its SUBSCRIBED");
+        EventTypes(sandbox).Should().Equal(["SUBSCRIBED"], "the launch queued before the restart is not delivered after it");
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("the executor itself was taken back");
+    }
+
     private static Task LaunchOnExecutorAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params (string Id, string Mode)[] tasks) =>
         scheduler.AcceptAsync(offer, new JsonObject
         {

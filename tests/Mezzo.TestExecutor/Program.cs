@@ -14,7 +14,9 @@ using System.Text.Json.Nodes;
 //   "finish-on-file"    TASK_RUNNING, then TASK_FINISHED once a file "finish-<task id>" appears in the sandbox
 // With MESOS_CHECKPOINT=1 it outlives its agent as Mesos's executor library does: when the SUBSCRIBE stream breaks it
 // subscribes again (backoff up to MESOS_SUBSCRIPTION_BACKOFF_MAX, giving up after MESOS_RECOVERY_TIMEOUT) with the
-// tasks and updates the agent has not acknowledged. TEST_EXECUTOR_NO_RECONNECT=1 makes it stay disconnected instead.
+// tasks and updates the agent has not acknowledged (its first SUBSCRIBE too is retried until the agent answers).
+// TEST_EXECUTOR_NO_RECONNECT=1 makes it stay disconnected instead; TEST_EXECUTOR_WAIT_FOR=<file> makes it wait for that
+// file in its sandbox before it first subscribes.
 var endpoint = Required("MESOS_AGENT_ENDPOINT");
 var frameworkId = Required("MESOS_FRAMEWORK_ID");
 var executorId = Required("MESOS_EXECUTOR_ID");
@@ -34,8 +36,15 @@ var running = new HashSet<string>(StringComparer.Ordinal);
 // What the agent has not acknowledged yet: sent again with a re-SUBSCRIBE (docs/executor-http-api.md).
 var unacknowledgedTasks = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
 var unacknowledgedUpdates = new List<JsonObject>();
-DateTimeOffset? disconnectedSince = null;
+DateTimeOffset? disconnectedSince = checkpoint ? DateTimeOffset.UtcNow : null;
 var backoff = TimeSpan.FromMilliseconds(50);
+if (Environment.GetEnvironmentVariable("TEST_EXECUTOR_WAIT_FOR") is { Length: > 0 } waitFor)
+{
+    while (!File.Exists(Path.Combine(sandbox, waitFor)))
+    {
+        await Task.Delay(50);
+    }
+}
 
 while (true)
 {
@@ -51,31 +60,43 @@ while (true)
         // The agent is not back yet.
     }
 
+    var streamed = false;
     if (response is not null)
     {
         using (response)
         {
-            if (!response.IsSuccessStatusCode)
+            if ((int)response.StatusCode >= 500 && disconnectedSince is not null)
+            {
+                // The agent is back but still recovering (503): try again, as for no agent at all.
+                await Console.Error.WriteLineAsync($"SUBSCRIBE answered {(int)response.StatusCode}; retrying");
+            }
+            else if (!response.IsSuccessStatusCode)
             {
                 await Console.Error.WriteLineAsync($"SUBSCRIBE answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 return 2;
             }
-
-            disconnectedSince = null;
-            backoff = TimeSpan.FromMilliseconds(50);
-            try
+            else
             {
-                if (await RunStreamAsync(await response.Content.ReadAsStreamAsync()))
+                streamed = true;
+                disconnectedSince = null;
+                backoff = TimeSpan.FromMilliseconds(50);
+                try
                 {
-                    return 0;
+                    if (await RunStreamAsync(await response.Content.ReadAsStreamAsync()))
+                    {
+                        return 0;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    // The agent went away mid-stream.
                 }
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
-            {
-                // The agent went away mid-stream.
-            }
         }
+    }
 
+    if (streamed)
+    {
         if (!checkpoint)
         {
             return 0; // without checkpointing an executor does not outlive its agent
