@@ -59,7 +59,10 @@ public sealed partial class AgentService
             _checkpoints.SaveExecutor(executor.ContainerId, new ExecutorCheckpoint(
                 executor.Framework, executor.Info, executor.ContainerId, executor.Sandbox, executor.Process?.Pid ?? 0, executor.SupervisorStart,
                 executor.State == ExecutorRunState.Terminated,
-                [.. tasks.Select(t => new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates]))]));
+                [.. tasks.Select(t => executor.IsDefault
+                    ? new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates],
+                        t.ContainerId, t.Sandbox, t.Process?.Pid ?? 0, t.SupervisorStart, executor.Groups.FindIndex(g => g.Contains(t)) is var group and >= 0 ? group : null)
+                    : new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates]))]));
             if (executor.CheckpointDirty)
             {
                 executor.CheckpointDirty = false;
@@ -102,6 +105,7 @@ public sealed partial class AgentService
         };
         _recoveredSandboxes.Add(executor.Sandbox);
         _recoveredContainers.Add(containerId);
+        var recovered = new List<(AgentTask Task, ExecutorTaskCheckpoint Saved)>();
         foreach (var saved in checkpoint.Tasks)
         {
             var task = new AgentTask
@@ -109,13 +113,16 @@ public sealed partial class AgentService
                 FrameworkId = frameworkId,
                 Info = saved.Task,
                 Framework = checkpoint.Framework,
-                Sandbox = executor.Sandbox,
-                ContainerId = containerId,
+                Sandbox = saved.Sandbox ?? executor.Sandbox,
+                ContainerId = saved.ContainerId ?? containerId,
                 Executor = executor,
                 State = saved.State,
                 LatestStatus = saved.LatestStatus,
                 Killing = saved.Killing,
+                RunDir = executor.IsDefault && saved.ContainerId is { } own ? _checkpoints.RunDir(own) : null,
+                SupervisorStart = saved.SupervisorStart,
             };
+            recovered.Add((task, saved));
             foreach (var update in saved.PendingUpdates)
             {
                 task.PendingUpdates.Enqueue(update);
@@ -145,6 +152,12 @@ public sealed partial class AgentService
         }
 
         _executors[(frameworkId, executor.ExecutorId)] = executor;
+        if (executor.IsDefault)
+        {
+            RecoverDefaultExecutor(executor, recovered);
+            return;
+        }
+
         if (_isolator is not null)
         {
             executor.Container = _isolator.Attach(containerId,
@@ -165,6 +178,35 @@ public sealed partial class AgentService
         executor.Process = process;
         Log.ExecutorRecovered(_log, executor.ExecutorId, frameworkId, $"still running (supervisor pid {process.Pid})", executor.Tasks.Count, pending);
         _resumingExecutors.Add((executor, null));
+    }
+
+    /// <summary>
+    /// The default executor has no process: its groups come back, and each of its live tasks is taken back as a command
+    /// task is (supervisor adopted, or its end reported). Those still running go first, so that a task that never started
+    /// takes down siblings the agent already holds.
+    /// </summary>
+    private void RecoverDefaultExecutor(AgentExecutor executor, List<(AgentTask Task, ExecutorTaskCheckpoint Saved)> recovered)
+    {
+        executor.State = ExecutorRunState.Running;
+        executor.Recovered = false;
+        executor.Groups.AddRange(recovered.Where(r => r.Saved.Group is not null).GroupBy(r => r.Saved.Group!.Value).OrderBy(g => g.Key)
+            .Select(g => g.Select(r => r.Task).ToList()));
+        foreach (var (task, _) in recovered)
+        {
+            _recoveredSandboxes.Add(task.Sandbox);
+            _recoveredContainers.Add(task.ContainerId);
+        }
+
+        foreach (var (task, saved) in recovered.Where(r => !r.Task.IsTerminal).OrderByDescending(r => r.Saved.SupervisorPid > 0))
+        {
+            TakeBackProcess(task, saved.SupervisorPid);
+        }
+
+        Log.ExecutorRecovered(_log, executor.ExecutorId, executor.FrameworkId, "the default executor", executor.Tasks.Count, recovered.Sum(r => r.Task.PendingUpdates.Count));
+        if (executor.Tasks.Count == 0)
+        {
+            Post(() => FinishDefaultExecutor(executor));
+        }
     }
 
     /// <summary>

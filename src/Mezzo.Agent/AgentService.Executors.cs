@@ -166,6 +166,8 @@ public sealed partial class AgentService
             }
         }
 
+        CheckpointExecutor(executor); // now with the whole group
+
         // A task that could not even start failed before its siblings existed; they go the same way now.
         if (group.Any(t => t.IsTerminal && t.State != TaskState.TASK_FINISHED))
         {
@@ -212,6 +214,12 @@ public sealed partial class AgentService
         {
             executor.State = ExecutorRunState.Running;
             _executors[(frameworkId, executorId)] = executor;
+            if (executor.Checkpointed)
+            {
+                // Its tasks run under supervisors of their own; the executor's checkpoint holds them and their group.
+                executor.RunDir = _checkpoints.CreateRunDir(containerId);
+            }
+
             Log.DefaultExecutorStarted(_log, executorId, frameworkId, executor.Sandbox);
             return executor;
         }

@@ -413,6 +413,57 @@ public sealed class AgentRecoveryTests
         Directory.Exists($"/proc/{pid}").Should().BeTrue("the executor itself was taken back");
     }
 
+    [Fact]
+    public async Task A_task_group_of_the_default_executor_runs_on_through_an_agent_restart_and_keeps_its_group_semantics()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var offer = await scheduler.NextOfferAsync();
+        await TaskGroupTests.LaunchGroupAsync(scheduler, offer, TaskGroupTests.DefaultExecutor("group"),
+            TaskGroupTests.GroupTask(offer, "steady", "sleep 1000"),
+            TaskGroupTests.GroupTask(offer, "quitter", "trap 'exit 3' USR1; sleep 1000 & wait"));
+        await scheduler.WaitForUpdateAsync("steady", "TASK_RUNNING");
+        await scheduler.WaitForUpdateAsync("quitter", "TASK_RUNNING");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray() is { Count: 2 } tasks
+            && tasks.All(t => t!["pending_updates"]!.AsArray().Count == 0 && (int)t["supervisor_pid"]! > 0 && (int?)t["group"] == 0), "both tasks running, in one group");
+        var supervisors = ExecutorCheckpoints(cluster).Single()["tasks"]!.AsArray().ToDictionary(t => (string)t!["task"]!["task_id"]!["value"]!, t => (int)t!["supervisor_pid"]!);
+        await Poll.UntilAsync(() => GroupTaskProcesses(cluster, "quitter").Any(p => p.Comm == "sh"), "the quitter's shell to run");
+
+        cluster.KillAgent();
+        SendSignal(GroupTaskProcesses(cluster, "quitter").Single(p => p.Comm == "sh").Pid, "USR1");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{supervisors["quitter"]}"), "the quitter's supervisor to record its end and exit");
+        Directory.Exists($"/proc/{supervisors["steady"]}").Should().BeTrue("the other task runs on without an agent");
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId);
+
+        var failed = await scheduler.WaitForUpdateAsync("quitter", "TASK_FAILED");
+        ((string?)failed["update"]!["status"]!["message"]).Should().Be("Command exited with status 3", "its supervisor recorded how it ended");
+        await scheduler.WaitForUpdateAsync("steady", "TASK_KILLED");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{supervisors["steady"]}"), "the sibling's adopted supervisor to be killed with the group");
+        cluster.TaskProcesses().Should().BeEmpty();
+        scheduler.Updates("steady").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_KILLED");
+        scheduler.Updates("quitter").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_FAILED");
+        await Poll.UntilAsync(() => ExecutorCheckpoints(cluster).Count == 0, "the default executor's checkpoint to go once its group is done and acknowledged");
+    }
+
+    /// <summary>Processes of one task of a task group (their sandbox is the group's executor sandbox /tasks/&lt;id&gt;).</summary>
+    private static List<(int Pid, string? Comm)> GroupTaskProcesses(RecoveryCluster cluster, string taskId) =>
+        [.. OrphanReaper.FindTaskProcessesWithSandbox(cluster.AgentDir).Where(p => p.Sandbox.EndsWith("/tasks/" + taskId, StringComparison.Ordinal))
+            .Select(p => (p.Pid, ReadComm(p.Pid)))];
+
+    private static string? ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return null; // it just exited
+        }
+    }
+
     private static Task LaunchOnExecutorAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params (string Id, string Mode)[] tasks) =>
         scheduler.AcceptAsync(offer, new JsonObject
         {

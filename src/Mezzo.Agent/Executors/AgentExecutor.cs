@@ -66,8 +66,9 @@ public sealed class AgentExecutor
     /// <summary>Set when the agent ends the executor: the state and reason its remaining tasks end with.</summary>
     public (TaskState State, TaskStatusReason Reason, string Message)? Termination { get; set; }
 
-    /// <summary>Its framework asked for checkpointing: the executor runs under a supervisor and survives an agent restart.</summary>
-    public bool Checkpointed => Framework.Checkpoint == true && !IsDefault;
+    /// <summary>Its framework asked for checkpointing: the executor (a custom one's process, the default one's tasks)
+    /// runs under a supervisor and survives an agent restart.</summary>
+    public bool Checkpointed => Framework.Checkpoint == true;
 
     /// <summary>Where its supervisor records the exit and its checkpoint lies; null when it is not supervised.</summary>
     public string? RunDir { get; set; }

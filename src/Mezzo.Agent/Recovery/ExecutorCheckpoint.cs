@@ -5,8 +5,21 @@ using Mezzo.Protocol.V1;
 
 namespace Mezzo.Agent.Recovery;
 
-/// <summary>One task of a checkpointed executor: what a restarted agent needs to report it and resend its updates.</summary>
-public sealed record ExecutorTaskCheckpoint(TaskInfo Task, TaskState State, bool Killing, TaskStatus? LatestStatus, IReadOnlyList<TaskStatus> PendingUpdates);
+/// <summary>
+/// One task of a checkpointed executor: what a restarted agent needs to report it and resend its updates. A task of the
+/// default executor runs as its own process: its container, sandbox, supervisor and task group (index) too.
+/// </summary>
+public sealed record ExecutorTaskCheckpoint(
+    TaskInfo Task,
+    TaskState State,
+    bool Killing,
+    TaskStatus? LatestStatus,
+    IReadOnlyList<TaskStatus> PendingUpdates,
+    string? ContainerId = null,
+    string? Sandbox = null,
+    int SupervisorPid = 0,
+    string? SupervisorStart = null,
+    int? Group = null);
 
 /// <summary>
 /// A custom executor of a checkpointing framework (file <c>executor</c> in its run dir): its framework and ExecutorInfo,
@@ -41,6 +54,11 @@ public sealed record ExecutorCheckpoint(
                 ["killing"] = t.Killing,
                 ["latest_status"] = t.LatestStatus is null ? null : Node(t.LatestStatus),
                 ["pending_updates"] = new JsonArray([.. t.PendingUpdates.Select(Node)]),
+                ["container_id"] = t.ContainerId,
+                ["sandbox"] = t.Sandbox,
+                ["supervisor_pid"] = t.SupervisorPid,
+                ["supervisor_start"] = t.SupervisorStart,
+                ["group"] = t.Group,
             })]),
         };
         return JsonSerializer.SerializeToUtf8Bytes(json);
@@ -96,7 +114,12 @@ public sealed record ExecutorCheckpoint(
             state,
             json["killing"]?.GetValue<bool>() ?? false,
             Message<TaskStatus>(json, "latest_status"),
-            [.. pending.Select(p => p is null ? throw new FormatException("'tasks[].pending_updates' holds a null") : MesosJson.Deserialize<TaskStatus>(p.ToJsonString())!)]);
+            [.. pending.Select(p => p is null ? throw new FormatException("'tasks[].pending_updates' holds a null") : MesosJson.Deserialize<TaskStatus>(p.ToJsonString())!)],
+            Text(json, "container_id"),
+            Text(json, "sandbox"),
+            json["supervisor_pid"]?.GetValue<int>() ?? 0,
+            Text(json, "supervisor_start"),
+            json["group"]?.GetValue<int>());
     }
 
     private static JsonNode Node<T>(T message) => JsonNode.Parse(MesosJson.SerializeToUtf8Bytes(message))!;
