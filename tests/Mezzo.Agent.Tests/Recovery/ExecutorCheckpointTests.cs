@@ -50,6 +50,24 @@ public sealed class ExecutorCheckpointTests : IDisposable
         task.PendingUpdates.Should().ContainSingle().Which.Uuid.Should().Equal(1, 2, 3);
     }
 
+    [Fact]
+    public void A_default_executor_task_keeps_its_own_container_supervisor_and_group()
+    {
+        var sample = Sample() with
+        {
+            Tasks = [new ExecutorTaskCheckpoint(new TaskInfo { TaskId = new TaskID { Value = "g-1" } }, TaskState.TASK_RUNNING, false, null, [], "c-task", "/sandbox/tasks/g-1", 77, "999", Group: 2)],
+        };
+
+        var task = ExecutorCheckpoint.FromJson(sample.ToJson()).Tasks.Single();
+
+        task.ContainerId.Should().Be("c-task");
+        task.Sandbox.Should().Be("/sandbox/tasks/g-1");
+        task.SupervisorPid.Should().Be(77);
+        task.SupervisorStart.Should().Be("999");
+        task.Group.Should().Be(2);
+        ExecutorCheckpoint.FromJson(Sample().ToJson()).Tasks.Single().Group.Should().BeNull("a custom executor's tasks have no group");
+    }
+
     [Theory]
     [InlineData("framework", "'framework' is missing")]
     [InlineData("executor", "'executor' is missing")]
