@@ -82,7 +82,9 @@ public sealed partial class AgentService
 
     private void RetryExecutorCheckpoints()
     {
-        foreach (var executor in _executors.Values.Where(e => e.CheckpointDirty).ToList())
+        // A retired executor whose tasks still wait for acknowledgements is no longer in _executors, but still checkpointed.
+        var dirty = _executors.Values.Concat(_tasks.Values.Select(t => t.Executor).OfType<AgentExecutor>()).Where(e => e.CheckpointDirty).Distinct().ToList();
+        foreach (var executor in dirty)
         {
             CheckpointExecutor(executor);
         }

@@ -464,6 +464,33 @@ public sealed class AgentRecoveryTests
         }
     }
 
+    [Fact]
+    public async Task A_corrupt_executor_checkpoint_stops_a_strict_agent_and_a_lenient_one_kills_the_executor_it_cannot_trust()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), ExecutorTests.CustomExecutor("damaged"), ("on-damaged", "run"));
+        await scheduler.WaitForUpdateAsync("on-damaged", "TASK_RUNNING");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray().All(t => t!["pending_updates"]!.AsArray().Count == 0), "TASK_RUNNING acknowledged");
+        var pid = ExecutorPid(cluster, "damaged");
+        cluster.KillAgent();
+        var checkpoint = Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.ExecutorFile, SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(checkpoint);
+        bytes[^3] ^= 0x55;
+        File.WriteAllBytes(checkpoint, bytes);
+
+        var strict = cluster.StartAgentProcess();
+        (await strict.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
+        strict.Output.Should().Contain(checkpoint);
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("a strict agent that refuses to start touches nothing");
+
+        await cluster.StartAgentAsync("--strict", "false");
+        File.Exists(checkpoint + ".corrupt").Should().BeTrue();
+        await scheduler.WaitForUpdateAsync("on-damaged", "TASK_LOST");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the executor that cannot be taken back to be killed");
+    }
+
     private static Task LaunchOnExecutorAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params (string Id, string Mode)[] tasks) =>
         scheduler.AcceptAsync(offer, new JsonObject
         {
