@@ -52,7 +52,9 @@ public sealed class AgentOptions
     /// ExecutorInfo.shutdown_grace_period says otherwise (Mesos: 5 s).</summary>
     public TimeSpan ExecutorShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Mesos's --executor_reregistration_timeout, handed to checkpointing executors as MESOS_SUBSCRIPTION_BACKOFF_MAX.</summary>
+    /// <summary>--executor-reregistration-timeout (Mesos's --executor_reregistration_timeout): how long an executor recovered at
+    /// an agent restart has to subscribe again before it is destroyed; half of it is handed to checkpointing executors as
+    /// MESOS_SUBSCRIPTION_BACKOFF_MAX.</summary>
     public TimeSpan ExecutorReregistrationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Mesos's --recovery_timeout, handed to checkpointing executors as MESOS_RECOVERY_TIMEOUT.</summary>

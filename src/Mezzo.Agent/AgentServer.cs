@@ -77,7 +77,7 @@ public sealed class AgentServer : IAsyncDisposable
 
         FilesEndpoints.Map(app, options.SandboxRoot);
         OperatorEndpoint.Map(app, () => server.Service, options.SandboxRoot);
-        ExecutorEndpoints.Map(app, () => server.Service);
+        ExecutorEndpoints.Map(app, () => server._service);
         return server;
     }
 

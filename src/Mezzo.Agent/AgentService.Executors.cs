@@ -166,6 +166,8 @@ public sealed partial class AgentService
             }
         }
 
+        CheckpointExecutor(executor); // now with the whole group
+
         // A task that could not even start failed before its siblings existed; they go the same way now.
         if (group.Any(t => t.IsTerminal && t.State != TaskState.TASK_FINISHED))
         {
@@ -212,6 +214,12 @@ public sealed partial class AgentService
         {
             executor.State = ExecutorRunState.Running;
             _executors[(frameworkId, executorId)] = executor;
+            if (executor.Checkpointed)
+            {
+                // Its tasks run under supervisors of their own; the executor's checkpoint holds them and their group.
+                executor.RunDir = _checkpoints.CreateRunDir(containerId);
+            }
+
             Log.DefaultExecutorStarted(_log, executorId, frameworkId, executor.Sandbox);
             return executor;
         }
@@ -311,7 +319,11 @@ public sealed partial class AgentService
                 spec = spec with { Namespaces = _namespaces.Prepare(executor.Sandbox) };
             }
 
-            executor.Process = _launcher.Launch(spec);
+            executor.Process = _launcher.Launch(spec with { Supervisor = SuperviseExecutor(executor) });
+            if (executor.RunDir is not null)
+            {
+                executor.SupervisorStart = Supervisor.ProcStat.StartTime("/proc", executor.Process.Pid);
+            }
         }
         catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -324,6 +336,7 @@ public sealed partial class AgentService
         }
 
         Log.ExecutorLaunched(_log, executor.ExecutorId, executor.FrameworkId, executor.Process.Pid, executor.Sandbox);
+        CheckpointExecutor(executor);
         TrackExitHandler(executor.Process.Exited.ContinueWith(exited => HandleExecutorExitAsync(executor, exited.Result), TaskScheduler.Default).Unwrap());
         var timeout = _options.ExecutorRegistrationTimeout;
         After(timeout, () =>
@@ -354,7 +367,11 @@ public sealed partial class AgentService
             Executor = executor,
         };
         _tasks[(frameworkId, task.TaskId)] = task;
-        executor?.Tasks.TryAdd(task.TaskId, task);
+        if (executor is not null && executor.Tasks.TryAdd(task.TaskId, task))
+        {
+            CheckpointExecutor(executor);
+        }
+
         return task;
     }
 
@@ -406,6 +423,7 @@ public sealed partial class AgentService
         }
 
         task.Killing = true;
+        CheckpointExecutor(executor);
         Deliver(executor, new ExecutorEvent
         {
             Type = ExecutorEventType.KILL,
@@ -492,16 +510,7 @@ public sealed partial class AgentService
                 : ExecutorCallResult.BadRequest($"Task '{taskId}' is not a task of executor '{executorId}'");
         }
 
-        status.Source = TaskStatusSource.SOURCE_EXECUTOR;
-        status.AgentId = new AgentID { Value = _agentId };
-        status.ExecutorId = new ExecutorID { Value = executorId };
-        status.Timestamp ??= _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
-        status.ContainerStatus ??= new ContainerStatus
-        {
-            ContainerId = new ContainerID { Value = executor.ContainerId },
-            ExecutorPid = (uint?)executor.Process?.Pid,
-        };
-        EnqueueFromExecutor(task, status);
+        TakeExecutorUpdate(executor, task, status);
         executor.Subscription?.Send(new ExecutorEvent
         {
             Type = ExecutorEventType.ACKNOWLEDGED,
@@ -510,6 +519,21 @@ public sealed partial class AgentService
         return ExecutorCallResult.Accepted;
     });
 
+    /// <summary>An executor's status, completed with what the agent knows, into the reliable update path.</summary>
+    private void TakeExecutorUpdate(AgentExecutor executor, AgentTask task, TaskStatus status)
+    {
+        status.Source = TaskStatusSource.SOURCE_EXECUTOR;
+        status.AgentId = new AgentID { Value = _agentId };
+        status.ExecutorId = new ExecutorID { Value = executor.ExecutorId };
+        status.Timestamp ??= _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        status.ContainerStatus ??= new ContainerStatus
+        {
+            ContainerId = new ContainerID { Value = executor.ContainerId },
+            ExecutorPid = (uint?)executor.Process?.Pid,
+        };
+        EnqueueFromExecutor(task, status);
+    }
+
     /// <summary>Like <see cref="Enqueue"/>, for a status the executor made (its uuid is the one the framework acknowledges).</summary>
     private void EnqueueFromExecutor(AgentTask task, TaskStatus status)
     {
@@ -517,8 +541,9 @@ public sealed partial class AgentService
         QueueStatus(task, status);
     }
 
-    /// <summary>SUBSCRIBE: SUBSCRIBED, then every launch that waited for it, on a new stream.</summary>
-    public Task<ExecutorCallResult> ExecutorSubscribeAsync(string frameworkId, string executorId) => Ask(() =>
+    /// <summary>SUBSCRIBE: SUBSCRIBED, then every launch that waited for it, on a new stream. After an agent restart
+    /// the executor's unacknowledged tasks and updates in <paramref name="subscribe"/> reconcile with the agent's.</summary>
+    public Task<ExecutorCallResult> ExecutorSubscribeAsync(string frameworkId, string executorId, ExecutorCallSubscribe? subscribe = null) => Ask(() =>
     {
         if (FindSubscribable(frameworkId, executorId, out var executor) is { } refused)
         {
@@ -529,6 +554,7 @@ public sealed partial class AgentService
         var subscription = new ExecutorSubscription();
         executor.Subscription = subscription;
         var terminating = executor.State == ExecutorRunState.Terminating;
+        var reregistering = executor.Recovered && executor.State == ExecutorRunState.Registering;
         if (executor.State == ExecutorRunState.Registering)
         {
             executor.State = ExecutorRunState.Running;
@@ -561,6 +587,11 @@ public sealed partial class AgentService
         {
             subscription.Send(new ExecutorEvent { Type = ExecutorEventType.SHUTDOWN });
             return new ExecutorCallResult(200, null, subscription);
+        }
+
+        if (reregistering)
+        {
+            ReconcileRecoveredExecutor(executor, subscribe, subscription);
         }
 
         foreach (var pending in executor.Pending)
@@ -762,6 +793,8 @@ public sealed partial class AgentService
         {
             _completedExecutors.RemoveFirst();
         }
+
+        CheckpointExecutor(executor);
 
         SendToMaster(new AgentCall
         {

@@ -53,14 +53,22 @@ public sealed partial class AgentService
         _checkpoints.WriteAgentPid();
         var problems = _options.Strict ? null : new List<CheckpointCorruptException>();
         var runs = _checkpoints.LoadRuns(problems);
+        var executors = _checkpoints.LoadExecutors(problems);
         foreach (var problem in problems ?? [])
         {
             Log.CheckpointCorrupt(_log, problem.Path, problem.Reason);
             CheckpointStore.QuarantineFile(problem.Path);
         }
 
+        // The default executor's tasks have run dirs (their supervisors' exit records) but no task checkpoint of their own.
+        var executorTasks = executors.SelectMany(e => e.Checkpoint.Tasks).Select(t => t.ContainerId).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var (containerId, checkpoint) in runs)
         {
+            if (checkpoint is null && executorTasks.Contains(containerId) && _agentId is not null)
+            {
+                continue;
+            }
+
             if (checkpoint is null || _agentId is null)
             {
                 // A task of a framework that did not ask for checkpointing: its processes die with the orphans below.
@@ -69,6 +77,17 @@ public sealed partial class AgentService
             }
 
             RecoverTask(containerId, checkpoint);
+        }
+
+        foreach (var (containerId, checkpoint) in executors)
+        {
+            if (_agentId is null)
+            {
+                _checkpoints.DeleteRun(containerId);
+                continue;
+            }
+
+            RecoverExecutor(containerId, checkpoint);
         }
     }
 
@@ -117,7 +136,14 @@ public sealed partial class AgentService
             return;
         }
 
-        if (checkpoint.SupervisorPid <= 0)
+        TakeBackProcess(task, checkpoint.SupervisorPid);
+    }
+
+    /// <summary>A recovered live task: its cgroups and image, and its supervisor adopted, or how it ended meanwhile.</summary>
+    private void TakeBackProcess(AgentTask task, int supervisorPid)
+    {
+        var frameworkId = task.FrameworkId;
+        if (supervisorPid <= 0 || task.RunDir is null)
         {
             // The agent died while the task was still being prepared (fetch, image pull): it never ran.
             Log.TaskRecovered(_log, task.TaskId, frameworkId, task.State.ToString(), "never started", task.PendingUpdates.Count);
@@ -127,7 +153,7 @@ public sealed partial class AgentService
 
         if (_isolator is not null)
         {
-            task.Container = _isolator.Attach(containerId, Scalar(task.Info, "mem"));
+            task.Container = _isolator.Attach(task.ContainerId, Scalar(task.Info, "mem"));
         }
 
         if (HasImage(task))
@@ -135,7 +161,7 @@ public sealed partial class AgentService
             task.Image = new Containers.ImageContainer(Containers.ContainerSettings.ImageName(task.Info.Container!)!) { BundleWritten = true, Recovered = true };
         }
 
-        var process = checkpoint.SupervisorStart is { } start && _launcher.Adopt(checkpoint.SupervisorPid, start, task.RunDir) is { } adopted
+        var process = task.SupervisorStart is { } start && _launcher.Adopt(supervisorPid, start, task.RunDir) is { } adopted
             ? adopted
             : null;
         if (process is null)
@@ -175,6 +201,7 @@ public sealed partial class AgentService
         }
 
         _resuming.Clear();
+        ResumeRecoveredExecutors();
     }
 
     /// <summary>
@@ -209,10 +236,10 @@ public sealed partial class AgentService
         return (killed, containers);
     }
 
-    /// <summary>Tasks outside executors run under a supervisor (see src/Mezzo.Supervisor); for an image task it runs runc.</summary>
+    /// <summary>Tasks outside custom executors run under a supervisor (see src/Mezzo.Supervisor); for an image task it runs runc.</summary>
     private Supervision? Supervise(AgentTask task)
     {
-        if (task.Executor is not null)
+        if (task.Executor is { IsDefault: false })
         {
             return null;
         }
@@ -227,6 +254,13 @@ public sealed partial class AgentService
     /// </summary>
     private void Checkpoint(AgentTask task)
     {
+        if (task.Executor is { } executor)
+        {
+            // Tasks under an executor are part of its checkpoint.
+            CheckpointExecutor(executor);
+            return;
+        }
+
         if (!task.Checkpointed || task.RunDir is null || task.DropUpdates)
         {
             return;
@@ -256,6 +290,7 @@ public sealed partial class AgentService
 
     private void RetryCheckpoints()
     {
+        RetryExecutorCheckpoints();
         foreach (var task in _tasks.Values)
         {
             if (task.CheckpointDirty)

@@ -637,6 +637,11 @@ public sealed partial class AgentService : IAsyncDisposable
                 _checkpoints.DeleteRun(task.ContainerId);
             }
 
+            if (task.Executor is { } executor)
+            {
+                CheckpointExecutor(executor);
+            }
+
             _completed.AddLast(task);
             while (_completed.Count > _options.MaxCompletedTasks)
             {

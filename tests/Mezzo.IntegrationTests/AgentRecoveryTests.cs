@@ -279,6 +279,259 @@ public sealed class AgentRecoveryTests
         await scheduler.WaitForUpdateAsync("steady", "TASK_KILLED");
     }
 
+    [Fact]
+    public async Task A_custom_executor_runs_on_through_an_agent_restart_resubscribes_with_what_it_sent_meanwhile_and_still_kills()
+    {
+        // Long enough for a slow restart of the agent; the executor retries at least every half of it.
+        await using var cluster = await RecoveryCluster.StartAsync("--executor-reregistration-timeout", "10secs");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var executor = ExecutorTests.CustomExecutor("survivor");
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), executor, ("kept", "run"), ("finished-meanwhile", "finish-on-file"));
+        await scheduler.WaitForUpdateAsync("kept", "TASK_RUNNING");
+        await scheduler.WaitForUpdateAsync("finished-meanwhile", "TASK_RUNNING");
+        var pid = ExecutorPid(cluster, "survivor");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray().Count == 2 && c["tasks"]!.AsArray().All(t => t!["pending_updates"]!.AsArray().Count == 0),
+            "both tasks' TASK_RUNNING acknowledged and checkpointed");
+        var sandbox = ExecutorSandbox(cluster);
+
+        cluster.KillAgent();
+        await Poll.UntilAsync(() => EventTypes(sandbox).Contains("DISCONNECTED"), "the executor to notice its agent is gone");
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("the executor outlives its agent, under its supervisor");
+        // The task ends while no agent is there: the executor cannot deliver its update and keeps it unacknowledged.
+        await File.WriteAllTextAsync(Path.Combine(sandbox, "finish-finished-meanwhile"), "");
+        await Poll.UntilAsync(() => File.Exists(Path.Combine(sandbox, "stderr")) && File.ReadAllText(Path.Combine(sandbox, "stderr")).Contains("UPDATE failed", StringComparison.Ordinal),
+            "the executor's UPDATE to fail while the agent is down");
+
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId);
+        await Poll.UntilAsync(() => EventTypes(sandbox).Count(t => t == "SUBSCRIBED") == 2, "the executor to subscribe again");
+        var types = EventTypes(sandbox);
+        types.Skip(types.IndexOf("DISCONNECTED")).Should().NotContain("LAUNCH", "nothing is launched twice on a re-subscribe");
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("it is the same executor process");
+
+        var finished = await scheduler.WaitForUpdateAsync("finished-meanwhile", "TASK_FINISHED");
+        ((string?)finished["update"]!["status"]!["message"]).Should().Be("finish file seen", "the update the executor kept came with its SUBSCRIBE");
+        ((string?)finished["update"]!["status"]!["source"]).Should().Be("SOURCE_EXECUTOR");
+        var state = await cluster.MasterStateAsync();
+        var kept = state["frameworks"]!.AsArray().Single()!["tasks"]!.AsArray().Single(t => (string?)t!["id"] == "kept")!;
+        ((string?)kept["state"]).Should().Be("TASK_RUNNING");
+
+        await scheduler.KillAsync("kept");
+        var killed = await scheduler.WaitForUpdateAsync("kept", "TASK_KILLED");
+        ((string?)killed["update"]!["status"]!["message"]).Should().Be("killed by the test executor", "the kill went through the recovered executor");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray().Count == 0 || c["tasks"]!.AsArray().All(t => t!["pending_updates"]!.AsArray().Count == 0),
+            "every update acknowledged");
+        scheduler.Updates("kept").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_RUNNING", "TASK_KILLED");
+        scheduler.Updates("finished-meanwhile").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_RUNNING", "TASK_FINISHED");
+
+        // With its last task gone the framework shuts it down; its checkpoint goes with it.
+        var shutdown = new JsonObject
+        {
+            ["framework_id"] = new JsonObject { ["value"] = scheduler.FrameworkId },
+            ["type"] = "SHUTDOWN",
+            ["shutdown"] = new JsonObject { ["executor_id"] = new JsonObject { ["value"] = "survivor" }, ["agent_id"] = new JsonObject { ["value"] = cluster.AgentId } },
+        };
+        var (status, body) = await scheduler.CallAsync(shutdown.ToJsonString());
+        status.Should().Be(System.Net.HttpStatusCode.Accepted, body);
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the executor to exit on SHUTDOWN");
+        await Poll.UntilAsync(() => ExecutorCheckpoints(cluster).Count == 0, "the executor's checkpoint to be removed once it is retired");
+    }
+
+    [Fact]
+    public async Task A_recovered_executor_that_does_not_resubscribe_in_time_is_destroyed_and_its_tasks_fail()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync("--executor-reregistration-timeout", "1secs");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var executor = ExecutorTests.CustomExecutor("silent");
+        executor["command"]!["environment"] = JsonNode.Parse("""{"variables":[{"name":"TEST_EXECUTOR_NO_RECONNECT","value":"1"}]}""");
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), executor, ("abandoned", "run"));
+        await scheduler.WaitForUpdateAsync("abandoned", "TASK_RUNNING");
+        var pid = ExecutorPid(cluster, "silent");
+        var sandbox = ExecutorSandbox(cluster);
+
+        cluster.KillAgent();
+        await Poll.UntilAsync(() => EventTypes(sandbox).Contains("DISCONNECTED"), "the executor to notice its agent is gone");
+        await cluster.StartAgentAsync();
+
+        var failed = await scheduler.WaitForUpdateAsync("abandoned", "TASK_FAILED");
+        ((string?)failed["update"]!["status"]!["reason"]).Should().Be("REASON_EXECUTOR_REREGISTRATION_TIMEOUT");
+        ((string?)failed["update"]!["status"]!["message"]).Should().Be("Executor did not re-register within 1secs");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the executor to be destroyed");
+        cluster.TaskProcesses().Should().BeEmpty("the executor and its supervisor are gone");
+        EventTypes(sandbox).Count(t => t == "SUBSCRIBED").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_executor_that_died_while_the_agent_was_down_fails_its_tasks_at_the_restart()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), ExecutorTests.CustomExecutor("doomed"), ("orphan", "run"));
+        await scheduler.WaitForUpdateAsync("orphan", "TASK_RUNNING");
+        var pid = ExecutorPid(cluster, "doomed");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray().All(t => t!["pending_updates"]!.AsArray().Count == 0), "TASK_RUNNING acknowledged");
+
+        cluster.KillAgent();
+        SendSignal(pid, "KILL");
+        await Poll.UntilAsync(() => cluster.TaskProcesses().Count == 0, "the executor's supervisor to record its end and exit");
+        await cluster.StartAgentAsync();
+
+        var failed = await scheduler.WaitForUpdateAsync("orphan", "TASK_FAILED");
+        ((string?)failed["update"]!["status"]!["reason"]).Should().Be("REASON_EXECUTOR_TERMINATED");
+        ((string?)failed["update"]!["status"]!["message"]).Should().StartWith("Executor terminated: Command terminated with signal");
+        scheduler.Updates("orphan").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_RUNNING", "TASK_FAILED");
+        await Poll.UntilAsync(() => ExecutorCheckpoints(cluster).Count == 0, "the dead executor's checkpoint to be removed once its update is acknowledged");
+    }
+
+    [Fact]
+    public async Task A_task_its_executor_never_received_before_the_agent_died_is_lost_when_the_executor_resubscribes()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync("--executor-reregistration-timeout", "10secs");
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var executor = ExecutorTests.CustomExecutor("late");
+        // The executor holds back its first SUBSCRIBE until the test has killed the agent: the launch stays queued.
+        executor["command"]!["environment"] = JsonNode.Parse("""{"variables":[{"name":"TEST_EXECUTOR_WAIT_FOR","value":"go"}]}""");
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), executor, ("never-seen", "run"));
+        await WaitForExecutorCheckpointAsync(cluster, c => (int)c["supervisor_pid"]! > 0 && c["tasks"]!.AsArray().Single()!["state"]!.GetValue<string>() == "TASK_STAGING",
+            "the executor started, its task still staging");
+        var sandbox = ExecutorSandbox(cluster);
+        var pid = ExecutorPid(cluster, "late");
+
+        cluster.KillAgent();
+        await File.WriteAllTextAsync(Path.Combine(sandbox, "go"), "");
+        await cluster.StartAgentAsync();
+
+        var lost = await scheduler.WaitForUpdateAsync("never-seen", "TASK_LOST");
+        ((string?)lost["update"]!["status"]!["reason"]).Should().Be("REASON_AGENT_RESTARTED");
+        ((string?)lost["update"]!["status"]!["message"]).Should().Be("Task launched during agent restart");
+        await Poll.UntilAsync(() => EventTypes(sandbox).Count > 0, "the executor to log its SUBSCRIBED");
+        EventTypes(sandbox).Should().Equal(["SUBSCRIBED"], "the launch queued before the restart is not delivered after it");
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("the executor itself was taken back");
+    }
+
+    [Fact]
+    public async Task A_task_group_of_the_default_executor_runs_on_through_an_agent_restart_and_keeps_its_group_semantics()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        var offer = await scheduler.NextOfferAsync();
+        await TaskGroupTests.LaunchGroupAsync(scheduler, offer, TaskGroupTests.DefaultExecutor("group"),
+            TaskGroupTests.GroupTask(offer, "steady", "sleep 1000"),
+            TaskGroupTests.GroupTask(offer, "quitter", "trap 'exit 3' USR1; sleep 1000 & wait"));
+        await scheduler.WaitForUpdateAsync("steady", "TASK_RUNNING");
+        await scheduler.WaitForUpdateAsync("quitter", "TASK_RUNNING");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray() is { Count: 2 } tasks
+            && tasks.All(t => t!["pending_updates"]!.AsArray().Count == 0 && (int)t["supervisor_pid"]! > 0 && (int?)t["group"] == 0), "both tasks running, in one group");
+        var supervisors = ExecutorCheckpoints(cluster).Single()["tasks"]!.AsArray().ToDictionary(t => (string)t!["task"]!["task_id"]!["value"]!, t => (int)t!["supervisor_pid"]!);
+        await Poll.UntilAsync(() => GroupTaskProcesses(cluster, "quitter").Any(p => p.Comm == "sh"), "the quitter's shell to run");
+
+        cluster.KillAgent();
+        SendSignal(GroupTaskProcesses(cluster, "quitter").Single(p => p.Comm == "sh").Pid, "USR1");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{supervisors["quitter"]}"), "the quitter's supervisor to record its end and exit");
+        Directory.Exists($"/proc/{supervisors["steady"]}").Should().BeTrue("the other task runs on without an agent");
+        await cluster.StartAgentAsync();
+        (await cluster.ActiveAgentIdAsync()).Should().Be(cluster.AgentId);
+
+        var failed = await scheduler.WaitForUpdateAsync("quitter", "TASK_FAILED");
+        ((string?)failed["update"]!["status"]!["message"]).Should().Be("Command exited with status 3", "its supervisor recorded how it ended");
+        await scheduler.WaitForUpdateAsync("steady", "TASK_KILLED");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{supervisors["steady"]}"), "the sibling's adopted supervisor to be killed with the group");
+        cluster.TaskProcesses().Should().BeEmpty();
+        scheduler.Updates("steady").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_KILLED");
+        scheduler.Updates("quitter").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_FAILED");
+        await Poll.UntilAsync(() => ExecutorCheckpoints(cluster).Count == 0, "the default executor's checkpoint to go once its group is done and acknowledged");
+    }
+
+    /// <summary>Processes of one task of a task group (their sandbox is the group's executor sandbox /tasks/&lt;id&gt;).</summary>
+    private static List<(int Pid, string? Comm)> GroupTaskProcesses(RecoveryCluster cluster, string taskId) =>
+        [.. OrphanReaper.FindTaskProcessesWithSandbox(cluster.AgentDir).Where(p => p.Sandbox.EndsWith("/tasks/" + taskId, StringComparison.Ordinal))
+            .Select(p => (p.Pid, ReadComm(p.Pid)))];
+
+    private static string? ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return null; // it just exited
+        }
+    }
+
+    [Fact]
+    public async Task A_corrupt_executor_checkpoint_stops_a_strict_agent_and_a_lenient_one_kills_the_executor_it_cannot_trust()
+    {
+        await using var cluster = await RecoveryCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl);
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo(failoverTimeout: 3600, checkpoint: true));
+        await LaunchOnExecutorAsync(scheduler, await scheduler.NextOfferAsync(), ExecutorTests.CustomExecutor("damaged"), ("on-damaged", "run"));
+        await scheduler.WaitForUpdateAsync("on-damaged", "TASK_RUNNING");
+        await WaitForExecutorCheckpointAsync(cluster, c => c["tasks"]!.AsArray().All(t => t!["pending_updates"]!.AsArray().Count == 0), "TASK_RUNNING acknowledged");
+        var pid = ExecutorPid(cluster, "damaged");
+        cluster.KillAgent();
+        var checkpoint = Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.ExecutorFile, SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(checkpoint);
+        bytes[^3] ^= 0x55;
+        File.WriteAllBytes(checkpoint, bytes);
+
+        var strict = cluster.StartAgentProcess();
+        (await strict.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().NotBe(0);
+        strict.Output.Should().Contain(checkpoint);
+        Directory.Exists($"/proc/{pid}").Should().BeTrue("a strict agent that refuses to start touches nothing");
+
+        await cluster.StartAgentAsync("--strict", "false");
+        File.Exists(checkpoint + ".corrupt").Should().BeTrue();
+        await scheduler.WaitForUpdateAsync("on-damaged", "TASK_LOST");
+        await Poll.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the executor that cannot be taken back to be killed");
+    }
+
+    private static Task LaunchOnExecutorAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params (string Id, string Mode)[] tasks) =>
+        scheduler.AcceptAsync(offer, new JsonObject
+        {
+            ["type"] = "LAUNCH",
+            ["launch"] = new JsonObject
+            {
+                ["task_infos"] = new JsonArray([.. tasks.Select(t => (JsonNode)new JsonObject
+                {
+                    ["name"] = t.Id,
+                    ["task_id"] = new JsonObject { ["value"] = t.Id },
+                    ["agent_id"] = offer["agent_id"]!.DeepClone(),
+                    ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]"""),
+                    ["executor"] = executor.DeepClone(),
+                    ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(t.Mode)),
+                })]),
+            },
+        });
+
+    /// <summary>The executor's process as the host sees it (it reports its pid inside its own pid namespace).</summary>
+    private static int ExecutorPid(RecoveryCluster cluster, string executorId) =>
+        cluster.TaskProcesses()[executorId].Single(p => p.Comm == "dotnet").Pid;
+
+    private static List<JsonNode> ExecutorCheckpoints(RecoveryCluster cluster) =>
+        [.. Directory.EnumerateFiles(Path.Combine(cluster.AgentDir, "meta", "runs"), CheckpointStore.ExecutorFile, SearchOption.AllDirectories)
+            .Select(f => JsonNode.Parse(CheckpointFile.Read(f)!)!)];
+
+    private static Task WaitForExecutorCheckpointAsync(RecoveryCluster cluster, Func<JsonNode, bool> condition, string what) =>
+        Poll.UntilAsync(() => ExecutorCheckpoints(cluster) is [var only] && condition(only), "the executor's checkpoint: " + what);
+
+    /// <summary>The sandbox of the only executor run (the test executor logs its events there).</summary>
+    private static string ExecutorSandbox(RecoveryCluster cluster) => (string)ExecutorCheckpoints(cluster).Single()["sandbox"]!;
+
+    /// <summary>The types of the events the test executor received, in order (DISCONNECTED where its stream broke).</summary>
+    private static List<string> EventTypes(string sandbox)
+    {
+        var log = Path.Combine(sandbox, "events.log");
+        return File.Exists(log)
+            ? [.. File.ReadAllLines(log).Where(l => l.Length > 0).Select(l => (string?)JsonNode.Parse(l)!["type"] ?? "")]
+            : [];
+    }
+
     private static void SendSignal(int pid, string signal)
     {
         using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);

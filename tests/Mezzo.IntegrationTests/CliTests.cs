@@ -68,6 +68,7 @@ public sealed class CliTests
     [InlineData(new[] { "dev", "--isolation", "cgroups/cpu,cgroups/net" }, "--isolation: unknown isolator 'cgroups/net'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--cgroups-max-pids", "0" }, "--cgroups-max-pids")]
     [InlineData(new[] { "agent", "--master", "x:1", "--container-disk-watch-interval", "0secs" }, "--container-disk-watch-interval must be positive")]
+    [InlineData(new[] { "agent", "--master", "x:1", "--executor-reregistration-timeout", "0secs" }, "--executor-reregistration-timeout must be positive")]
     [InlineData(new[] { "dev", "--container-disk-watch-interval", "often" }, "Invalid duration 'often'")]
     [InlineData(new[] { "dev", "--isolation", "namespace/pid" }, "--isolation: unknown isolator 'namespace/pid'")]
     [InlineData(new[] { "agent", "--master", "x:1", "--fetcher-cache-size", "lots" }, "--fetcher-cache-size: 'lots' is not a size")]

@@ -8,14 +8,14 @@ namespace Mezzo.IntegrationTests;
 /// <summary>LAUNCH_GROUP with the default executor through a real cluster (docs/nested-container-and-task-group.md).</summary>
 public sealed class TaskGroupTests
 {
-    private static JsonObject DefaultExecutor(string id) => new()
+    internal static JsonObject DefaultExecutor(string id) => new()
     {
         ["executor_id"] = new JsonObject { ["value"] = id },
         ["type"] = "DEFAULT",
         ["resources"] = JsonNode.Parse("""[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]"""),
     };
 
-    private static JsonObject GroupTask(JsonObject offer, string taskId, string command) => new()
+    internal static JsonObject GroupTask(JsonObject offer, string taskId, string command) => new()
     {
         ["name"] = taskId,
         ["task_id"] = new JsonObject { ["value"] = taskId },
@@ -24,7 +24,7 @@ public sealed class TaskGroupTests
         ["command"] = new JsonObject { ["shell"] = true, ["value"] = command },
     };
 
-    private static Task<(HttpStatusCode Status, string Body)> LaunchGroupAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params JsonObject[] tasks) =>
+    internal static Task<(HttpStatusCode Status, string Body)> LaunchGroupAsync(RawScheduler scheduler, JsonObject offer, JsonObject executor, params JsonObject[] tasks) =>
         scheduler.AcceptAsync(offer, new JsonObject
         {
             ["type"] = "LAUNCH_GROUP",

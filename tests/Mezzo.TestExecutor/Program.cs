@@ -11,83 +11,230 @@ using System.Text.Json.Nodes;
 // "acknowledged:<task id>"; SHUTDOWN kills the running tasks (TASK_KILLED) and exits 0; LAUNCH_GROUP runs each task
 // as "finish". Every event received is appended to events.log in the sandbox, and its MESOS_* environment is written to
 // env.txt, for tests to inspect.
+//   "finish-on-file"    TASK_RUNNING, then TASK_FINISHED once a file "finish-<task id>" appears in the sandbox
+// With MESOS_CHECKPOINT=1 it outlives its agent as Mesos's executor library does: when the SUBSCRIBE stream breaks it
+// subscribes again (backoff up to MESOS_SUBSCRIPTION_BACKOFF_MAX, giving up after MESOS_RECOVERY_TIMEOUT) with the
+// tasks and updates the agent has not acknowledged (its first SUBSCRIBE too is retried until the agent answers).
+// TEST_EXECUTOR_NO_RECONNECT=1 makes it stay disconnected instead; TEST_EXECUTOR_WAIT_FOR=<file> makes it wait for that
+// file in its sandbox before it first subscribes.
 var endpoint = Required("MESOS_AGENT_ENDPOINT");
 var frameworkId = Required("MESOS_FRAMEWORK_ID");
 var executorId = Required("MESOS_EXECUTOR_ID");
 var sandbox = Required("MESOS_SANDBOX");
+var checkpoint = Environment.GetEnvironmentVariable("MESOS_CHECKPOINT") == "1";
+var reconnect = Environment.GetEnvironmentVariable("TEST_EXECUTOR_NO_RECONNECT") != "1";
+var backoffMax = Duration(Environment.GetEnvironmentVariable("MESOS_SUBSCRIPTION_BACKOFF_MAX")) ?? TimeSpan.FromSeconds(2);
+var recoveryTimeout = Duration(Environment.GetEnvironmentVariable("MESOS_RECOVERY_TIMEOUT")) ?? TimeSpan.FromMinutes(15);
 await File.WriteAllLinesAsync(
     Path.Combine(sandbox, "env.txt"),
     Environment.GetEnvironmentVariables().Keys.OfType<string>().Where(k => k.StartsWith("MESOS_", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
         .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"));
 var api = new Uri($"http://{endpoint}/api/v1/executor");
 using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+var gate = new Lock();
 var running = new HashSet<string>(StringComparer.Ordinal);
-
-using var subscribe = new HttpRequestMessage(HttpMethod.Post, api) { Content = Json(Call("SUBSCRIBE", new JsonObject { ["subscribe"] = new JsonObject() })) };
-subscribe.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-using var response = await http.SendAsync(subscribe, HttpCompletionOption.ResponseHeadersRead);
-if (!response.IsSuccessStatusCode)
+// What the agent has not acknowledged yet: sent again with a re-SUBSCRIBE (docs/executor-http-api.md).
+var unacknowledgedTasks = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+var unacknowledgedUpdates = new List<JsonObject>();
+DateTimeOffset? disconnectedSince = checkpoint ? DateTimeOffset.UtcNow : null;
+var backoff = TimeSpan.FromMilliseconds(50);
+if (Environment.GetEnvironmentVariable("TEST_EXECUTOR_WAIT_FOR") is { Length: > 0 } waitFor)
 {
-    await Console.Error.WriteLineAsync($"SUBSCRIBE answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-    return 2;
-}
-
-var stream = await response.Content.ReadAsStreamAsync();
-while (await ReadRecordAsync(stream) is { } ev)
-{
-    var type = (string?)ev["type"];
-    await File.AppendAllTextAsync(Path.Combine(sandbox, "events.log"), ev.ToJsonString() + "\n");
-    switch (type)
+    while (!File.Exists(Path.Combine(sandbox, waitFor)))
     {
-        case "LAUNCH":
-            await LaunchAsync(ev["launch"]!["task"]!);
-            break;
-        case "LAUNCH_GROUP":
-            foreach (var task in ev["launch_group"]!["task_group"]!["tasks"]!.AsArray())
-            {
-                await UpdateAsync(TaskId(task!), "TASK_RUNNING", null);
-                await UpdateAsync(TaskId(task!), "TASK_FINISHED", null);
-            }
-
-            break;
-        case "KILL":
-            var killed = (string)ev["kill"]!["task_id"]!["value"]!;
-            if (running.Remove(killed))
-            {
-                await UpdateAsync(killed, "TASK_KILLED", "killed by the test executor");
-            }
-
-            break;
-        case "MESSAGE":
-            var data = Encoding.UTF8.GetString(Convert.FromBase64String((string)ev["message"]!["data"]!));
-            await MessageAsync("echo:" + data);
-            break;
-        case "ACKNOWLEDGED":
-            await MessageAsync("acknowledged:" + (string?)ev["acknowledged"]!["task_id"]!["value"]);
-            break;
-        case "SHUTDOWN":
-            foreach (var task in running.ToList())
-            {
-                await UpdateAsync(task, "TASK_KILLED", "executor shut down");
-            }
-
-            return 0;
-        default:
-            break;
+        await Task.Delay(50);
     }
 }
 
-return 0;
+while (true)
+{
+    HttpResponseMessage? response = null;
+    try
+    {
+        using var subscribe = new HttpRequestMessage(HttpMethod.Post, api) { Content = Json(Call("SUBSCRIBE", new JsonObject { ["subscribe"] = SubscribeBody() })) };
+        subscribe.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        response = await http.SendAsync(subscribe, HttpCompletionOption.ResponseHeadersRead);
+    }
+    catch (HttpRequestException) when (disconnectedSince is not null)
+    {
+        // The agent is not back yet.
+    }
+
+    var streamed = false;
+    if (response is not null)
+    {
+        using (response)
+        {
+            if ((int)response.StatusCode >= 500 && disconnectedSince is not null)
+            {
+                // The agent is back but still recovering (503): try again, as for no agent at all.
+                await Console.Error.WriteLineAsync($"SUBSCRIBE answered {(int)response.StatusCode}; retrying");
+            }
+            else if (!response.IsSuccessStatusCode)
+            {
+                await Console.Error.WriteLineAsync($"SUBSCRIBE answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                return 2;
+            }
+            else
+            {
+                streamed = true;
+                disconnectedSince = null;
+                backoff = TimeSpan.FromMilliseconds(50);
+                try
+                {
+                    if (await RunStreamAsync(await response.Content.ReadAsStreamAsync()))
+                    {
+                        return 0;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    // The agent went away mid-stream.
+                }
+            }
+        }
+    }
+
+    if (streamed)
+    {
+        if (!checkpoint)
+        {
+            return 0; // without checkpointing an executor does not outlive its agent
+        }
+
+        await File.AppendAllTextAsync(Path.Combine(sandbox, "events.log"), "{\"type\":\"DISCONNECTED\"}\n");
+        if (!reconnect)
+        {
+            await Task.Delay(Timeout.Infinite);
+        }
+
+        disconnectedSince = DateTimeOffset.UtcNow;
+    }
+
+    if (DateTimeOffset.UtcNow - disconnectedSince > recoveryTimeout)
+    {
+        await Console.Error.WriteLineAsync($"The agent did not come back within MESOS_RECOVERY_TIMEOUT ({recoveryTimeout}); exiting");
+        return 3;
+    }
+
+    await Task.Delay(backoff);
+    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, backoffMax.Ticks));
+}
+
+// Handles the events of one SUBSCRIBE stream; true once SHUTDOWN is done.
+async Task<bool> RunStreamAsync(Stream stream)
+{
+    while (await ReadRecordAsync(stream) is { } ev)
+    {
+        var type = (string?)ev["type"];
+        await File.AppendAllTextAsync(Path.Combine(sandbox, "events.log"), ev.ToJsonString() + "\n");
+        switch (type)
+        {
+            case "LAUNCH":
+                await LaunchAsync(ev["launch"]!["task"]!);
+                break;
+            case "LAUNCH_GROUP":
+                foreach (var task in ev["launch_group"]!["task_group"]!["tasks"]!.AsArray())
+                {
+                    lock (gate)
+                    {
+                        unacknowledgedTasks[TaskId(task!)] = task!.DeepClone();
+                    }
+
+                    await UpdateAsync(TaskId(task!), "TASK_RUNNING", null);
+                    await UpdateAsync(TaskId(task!), "TASK_FINISHED", null);
+                }
+
+                break;
+            case "KILL":
+                var killed = (string)ev["kill"]!["task_id"]!["value"]!;
+                bool wasRunning;
+                lock (gate)
+                {
+                    wasRunning = running.Remove(killed);
+                }
+
+                if (wasRunning)
+                {
+                    await UpdateAsync(killed, "TASK_KILLED", "killed by the test executor");
+                }
+
+                break;
+            case "MESSAGE":
+                var data = Encoding.UTF8.GetString(Convert.FromBase64String((string)ev["message"]!["data"]!));
+                await MessageAsync("echo:" + data);
+                break;
+            case "ACKNOWLEDGED":
+                var acknowledged = (string?)ev["acknowledged"]!["task_id"]!["value"];
+                var uuid = (string?)ev["acknowledged"]!["uuid"];
+                lock (gate)
+                {
+                    unacknowledgedUpdates.RemoveAll(u => (string?)u["uuid"] == uuid);
+                    unacknowledgedTasks.Remove(acknowledged ?? "");
+                }
+
+                await MessageAsync("acknowledged:" + acknowledged);
+                break;
+            case "SHUTDOWN":
+                List<string> toKill;
+                lock (gate)
+                {
+                    toKill = [.. running];
+                    running.Clear();
+                }
+
+                foreach (var task in toKill)
+                {
+                    await UpdateAsync(task, "TASK_KILLED", "executor shut down");
+                }
+
+                return true;
+            default:
+                break;
+        }
+    }
+
+    return false;
+}
+
+JsonObject SubscribeBody()
+{
+    lock (gate)
+    {
+        return new JsonObject
+        {
+            ["unacknowledged_tasks"] = new JsonArray([.. unacknowledgedTasks.Values.Select(t => t.DeepClone())]),
+            ["unacknowledged_updates"] = new JsonArray([.. unacknowledgedUpdates.Select(u => (JsonNode)new JsonObject { ["status"] = u.DeepClone() })]),
+        };
+    }
+}
 
 async Task LaunchAsync(JsonNode task)
 {
     var id = TaskId(task);
     var mode = task["data"] is { } data ? Encoding.UTF8.GetString(Convert.FromBase64String((string)data!)) : "finish";
+    lock (gate)
+    {
+        unacknowledgedTasks[id] = task.DeepClone();
+    }
+
     await UpdateAsync(id, "TASK_RUNNING", "pid " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
     switch (mode)
     {
         case "run":
-            running.Add(id);
+            lock (gate)
+            {
+                running.Add(id);
+            }
+
+            break;
+        case "finish-on-file":
+            lock (gate)
+            {
+                running.Add(id);
+            }
+
+            _ = FinishOnFileAsync(id);
             break;
         case "crash":
             Environment.Exit(7);
@@ -113,7 +260,32 @@ async Task UpdateAsync(string taskId, string state, string? message)
         status["message"] = message;
     }
 
-    await PostAsync(Call("UPDATE", new JsonObject { ["update"] = new JsonObject { ["status"] = status } }));
+    lock (gate)
+    {
+        unacknowledgedUpdates.Add(status);
+    }
+
+    await PostAsync(Call("UPDATE", new JsonObject { ["update"] = new JsonObject { ["status"] = status.DeepClone() } }));
+}
+
+async Task FinishOnFileAsync(string taskId)
+{
+    var file = Path.Combine(sandbox, "finish-" + taskId);
+    while (!File.Exists(file))
+    {
+        await Task.Delay(100);
+    }
+
+    bool wasRunning;
+    lock (gate)
+    {
+        wasRunning = running.Remove(taskId);
+    }
+
+    if (wasRunning)
+    {
+        await UpdateAsync(taskId, "TASK_FINISHED", "finish file seen");
+    }
 }
 
 Task MessageAsync(string text) =>
@@ -121,10 +293,24 @@ Task MessageAsync(string text) =>
 
 async Task PostAsync(JsonObject call)
 {
-    using var answer = await http.PostAsync(api, Json(call));
-    if ((int)answer.StatusCode != 202)
+    HttpResponseMessage answer;
+    try
     {
-        await Console.Error.WriteLineAsync($"{call["type"]} answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
+        answer = await http.PostAsync(api, Json(call));
+    }
+    catch (HttpRequestException ex) when (checkpoint)
+    {
+        // The agent is away: an UPDATE stays unacknowledged and goes with the next SUBSCRIBE.
+        await Console.Error.WriteLineAsync($"{call["type"]} failed: {ex.Message}");
+        return;
+    }
+
+    using (answer)
+    {
+        if ((int)answer.StatusCode != 202)
+        {
+            await Console.Error.WriteLineAsync($"{call["type"]} answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
+        }
     }
 }
 
@@ -139,6 +325,30 @@ JsonObject Call(string type, JsonObject body)
 static string TaskId(JsonNode task) => (string)task["task_id"]!["value"]!;
 
 static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+// Mesos's Duration text ("2secs", "15mins", "500ms").
+static TimeSpan? Duration(string? text)
+{
+    if (string.IsNullOrEmpty(text))
+    {
+        return null;
+    }
+
+    var split = text.TakeWhile(c => char.IsDigit(c) || c == '.').Count();
+    var value = double.Parse(text[..split], CultureInfo.InvariantCulture);
+    return text[split..] switch
+    {
+        "ns" => TimeSpan.FromTicks((long)(value / 100)),
+        "us" => TimeSpan.FromTicks((long)(value * 10)),
+        "ms" => TimeSpan.FromMilliseconds(value),
+        "secs" => TimeSpan.FromSeconds(value),
+        "mins" => TimeSpan.FromMinutes(value),
+        "hrs" => TimeSpan.FromHours(value),
+        "days" => TimeSpan.FromDays(value),
+        "weeks" => TimeSpan.FromDays(value * 7),
+        var unit => throw new FormatException($"'{text}' is not a duration (unit '{unit}')"),
+    };
+}
 
 static string Required(string name) =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{name} is not set");

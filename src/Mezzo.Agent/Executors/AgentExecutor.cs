@@ -66,6 +66,23 @@ public sealed class AgentExecutor
     /// <summary>Set when the agent ends the executor: the state and reason its remaining tasks end with.</summary>
     public (TaskState State, TaskStatusReason Reason, string Message)? Termination { get; set; }
 
+    /// <summary>Its framework asked for checkpointing: the executor (a custom one's process, the default one's tasks)
+    /// runs under a supervisor and survives an agent restart.</summary>
+    public bool Checkpointed => Framework.Checkpoint == true;
+
+    /// <summary>Where its supervisor records the exit and its checkpoint lies; null when it is not supervised.</summary>
+    public string? RunDir { get; set; }
+
+    /// <summary>The supervisor's start time (/proc/PID/stat), which tells it from a process that reuses its pid.</summary>
+    public string? SupervisorStart { get; set; }
+
+    /// <summary>The last checkpoint write failed (disk full?): it is retried with the status update retries.</summary>
+    public bool CheckpointDirty { get; set; }
+
+    /// <summary>Taken back from its checkpoint at agent start and not yet re-subscribed: its SUBSCRIBE reconciles
+    /// the executor's unacknowledged tasks and updates with the agent's.</summary>
+    public bool Recovered { get; set; }
+
     public string TaskSandbox(string taskId) => Path.Combine(Sandbox, "tasks", taskId);
 }
 

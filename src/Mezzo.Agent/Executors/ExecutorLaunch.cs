@@ -44,7 +44,8 @@ public static class ExecutorLaunch
         if (checkpoint)
         {
             env["MESOS_RECOVERY_TIMEOUT"] = FormatDuration(options.RecoveryTimeout);
-            env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = FormatDuration(options.ExecutorReregistrationTimeout);
+            // Half the re-registration window: an executor retrying at its longest backoff still gets a try within it.
+            env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = FormatDuration(options.ExecutorReregistrationTimeout / 2);
         }
 
         foreach (var variable in executor.Info.Command?.Environment?.Variables ?? [])

@@ -19,11 +19,15 @@ public static class ExecutorEndpoints
     private const string Json = "application/json";
     private const long MaxBodyBytes = 16 * 1024 * 1024;
 
-    public static void Map(IEndpointRouteBuilder app, Func<AgentService> service)
+    /// <param name="service">Null until the agent has started (recovered its checkpoints): calls are then answered 503,
+    /// as Mesos answers while it recovers, and executors of a restarted agent retry.</param>
+    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service)
     {
         foreach (var path in (string[])["/api/v1/executor", "/slave(1)/api/v1/executor"])
         {
-            app.MapPost(path, (HttpContext context) => HandleAsync(context, service()));
+            app.MapPost(path, (HttpContext context) => service() is { } started
+                ? HandleAsync(context, started)
+                : Text(context, StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery"));
         }
     }
 
@@ -42,7 +46,7 @@ public static class ExecutorEndpoints
         switch (call.Type)
         {
             case ExecutorCallType.SUBSCRIBE:
-                result = await service.ExecutorSubscribeAsync(frameworkId, executorId);
+                result = await service.ExecutorSubscribeAsync(frameworkId, executorId, call.Subscribe);
                 if (result.Subscription is { } subscription)
                 {
                     try

@@ -11,11 +11,15 @@ namespace Mezzo.Agent.Recovery;
 /// <item><c>agent.pid</c>: "pid start-time" of the running agent; supervisors watch it (--recovery-timeout).</item>
 /// <item><c>runs/&lt;container id&gt;/task</c>: a <see cref="TaskCheckpoint"/> (tasks of checkpointing frameworks only);
 /// <c>runs/&lt;container id&gt;/exit</c>: the supervisor's record of how the task ended.</item>
+/// <item><c>runs/&lt;executor container id&gt;/executor</c>: an <see cref="ExecutorCheckpoint"/> (custom executors of
+/// checkpointing frameworks, with their tasks), beside its supervisor's <c>exit</c>.</item>
 /// </list>
 /// </summary>
 public sealed class CheckpointStore(string workDir)
 {
     public const string TaskFile = "task";
+
+    public const string ExecutorFile = "executor";
 
     public string MetaDir { get; } = Path.Combine(workDir, "meta");
 
@@ -78,6 +82,57 @@ public sealed class CheckpointStore(string workDir)
     public void SaveTask(string containerId, TaskCheckpoint checkpoint) =>
         CheckpointFile.Write(Path.Combine(RunDir(containerId), TaskFile), checkpoint.ToJson());
 
+    /// <exception cref="CheckpointWriteException">Not written; the previous checkpoint is intact.</exception>
+    public void SaveExecutor(string containerId, ExecutorCheckpoint checkpoint) =>
+        CheckpointFile.Write(Path.Combine(RunDir(containerId), ExecutorFile), checkpoint.ToJson());
+
+    /// <summary>Every run directory that holds an executor checkpoint, with it.</summary>
+    /// <exception cref="CheckpointCorruptException">Only from the first bad checkpoint, and only when <paramref name="problems"/> is null (strict).</exception>
+    public IReadOnlyList<(string ContainerId, ExecutorCheckpoint Checkpoint)> LoadExecutors(List<CheckpointCorruptException>? problems)
+    {
+        var executors = new List<(string, ExecutorCheckpoint)>();
+        if (!Directory.Exists(RunsDir))
+        {
+            return executors;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(RunsDir).Order(StringComparer.Ordinal))
+        {
+            var containerId = Path.GetFileName(dir);
+            var file = Path.Combine(dir, ExecutorFile);
+            try
+            {
+                if (CheckpointFile.Read(file) is not { } body)
+                {
+                    continue;
+                }
+
+                ExecutorCheckpoint checkpoint;
+                try
+                {
+                    checkpoint = ExecutorCheckpoint.FromJson(body);
+                }
+                catch (FormatException ex)
+                {
+                    throw new CheckpointCorruptException(file, ex.Message);
+                }
+
+                if (checkpoint.ContainerId != containerId)
+                {
+                    throw new CheckpointCorruptException(file, $"it names container '{checkpoint.ContainerId}' but lies in '{containerId}'");
+                }
+
+                executors.Add((containerId, checkpoint));
+            }
+            catch (CheckpointCorruptException ex) when (problems is not null)
+            {
+                problems.Add(ex);
+            }
+        }
+
+        return executors;
+    }
+
     public void DeleteRun(string containerId)
     {
         try
@@ -103,6 +158,11 @@ public sealed class CheckpointStore(string workDir)
         {
             var containerId = Path.GetFileName(dir);
             var file = Path.Combine(dir, TaskFile);
+            if (File.Exists(Path.Combine(dir, ExecutorFile)))
+            {
+                continue; // an executor's run: LoadExecutors
+            }
+
             try
             {
                 var body = CheckpointFile.Read(file);

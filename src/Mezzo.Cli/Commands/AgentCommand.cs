@@ -25,6 +25,8 @@ public static class AgentCommand
         var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var containers = ContainerFlags.Create();
         var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
+        var executorReregistration = FlagOption.Duration("executor-reregistration-timeout", "After an agent restart, how long a recovered executor has to subscribe again before it is destroyed and its tasks fail", TimeSpan.FromSeconds(2))
+            .Check(value => value <= TimeSpan.Zero ? "--executor-reregistration-timeout must be positive" : null);
         var executorShutdownGrace = FlagOption.Duration("executor-shutdown-grace-period", "From SHUTDOWN to an executor being killed, unless its ExecutorInfo says otherwise", TimeSpan.FromSeconds(5));
         var recover = FlagOption.Create("recover", "After a restart: 'reconnect' takes back the running tasks of checkpointing frameworks; 'cleanup' kills every task a previous run left and exits (before an incompatible upgrade)", () => "reconnect")
             .Check(value => value is "reconnect" or "cleanup" ? null : $"--recover must be 'reconnect' or 'cleanup', not '{value}'");
@@ -39,7 +41,7 @@ public static class AgentCommand
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             containers.ImageRootfsDir, containers.Runc,
-            executorRegistration, executorShutdownGrace,
+            executorRegistration, executorShutdownGrace, executorReregistration,
         };
         images.AddTo(command);
         command.Validators.Add(result =>
@@ -64,6 +66,7 @@ public static class AgentCommand
                 DefaultKillGracePeriod = parsed.GetValue(killGrace),
                 ExecutorRegistrationTimeout = parsed.GetValue(executorRegistration),
                 ExecutorShutdownGracePeriod = parsed.GetValue(executorShutdownGrace),
+                ExecutorReregistrationTimeout = parsed.GetValue(executorReregistration),
                 Recover = parsed.GetValue(recover) == "cleanup" ? RecoverMode.Cleanup : RecoverMode.Reconnect,
                 Strict = parsed.GetValue(strict),
                 RecoveryTimeout = parsed.GetValue(recoveryTimeout),
