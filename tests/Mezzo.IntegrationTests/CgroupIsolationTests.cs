@@ -46,7 +46,10 @@ public sealed class CgroupIsolationTests
         var pid = (int)running["container_status"]!["executor_pid"]!;
         var containerId = (string)running["container_status"]!["container_id"]!["value"]!;
         var expected = $"/mezzo/{CgroupIsolator.AgentKey(Path.Combine(cluster.WorkDir, "agent"))}/{containerId}";
-        var cgroups = HostCgroups.Membership(pid);
+        // executor_pid is the task's supervisor, which joins the cgroups right after TASK_RUNNING and before it starts
+        // the command.
+        var cgroups = await Poll.UntilAsync(() => Task.FromResult(HostCgroups.Membership(pid) is var now && now["memory"] == expected ? now : null),
+            "the supervisor to join the task's cgroups");
         foreach (var controller in (string[])["cpu", "memory", "pids"])
         {
             cgroups[controller].Should().Be(expected, $"the task must be in its {controller} cgroup");
