@@ -49,6 +49,19 @@ public sealed class AgentServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new AgentServer(app, options, new PosixProcessLauncher());
+        // Kestrel listens before the agent has recovered its checkpoints (its port is needed first): until then every
+        // call but /health gets a 503 that says why, never a 500.
+        app.Use(async (context, next) =>
+        {
+            if (server._service is null && context.Request.Path != "/health")
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await context.Response.WriteAsync("Agent has not finished recovery");
+                return;
+            }
+
+            await next(context);
+        });
         var prometheus = new PrometheusEndpoint(() => server._service);
         prometheus.Use(app);
         app.MapGet("/health", () => Results.Ok());
@@ -76,7 +89,7 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         FilesEndpoints.Map(app, options.SandboxRoot);
-        OperatorEndpoint.Map(app, () => server.Service, options.SandboxRoot);
+        OperatorEndpoint.Map(app, () => server._service, options.SandboxRoot);
         ExecutorEndpoints.Map(app, () => server._service);
         return server;
     }

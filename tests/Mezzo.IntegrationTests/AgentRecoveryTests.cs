@@ -532,6 +532,28 @@ public sealed class AgentRecoveryTests
             : [];
     }
 
+    [Fact]
+    public async Task An_agent_that_cannot_recover_answers_503_not_500_while_it_listens()
+    {
+        using var dir = new TempDir();
+        var options = new Mezzo.Agent.AgentOptions { Master = "127.0.0.1:1", Port = 0, WorkDir = dir.Path };
+        var store = new CheckpointStore(dir.Path);
+        Directory.CreateDirectory(store.MetaDir);
+        File.WriteAllText(store.AgentIdFile, "{ not an agent id");
+        await using var agent = Mezzo.Agent.AgentServer.Create(options);
+
+        var start = () => agent.StartAsync();
+
+        (await start.Should().ThrowAsync<CheckpointCorruptException>()).Which.Path.Should().Be(store.AgentIdFile);
+        using var http = new HttpClient { BaseAddress = agent.Url };
+        var state = await http.GetAsync("state");
+        ((int)state.StatusCode).Should().Be(503);
+        (await state.Content.ReadAsStringAsync()).Should().Be("Agent has not finished recovery");
+        using var call = new StringContent("""{"type":"GET_HEALTH"}""", Encoding.UTF8, "application/json");
+        ((int)(await http.PostAsync("api/v1", call)).StatusCode).Should().Be(503);
+        (await http.GetAsync("health")).IsSuccessStatusCode.Should().BeTrue();
+    }
+
     private static void SendSignal(int pid, string signal)
     {
         using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);

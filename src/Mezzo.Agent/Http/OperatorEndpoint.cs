@@ -22,13 +22,16 @@ public static class OperatorEndpoint
     /// <summary>The Mesos release whose agent API this agent speaks (as its /version says).</summary>
     private const string MesosVersion = "1.11.0";
 
-    public static void Map(IEndpointRouteBuilder app, Func<AgentService> service, string sandboxRoot)
+    /// <param name="service">Null until the agent has started (recovered its checkpoints): calls are then answered 503.</param>
+    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service, string sandboxRoot)
     {
         foreach (var path in (string[])["/api/v1", "/slave(1)/api/v1"])
         {
             app.MapPost(path, async (HttpContext context) =>
             {
-                var result = await ProcessAsync(context, service(), sandboxRoot);
+                var result = service() is { } started
+                    ? await ProcessAsync(context, started, sandboxRoot)
+                    : Text(StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery");
                 await result.ExecuteAsync(context);
             });
         }
