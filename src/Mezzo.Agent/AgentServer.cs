@@ -107,8 +107,22 @@ public sealed class AgentServer : IAsyncDisposable
         var namespaces = Isolation.NamespaceIsolator.Create(_options, _launcher, log);
         var service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces);
         // Recovery runs first in Start and may refuse (a corrupt checkpoint, a full disk): then nothing of the service
-        // runs, and there is nothing of it to stop.
-        service.Start();
+        // runs, and there is nothing of it to stop. The agent's parent cgroups go only if empty: the containers of the
+        // tasks it refused to touch stay with them.
+        try
+        {
+            service.Start();
+        }
+        catch
+        {
+            foreach (var directory in isolator.AgentDirectories)
+            {
+                _ = LibC.rmdir(directory.Path);
+            }
+
+            throw;
+        }
+
         _service = service;
     }
 

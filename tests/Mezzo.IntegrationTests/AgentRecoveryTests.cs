@@ -552,6 +552,9 @@ public sealed class AgentRecoveryTests
         using var call = new StringContent("""{"type":"GET_HEALTH"}""", Encoding.UTF8, "application/json");
         ((int)(await http.PostAsync("api/v1", call)).StatusCode).Should().Be(503);
         (await http.GetAsync("health")).IsSuccessStatusCode.Should().BeTrue();
+        var key = Mezzo.Agent.Isolation.CgroupIsolator.AgentKey(dir.Path);
+        Directory.GetDirectories("/sys/fs/cgroup").Select(h => Path.Combine(h, "mezzo", key)).Where(Directory.Exists)
+            .Should().BeEmpty("an agent that never started leaves no empty cgroup");
     }
 
     private static void SendSignal(int pid, string signal)
