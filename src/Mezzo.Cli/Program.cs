@@ -9,6 +9,7 @@ var root = new RootCommand("""
     DevCommand.Create(),
     MasterCommand.Create(),
     AgentCommand.Create(),
+    ServicesCommand.Create(),
     ExecuteCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

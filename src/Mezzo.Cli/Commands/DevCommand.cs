@@ -15,6 +15,7 @@ public static class DevCommand
     {
         var masterPort = FlagOption.Create("master-port", "Master port (0 = pick a free one)", () => 5050).Check(FlagOption.ValidPort("--master-port"));
         var agentPort = FlagOption.Create("agent-port", "Agent port (0 = pick a free one)", () => 5051).Check(FlagOption.ValidPort("--agent-port"));
+        var servicesPort = FlagOption.Create("services-port", "Services (Marathon API) port (0 = pick a free one)", () => 8080).Check(FlagOption.ValidPort("--services-port"));
         var workDir = FlagOption.Create("work-dir", "Where the cluster keeps its state", () => Path.Combine(Environment.CurrentDirectory, ".mezzo"));
         var resources = FlagOption.Create<string?>("resources", "The agent's resources; what is left out is detected", () => null)
             .Check(AgentFlagValidation.Resources);
@@ -26,7 +27,7 @@ public static class DevCommand
         var containers = ContainerFlags.Create();
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
         {
-            masterPort, agentPort, workDir, resources, attributes,
+            masterPort, agentPort, servicesPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
@@ -57,10 +58,15 @@ public static class DevCommand
             containers.Apply(parsed, agentOptions);
             await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
+            await using var services = Services.ServicesServer.Create(
+                new Services.ServicesOptions { Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services") },
+                logging => ConsoleLogging.Configure(logging));
+            await services.StartAsync(shutdown.Token);
             Console.WriteLine($"""
                 Mezzo dev cluster is up (work dir {root})
-                  master  {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state
-                  agent   {agent.Url}  resources: {agent.Service.Total}
+                  master    {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state
+                  agent     {agent.Url}  resources: {agent.Service.Total}
+                  services  {services.Url}  Marathon API: {services.Url}v2/apps
                 Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);

@@ -1,0 +1,88 @@
+using Mezzo.Services.Model;
+using Mezzo.Services.State;
+
+namespace Mezzo.Services.Scheduling;
+
+/// <summary>What one app needs now: how many new tasks to launch, which tasks to kill, and whether it has arrived.</summary>
+public sealed record AppPlan(int Launch, IReadOnlyList<string> Kill, bool Complete);
+
+/// <summary>
+/// The Nomad-style heart of the services framework: a pure function from an app's target definition and its tasks to
+/// the next actions. Called again after every change (status update, launch, API call), it scales up and down and
+/// carries out rolling restarts the way Marathon's upgrade strategy describes: at least
+/// ceil(instances × minimumHealthCapacity) healthy tasks while old ones are replaced, at most
+/// floor(instances × (1 + maximumOverCapacity)) tasks at once.
+/// </summary>
+public static class DeploymentPlanner
+{
+    public static AppPlan Plan(AppDefinition? target, IReadOnlyList<Instance> instances)
+    {
+        var active = instances.Where(i => i.IsActive).ToList();
+        if (target is null)
+        {
+            return new AppPlan(0, [.. active.Where(i => !i.Killing).Select(i => i.TaskId)], active.Count == 0);
+        }
+
+        var hasHealth = target.HealthChecks is { Count: > 0 };
+        var count = target.Instances ?? 1;
+        var current = active.Where(i => i.ConfigVersion == target.ConfigVersion).ToList();
+        var old = active.Where(i => i.ConfigVersion != target.ConfigVersion).ToList();
+        var currentLive = current.Where(i => !i.Killing).ToList();
+        var oldLive = old.Where(i => !i.Killing).ToList();
+        var kills = new List<string>();
+        int launch;
+        if (oldLive.Count == 0)
+        {
+            if (currentLive.Count > count)
+            {
+                kills.AddRange(KillOrder(currentLive, target, hasHealth).Take(currentLive.Count - count).Select(i => i.TaskId));
+            }
+
+            launch = Math.Max(0, count - currentLive.Count);
+        }
+        else
+        {
+            var strategy = target.UpgradeStrategy!;
+            var minHealthy = (int)Math.Ceiling(Math.Round(count * strategy.MinimumHealthCapacity!.Value, 6));
+            var maxCapacity = (int)Math.Floor(Math.Round(count * (1 + strategy.MaximumOverCapacity!.Value), 6));
+            var healthy = currentLive.Count(i => i.IsHealthy(hasHealth)) + oldLive.Count(i => i.IsHealthy(hasHealth));
+            var killedOld = 0;
+            foreach (var instance in KillOrder(oldLive, target, hasHealth))
+            {
+                // Old tasks beyond the new instance count go as soon as the floor allows, like unhealthy ones.
+                if (!instance.IsHealthy(hasHealth))
+                {
+                    kills.Add(instance.TaskId);
+                    killedOld++;
+                }
+                else if (healthy - 1 >= minHealthy)
+                {
+                    kills.Add(instance.TaskId);
+                    killedOld++;
+                    healthy--;
+                }
+            }
+
+            var live = currentLive.Count + oldLive.Count - killedOld;
+            launch = Math.Max(0, Math.Min(count - currentLive.Count, maxCapacity - live));
+            if (launch == 0 && kills.Count == 0 && currentLive.All(i => i.IsHealthy(hasHealth)))
+            {
+                // The floor equals the capacity (e.g. minimumHealthCapacity 1, maximumOverCapacity 0): nothing can move
+                // without one old task going first. Marathon then allows being one under the floor; so does Mezzo.
+                kills.Add(KillOrder(oldLive, target, hasHealth).First().TaskId);
+            }
+        }
+
+        var complete = old.Count == 0 && current.Count == count && current.All(i => !i.Killing && i.IsHealthy(hasHealth));
+        return new AppPlan(launch, kills, complete);
+    }
+
+    /// <summary>Tasks in the order they should go: not yet running, then unhealthy, then by the app's killSelection.</summary>
+    public static IEnumerable<Instance> KillOrder(IEnumerable<Instance> instances, AppDefinition app, bool hasHealth)
+    {
+        var ordered = instances.OrderBy(i => i.IsRunning ? 1 : 0).ThenBy(i => i.IsHealthy(hasHealth) ? 1 : 0);
+        return app.KillSelection == "OLDEST_FIRST"
+            ? ordered.ThenBy(i => i.StagedAt).ThenBy(i => i.TaskId, StringComparer.Ordinal)
+            : ordered.ThenByDescending(i => i.StagedAt).ThenBy(i => i.TaskId, StringComparer.Ordinal);
+    }
+}
