@@ -104,7 +104,7 @@ public sealed partial class ServicesActor
         var version = NextVersion();
         app.Version = version;
         app.VersionInfo = new VersionInfo { LastConfigChangeAt = version, LastScalingAt = current.VersionInfo?.LastScalingAt ?? version };
-        return Deploy(new Dictionary<string, AppDefinition?> { [id] = app }, force, app, versioned: true);
+        return Deploy(new Dictionary<string, AppDefinition?> { [id] = app }, force, app);
     });
 
     /// <summary>
@@ -184,21 +184,16 @@ public sealed partial class ServicesActor
                 continue;
             }
 
-            // The old definition under a new version: Marathon's rollback is a deployment like any other.
+            // The old definition under a new version, as a deployment like any other. It keeps the old config version, so
+            // tasks still running the old config stay and only those of the abandoned one are replaced.
             var app = original.Clone();
             var version = NextVersion();
             app.Version = version;
-            var current = _apps.GetValueOrDefault(appId);
-            var configChanged = current is null || ConfigChanged(current, app);
-            app.VersionInfo = new VersionInfo
-            {
-                LastScalingAt = version,
-                LastConfigChangeAt = configChanged ? version : current!.VersionInfo?.LastConfigChangeAt ?? version,
-            };
+            app.VersionInfo = new VersionInfo { LastScalingAt = version, LastConfigChangeAt = original.ConfigVersion };
             rollback[appId] = app;
         }
 
-        return Deploy(rollback, force: true, null, versioned: true);
+        return Deploy(rollback, force: true, null);
     });
 
     /// <summary>DELETE /v2/queue/{id}/delay: the app's next launch may happen now.</summary>
@@ -333,9 +328,8 @@ public sealed partial class ServicesActor
     /// Starts one deployment taking <paramref name="targets"/> (app id → new definition, or null to remove) from their
     /// current definitions; persisted with the apps in one transaction before anyone is told.
     /// </summary>
-    private ChangeResult Deploy(Dictionary<string, AppDefinition?> targets, bool force, AppDefinition? single, bool versioned = false)
+    private ChangeResult Deploy(Dictionary<string, AppDefinition?> targets, bool force, AppDefinition? single)
     {
-        _ = versioned;
         var locked = LockedBy(targets.Keys);
         if (locked.Count > 0 && !force)
         {

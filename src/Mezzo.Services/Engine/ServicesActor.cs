@@ -109,7 +109,10 @@ public sealed partial class ServicesActor : IAsyncDisposable
         {
             try
             {
-                result.TrySetResult(command());
+                var value = command();
+                // The caller reads the snapshot next: it must already show this change.
+                Publish();
+                result.TrySetResult(value);
             }
 #pragma warning disable CA1031 // The caller gets the exception.
             catch (Exception ex)
