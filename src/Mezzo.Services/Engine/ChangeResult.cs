@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.State;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.State;
 using Microsoft.Extensions.Logging;

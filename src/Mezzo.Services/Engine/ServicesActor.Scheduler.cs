@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mezzo.Core.Tasks;
 using Mezzo.Framework;
 using Mezzo.Protocol.V1;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.Scheduling;
 using Mezzo.Services.State;

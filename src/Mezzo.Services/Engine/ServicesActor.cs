@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Mezzo.Framework;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.Scheduling;
 using Mezzo.Services.State;

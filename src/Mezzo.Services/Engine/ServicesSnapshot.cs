@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.Scheduling;
 using Mezzo.Services.State;

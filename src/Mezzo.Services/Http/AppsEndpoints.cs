@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mezzo.Services.Engine;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

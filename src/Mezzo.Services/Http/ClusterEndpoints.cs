@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mezzo.Core.Tasks;
 using Mezzo.Services.Engine;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mezzo.Services.Engine;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Microsoft.AspNetCore.Http;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
+using Mezzo.Protocol.Marathon;
+
 namespace Mezzo.Services.Model;
 
 /// <summary>Marathon's defaults and validation for an app definition as sent.</summary>

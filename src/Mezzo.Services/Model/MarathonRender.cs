@@ -4,6 +4,8 @@ using Mezzo.Core.Tasks;
 using Mezzo.Services.Engine;
 using Mezzo.Services.State;
 
+using Mezzo.Protocol.Marathon;
+
 namespace Mezzo.Services.Model;
 
 /// <summary>Marathon's JSON shapes for apps (with counts, tasks, deployments), tasks, deployments and the queue.</summary>

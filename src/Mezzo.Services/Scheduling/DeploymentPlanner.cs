@@ -1,3 +1,4 @@
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.State;
 

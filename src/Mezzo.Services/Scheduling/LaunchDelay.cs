@@ -1,3 +1,4 @@
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 
 namespace Mezzo.Services.Scheduling;

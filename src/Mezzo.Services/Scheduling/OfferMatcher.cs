@@ -1,4 +1,5 @@
 using Mezzo.Protocol.V1;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 
 namespace Mezzo.Services.Scheduling;

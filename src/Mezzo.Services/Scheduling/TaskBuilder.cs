@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Mezzo.Protocol.V1;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 
 namespace Mezzo.Services.Scheduling;

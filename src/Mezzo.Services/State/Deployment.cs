@@ -1,3 +1,5 @@
+using Mezzo.Protocol.Marathon;
+
 namespace Mezzo.Services.State;
 
 /// <summary>
@@ -11,10 +13,10 @@ public sealed record Deployment
     public required string Version { get; init; }
 
     /// <summary>App id → the definition before the change (null: the app did not exist).</summary>
-    public required IReadOnlyDictionary<string, Model.AppDefinition?> Original { get; init; }
+    public required IReadOnlyDictionary<string, AppDefinition?> Original { get; init; }
 
     /// <summary>App id → the definition after the change (null: the app is being removed).</summary>
-    public required IReadOnlyDictionary<string, Model.AppDefinition?> Target { get; init; }
+    public required IReadOnlyDictionary<string, AppDefinition?> Target { get; init; }
 
     /// <summary>Marathon's steps: each a list of (action, app id); actions are StartApplication, ScaleApplication,
     /// RestartApplication, StopApplication.</summary>

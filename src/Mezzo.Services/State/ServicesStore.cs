@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Microsoft.Data.Sqlite;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 
 namespace Mezzo.Services.Tests.Model;

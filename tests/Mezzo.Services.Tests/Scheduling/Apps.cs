@@ -1,4 +1,5 @@
 using Mezzo.Core.Tasks;
+using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
 using Mezzo.Services.State;
 

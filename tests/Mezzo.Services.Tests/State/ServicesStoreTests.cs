@@ -15,8 +15,8 @@ public sealed class ServicesStoreTests : IDisposable
         {
             Id = "d1",
             Version = "v1",
-            Original = new Dictionary<string, Mezzo.Services.Model.AppDefinition?> { ["/web"] = null },
-            Target = new Dictionary<string, Mezzo.Services.Model.AppDefinition?> { ["/web"] = app },
+            Original = new Dictionary<string, Mezzo.Protocol.Marathon.AppDefinition?> { ["/web"] = null },
+            Target = new Dictionary<string, Mezzo.Protocol.Marathon.AppDefinition?> { ["/web"] = app },
             Steps = [[new DeploymentAction("StartApplication", "/web")]],
         };
         using (var store = ServicesStore.InWorkDir(_dir))

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace Mezzo.Services.Model;
+namespace Mezzo.Protocol.Marathon;
 
 /// <summary>Marathon's JSON: camelCase, nulls written (Marathon shows e.g. "container": null), unknown fields ignored.</summary>
 [JsonSourceGenerationOptions(
@@ -16,7 +16,7 @@ namespace Mezzo.Services.Model;
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]
-internal sealed partial class AppJsonContext : JsonSerializerContext;
+public sealed partial class AppJsonContext : JsonSerializerContext;
 
 public static class AppJson
 {
@@ -43,7 +43,7 @@ public static class AppJson
             : message.Contains("System.String", StringComparison.Ordinal) ? "error.expected.jsstring"
             : message.Contains("System.Boolean", StringComparison.Ordinal) ? "error.expected.jsboolean"
             : message.Contains("List", StringComparison.Ordinal) ? "error.expected.jsarray"
-            : message.Contains("Mezzo.Services", StringComparison.Ordinal) || message.Contains("Dictionary", StringComparison.Ordinal) ? "error.expected.jsobject"
+            : message.Contains("Mezzo.Protocol.Marathon", StringComparison.Ordinal) || message.Contains("Dictionary", StringComparison.Ordinal) ? "error.expected.jsobject"
             : "error.expected.jsvalue";
         if (ex.Path is null || !message.Contains("could not be converted", StringComparison.Ordinal))
         {

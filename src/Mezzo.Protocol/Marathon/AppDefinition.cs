@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace Mezzo.Services.Model;
+namespace Mezzo.Protocol.Marathon;
 
 /// <summary>
 /// A Marathon app definition (<c>/v2/apps</c>), field for field as Marathon spells it. Parsed as sent (every field
