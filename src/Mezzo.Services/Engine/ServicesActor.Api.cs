@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
+using Mezzo.Services.Scheduling;
 using Mezzo.Services.State;
 using Microsoft.Extensions.Logging;
 
@@ -342,40 +343,57 @@ public sealed partial class ServicesActor
             RemoveDeployment(_deployments[id], "overridden by a forced change");
         }
 
+        var after = _apps.ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (id, target) in targets)
+        {
+            if (target is null)
+            {
+                after.Remove(id);
+            }
+            else
+            {
+                after[id] = target;
+            }
+        }
+
+        if (Dependencies.Levels(after) is not { } levels)
+        {
+            return new ChangeResult.Invalid([new ValidationError("/", "Dependency graph has cyclic dependencies.")]);
+        }
+
         var original = targets.Keys.ToDictionary(id => id, id => _apps.GetValueOrDefault(id));
         var steps = new List<IReadOnlyList<DeploymentAction>>();
-        var starts = targets.Where(t => original[t.Key] is null && t.Value is not null).Select(t => new DeploymentAction("StartApplication", t.Key)).ToList();
+        var starts = targets.Where(t => original[t.Key] is null && t.Value is not null).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new DeploymentAction("StartApplication", t.Key)).ToList();
         if (starts.Count > 0)
         {
             steps.Add(starts);
         }
 
-        var actions = new List<DeploymentAction>();
+        // One step per dependency level: an app's step comes after those of the apps it depends on.
+        var actions = new List<(int Level, DeploymentAction Action)>();
         foreach (var (id, target) in targets.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
+            var level = target is null ? 0 : levels[id];
             var before = original[id];
             if (target is null)
             {
-                actions.Add(new DeploymentAction("StopApplication", id));
+                actions.Add((level, new DeploymentAction("StopApplication", id)));
             }
             else if (before is null)
             {
-                actions.Add(new DeploymentAction("ScaleApplication", id));
+                actions.Add((level, new DeploymentAction("ScaleApplication", id)));
             }
             else if (before.ConfigVersion != target.ConfigVersion)
             {
-                actions.Add(new DeploymentAction("RestartApplication", id));
+                actions.Add((level, new DeploymentAction("RestartApplication", id)));
             }
             else if (before.Instances != target.Instances)
             {
-                actions.Add(new DeploymentAction("ScaleApplication", id));
+                actions.Add((level, new DeploymentAction("ScaleApplication", id)));
             }
         }
 
-        if (actions.Count > 0)
-        {
-            steps.Add(actions);
-        }
+        steps.AddRange(actions.GroupBy(a => a.Level).OrderBy(g => g.Key).Select(g => (IReadOnlyList<DeploymentAction>)[.. g.Select(a => a.Action)]));
 
         var deployment = new Deployment
         {

@@ -358,6 +358,15 @@ public sealed partial class ServicesActor
             }
         }
 
+        // An app waits to launch until the apps it depends on have arrived (kills still go ahead).
+        foreach (var (appId, app) in _apps)
+        {
+            if (plans[appId].Launch > 0 && Dependencies.Of(app, _apps.Keys).Any(d => plans.TryGetValue(d, out var dependency) && !dependency.Complete))
+            {
+                plans[appId] = plans[appId] with { Launch = 0, Complete = false };
+            }
+        }
+
         var now = _time.GetUtcNow();
         var queue = ImmutableDictionary<string, QueueEntry>.Empty;
         foreach (var (appId, plan) in plans)

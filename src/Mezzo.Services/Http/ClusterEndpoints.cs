@@ -95,7 +95,42 @@ internal static class ClusterEndpoints
 
             await HttpJson.MessageAsync(context, 404, $"Application {appId} not found in tasks queue.");
         });
-        routes.MapGet("/v2/groups", context => HttpJson.WriteAsync(context, 200, RootGroup(actor.Snapshot)));
+        routes.MapGet("/v2/groups", context => HttpJson.WriteAsync(context, 200, Group(actor.Snapshot, "/")));
+        routes.MapGet("/v2/groups/{**path}", (HttpContext context, string path) =>
+        {
+            var id = PathId.Canonical(path);
+            var snapshot = actor.Snapshot;
+            return id == "/" || snapshot.Apps.Keys.Any(a => a.StartsWith(id + "/", StringComparison.Ordinal))
+                ? HttpJson.WriteAsync(context, 200, Group(snapshot, id))
+                : HttpJson.MessageAsync(context, 404, $"Group '{id}' does not exist");
+        });
+        routes.MapPost("/v2/groups", context => GroupChangeAsync(context, actor, null, create: true));
+        routes.MapPut("/v2/groups", context => GroupChangeAsync(context, actor, "/", create: false));
+        routes.MapPut("/v2/groups/{**path}", (HttpContext context, string path) => GroupChangeAsync(context, actor, path, create: false));
+        routes.MapDelete("/v2/groups", async context =>
+            await HttpJson.ResultAsync(context, await actor.DeleteGroupAsync("/", HttpJson.Flag(context, "force")), deployed => HttpJson.DeploymentResultAsync(context, deployed)));
+        routes.MapDelete("/v2/groups/{**path}", async (HttpContext context, string path) =>
+            await HttpJson.ResultAsync(context, await actor.DeleteGroupAsync(PathId.Canonical(path), HttpJson.Flag(context, "force")), deployed => HttpJson.DeploymentResultAsync(context, deployed)));
+    }
+
+    private static async Task GroupChangeAsync(HttpContext context, ServicesActor actor, string? path, bool create)
+    {
+        if (await HttpJson.ReadObjectAsync(context, actor.Options.MaxRequestBytes) is not { } body)
+        {
+            return;
+        }
+
+        var result = await actor.DeployGroupAsync(path, body, create, HttpJson.Flag(context, "force"));
+        await HttpJson.ResultAsync(context, result, deployed =>
+        {
+            if (create)
+            {
+                var id = PathId.Canonical(body["id"]!.GetValue<string>());
+                context.Response.Headers.Location = $"{context.Request.Scheme}://{context.Request.Host}/v2/groups{id}";
+            }
+
+            return HttpJson.DeploymentResultAsync(context, deployed, create ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        });
     }
 
     private static string Leader(ServicesActor actor) => $"{actor.Options.Hostname}:{actor.Options.Port}";
@@ -125,8 +160,8 @@ internal static class ClusterEndpoints
         ["event_subscriber"] = new JsonObject { ["type"] = "sse" },
     };
 
-    /// <summary>The root group with apps nested by their path (read-only: groups cannot be changed through Mezzo yet).</summary>
-    private static JsonObject RootGroup(ServicesSnapshot snapshot)
+    /// <summary>A group as Marathon shows it: its apps and, nested by path, its subgroups.</summary>
+    private static JsonObject Group(ServicesSnapshot snapshot, string root)
     {
         JsonObject Group(string id)
         {
@@ -145,6 +180,6 @@ internal static class ClusterEndpoints
             };
         }
 
-        return Group("/");
+        return Group(root);
     }
 }

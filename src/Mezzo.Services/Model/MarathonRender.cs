@@ -118,13 +118,28 @@ public static class MarathonRender
 
     private static int CurrentStep(Deployment deployment, ServicesSnapshot snapshot)
     {
-        if (deployment.Steps.Count == 0)
+        // The first step with an action that has not arrived yet (Marathon counts steps from 1).
+        for (var i = 0; i < deployment.Steps.Count; i++)
         {
-            return 0;
+            if (!deployment.Steps[i].All(action => Arrived(action, snapshot)))
+            {
+                return i + 1;
+            }
         }
 
-        // A start step is done once the app exists; a scale or restart step is the rest of the deployment.
-        return deployment.Steps.Count > 1 && deployment.Steps[0].All(a => a.Action == "StartApplication" && snapshot.Apps.ContainsKey(a.App)) ? 2 : 1;
+        return deployment.Steps.Count;
+    }
+
+    private static bool Arrived(DeploymentAction action, ServicesSnapshot snapshot)
+    {
+        var instances = snapshot.InstancesOf(action.App).Where(i => i.IsActive).ToList();
+        if (!snapshot.Apps.TryGetValue(action.App, out var app))
+        {
+            return action.Action != "StartApplication" && instances.Count == 0;
+        }
+
+        return action.Action == "StartApplication"
+            || (instances.Count == app.Instances && instances.All(i => i.ConfigVersion == app.ConfigVersion && i.IsHealthy(app.HealthChecks is { Count: > 0 })));
     }
 
     public static JsonObject DeploymentResult(Deployment deployment) => new() { ["version"] = deployment.Version, ["deploymentId"] = deployment.Id };
