@@ -263,8 +263,8 @@ public sealed partial class ServicesActor
             };
         }
 
-        // Unreachable counts as gone (Marathon with inactiveAfterSeconds 0): it is replaced, and killed if it comes back.
-        var ended = !updated.IsActive || state == TaskState.TASK_UNREACHABLE;
+        updated = updated with { UnreachableSince = state == TaskState.TASK_UNREACHABLE ? instance.UnreachableSince ?? now : null };
+        var ended = !updated.IsActive;
         if (ended)
         {
             _store.Write(batch => batch.DeleteInstance(taskId));
@@ -337,7 +337,7 @@ public sealed partial class ServicesActor
         var killed = new List<Instance>();
         foreach (var appId in appIds)
         {
-            var plan = DeploymentPlanner.Plan(_apps.GetValueOrDefault(appId), byApp.GetValueOrDefault(appId) ?? []);
+            var plan = DeploymentPlanner.Plan(_apps.GetValueOrDefault(appId), byApp.GetValueOrDefault(appId) ?? [], _time.GetUtcNow());
             plans[appId] = plan;
             foreach (var taskId in plan.Kill)
             {

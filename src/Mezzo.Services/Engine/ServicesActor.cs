@@ -166,8 +166,33 @@ public sealed partial class ServicesActor : IAsyncDisposable
             RetryKills();
         }
 
+        ExpungeUnreachable(now);
         Evaluate();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Forgets tasks unreachable for longer than their app's expungeAfterSeconds; one that comes back is killed as unknown.</summary>
+    private void ExpungeUnreachable(DateTimeOffset now)
+    {
+        var expunged = _instances.Values.Where(i => Scheduling.DeploymentPlanner.IsExpunged(i, _apps.GetValueOrDefault(i.AppId), now)).ToList();
+        if (expunged.Count == 0)
+        {
+            return;
+        }
+
+        _store.Write(batch => expunged.ForEach(i => batch.DeleteInstance(i.TaskId)));
+        foreach (var instance in expunged)
+        {
+            _instances = _instances.Remove(instance.TaskId);
+            Emit("instance_changed_event", Expunged(InstanceChanged(instance)));
+        }
+    }
+
+    private static JsonObject Expunged(JsonObject json)
+    {
+        json["condition"] = "UnreachableInactive";
+        json["goal"] = "Decommissioned";
+        return json;
     }
 
     // ---- events ----

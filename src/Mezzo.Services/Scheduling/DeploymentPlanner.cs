@@ -16,13 +16,17 @@ public sealed record AppPlan(int Launch, IReadOnlyList<string> Kill, bool Comple
 /// </summary>
 public static class DeploymentPlanner
 {
-    public static AppPlan Plan(AppDefinition? target, IReadOnlyList<Instance> instances)
+    public static AppPlan Plan(AppDefinition? target, IReadOnlyList<Instance> instances, DateTimeOffset now)
     {
-        var active = instances.Where(i => i.IsActive).ToList();
+        var all = instances.Where(i => i.IsActive).ToList();
         if (target is null)
         {
-            return new AppPlan(0, [.. active.Where(i => !i.Killing).Select(i => i.TaskId)], active.Count == 0);
+            return new AppPlan(0, [.. all.Where(i => !i.Killing).Select(i => i.TaskId)], all.Count == 0);
         }
+
+        // Unreachable past inactiveAfterSeconds: replaced as if gone, though not killed (nothing can reach it); it is
+        // forgotten after expungeAfterSeconds, and if it comes back before, the surplus is scaled away.
+        var active = all.Where(i => !IsInactive(i, target, now)).ToList();
 
         var hasHealth = target.HealthChecks is { Count: > 0 };
         var count = target.Instances ?? 1;
@@ -77,6 +81,21 @@ public static class DeploymentPlanner
         var complete = old.Count == 0 && current.Count == count && current.All(i => !i.Killing && i.IsHealthy(hasHealth));
         return new AppPlan(launch, kills, complete);
     }
+
+    public static bool IsInactive(Instance instance, AppDefinition app, DateTimeOffset now) =>
+        instance.UnreachableSince is { } since && UnreachableSeconds(app) is { } limits && now - since >= TimeSpan.FromSeconds(limits.Inactive);
+
+    public static bool IsExpunged(Instance instance, AppDefinition? app, DateTimeOffset now) =>
+        instance.UnreachableSince is { } since && (app is null || (UnreachableSeconds(app) is { } limits && now - since >= TimeSpan.FromSeconds(limits.Expunge)));
+
+    /// <summary>The app's unreachableStrategy in seconds; null when "disabled" (unreachable tasks are waited for).</summary>
+    public static (double Inactive, double Expunge)? UnreachableSeconds(AppDefinition app) =>
+        app.UnreachableStrategy is System.Text.Json.Nodes.JsonObject strategy
+            ? (Seconds(strategy["inactiveAfterSeconds"], 300), Seconds(strategy["expungeAfterSeconds"], 600))
+            : null;
+
+    private static double Seconds(System.Text.Json.Nodes.JsonNode? node, double fallback) =>
+        node is not null && double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
     /// <summary>Tasks in the order they should go: not yet running, then unhealthy, then by the app's killSelection.</summary>
     public static IEnumerable<Instance> KillOrder(IEnumerable<Instance> instances, AppDefinition app, bool hasHealth)

@@ -51,6 +51,9 @@ public sealed record Instance
 
     public string? Role { get; init; }
 
+    /// <summary>When the task became unreachable (its agent partitioned away); null while reachable.</summary>
+    public DateTimeOffset? UnreachableSince { get; init; }
+
     public bool IsActive => !TaskStates.IsTerminal(State) && State is not (TaskState.TASK_UNKNOWN or TaskState.TASK_GONE_BY_OPERATOR);
 
     public bool IsRunning => State == TaskState.TASK_RUNNING;
