@@ -10,6 +10,7 @@ var root = new RootCommand("""
     MasterCommand.Create(),
     AgentCommand.Create(),
     ServicesCommand.Create(),
+    AppCommand.Create(),
     ExecuteCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
