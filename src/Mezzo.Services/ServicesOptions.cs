@@ -31,6 +31,9 @@ public sealed class ServicesOptions
     /// <summary>Explicit reconciliation of all known tasks, besides the one on every (re)subscription.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>While tasks wait to launch and no offer has come for this long, offers are revived again.</summary>
+    public TimeSpan ReviveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often expired launch delays and pending kills are looked at.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -38,6 +41,9 @@ public sealed class ServicesOptions
     public int LocalPortMin { get; set; } = 10000;
 
     public int LocalPortMax { get; set; } = 20000;
+
+    /// <summary>Tasks launched from one offer at most (Marathon's --max_instances_per_offer).</summary>
+    public int MaxTasksPerOffer { get; set; } = 100;
 
     /// <summary>Largest accepted request body.</summary>
     public long MaxRequestBytes { get; set; } = 1024 * 1024;

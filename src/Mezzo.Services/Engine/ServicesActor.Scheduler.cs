@@ -15,9 +15,13 @@ namespace Mezzo.Services.Engine;
 public sealed partial class ServicesActor
 {
     private SchedulerClient? _client;
+    private SchedulerOptions? _schedulerOptions;
     private string? _frameworkId;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
     private bool _suppressed;
+    private bool _evaluatePending;
+    private DateTimeOffset _lastOffers = DateTimeOffset.MinValue;
+    private Task _offerControl = Task.CompletedTask;
     private ImmutableHashSet<string> _roles = ["*"];
 
     private FrameworkInfo FrameworkInfo() => new()
@@ -41,7 +45,8 @@ public sealed partial class ServicesActor
     private async Task RunSchedulerAsync()
     {
         _roles = _roles.Union(_apps.Values.Select(a => a.Role ?? "*"));
-        _client = new SchedulerClient(new SchedulerOptions { Master = _options.Master, FrameworkInfo = FrameworkInfo() }, _loggers.CreateLogger<SchedulerClient>());
+        _schedulerOptions = new SchedulerOptions { Master = _options.Master, FrameworkInfo = FrameworkInfo() };
+        _client = new SchedulerClient(_schedulerOptions, _loggers.CreateLogger<SchedulerClient>());
         _ = _client.SubscribeAsync(_stopping.Token).ContinueWith(
             t => Log.SubscribeFailed(_log, t.Exception!.GetBaseException().Message),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -95,8 +100,8 @@ public sealed partial class ServicesActor
         }
 
         Log.Subscribed(_log, frameworkId, _instances.Count);
-        // A new subscription starts unsuppressed and forgets offer filters; re-learn where every task stands.
-        _suppressed = false;
+        // The SDK resubscribes with the roles it was told to suppress; re-learn where every task stands.
+        _suppressed = _schedulerOptions!.SuppressedRoles.Count > 0;
         ReconcileKnownTasks(olderThan: null);
         Fire(client => client.ReconcileAsync(null, _stopping.Token), "implicit reconciliation");
         RetryKills();
@@ -160,6 +165,7 @@ public sealed partial class ServicesActor
     private void OnOffers(List<Offer> offers)
     {
         var now = _time.GetUtcNow();
+        _lastOffers = now;
         foreach (var offer in offers)
         {
             var demands = _queue.Values
@@ -167,7 +173,9 @@ public sealed partial class ServicesActor
                 .OrderBy(q => q.AppId, StringComparer.Ordinal)
                 .Select(q => new Demand(_apps[q.AppId], q.Count, [.. _instances.Values.Where(i => i.AppId == q.AppId && i.IsActive).Select(i => new Placement(i.Host, i.Attributes))]))
                 .ToList();
-            var matches = demands.Count == 0 ? [] : OfferMatcher.Match(offer, demands);
+            // At most so many per offer: the agent reports a batch once it is launched, and smaller batches keep
+            // tasks flowing (the rest of the offer comes straight back, unfiltered).
+            var matches = demands.Count == 0 ? [] : OfferMatcher.Match(offer, demands).Take(_options.MaxTasksPerOffer).ToList();
             if (matches.Count == 0)
             {
                 var refuse = demands.Count > 0 ? _options.ShortDeclineDuration : _options.DeclineOfferDuration;
@@ -211,7 +219,8 @@ public sealed partial class ServicesActor
 
             Log.Launching(_log, tasks.Count, offer.Hostname ?? "", string.Join(",", launched.Select(l => l.AppId).Distinct()));
             var ids = launched.Select(l => l.TaskId).ToList();
-            Fire(client => client.LaunchAsync(offer, tasks, new Filters { RefuseSeconds = _options.ShortDeclineDuration.TotalSeconds }, _stopping.Token), "launch", () => LaunchFailed(ids));
+            // No filter on what is left of the offer: more tasks may be waiting for it right now.
+            Fire(client => client.LaunchAsync(offer, tasks, new Filters { RefuseSeconds = 0 }, _stopping.Token), "launch", () => LaunchFailed(ids));
             UpdateQueue();
         }
     }
@@ -311,7 +320,27 @@ public sealed partial class ServicesActor
             });
         }
 
-        Evaluate();
+        RequestEvaluate();
+    }
+
+    /// <summary>
+    /// Evaluates once the updates already in the inbox are in: a burst of status updates (hundreds of tasks starting)
+    /// costs one pass over all tasks, not one per update.
+    /// </summary>
+    private void RequestEvaluate()
+    {
+        if (_evaluatePending)
+        {
+            return;
+        }
+
+        _evaluatePending = true;
+        Post(() =>
+        {
+            _evaluatePending = false;
+            Evaluate();
+            return Task.CompletedTask;
+        });
     }
 
     private static JsonObject InstanceChanged(Instance instance) => new()
@@ -406,16 +435,44 @@ public sealed partial class ServicesActor
         }
 
         var wanted = _queue.Values.Any(q => (_delays.GetValueOrDefault(q.AppId) ?? LaunchDelay.None).IsOverdue(now));
-        if (wanted && _suppressed)
+        if (wanted && (_suppressed || now - _lastOffers >= _options.ReviveInterval))
         {
+            // Also again while demand waits without offers: a revive is idempotent, and one lost or overtaken by an
+            // earlier suppress must not leave apps waiting forever.
             _suppressed = false;
-            Fire(client => client.ReviveAsync(_stopping.Token), "revive", () => _suppressed = true);
+            _lastOffers = now;
+            OfferControl(client => client.ReviveAsync(_stopping.Token), "revive");
         }
         else if (!wanted && !_suppressed)
         {
             _suppressed = true;
-            Fire(client => client.SuppressAsync(_stopping.Token), "suppress", () => _suppressed = false);
+            OfferControl(client => client.SuppressAsync(_stopping.Token), "suppress");
         }
+    }
+
+    /// <summary>SUPPRESS and REVIVE go out one after the other, in the order decided: overtaking would invert them.</summary>
+    private void OfferControl(Func<SchedulerClient, Task> call, string what)
+    {
+        var client = _client!;
+        var previous = _offerControl;
+        _offerControl = Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(false);
+            try
+            {
+                await call(client).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SchedulerCallException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
+            {
+                Log.CallFailed(_log, what, ex.Message);
+                // Unknown outcome: the next evaluation decides afresh.
+                Post(() =>
+                {
+                    _suppressed = what == "revive";
+                    return Task.CompletedTask;
+                });
+            }
+        });
     }
 
     private static partial class Log
