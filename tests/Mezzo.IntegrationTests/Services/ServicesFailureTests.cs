@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Mezzo.Agent.Tasks;
+using Mezzo.IntegrationTests.Infrastructure;
+
+namespace Mezzo.IntegrationTests.Services;
+
+/// <summary>Crashes: a task process killed with SIGKILL, and the `mezzo services` process itself killed mid-deployment.</summary>
+public sealed class ServicesFailureTests
+{
+    [Fact]
+    public async Task A_task_killed_with_SIGKILL_is_reported_failed_and_replaced()
+    {
+        await using var cluster = await ServicesCluster.StartAsync();
+        await cluster.SendAsync(HttpMethod.Post, "/v2/apps", """{"id":"/victim","cmd":"exec sleep 600","cpus":0.1,"mem":16}""");
+        await cluster.WaitForNoDeploymentsAsync("the task to run");
+        var original = (await cluster.MasterRunningAsync()).Single();
+        var sleeper = OrphanReaper.FindTaskProcesses(cluster.Cluster.SandboxRoot)
+            .Single(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+
+        System.Diagnostics.Process.GetProcessById(sleeper).Kill();
+
+        await Poll.UntilAsync(async () => (await cluster.MasterRunningAsync()) is { Count: 1 } running && !running.Contains(original), "a replacement task");
+        var failure = (await cluster.AppAsync("/victim"))["lastTaskFailure"]!;
+        failure["taskId"]!.GetValue<string>().Should().Be(original);
+        failure["state"]!.GetValue<string>().Should().Be("TASK_FAILED");
+    }
+
+    [Fact]
+    public async Task Killing_mezzo_services_mid_deployment_resumes_it_after_a_restart_without_duplicate_tasks()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        using var dir = new TempDir();
+        string[] Args() => ["services", "--master", cluster.MasterAddress, "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", dir.Path];
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var app = """
+            {"id":"/web","cmd":"exec python3 -m http.server $PORT0 --bind 127.0.0.1","cpus":0.1,"mem":32,"instances":3,
+             "healthChecks":[{"protocol":"MESOS_HTTP","delaySeconds":5,"intervalSeconds":1,"gracePeriodSeconds":30}]}
+            """;
+        HashSet<string> launched;
+        await using (var first = MezzoProcess.Start(Args()))
+        {
+            var url = await first.WaitForUrlAsync();
+            using var response = await http.PostAsync(new Uri(url, "/v2/apps"), new StringContent(app, Encoding.UTF8, "application/json"));
+            ((int)response.StatusCode).Should().Be(201);
+            launched = await Poll.UntilAsync(async () => await RunningAsync(cluster) is { Count: 3 } running ? running : null, "3 tasks running");
+            var deployments = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "/v2/deployments")))!.AsArray();
+            deployments.Should().ContainSingle("the tasks are not healthy yet: the deployment is in progress");
+
+            first.Kill9();
+        }
+
+        await using var second = MezzoProcess.Start(Args());
+        var restarted = await second.WaitForUrlAsync();
+        await Poll.UntilAsync(
+            async () => JsonNode.Parse(await http.GetStringAsync(new Uri(restarted, "/v2/deployments")))!.AsArray().Count == 0,
+            "the resumed deployment to finish", TimeSpan.FromSeconds(60));
+        var web = JsonNode.Parse(await http.GetStringAsync(new Uri(restarted, "/v2/apps/web")))!["app"]!;
+        web["tasksHealthy"]!.GetValue<int>().Should().Be(3);
+        web["tasks"]!.AsArray().Select(t => t!["id"]!.GetValue<string>()).Should().BeEquivalentTo(launched);
+        (await RunningAsync(cluster)).Should().BeEquivalentTo(launched, "no task was launched twice");
+        (await cluster.StateAsync())["frameworks"]!.AsArray().Should().ContainSingle("the restart failed over to the same framework");
+
+        using var delete = await http.DeleteAsync(new Uri(restarted, "/v2/apps/web"));
+        ((int)delete.StatusCode).Should().Be(200);
+        await Poll.UntilAsync(async () => (await RunningAsync(cluster)).Count == 0, "the tasks to be killed");
+    }
+
+    private static async Task<HashSet<string>> RunningAsync(InProcessCluster cluster) =>
+        [.. (await cluster.StateAsync())["frameworks"]!.AsArray()
+            .SelectMany(f => f!["tasks"]!.AsArray())
+            .Where(t => t!["state"]!.GetValue<string>() == "TASK_RUNNING")
+            .Select(t => t!["id"]!.GetValue<string>())];
+}
