@@ -206,6 +206,9 @@ public sealed partial class ServicesActor
                     State = TaskState.TASK_STAGING,
                     StagedAt = now,
                     Role = app.Role,
+                    Cpus = app.Cpus ?? 0,
+                    Mem = app.Mem ?? 0,
+                    Disk = app.Disk ?? 0,
                 });
             }
 

@@ -75,6 +75,9 @@ public static class MarathonRender
             ["version"] = instance.Version,
             ["localVolumes"] = new JsonArray(),
             ["role"] = instance.Role ?? "*",
+            ["cpus"] = instance.Cpus,
+            ["mem"] = instance.Mem,
+            ["disk"] = instance.Disk,
         };
         if (app?.HealthChecks is { Count: > 0 } && instance.IsRunning)
         {

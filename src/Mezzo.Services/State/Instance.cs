@@ -51,6 +51,13 @@ public sealed record Instance
 
     public string? Role { get; init; }
 
+    /// <summary>Resources the task was launched with (shown on the task, as Marathon does).</summary>
+    public double Cpus { get; init; }
+
+    public double Mem { get; init; }
+
+    public double Disk { get; init; }
+
     /// <summary>When the task became unreachable (its agent partitioned away); null while reachable.</summary>
     public DateTimeOffset? UnreachableSince { get; init; }
 
