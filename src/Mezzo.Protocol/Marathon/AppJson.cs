@@ -13,6 +13,7 @@ namespace Mezzo.Protocol.Marathon;
     ReadCommentHandling = JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(AppDefinition))]
 [JsonSerializable(typeof(List<AppDefinition>))]
+[JsonSerializable(typeof(AppHealthCheck))]
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]

@@ -312,6 +312,17 @@ public sealed partial class ServicesActor
             Emit("instance_changed_event", InstanceChanged(updated));
         }
 
+        if (updated.Healthy == false && status.Healthy == false && _apps.GetValueOrDefault(instance.AppId)?.HealthChecks is { Count: > 0 } checks)
+        {
+            Emit("failed_health_check_event", new JsonObject
+            {
+                ["appId"] = instance.AppId,
+                ["taskId"] = taskId,
+                ["instanceId"] = taskId,
+                ["healthCheck"] = System.Text.Json.JsonSerializer.SerializeToNode(checks[0], Protocol.Marathon.AppJsonContext.Default.AppHealthCheck),
+            });
+        }
+
         if (updated.Healthy != previousHealth && updated.Healthy is { } alive)
         {
             Emit("health_status_changed_event", new JsonObject

@@ -27,6 +27,38 @@ public sealed class ServicesFailureTests
     }
 
     [Fact]
+    public async Task A_failing_health_check_is_reported_on_the_event_stream_and_in_the_counts()
+    {
+        await using var cluster = await ServicesCluster.StartAsync();
+        using var stream = await cluster.Http.GetStreamAsync(new Uri(cluster.Services!.Url, "/v2/events?event_type=failed_health_check_event&event_type=health_status_changed_event"));
+        using var events = new StreamReader(stream);
+        (await cluster.SendAsync(HttpMethod.Post, "/v2/apps", """
+            {"id":"/sick","cmd":"exec sleep 600","cpus":0.1,"mem":16,
+             "healthChecks":[{"protocol":"COMMAND","command":{"value":"exit 1"},"delaySeconds":0,"intervalSeconds":1,"gracePeriodSeconds":0,"maxConsecutiveFailures":100}]}
+            """)).Status.Should().Be(201);
+
+        var seen = new Dictionary<string, JsonNode>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (seen.Count < 2)
+        {
+            var line = await events.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException();
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = JsonNode.Parse(line["data: ".Length..])!;
+                seen[data["eventType"]!.GetValue<string>()] = data;
+            }
+        }
+
+        seen["failed_health_check_event"]["appId"]!.GetValue<string>().Should().Be("/sick");
+        seen["failed_health_check_event"]["healthCheck"]!["protocol"]!.GetValue<string>().Should().Be("COMMAND");
+        seen["health_status_changed_event"]["alive"]!.GetValue<bool>().Should().BeFalse();
+        var app = await cluster.AppAsync("/sick");
+        app["tasksUnhealthy"]!.GetValue<int>().Should().Be(1);
+        app["tasks"]![0]!["healthCheckResults"]![0]!["alive"]!.GetValue<bool>().Should().BeFalse();
+        (await cluster.SendAsync(HttpMethod.Get, "/v2/deployments")).Body!.AsArray().Should().ContainSingle("an unhealthy app has not arrived");
+    }
+
+    [Fact]
     public async Task Killing_mezzo_services_mid_deployment_resumes_it_after_a_restart_without_duplicate_tasks()
     {
         await using var cluster = await InProcessCluster.StartAsync();
