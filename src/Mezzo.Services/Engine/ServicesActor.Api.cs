@@ -171,14 +171,17 @@ public sealed partial class ServicesActor
         }
 
         RemoveDeployment(deployment, "canceled");
-        if (force)
-        {
-            return new ChangeResult.Done();
-        }
+        return force ? new ChangeResult.Done() : RollBack(deployment);
+    });
 
-        var targets = deployment.Original.ToDictionary(kv => kv.Key, kv => kv.Value);
+    /// <summary>
+    /// A deployment back to the definitions <paramref name="deployment"/> started from (apps it created are removed).
+    /// Each keeps its old config version, so tasks still running the old config stay and only the abandoned one's go.
+    /// </summary>
+    private ChangeResult RollBack(Deployment deployment)
+    {
         var rollback = new Dictionary<string, AppDefinition?>();
-        foreach (var (appId, original) in targets)
+        foreach (var (appId, original) in deployment.Original)
         {
             if (original is null)
             {
@@ -186,8 +189,6 @@ public sealed partial class ServicesActor
                 continue;
             }
 
-            // The old definition under a new version, as a deployment like any other. It keeps the old config version, so
-            // tasks still running the old config stay and only those of the abandoned one are replaced.
             var app = original.Clone();
             var version = NextVersion();
             app.Version = version;
@@ -195,8 +196,34 @@ public sealed partial class ServicesActor
             rollback[appId] = app;
         }
 
-        return Deploy(rollback, force: true, null);
-    });
+        return Deploy(rollback, force: true, null, isRollback: true);
+    }
+
+    /// <summary>
+    /// Beyond Marathon: an app labelled MEZZO_DEPLOYMENT_DEADLINE_SECONDS=N whose deployment has not arrived N seconds
+    /// after it started is rolled back to its previous definition, and the deployment reported failed.
+    /// </summary>
+    private void RollBackOverdueDeployments(DateTimeOffset now)
+    {
+        foreach (var deployment in _deployments.Values.Where(d => !d.IsRollback).ToList())
+        {
+            var deadlines = deployment.Target.Values
+                .Select(app => app?.Labels?.GetValueOrDefault(DeadlineLabel))
+                .Select(text => double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : (double?)null)
+                .Where(seconds => seconds is not null)
+                .ToList();
+            if (deadlines.Count == 0 || !DateTimeOffset.TryParse(deployment.Version, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var started)
+                || now - started < TimeSpan.FromSeconds(deadlines.Min()!.Value))
+            {
+                continue;
+            }
+
+            RemoveDeployment(deployment, $"its deadline of {deadlines.Min()}s passed; rolling back");
+            RollBack(deployment);
+        }
+    }
+
+    public const string DeadlineLabel = "MEZZO_DEPLOYMENT_DEADLINE_SECONDS";
 
     /// <summary>DELETE /v2/queue/{id}/delay: the app's next launch may happen now.</summary>
     public Task<bool> ResetDelayAsync(string appId) => AskAsync(() =>
@@ -323,14 +350,14 @@ public sealed partial class ServicesActor
         _store.Write(batch => batch.DeleteDeployment(deployment.Id));
         _deployments = _deployments.Remove(deployment.Id);
         Log.DeploymentStopped(_log, deployment.Id, why);
-        Emit("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment) });
+        Emit("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["reason"] = why, ["plan"] = PlanJson(deployment) });
     }
 
     /// <summary>
     /// Starts one deployment taking <paramref name="targets"/> (app id → new definition, or null to remove) from their
     /// current definitions; persisted with the apps in one transaction before anyone is told.
     /// </summary>
-    private ChangeResult Deploy(Dictionary<string, AppDefinition?> targets, bool force, AppDefinition? single)
+    private ChangeResult Deploy(Dictionary<string, AppDefinition?> targets, bool force, AppDefinition? single, bool isRollback = false)
     {
         var locked = LockedBy(targets.Keys);
         if (locked.Count > 0 && !force)
@@ -402,6 +429,7 @@ public sealed partial class ServicesActor
             Original = original,
             Target = targets,
             Steps = steps,
+            IsRollback = isRollback,
         };
         _store.Write(batch =>
         {

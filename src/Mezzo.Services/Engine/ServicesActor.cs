@@ -167,6 +167,7 @@ public sealed partial class ServicesActor : IAsyncDisposable
         }
 
         ExpungeUnreachable(now);
+        RollBackOverdueDeployments(now);
         Evaluate();
         return Task.CompletedTask;
     }

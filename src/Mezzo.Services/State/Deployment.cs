@@ -22,6 +22,9 @@ public sealed record Deployment
     /// RestartApplication, StopApplication.</summary>
     public required IReadOnlyList<IReadOnlyList<DeploymentAction>> Steps { get; init; }
 
+    /// <summary>Set on a rollback: it is never rolled back itself (a deadline would otherwise bounce between versions).</summary>
+    public bool IsRollback { get; init; }
+
     public IEnumerable<string> AffectedApps => Target.Keys;
 }
 

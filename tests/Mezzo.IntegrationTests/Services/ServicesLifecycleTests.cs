@@ -118,6 +118,31 @@ public sealed class ServicesLifecycleTests
     }
 
     [Fact]
+    public async Task A_deployment_past_its_deadline_is_rolled_back_and_reported_failed()
+    {
+        await using var cluster = await ServicesCluster.StartAsync();
+        // minimumHealthCapacity 1: no old task goes before a new one is healthy, so the rollback finds them all.
+        var app = WebApp
+            .Replace("\"instances\": 2,", "\"instances\": 2, \"labels\": {\"MEZZO_DEPLOYMENT_DEADLINE_SECONDS\": \"4\"},", StringComparison.Ordinal)
+            .Replace("\"minimumHealthCapacity\": 0.5, \"maximumOverCapacity\": 0", "\"minimumHealthCapacity\": 1, \"maximumOverCapacity\": 1", StringComparison.Ordinal);
+        (await cluster.SendAsync(HttpMethod.Post, "/v2/apps", app)).Status.Should().Be(201);
+        await cluster.WaitForNoDeploymentsAsync("2 healthy tasks");
+        var serving = await cluster.MasterRunningAsync();
+        using var events = await EventStream.OpenAsync(cluster.Http, new Uri(cluster.Services!.Url, "/v2/events?event_type=deployment_failed"));
+
+        var (status, result) = await cluster.SendAsync(HttpMethod.Put, "/v2/apps/web", app.Replace("exec python3 -m http.server $PORT0 --bind 127.0.0.1", "sleep 600", StringComparison.Ordinal));
+        status.Should().Be(200);
+
+        var (type, failed) = await events.NextAsync();
+        type.Should().Be("deployment_failed");
+        failed["id"]!.GetValue<string>().Should().Be(result!["deploymentId"]!.GetValue<string>());
+        failed["reason"]!.GetValue<string>().Should().Contain("deadline");
+        await cluster.WaitForNoDeploymentsAsync("the automatic rollback");
+        (await cluster.AppAsync("/web"))["cmd"]!.GetValue<string>().Should().Contain("http.server");
+        (await cluster.MasterRunningAsync()).Should().BeEquivalentTo(serving, "the old version kept serving throughout");
+    }
+
+    [Fact]
     public async Task A_restarted_services_process_keeps_its_apps_and_tasks_and_launches_no_duplicates()
     {
         await using var cluster = await ServicesCluster.StartAsync();
