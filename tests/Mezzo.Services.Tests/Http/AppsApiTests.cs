@@ -314,4 +314,32 @@ public sealed class AppsApiTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Concurrent_changes_are_serialized_one_create_wins_and_disjoint_apps_deploy_side_by_side()
+    {
+        await using var host = await ServicesHost.StartAsync();
+
+        var same = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => host.PostAsync("/v2/apps", Web)));
+        same.Count(r => r.Status == 201).Should().Be(1);
+        same.Count(r => r.Status == 409).Should().Be(9);
+
+        var disjoint = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => host.PostAsync("/v2/apps", $$"""{"id":"/app-{{i}}","cmd":"x"}""")));
+        disjoint.Should().OnlyContain(r => r.Status == 201);
+        (await host.GetAsync("/v2/deployments")).Body!.AsArray().Should().HaveCount(11, "one per app, none blocking another");
+        (await host.GetAsync("/v2/apps")).Body!["apps"]!.AsArray().Should().HaveCount(11);
+    }
+
+    [Fact]
+    public async Task Embedding_tasks_and_failures_is_on_request_only()
+    {
+        await using var host = await ServicesHost.StartAsync();
+        await host.PostAsync("/v2/apps", Web);
+
+        var plain = (await host.GetAsync("/v2/apps")).Body!["apps"]![0]!;
+        plain["tasks"].Should().BeNull();
+        plain["tasksRunning"].Should().NotBeNull();
+        plain["deployments"]!.AsArray().Should().ContainSingle();
+        (await host.GetAsync("/v2/apps?embed=apps.tasks")).Body!["apps"]![0]!["tasks"]!.AsArray().Should().BeEmpty();
+    }
 }
