@@ -57,7 +57,7 @@ public sealed class AppDefinition
 
     public List<AppHealthCheck>? HealthChecks { get; set; }
 
-    public List<JsonNode>? ReadinessChecks { get; set; }
+    public List<ReadinessCheck>? ReadinessChecks { get; set; }
 
     public List<string>? Dependencies { get; set; }
 
@@ -203,6 +203,26 @@ public sealed class AppHealthCheck
     public bool? IgnoreHttp1xx { get; set; }
 
     public string? IpProtocol { get; set; }
+}
+
+/// <summary>Marathon's readiness check: during a deployment, a new task counts only once this HTTP check passes.</summary>
+public sealed class ReadinessCheck
+{
+    public string? Name { get; set; }
+
+    public string? Protocol { get; set; }
+
+    public string? Path { get; set; }
+
+    public string? PortName { get; set; }
+
+    public int? IntervalSeconds { get; set; }
+
+    public int? TimeoutSeconds { get; set; }
+
+    public List<int>? HttpStatusCodesForReady { get; set; }
+
+    public bool? PreserveLastResponse { get; set; }
 }
 
 public sealed class CommandCheck

@@ -432,6 +432,7 @@ public sealed partial class ServicesActor
             }
         }
 
+        EnsureReadinessProbes();
         AdjustOffers(now);
     }
 

@@ -260,6 +260,11 @@ public sealed partial class ServicesActor : IAsyncDisposable
             subscriber.Writer.TryComplete();
         }
 
+        foreach (var probe in _probes.Values)
+        {
+            probe.Dispose();
+        }
+
         if (_client is not null)
         {
             await _client.DisposeAsync().ConfigureAwait(false);

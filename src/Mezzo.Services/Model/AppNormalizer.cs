@@ -102,6 +102,18 @@ public static class AppNormalizer
             port.Labels ??= [];
         }
 
+        foreach (var check in app.ReadinessChecks)
+        {
+            check.Name ??= "readinessCheck";
+            check.Protocol ??= "HTTP";
+            check.Path ??= "/";
+            check.PortName ??= "http-api";
+            check.IntervalSeconds ??= 30;
+            check.TimeoutSeconds ??= 10;
+            check.HttpStatusCodesForReady ??= [200];
+            check.PreserveLastResponse ??= false;
+        }
+
         foreach (var check in app.HealthChecks)
         {
             check.Protocol ??= "HTTP";
@@ -249,6 +261,18 @@ public static class AppNormalizer
             Check(check.TimeoutSeconds >= 0, path + "/timeoutSeconds", $"got {check.TimeoutSeconds}, expected 0 or more");
             Check(check.MaxConsecutiveFailures >= 0, path + "/maxConsecutiveFailures", $"got {check.MaxConsecutiveFailures}, expected 0 or more");
             Check(check.DelaySeconds >= 0, path + "/delaySeconds", $"got {check.DelaySeconds}, expected 0 or more");
+        }
+
+        var portNames = app.Container?.PortMappings is { Count: > 0 } named ? named.Select(m => m.Name) : app.PortDefinitions.Select(p => p.Name);
+        for (var i = 0; i < app.ReadinessChecks!.Count; i++)
+        {
+            var check = app.ReadinessChecks[i];
+            var path = $"/readinessChecks({i})";
+            Check(check.Protocol is "HTTP" or "HTTPS", path + "/protocol", $"'{check.Protocol}' is not one of HTTP, HTTPS");
+            Check(portNames.Contains(check.PortName), path + "/portName", $"'{check.PortName}' is not the name of one of the app's ports");
+            Check(check.IntervalSeconds >= 0, path + "/intervalSeconds", $"got {check.IntervalSeconds}, expected 0 or more");
+            Check(check.TimeoutSeconds >= 0 && check.TimeoutSeconds < Math.Max(1, check.IntervalSeconds ?? 0), path + "/timeoutSeconds", "must be smaller than intervalSeconds");
+            Check(check.HttpStatusCodesForReady!.Count > 0 && check.HttpStatusCodesForReady.All(c => c is >= 100 and <= 999), path + "/httpStatusCodesForReady", "must list HTTP status codes (100 to 999)");
         }
 
         foreach (var (key, _) in app.Env!)

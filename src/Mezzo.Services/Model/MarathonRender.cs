@@ -108,10 +108,27 @@ public static class MarathonRender
             ["affectedPods"] = new JsonArray(),
             ["steps"] = Steps(deployment),
             ["currentActions"] = new JsonArray([.. (current <= deployment.Steps.Count && current > 0 ? deployment.Steps[current - 1] : [])
-                .Select(a => (JsonNode)new JsonObject { ["action"] = a.Action, ["app"] = a.App, ["readinessCheckResults"] = new JsonArray() })]),
+                .Select(a => (JsonNode)new JsonObject { ["action"] = a.Action, ["app"] = a.App, ["readinessCheckResults"] = Readiness(a.App, snapshot) })]),
             ["currentStep"] = current,
             ["totalSteps"] = deployment.Steps.Count,
         };
+    }
+
+    /// <summary>The readiness of the app's running tasks of its current config: {name, taskId, ready, lastResponse}.</summary>
+    private static JsonArray Readiness(string appId, ServicesSnapshot snapshot)
+    {
+        if (!snapshot.Apps.TryGetValue(appId, out var app) || app.ReadinessChecks is not { Count: > 0 } checks)
+        {
+            return [];
+        }
+
+        return new JsonArray([.. snapshot.InstancesOf(appId).Where(i => i.IsRunning && i.ConfigVersion == app.ConfigVersion).Select(i => (JsonNode)new JsonObject
+        {
+            ["name"] = checks[0].Name,
+            ["taskId"] = i.TaskId,
+            ["ready"] = i.Ready == true,
+            ["lastResponse"] = null,
+        })]);
     }
 
     public static JsonArray Steps(Deployment deployment) => new([.. deployment.Steps.Select(step => (JsonNode)new JsonObject
@@ -142,7 +159,8 @@ public static class MarathonRender
         }
 
         return action.Action == "StartApplication"
-            || (instances.Count == app.Instances && instances.All(i => i.ConfigVersion == app.ConfigVersion && i.IsHealthy(app.HealthChecks is { Count: > 0 })));
+            || (instances.Count == app.Instances && instances.All(i => i.ConfigVersion == app.ConfigVersion && i.IsHealthy(app.HealthChecks is { Count: > 0 })
+                && (app.ReadinessChecks is not { Count: > 0 } || i.Ready == true)));
     }
 
     public static JsonObject DeploymentResult(Deployment deployment) => new() { ["version"] = deployment.Version, ["deploymentId"] = deployment.Id };

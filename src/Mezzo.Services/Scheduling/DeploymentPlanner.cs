@@ -29,6 +29,11 @@ public static class DeploymentPlanner
         var active = all.Where(i => !IsInactive(i, target, now)).ToList();
 
         var hasHealth = target.HealthChecks is { Count: > 0 };
+        var hasReadiness = target.ReadinessChecks is { Count: > 0 };
+
+        // Up: counts toward the healthy floor and toward arriving. Readiness is asked of tasks of the new config only
+        // (the old ones were started before the app had its checks, or passed them then).
+        bool Up(Instance i) => i.IsHealthy(hasHealth) && (!hasReadiness || i.ConfigVersion != target.ConfigVersion || i.Ready == true);
         var count = target.Instances ?? 1;
         var current = active.Where(i => i.ConfigVersion == target.ConfigVersion).ToList();
         var old = active.Where(i => i.ConfigVersion != target.ConfigVersion).ToList();
@@ -40,7 +45,7 @@ public static class DeploymentPlanner
         {
             if (currentLive.Count > count)
             {
-                kills.AddRange(KillOrder(currentLive, target, hasHealth).Take(currentLive.Count - count).Select(i => i.TaskId));
+                kills.AddRange(KillOrder(currentLive, target, Up).Take(currentLive.Count - count).Select(i => i.TaskId));
             }
 
             launch = Math.Max(0, count - currentLive.Count);
@@ -50,12 +55,12 @@ public static class DeploymentPlanner
             var strategy = target.UpgradeStrategy!;
             var minHealthy = (int)Math.Ceiling(Math.Round(count * strategy.MinimumHealthCapacity!.Value, 6));
             var maxCapacity = (int)Math.Floor(Math.Round(count * (1 + strategy.MaximumOverCapacity!.Value), 6));
-            var healthy = currentLive.Count(i => i.IsHealthy(hasHealth)) + oldLive.Count(i => i.IsHealthy(hasHealth));
+            var healthy = currentLive.Count(i => Up(i)) + oldLive.Count(i => Up(i));
             var killedOld = 0;
-            foreach (var instance in KillOrder(oldLive, target, hasHealth))
+            foreach (var instance in KillOrder(oldLive, target, Up))
             {
                 // Old tasks beyond the new instance count go as soon as the floor allows, like unhealthy ones.
-                if (!instance.IsHealthy(hasHealth))
+                if (!Up(instance))
                 {
                     kills.Add(instance.TaskId);
                     killedOld++;
@@ -70,15 +75,15 @@ public static class DeploymentPlanner
 
             var live = currentLive.Count + oldLive.Count - killedOld;
             launch = Math.Max(0, Math.Min(count - currentLive.Count, maxCapacity - live));
-            if (launch == 0 && kills.Count == 0 && currentLive.All(i => i.IsHealthy(hasHealth)))
+            if (launch == 0 && kills.Count == 0 && currentLive.All(i => Up(i)))
             {
                 // The floor equals the capacity (e.g. minimumHealthCapacity 1, maximumOverCapacity 0): nothing can move
                 // without one old task going first. Marathon then allows being one under the floor; so does Mezzo.
-                kills.Add(KillOrder(oldLive, target, hasHealth).First().TaskId);
+                kills.Add(KillOrder(oldLive, target, Up).First().TaskId);
             }
         }
 
-        var complete = old.Count == 0 && current.Count == count && current.All(i => !i.Killing && i.IsHealthy(hasHealth));
+        var complete = old.Count == 0 && current.Count == count && current.All(i => !i.Killing && Up(i));
         return new AppPlan(launch, kills, complete);
     }
 
@@ -98,9 +103,9 @@ public static class DeploymentPlanner
         node is not null && double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
     /// <summary>Tasks in the order they should go: not yet running, then unhealthy, then by the app's killSelection.</summary>
-    public static IEnumerable<Instance> KillOrder(IEnumerable<Instance> instances, AppDefinition app, bool hasHealth)
+    public static IEnumerable<Instance> KillOrder(IEnumerable<Instance> instances, AppDefinition app, Func<Instance, bool> up)
     {
-        var ordered = instances.OrderBy(i => i.IsRunning ? 1 : 0).ThenBy(i => i.IsHealthy(hasHealth) ? 1 : 0);
+        var ordered = instances.OrderBy(i => i.IsRunning ? 1 : 0).ThenBy(i => up(i) ? 1 : 0);
         return app.KillSelection == "OLDEST_FIRST"
             ? ordered.ThenBy(i => i.StagedAt).ThenBy(i => i.TaskId, StringComparer.Ordinal)
             : ordered.ThenByDescending(i => i.StagedAt).ThenBy(i => i.TaskId, StringComparer.Ordinal);

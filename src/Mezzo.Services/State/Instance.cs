@@ -46,6 +46,9 @@ public sealed record Instance
 
     public int ConsecutiveFailures { get; init; }
 
+    /// <summary>Passed its app's readiness checks (apps without any: null).</summary>
+    public bool? Ready { get; init; }
+
     /// <summary>Set once this framework asked for the kill: its terminal update is no failure and needs no backoff.</summary>
     public bool Killing { get; init; }
 

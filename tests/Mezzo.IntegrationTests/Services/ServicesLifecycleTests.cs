@@ -143,6 +143,25 @@ public sealed class ServicesLifecycleTests
     }
 
     [Fact]
+    public async Task A_deployment_waits_for_the_readiness_check_of_its_new_tasks()
+    {
+        await using var cluster = await ServicesCluster.StartAsync();
+        (await cluster.SendAsync(HttpMethod.Post, "/v2/apps", """
+            {"id":"/slow","cmd":"(sleep 3; touch ready) & exec python3 -m http.server $PORT0 --bind 127.0.0.1","cpus":0.1,"mem":32,
+             "portDefinitions":[{"port":0,"name":"http"}],
+             "readinessChecks":[{"name":"ready-file","portName":"http","path":"/ready","intervalSeconds":1,"timeoutSeconds":0}]}
+            """)).Status.Should().Be(201);
+
+        await Poll.UntilAsync(async () => (await cluster.AppAsync("/slow"))["tasksRunning"]!.GetValue<int>() == 1, "the task to run");
+        var deployment = (await cluster.SendAsync(HttpMethod.Get, "/v2/deployments")).Body!.AsArray().Single()!;
+        var result = deployment["currentActions"]![0]!["readinessCheckResults"]![0]!;
+        result["name"]!.GetValue<string>().Should().Be("ready-file");
+        result["ready"]!.GetValue<bool>().Should().BeFalse("/ready answers 404 for the first 3 seconds");
+
+        await cluster.WaitForNoDeploymentsAsync("the task to become ready");
+    }
+
+    [Fact]
     public async Task A_restarted_services_process_keeps_its_apps_and_tasks_and_launches_no_duplicates()
     {
         await using var cluster = await ServicesCluster.StartAsync();

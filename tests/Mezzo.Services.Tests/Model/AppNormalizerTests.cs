@@ -170,4 +170,18 @@ public sealed class AppNormalizerTests
         var body = ValidationError.Body([new("/cpus", "a"), new("/cpus", "b"), new("/mem", "c")]);
         body.ToJsonString().Should().Be("""{"message":"Object is not valid","details":[{"path":"/cpus","errors":["a","b"]},{"path":"/mem","errors":["c"]}]}""");
     }
+
+    [Fact]
+    public void Readiness_checks_get_Marathons_defaults_and_must_name_a_port()
+    {
+        var (app, errors) = Check("""{"id":"a","cmd":"x","portDefinitions":[{"port":0,"name":"http-api"}],"readinessChecks":[{}]}""");
+        errors.Should().BeEmpty();
+        var check = app.ReadinessChecks!.Single();
+        (check.Name, check.Protocol, check.Path, check.PortName, check.IntervalSeconds, check.TimeoutSeconds).Should().Be(("readinessCheck", "HTTP", "/", "http-api", 30, 10));
+        check.HttpStatusCodesForReady.Should().Equal(200);
+
+        Check("""{"id":"a","cmd":"x","readinessChecks":[{"portName":"web"}]}""").Errors.Should().ContainSingle(e => e.Path == "/readinessChecks(0)/portName");
+        Check("""{"id":"a","cmd":"x","portDefinitions":[{"name":"http-api"}],"readinessChecks":[{"intervalSeconds":5,"timeoutSeconds":5}]}""")
+            .Errors.Should().ContainSingle(e => e.Path == "/readinessChecks(0)/timeoutSeconds");
+    }
 }

@@ -162,4 +162,17 @@ public sealed class DeploymentPlannerTests
         DeploymentPlanner.Plan(app, [lost], T0.AddDays(1)).Launch.Should().Be(0);
         DeploymentPlanner.IsExpunged(lost, app, T0.AddDays(1)).Should().BeFalse();
     }
+
+    [Fact]
+    public void With_readiness_checks_new_tasks_count_only_once_ready_and_old_ones_are_not_asked()
+    {
+        var app = App("""{"id":"/web","cmd":"x","portDefinitions":[{"port":0,"name":"http-api"}],"readinessChecks":[{}]}""", "v2").With(a => a.Instances = 1);
+
+        DeploymentPlanner.Plan(app, [Task("n1", "v2")], T0).Complete.Should().BeFalse("running is not ready");
+        DeploymentPlanner.Plan(app, [Task("n1", "v2") with { Ready = true }], T0).Complete.Should().BeTrue();
+
+        var rolling = DeploymentPlanner.Plan(app, [Task("o1", "v1"), Task("n1", "v2")], T0);
+        rolling.Kill.Should().BeEmpty("the old task stays until the new one is ready");
+        DeploymentPlanner.Plan(app, [Task("o1", "v1"), Task("n1", "v2") with { Ready = true }], T0).Kill.Should().Equal("o1");
+    }
 }
