@@ -224,7 +224,8 @@ public sealed partial class ServicesActor
             var ids = launched.Select(l => l.TaskId).ToList();
             // No filter on what is left of the offer: more tasks may be waiting for it right now.
             Fire(client => client.LaunchAsync(offer, tasks, new Filters { RefuseSeconds = 0 }, _stopping.Token), "launch", () => LaunchFailed(ids));
-            UpdateQueue();
+            // The launched tasks now count: what still waits for the next offer in this batch is less.
+            Evaluate();
         }
     }
 
@@ -434,12 +435,6 @@ public sealed partial class ServicesActor
 
         EnsureReadinessProbes();
         AdjustOffers(now);
-    }
-
-    private void UpdateQueue()
-    {
-        // Launched tasks are now instances: recompute what still waits without issuing new kills twice.
-        Evaluate();
     }
 
     private void AdjustOffers(DateTimeOffset now)
