@@ -48,36 +48,7 @@ public sealed class ServicesLifecycleTests
         var (status, result) = await cluster.SendAsync(HttpMethod.Put, "/v2/apps/web", WebApp.Replace("--bind 127.0.0.1", "--bind 127.0.0.1 --directory /tmp", StringComparison.Ordinal).Replace("\"instances\": 2", "\"instances\": 3", StringComparison.Ordinal));
         status.Should().Be(200, result?.ToJsonString());
         var deploymentId = result!["deploymentId"]!.GetValue<string>();
-        var healthy = scaled.ToHashSet();
-        var lowest = healthy.Count;
-        while (true)
-        {
-            var (type, data) = await events.NextAsync();
-            var taskId = data["taskId"]?.GetValue<string>() ?? data["instanceId"]?.GetValue<string>();
-            if (type == "status_update_event" && data["taskStatus"]!.GetValue<string>() != "TASK_RUNNING")
-            {
-                healthy.Remove(taskId!);
-            }
-            else if (type == "health_status_changed_event")
-            {
-                if (data["alive"]!.GetValue<bool>())
-                {
-                    healthy.Add(taskId!);
-                }
-                else
-                {
-                    healthy.Remove(taskId!);
-                }
-            }
-
-            lowest = Math.Min(lowest, healthy.Count);
-            if (type == "deployment_success" && data["id"]!.GetValue<string>() == deploymentId)
-            {
-                break;
-            }
-
-            type.Should().NotBe("deployment_failed");
-        }
+        var lowest = await LowestHealthyUntilDoneAsync(events, scaled, deploymentId);
 
         lowest.Should().Be(2, "ceil(3 × 0.5) healthy tasks are kept while old ones are replaced one at a time (capacity 3)");
         var rolled = await cluster.MasterRunningAsync();
@@ -89,6 +60,35 @@ public sealed class ServicesLifecycleTests
         await cluster.WaitForNoDeploymentsAsync("the app's tasks to be killed");
         (await cluster.MasterRunningAsync()).Should().BeEmpty();
         (await cluster.SendAsync(HttpMethod.Get, "/v2/apps/web")).Status.Should().Be(404);
+    }
+
+    [Fact]
+    public async Task Ten_healthy_instances_scale_to_twenty_and_back_to_five_and_roll_at_half_health_capacity()
+    {
+        await using var cluster = await ServicesCluster.StartAsync();
+        var app = WebApp.Replace("\"instances\": 2", "\"instances\": 10", StringComparison.Ordinal).Replace("\"mem\": 32", "\"mem\": 24", StringComparison.Ordinal);
+        (await cluster.SendAsync(HttpMethod.Post, "/v2/apps", app)).Status.Should().Be(201);
+        await cluster.WaitForNoDeploymentsAsync("10 healthy tasks");
+        (await cluster.AppAsync("/web"))["tasksHealthy"]!.GetValue<int>().Should().Be(10);
+
+        (await cluster.SendAsync(HttpMethod.Put, "/v2/apps/web", """{"instances":20}""")).Status.Should().Be(200);
+        await cluster.WaitForNoDeploymentsAsync("20 healthy tasks");
+        (await cluster.AppAsync("/web"))["tasksHealthy"]!.GetValue<int>().Should().Be(20);
+        (await cluster.MasterRunningAsync()).Should().HaveCount(20);
+
+        (await cluster.SendAsync(HttpMethod.Put, "/v2/apps/web", """{"instances":5}""")).Status.Should().Be(200);
+        await cluster.WaitForNoDeploymentsAsync("15 tasks killed");
+        var five = await cluster.MasterRunningAsync();
+        five.Should().HaveCount(5);
+
+        // 5 instances at minimumHealthCapacity 0.5 and maximumOverCapacity 0: at least 3 healthy throughout.
+        using var events = await EventStream.OpenAsync(cluster.Http, new Uri(cluster.Services!.Url, "/v2/events"));
+        var (status, result) = await cluster.SendAsync(HttpMethod.Post, "/v2/apps/web/restart", "");
+        status.Should().Be(200);
+        var lowest = await LowestHealthyUntilDoneAsync(events, five, result!["deploymentId"]!.GetValue<string>());
+
+        lowest.Should().Be(3, "ceil(5 × 0.5) = 3 stay healthy, and the restart does go below full strength");
+        (await cluster.MasterRunningAsync()).Should().HaveCount(5).And.NotIntersectWith(five);
     }
 
     [Fact]
@@ -210,6 +210,44 @@ public sealed class ServicesLifecycleTests
         // Resetting the delay launches it again at once (and it fails again).
         (await cluster.SendAsync(HttpMethod.Delete, "/v2/queue/crashy/delay")).Status.Should().Be(204);
         await Poll.UntilAsync(async () => (await cluster.AppAsync("/crashy"))["lastTaskFailure"]!["taskId"]!.GetValue<string>() != failure["taskId"]!.GetValue<string>(), "a second attempt");
+    }
+
+    /// <summary>
+    /// Follows the event stream until <paramref name="deploymentId"/> succeeds, tracking which tasks are running and
+    /// healthy after each event, and returns the fewest seen.
+    /// </summary>
+    private static async Task<int> LowestHealthyUntilDoneAsync(EventStream events, IEnumerable<string> healthyAtStart, string deploymentId)
+    {
+        var healthy = healthyAtStart.ToHashSet();
+        var lowest = healthy.Count;
+        while (true)
+        {
+            var (type, data) = await events.NextAsync();
+            var taskId = data["taskId"]?.GetValue<string>() ?? data["instanceId"]?.GetValue<string>();
+            if (type == "status_update_event" && data["taskStatus"]!.GetValue<string>() != "TASK_RUNNING")
+            {
+                healthy.Remove(taskId!);
+            }
+            else if (type == "health_status_changed_event")
+            {
+                if (data["alive"]!.GetValue<bool>())
+                {
+                    healthy.Add(taskId!);
+                }
+                else
+                {
+                    healthy.Remove(taskId!);
+                }
+            }
+
+            lowest = Math.Min(lowest, healthy.Count);
+            if (type == "deployment_success" && data["id"]!.GetValue<string>() == deploymentId)
+            {
+                return lowest;
+            }
+
+            type.Should().NotBe("deployment_failed");
+        }
     }
 
     private sealed class EventStream : IDisposable
