@@ -133,6 +133,13 @@ public sealed class CliTests
     [InlineData(new[] { "agent", "--master", "zk://127.0.0.1:2181/mesos" }, "ZooKeeper master detection is not supported")]
     [InlineData(new[] { "execute", "--master", "etcd://h:0", "--name", "n", "--command", "true" }, "--master: Invalid master address")]
     [InlineData(new[] { "execute", "--master", "x:1", "--name", "n" }, "--command is required")]
+    [InlineData(new[] { "services" }, "--master is required")]
+    [InlineData(new[] { "services", "--master", "127.0.0.1:1,,x:2" }, "--master: Invalid master address")]
+    [InlineData(new[] { "services", "--master", "x:1", "--port", "70000" }, "--port must be between 0 and 65535")]
+    [InlineData(new[] { "dev", "--services-port", "-1" }, "--services-port must be between 0 and 65535")]
+    [InlineData(new[] { "app", "scale", "/web", "many" }, "many")]
+    [InlineData(new[] { "app", "--services", "http://127.0.0.1:1", "list" }, "Cannot reach the services API at http://127.0.0.1:1/")]
+    [InlineData(new[] { "app", "--services", "http://127.0.0.1:1", "deploy", "/nonexistent/app.json" }, "No such file: /nonexistent/app.json")]
     public async Task Bad_flags_fail_fast_with_a_message(string[] args, string message)
     {
         await using var process = MezzoProcess.Start(args);
