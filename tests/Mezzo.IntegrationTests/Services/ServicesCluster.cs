@@ -23,7 +23,8 @@ internal sealed class ServicesCluster : IAsyncDisposable
 
     public static async Task<ServicesCluster> StartAsync()
     {
-        var cluster = new ServicesCluster(await InProcessCluster.StartAsync());
+        var ports = PortRanges.Next();
+        var cluster = new ServicesCluster(await InProcessCluster.StartAsync(configureAgent: agent => agent.Resources = $"cpus:4;mem:4096;disk:10000;ports:{ports}"));
         await cluster.StartServicesAsync();
         return cluster;
     }

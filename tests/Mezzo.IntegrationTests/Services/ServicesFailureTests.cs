@@ -15,10 +15,14 @@ public sealed class ServicesFailureTests
         await cluster.SendAsync(HttpMethod.Post, "/v2/apps", """{"id":"/victim","cmd":"exec sleep 600","cpus":0.1,"mem":16}""");
         await cluster.WaitForNoDeploymentsAsync("the task to run");
         var original = (await cluster.MasterRunningAsync()).Single();
-        var sleeper = OrphanReaper.FindTaskProcesses(cluster.Cluster.SandboxRoot)
-            .Single(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+        // RUNNING can come before the shell has exec'ed sleep: wait for the process itself.
+        var sleeper = await Poll.UntilAsync(
+            () => Task.FromResult<int?>(OrphanReaper.FindTaskProcesses(cluster.Cluster.SandboxRoot)
+                .Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal))
+                .Select(pid => (int?)pid).SingleOrDefault()),
+            "the task's sleep process");
 
-        System.Diagnostics.Process.GetProcessById(sleeper).Kill();
+        System.Diagnostics.Process.GetProcessById(sleeper!.Value).Kill();
 
         await Poll.UntilAsync(async () => (await cluster.MasterRunningAsync()) is { Count: 1 } running && !running.Contains(original), "a replacement task");
         var failure = (await cluster.AppAsync("/victim"))["lastTaskFailure"]!;
@@ -61,7 +65,8 @@ public sealed class ServicesFailureTests
     [Fact]
     public async Task Killing_mezzo_services_mid_deployment_resumes_it_after_a_restart_without_duplicate_tasks()
     {
-        await using var cluster = await InProcessCluster.StartAsync();
+        var ports = PortRanges.Next();
+        await using var cluster = await InProcessCluster.StartAsync(configureAgent: agent => agent.Resources = $"cpus:4;mem:4096;disk:10000;ports:{ports}");
         using var dir = new TempDir();
         string[] Args() => ["services", "--master", cluster.MasterAddress, "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", dir.Path];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

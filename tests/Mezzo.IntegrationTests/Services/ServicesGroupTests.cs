@@ -45,7 +45,7 @@ public sealed class ServicesGroupTests
                 Ip = "127.0.0.1",
                 Hostname = "node-b",
                 WorkDir = Path.Combine(cluster.Cluster.WorkDir, "agent-b"),
-                Resources = "cpus:4;mem:4096;disk:10000;ports:[31200-31300]",
+                Resources = $"cpus:4;mem:4096;disk:10000;ports:{PortRanges.Next()}",
                 Attributes = "rack:r2",
                 StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
             },
