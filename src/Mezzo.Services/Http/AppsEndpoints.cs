@@ -169,6 +169,12 @@ internal static class AppsEndpoints
                     return;
                 }
 
+                if (ClusterEndpoints.WantsText(context))
+                {
+                    await ClusterEndpoints.EndpointsTextAsync(context, snapshot, [app!]);
+                    return;
+                }
+
                 await HttpJson.WriteAsync(context, 200, new JsonObject { ["tasks"] = new JsonArray([.. snapshot.InstancesOf(appId).Select(i => (JsonNode)MarathonRender.Task(i, app))]) });
                 return;
             case (["tasks"], "DELETE"):

@@ -42,6 +42,11 @@ internal static class ClusterEndpoints
         routes.MapGet("/v2/tasks", context =>
         {
             var snapshot = actor.Snapshot;
+            if (WantsText(context))
+            {
+                return EndpointsTextAsync(context, snapshot, snapshot.Apps.Values);
+            }
+
             var states = context.Request.Query["status"].Select(s => s?.ToLowerInvariant()).ToHashSet();
             var tasks = snapshot.Instances.Values
                 .Where(i => states.Count == 0 || (states.Contains("running") && i.State == TaskState.TASK_RUNNING) || (states.Contains("staging") && i.State is TaskState.TASK_STAGING or TaskState.TASK_STARTING))
@@ -131,6 +136,40 @@ internal static class ClusterEndpoints
 
             return HttpJson.DeploymentResultAsync(context, deployed, create ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         });
+    }
+
+    /// <summary>True when the client asks for text/plain rather than JSON (Marathon's tasks endpoints then answer in text).</summary>
+    internal static bool WantsText(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        return accept.Contains("text/plain", StringComparison.OrdinalIgnoreCase) && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Marathon's text form of the tasks, read by load balancer scripts (haproxy-marathon-bridge): per app and service
+    /// port one line "app_id TAB servicePort TAB host:port TAB ...", ids with '/' as '_'.
+    /// </summary>
+    internal static Task EndpointsTextAsync(HttpContext context, ServicesSnapshot snapshot, IEnumerable<AppDefinition> apps)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var app in apps)
+        {
+            var tasks = snapshot.InstancesOf(app.Id!).Where(i => i.IsRunning).ToList();
+            var servicePorts = app.ServicePorts;
+            for (var i = 0; i < servicePorts.Count; i++)
+            {
+                text.Append(PathId.Safe(app.Id!)).Append('\t').Append(servicePorts[i]).Append('\t');
+                foreach (var task in tasks.Where(t => i < t.Ports.Count))
+                {
+                    text.Append(task.Host).Append(':').Append(task.Ports[i]).Append('\t');
+                }
+
+                text.Append('\n');
+            }
+        }
+
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(text.ToString(), context.RequestAborted);
     }
 
     private static string Leader(ServicesActor actor) => $"{actor.Options.Hostname}:{actor.Options.Port}";

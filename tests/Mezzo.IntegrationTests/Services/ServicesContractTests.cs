@@ -58,5 +58,16 @@ public sealed class ServicesContractTests
         Keys(task["healthCheckResults"]![0]!).Should().Contain(["alive", "consecutiveFailures", "firstSuccess", "lastFailure", "lastSuccess", "instanceId"]);
         task["servicePorts"]![0]!.GetValue<int>().Should().Be(app["portDefinitions"]![0]!["port"]!.GetValue<int>());
         task["mem"]!.GetValue<double>().Should().Be(32);
+
+        // The text form load balancer scripts read (Accept: text/plain): app, service port, host:port of each task.
+        var expected = $"frontend\t{task["servicePorts"]![0]}\t127.0.0.1:{task["ports"]![0]}\t\n";
+        foreach (var path in new[] { "/v2/tasks", "/v2/apps/frontend/tasks" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Services!.Url, path));
+            request.Headers.Accept.ParseAdd("text/plain");
+            using var response = await cluster.Http.SendAsync(request);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+            (await response.Content.ReadAsStringAsync()).Should().StartWith(expected, path);
+        }
     }
 }
