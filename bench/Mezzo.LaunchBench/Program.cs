@@ -32,7 +32,7 @@ var workRoot = args.SkipWhile(a => a != "--work-root").Skip(1).FirstOrDefault()
     ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
 var workDir = Path.Combine(workRoot, "mezzo-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
-var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:65536;disk:1000"])
+var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:65536;disk:1000"])
 {
     RedirectStandardOutput = true,
     RedirectStandardError = true,

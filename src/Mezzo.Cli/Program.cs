@@ -9,6 +9,8 @@ var root = new RootCommand("""
     DevCommand.Create(),
     MasterCommand.Create(),
     AgentCommand.Create(),
+    ServicesCommand.Create(),
+    AppCommand.Create(),
     ExecuteCommand.Create(),
     JobsCommand.Create(),
     JobCommand.Create(),

@@ -9,10 +9,46 @@ namespace Mezzo.IntegrationTests;
 public sealed class CliTests
 {
     [Fact]
+    public async Task Dev_cluster_serves_the_Marathon_API_and_mezzo_app_deploys_scales_and_deletes()
+    {
+        using var dir = new TempDir();
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048;ports:[31000-31010]");
+        var services = await Poll.UntilAsync(
+            () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"services\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
+            "mezzo dev to print the services URL");
+        var file = Path.Combine(dir.Path, "web.json");
+        await File.WriteAllTextAsync(file, """{"id":"/web","cmd":"sleep 600","cpus":0.1,"mem":16,"instances":2}""");
+
+        async Task<(int Code, string Output)> App(params string[] args)
+        {
+            await using var app = MezzoProcess.Start(["app", "--services", services, .. args]);
+            var code = await app.WaitForExitAsync(TimeSpan.FromSeconds(120));
+            return (code, app.Output);
+        }
+
+        var (deployed, deployOutput) = await App("deploy", file);
+        deployed.Should().Be(0, deployOutput);
+        deployOutput.Should().MatchRegex("Deployment [0-9a-f-]+ finished");
+        var (_, list) = await App("list");
+        list.Should().MatchRegex(@"/web\s+2\s+2\s+0\s+0\.1\s+16\s+no\s+sleep 600");
+        (await App("scale", "/web", "1")).Code.Should().Be(0);
+        (await App("tasks", "web")).Output.Split('\n').Count(l => l.Contains("TASK_RUNNING", StringComparison.Ordinal)).Should().Be(1);
+        (await App("delete", "/web")).Code.Should().Be(0);
+
+        var (missing, missingOutput) = await App("show", "/web");
+        missing.Should().Be(1);
+        missingOutput.Should().Contain("404 App '/web' does not exist");
+        await File.WriteAllTextAsync(file, """{"id":"/web","cpus":-1}""");
+        var (invalid, invalidOutput) = await App("deploy", file);
+        invalid.Should().Be(1);
+        invalidOutput.Should().Contain("422 Object is not valid").And.Contain("/cpus: got -1.0, expected 0.001 or more");
+    }
+
+    [Fact]
     public async Task Dev_cluster_serves_and_execute_runs_a_task_printing_its_output_and_exit_code()
     {
         using var dir = new TempDir();
-        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
         var master = await Poll.UntilAsync(
             () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
             "mezzo dev to print its URLs");
@@ -42,7 +78,7 @@ public sealed class CliTests
     public async Task Dev_stops_cleanly_on_SIGTERM_and_kills_its_tasks()
     {
         using var dir = new TempDir();
-        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048");
         var master = await Poll.UntilAsync(
             () => Task.FromResult(System.Text.RegularExpressions.Regex.Match(dev.Output, @"master\s+(http://\S+)") is { Success: true } m ? m.Groups[1].Value : null),
             "mezzo dev to print its URLs");
@@ -99,6 +135,13 @@ public sealed class CliTests
     [InlineData(new[] { "agent", "--master", "zk://127.0.0.1:2181/mesos" }, "ZooKeeper master detection is not supported")]
     [InlineData(new[] { "execute", "--master", "etcd://h:0", "--name", "n", "--command", "true" }, "--master: Invalid master address")]
     [InlineData(new[] { "execute", "--master", "x:1", "--name", "n" }, "--command is required")]
+    [InlineData(new[] { "services" }, "--master is required")]
+    [InlineData(new[] { "services", "--master", "127.0.0.1:1,,x:2" }, "--master: Invalid master address")]
+    [InlineData(new[] { "services", "--master", "x:1", "--port", "70000" }, "--port must be between 0 and 65535")]
+    [InlineData(new[] { "dev", "--services-port", "-1" }, "--services-port must be between 0 and 65535")]
+    [InlineData(new[] { "app", "scale", "/web", "many" }, "many")]
+    [InlineData(new[] { "app", "--services", "http://127.0.0.1:1", "list" }, "Cannot reach the services API at http://127.0.0.1:1/")]
+    [InlineData(new[] { "app", "--services", "http://127.0.0.1:1", "deploy", "/nonexistent/app.json" }, "No such file: /nonexistent/app.json")]
     public async Task Bad_flags_fail_fast_with_a_message(string[] args, string message)
     {
         await using var process = MezzoProcess.Start(args);

@@ -15,6 +15,7 @@ public static class DevCommand
     {
         var masterPort = FlagOption.Create("master-port", "Master port (0 = pick a free one)", () => 5050).Check(FlagOption.ValidPort("--master-port"));
         var agentPort = FlagOption.Create("agent-port", "Agent port (0 = pick a free one)", () => 5051).Check(FlagOption.ValidPort("--agent-port"));
+        var servicesPort = FlagOption.Create("services-port", "Services (Marathon API) port (0 = pick a free one)", () => 8080).Check(FlagOption.ValidPort("--services-port"));
         var jobsPort = FlagOption.Create("jobs-port", "Jobs (Chronos API) port (0 = pick a free one)", () => 4400).Check(FlagOption.ValidPort("--jobs-port"));
         var workDir = FlagOption.Create("work-dir", "Where the cluster keeps its state", () => Path.Combine(Environment.CurrentDirectory, ".mezzo"));
         var resources = FlagOption.Create<string?>("resources", "The agent's resources; what is left out is detected", () => null)
@@ -25,9 +26,9 @@ public static class DevCommand
         var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var containers = ContainerFlags.Create();
-        var command = new Command("dev", "Run a whole cluster on this machine: master + agent, embedded storage")
+        var command = new Command("dev", "Run a whole cluster on this machine: master + agent + services (Marathon API) + jobs (Chronos API), embedded storage")
         {
-            masterPort, agentPort, jobsPort, workDir, resources, attributes,
+            masterPort, agentPort, servicesPort, jobsPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
@@ -58,6 +59,10 @@ public static class DevCommand
             containers.Apply(parsed, agentOptions);
             await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
             await agent.StartAsync(shutdown.Token);
+            await using var services = Services.ServicesServer.Create(
+                new Services.ServicesOptions { Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services") },
+                logging => ConsoleLogging.Configure(logging));
+            await services.StartAsync(shutdown.Token);
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
                 new Mezzo.Jobs.JobsOptions
                 {
@@ -78,9 +83,10 @@ public static class DevCommand
 
             Console.WriteLine($"""
                 Mezzo dev cluster is up (work dir {root})
-                  master  {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state
-                  agent   {agent.Url}  resources: {agent.Service.Total}
-                  jobs    {jobs.Url}  Chronos API: {jobs.Url}v1/scheduler/jobs
+                  master    {master.Url}  scheduler API: POST {master.Url}api/v1/scheduler  state: {master.Url}master/state
+                  agent     {agent.Url}  resources: {agent.Service.Total}
+                  services  {services.Url}  Marathon API: {services.Url}v2/apps
+                  jobs      {jobs.Url}  Chronos API: {jobs.Url}v1/scheduler/jobs
                 Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);

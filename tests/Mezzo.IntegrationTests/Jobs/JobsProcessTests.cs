@@ -60,7 +60,7 @@ public sealed class JobsProcessTests
     public async Task Mezzo_dev_serves_the_Chronos_api_and_runs_a_posted_job()
     {
         using var dir = new TempDir();
-        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048;disk:4096");
+        await using var dev = MezzoProcess.Start("dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", dir.Path, "--resources", "cpus:2;mem:2048;disk:4096");
         var jobs = await Poll.UntilAsync(
             () => Task.FromResult(Regex.Match(dev.Output, @"jobs\s+(http://\S+)") is { Success: true } m ? new Uri(m.Groups[1].Value) : null),
             "mezzo dev to print the jobs URL");

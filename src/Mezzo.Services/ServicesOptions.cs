@@ -1,0 +1,50 @@
+namespace Mezzo.Services;
+
+public sealed class ServicesOptions
+{
+    /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
+    public required string Master { get; set; }
+
+    public int Port { get; set; } = 8080;
+
+    public string Ip { get; set; } = "0.0.0.0";
+
+    /// <summary>Advertised in /v2/info, /v2/leader and the framework's webui_url.</summary>
+    public string Hostname { get; set; } = System.Net.Dns.GetHostName();
+
+    public required string WorkDir { get; set; }
+
+    public string FrameworkName { get; set; } = "marathon";
+
+    /// <summary>The Mesos user tasks run as unless an app sets "user".</summary>
+    public string User { get; set; } = Environment.UserName;
+
+    /// <summary>How long the master keeps the framework's tasks while it is away (Marathon's default: one week).</summary>
+    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Offers declined while nothing waits to launch are refused this long (Marathon's --decline_offer_duration).</summary>
+    public TimeSpan DeclineOfferDuration { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Offers that fit no waiting task while some wait (e.g. constraints) come back after this.</summary>
+    public TimeSpan ShortDeclineDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Explicit reconciliation of all known tasks, besides the one on every (re)subscription.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>While tasks wait to launch and no offer has come for this long, offers are revived again.</summary>
+    public TimeSpan ReviveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often expired launch delays and pending kills are looked at.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Service ports for port definitions with port 0 come from this range (Marathon's local_port_min/max).</summary>
+    public int LocalPortMin { get; set; } = 10000;
+
+    public int LocalPortMax { get; set; } = 20000;
+
+    /// <summary>Tasks launched from one offer at most (Marathon's --max_instances_per_offer).</summary>
+    public int MaxTasksPerOffer { get; set; } = 100;
+
+    /// <summary>Largest accepted request body.</summary>
+    public long MaxRequestBytes { get; set; } = 1024 * 1024;
+}
