@@ -13,7 +13,7 @@ var parallel = ArgValue("--parallel", 8);
 var root = Arg("--work-root") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
 var workDir = Path.Combine(root, "mezzo-jobsbench-" + Guid.NewGuid().ToString("N"));
 var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
-using var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-port", "0", "--agent-port", "0", "--jobs-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:262144;disk:1000000"])
+using var dev = Process.Start(new ProcessStartInfo("dotnet", [cli, "dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:262144;disk:1000000"])
 {
     RedirectStandardOutput = true,
     RedirectStandardError = true,

@@ -15,7 +15,7 @@ var workRoot = Arg("--work-root") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" 
 var workDir = Path.Combine(workRoot, "mezzo-services-bench-" + Guid.NewGuid().ToString("N")[..8]);
 var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
 var dev = Process.Start(new ProcessStartInfo("dotnet",
-    [cli, "dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:65536;disk:1000;ports:[20000-29999]"])
+    [cli, "dev", "--master-port", "0", "--agent-port", "0", "--services-port", "0", "--jobs-port", "0", "--work-dir", workDir, "--resources", "cpus:64;mem:65536;disk:1000;ports:[20000-29999]"])
 {
     RedirectStandardOutput = true,
     RedirectStandardError = true,
