@@ -54,30 +54,13 @@ public sealed partial class AgentService
             return;
         }
 
-        try
-        {
-            _checkpoints.SaveExecutor(executor.ContainerId, new ExecutorCheckpoint(
+        executor.CheckpointDirty = !TryCheckpoint($"Executor {executor.ExecutorId}", executor.CheckpointDirty, () => _checkpoints.SaveExecutor(executor.ContainerId, new ExecutorCheckpoint(
                 executor.Framework, executor.Info, executor.ContainerId, executor.Sandbox, executor.Process?.Pid ?? 0, executor.SupervisorStart,
                 executor.State == ExecutorRunState.Terminated,
                 [.. tasks.Select(t => executor.IsDefault
                     ? new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates],
                         t.ContainerId, t.Sandbox, t.Process?.Pid ?? 0, t.SupervisorStart, executor.Groups.FindIndex(g => g.Contains(t)) is var group and >= 0 ? group : null)
-                    : new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates]))]));
-            if (executor.CheckpointDirty)
-            {
-                executor.CheckpointDirty = false;
-                Log.ExecutorCheckpointRecovered(_log, executor.ExecutorId);
-            }
-        }
-        catch (CheckpointWriteException ex)
-        {
-            if (!executor.CheckpointDirty)
-            {
-                Log.ExecutorCheckpointFailed(_log, executor.ExecutorId, ex.Message);
-            }
-
-            executor.CheckpointDirty = true;
-        }
+                    : new ExecutorTaskCheckpoint(t.Info, t.State, t.Killing, t.LatestStatus, [.. t.PendingUpdates]))])));
     }
 
     private void RetryExecutorCheckpoints()
@@ -302,12 +285,6 @@ public sealed partial class AgentService
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Error, Message = "Executor {ExecutorId} could not be checkpointed: {Reason}. It runs on, but an agent restart now would lose track of its tasks; retrying")]
-        public static partial void ExecutorCheckpointFailed(ILogger logger, string executorId, string reason);
-
-        [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} is checkpointed again")]
-        public static partial void ExecutorCheckpointRecovered(ILogger logger, string executorId);
-
         [LoggerMessage(Level = LogLevel.Information, Message = "Recovered executor {ExecutorId} of framework {FrameworkId}: {What}; {Tasks} live tasks, {Pending} unacknowledged updates")]
         public static partial void ExecutorRecovered(ILogger logger, string executorId, string frameworkId, string what, int tasks, int pending);
 

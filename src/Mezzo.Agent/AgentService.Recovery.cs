@@ -266,25 +266,35 @@ public sealed partial class AgentService
             return;
         }
 
+        task.CheckpointDirty = !TryCheckpoint($"Task {task.TaskId}", task.CheckpointDirty, () => _checkpoints.SaveTask(task.ContainerId, new TaskCheckpoint(
+            task.Framework, task.Info, task.ContainerId, task.Sandbox, task.Process?.Pid ?? 0, task.SupervisorStart,
+            task.State, task.Killing, task.LatestStatus, [.. task.PendingUpdates])));
+    }
+
+    /// <summary>
+    /// One checkpoint write. A failure (a full disk) leaves the previous checkpoint whole, is logged once (not on every
+    /// retry), and returns false: the caller marks the checkpoint dirty and the tick retries it.
+    /// </summary>
+    private bool TryCheckpoint(string what, bool wasDirty, Action write)
+    {
         try
         {
-            _checkpoints.SaveTask(task.ContainerId, new TaskCheckpoint(
-                task.Framework, task.Info, task.ContainerId, task.Sandbox, task.Process?.Pid ?? 0, task.SupervisorStart,
-                task.State, task.Killing, task.LatestStatus, [.. task.PendingUpdates]));
-            if (task.CheckpointDirty)
+            write();
+            if (wasDirty)
             {
-                task.CheckpointDirty = false;
-                Log.CheckpointRecovered(_log, task.TaskId);
+                Log.CheckpointRecovered(_log, what);
             }
+
+            return true;
         }
         catch (CheckpointWriteException ex)
         {
-            if (!task.CheckpointDirty)
+            if (!wasDirty)
             {
-                Log.CheckpointFailed(_log, task.TaskId, ex.Message);
+                Log.CheckpointFailed(_log, what, ex.Message);
             }
 
-            task.CheckpointDirty = true;
+            return false;
         }
     }
 
@@ -311,10 +321,10 @@ public sealed partial class AgentService
         [LoggerMessage(Level = LogLevel.Information, Message = "Recovered task {TaskId} of framework {FrameworkId} ({State}): {What}; {Pending} unacknowledged updates")]
         public static partial void TaskRecovered(ILogger logger, string taskId, string frameworkId, string state, string what, int pending);
 
-        [LoggerMessage(Level = LogLevel.Error, Message = "Task {TaskId} could not be checkpointed: {Reason}. It runs on, but an agent restart now would lose track of it; retrying")]
-        public static partial void CheckpointFailed(ILogger logger, string taskId, string reason);
+        [LoggerMessage(Level = LogLevel.Error, Message = "{What} could not be checkpointed: {Reason}. It runs on, but an agent restart now would lose track of it; retrying")]
+        public static partial void CheckpointFailed(ILogger logger, string what, string reason);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} is checkpointed again")]
-        public static partial void CheckpointRecovered(ILogger logger, string taskId);
+        [LoggerMessage(Level = LogLevel.Information, Message = "{What} is checkpointed again")]
+        public static partial void CheckpointRecovered(ILogger logger, string what);
     }
 }
