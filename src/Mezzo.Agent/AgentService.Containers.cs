@@ -207,35 +207,7 @@ public sealed partial class AgentService
         }
     }
 
-    private List<(string MountPoint, int Version)> CgroupMounts()
-    {
-        var result = new List<(string, int)>();
-        try
-        {
-            var root = _options.CgroupsHierarchy.TrimEnd('/');
-            foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-            {
-                var fields = line.Split(' ');
-                var separator = Array.IndexOf(fields, "-");
-                if (separator < 0 || separator + 1 >= fields.Length || fields.Length < 5)
-                {
-                    continue;
-                }
-
-                var type = fields[separator + 1];
-                var mountPoint = fields[4];
-                if (type is "cgroup" or "cgroup2" && (mountPoint == root || mountPoint.StartsWith(root + "/", StringComparison.Ordinal)))
-                {
-                    result.Add((mountPoint, type == "cgroup2" ? 2 : 1));
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return result;
-    }
+    private IReadOnlyList<(string MountPoint, int Version)> CgroupMounts() => CgroupIsolator.Mounts(_options.CgroupsHierarchy);
 
     private static partial class Log
     {

@@ -121,6 +121,12 @@ public sealed class AgentRecoveryTests
         await Poll.UntilAsync(() => Runc("--root", runcRoot, "list", "--quiet").Trim().Length == 0, "the container to be deleted");
         (await File.ReadAllLinesAsync("/proc/self/mountinfo")).Should().NotContain(l => l.Contains(cluster.AgentDir, StringComparison.Ordinal), "its root file system is released");
         scheduler.Updates("boxed").Select(u => (string?)u["update"]!["status"]!["state"]).Should().Equal("TASK_STARTING", "TASK_RUNNING", "TASK_KILLED");
+
+        // runc made the container's cgroups in every hierarchy (devices, freezer, ...): none of the agent's may stay.
+        await cluster.DisposeAsync();
+        var key = Mezzo.Agent.Isolation.CgroupIsolator.AgentKey(cluster.AgentDir);
+        Mezzo.Agent.Isolation.CgroupIsolator.Mounts("/sys/fs/cgroup").Select(m => Path.Combine(m.MountPoint, "mezzo", key)).Where(Directory.Exists)
+            .Should().BeEmpty("nothing of a killed agent's containers outlives the clean-up");
     }
 
     private static string Runc(params string[] args)
@@ -695,8 +701,16 @@ public sealed class AgentRecoveryTests
             },
         };
 
+        private bool _disposed;
+
         public async ValueTask DisposeAsync()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             foreach (var agent in _agents)
             {
                 await agent.DisposeAsync();

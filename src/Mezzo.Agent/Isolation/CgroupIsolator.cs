@@ -343,12 +343,45 @@ public sealed partial class CgroupIsolator
     {
         ArgumentNullException.ThrowIfNull(options);
         var agentCgroup = Path.Combine(options.CgroupsRoot.Trim('/'), AgentKey(options.WorkDir));
-        var directories = Detect(options.CgroupsHierarchy).Controllers.Values.DistinctBy(h => h.MountPoint)
-            .Select(h => new CgroupDirectory(Path.Combine(h.MountPoint, agentCgroup), h.Version))
+        // Every cgroup hierarchy, not only the controllers Mezzo limits with: runc makes its containers' cgroups (and
+        // so this agent's parent) in all of them (devices, freezer, ...).
+        var directories = Mounts(options.CgroupsHierarchy)
+            .Select(m => new CgroupDirectory(Path.Combine(m.MountPoint, agentCgroup), m.Version))
             .Where(d => Directory.Exists(d.Path))
             .ToList();
         await CgroupFiles.KillAndRemoveAsync(directories, DestroyTimeout).ConfigureAwait(false);
         return directories.Count;
+    }
+
+    /// <summary>Every cgroup (v1 or v2) file system mounted at or under <paramref name="hierarchyRoot"/>.</summary>
+    public static IReadOnlyList<(string MountPoint, int Version)> Mounts(string hierarchyRoot)
+    {
+        var result = new List<(string, int)>();
+        try
+        {
+            var root = hierarchyRoot.TrimEnd('/');
+            foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+            {
+                var fields = line.Split(' ');
+                var separator = Array.IndexOf(fields, "-");
+                if (separator < 0 || separator + 1 >= fields.Length || fields.Length < 5)
+                {
+                    continue;
+                }
+
+                var type = fields[separator + 1];
+                var mountPoint = fields[4];
+                if (type is "cgroup" or "cgroup2" && (mountPoint == root || mountPoint.StartsWith(root + "/", StringComparison.Ordinal)))
+                {
+                    result.Add((mountPoint, type == "cgroup2" ? 2 : 1));
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return result;
     }
 
     private static IEnumerable<string> SafeChildren(string path)
