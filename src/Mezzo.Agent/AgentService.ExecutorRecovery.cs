@@ -123,7 +123,6 @@ public sealed partial class AgentService
                 executor.Tasks[task.TaskId] = task;
             }
 
-            RecoveredTaskCount++;
         }
 
         var pending = checkpoint.Tasks.Sum(t => t.PendingUpdates.Count);

@@ -26,9 +26,6 @@ public sealed partial class AgentService
     /// <summary>Recovered tasks waiting for <see cref="ResumeRecoveredTasks"/>, with the exit of those that ended meanwhile.</summary>
     private readonly List<(AgentTask Task, ExitStatus? Ended)> _resuming = [];
 
-    /// <summary>Tasks taken back from checkpoints at the last start (for /state and tests).</summary>
-    public int RecoveredTaskCount { get; private set; }
-
     /// <summary>
     /// At start, before anything runs or connects: identity, then the checkpointed tasks. Throws
     /// <see cref="CheckpointCorruptException"/> for a corrupt checkpoint in strict mode.
@@ -129,7 +126,6 @@ public sealed partial class AgentService
         _tasks[(frameworkId, task.TaskId)] = task;
         _recoveredSandboxes.Add(task.Sandbox);
         _recoveredContainers.Add(containerId);
-        RecoveredTaskCount++;
         if (task.IsTerminal)
         {
             Log.TaskRecovered(_log, task.TaskId, frameworkId, task.State.ToString(), "ended before the restart", task.PendingUpdates.Count);
