@@ -12,10 +12,10 @@ using Mezzo.Protocol.V1;
 // measures, from the kill: a new leader serving (/metrics/snapshot master/elected = 1 and its /master/state answers),
 // the framework resubscribed (a new SUBSCRIBED event), and the agent re-registered (active in the new leader's state).
 // The killed master is then restarted on its port as a standby before the next run.
-//   dotnet run -c Release --project bench/Mezzo.FailoverBench -- [--runs 10] [--masters 3] [--ttl 5]
+//   dotnet run -c Release --project bench/Mezzo.FailoverBench -- [--runs 10] [--masters 3] [--ttl 4]
 var runs = ArgValue("--runs", 10);
 var masterCount = ArgValue("--masters", 3);
-var ttl = ArgValue("--ttl", 5);
+var ttl = ArgValue("--ttl", 4);
 var root = Path.Combine(Path.GetTempPath(), "mezzo-failover-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(root);
 var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");

@@ -51,8 +51,12 @@ public sealed class MasterOptions
     /// </summary>
     public string Store { get; set; } = "sqlite";
 
-    /// <summary>TTL of the etcd lease that holds leadership: a dead leader is replaced after about this long.</summary>
-    public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// TTL of the etcd lease that holds leadership: a dead leader is replaced after about this long. 4 s puts agents and
+    /// frameworks back on a new leader within 5 s of a leader's death (bench/BENCHMARKS.md), with keep-alives every
+    /// 1.3 s leaving room for a busy leader.
+    /// </summary>
+    public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(4);
 
     /// <summary>
     /// Mesos's <c>--registry_max_agent_age</c>: an agent unreachable for longer than this is forgotten by the registry

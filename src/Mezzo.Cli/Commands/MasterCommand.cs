@@ -62,7 +62,7 @@ public static class MasterCommand
                 + "etcd replicates with its own quorum, so there is no --quorum flag", () => "sqlite")
             .Check(CheckStore);
         var leaseTtl = FlagOption.Duration("leader-lease-ttl",
-            "With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long", TimeSpan.FromSeconds(5))
+            "With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long", TimeSpan.FromSeconds(4))
             .Check(value => value < TimeSpan.FromSeconds(1) ? "--leader-lease-ttl must be at least 1secs (etcd leases count whole seconds)" : null);
         var maxSubscribers = FlagOption.Create("max-operator-event-stream-subscribers",
                 "Most operator API SUBSCRIBE streams open at once; a new one beyond it closes the oldest", () => 1000)
