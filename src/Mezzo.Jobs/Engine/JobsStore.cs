@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mezzo.Protocol.Chronos;
+using Mezzo.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Mezzo.Jobs.Engine;
@@ -22,18 +23,7 @@ public sealed class JobsStore : IDisposable
     public JobsStore(string path, int historyKept = 1000)
     {
         _historyKept = Math.Max(1, historyKept);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 5,
-        }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=FULL;");
-        Execute("PRAGMA busy_timeout=5000;");
+        _connection = SqliteDatabase.OpenDurable(path);
         Execute("""
             CREATE TABLE IF NOT EXISTS jobs (
                 name TEXT PRIMARY KEY,
@@ -64,12 +54,7 @@ public sealed class JobsStore : IDisposable
 
     public static JobsStore InWorkDir(string workDir, int historyKept = 1000) => new(Path.Combine(workDir, "jobs.db"), historyKept);
 
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => _connection.Execute(sql);
 
     public IReadOnlyList<StoredJob> LoadJobs(JobDefaults defaults)
     {

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
+using Mezzo.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Mezzo.Services.State;
 
 /// <summary>
-/// The services framework's state in SQLite (WAL) under its work dir: app definitions and all their versions,
+/// The services framework's state in SQLite (WAL, synchronous=FULL) under its work dir: app definitions and all their versions,
 /// deployments, task records and the framework id. Written only by the services actor, each change in one transaction,
 /// so a crash leaves either the whole change or none of it.
 /// </summary>
@@ -17,19 +18,9 @@ public sealed class ServicesStore : IDisposable
 
     public ServicesStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 5,
-        }.ToString();
-        _connection = new SqliteConnection(_connectionString);
-        _connection.Open();
+        _connectionString = SqliteDatabase.ConnectionString(path);
+        _connection = SqliteDatabase.OpenDurable(path);
         Execute("""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS apps (id TEXT PRIMARY KEY, json TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS app_versions (id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
@@ -138,12 +129,7 @@ public sealed class ServicesStore : IDisposable
         }
     }
 
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => _connection.Execute(sql);
 
     private string? Scalar(string sql)
     {

@@ -1,3 +1,4 @@
+using Mezzo.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Mezzo.Storage.Registry;
@@ -12,27 +13,7 @@ public sealed class SqliteRegistryStore : IRegistryStore
 
     public SqliteRegistryStore(string path)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-
-            // Microsoft.Data.Sqlite retries a locked database for this long on top of busy_timeout (default 30 s): the
-            // master actor waits that long on a registry another process holds, so fail after the same 5 s instead.
-            DefaultTimeout = 5,
-        }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL;");
-        // FULL: a registry write must survive power loss before the master acts on it.
-        Execute("PRAGMA synchronous=FULL;");
-        Execute("PRAGMA busy_timeout=5000;");
+        _connection = SqliteDatabase.OpenDurable(path);
         Execute("""
             CREATE TABLE IF NOT EXISTS agents (
                 agent_id TEXT PRIMARY KEY,
@@ -169,10 +150,5 @@ public sealed class SqliteRegistryStore : IRegistryStore
 
     public void Dispose() => _connection.Dispose();
 
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => _connection.Execute(sql);
 }
