@@ -37,14 +37,13 @@ public sealed class PrometheusEndpoint
         _registry.AddBeforeCollectCallback(UpdateAsync);
     }
 
-    /// <summary>Counts and times every request the process answers (leader or standby).</summary>
+    /// <summary>The exposition, as a scrape gets it (after the same update).</summary>
+    public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _registry.CollectAndExportAsTextAsync(output, cancellation);
+
     /// <summary>
     /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
     /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
     /// </summary>
-    /// <summary>The exposition, as a scrape gets it (after the same update).</summary>
-    public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _registry.CollectAndExportAsTextAsync(output, cancellation);
-
     public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var started = Stopwatch.GetTimestamp();
