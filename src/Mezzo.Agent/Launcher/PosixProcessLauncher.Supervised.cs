@@ -84,7 +84,7 @@ public sealed unsafe partial class PosixProcessLauncher
             return null;
         }
 
-        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { ExitFile = Path.Combine(runDir, ExitRecord.FileName), Adopted = true };
+        var child = new Child(Interlocked.Increment(ref _nextId), pid, pidFd) { ExitFile = Path.Combine(runDir, ExitRecord.FileName) };
         lock (_gate)
         {
             if (_disposed || _reaperFailure is not null || !EpollAdd(pidFd, (ulong)child.Id, out _))

@@ -766,8 +766,5 @@ public sealed unsafe partial class PosixProcessLauncher : IProcessLauncher, IDis
 
         /// <summary>For a supervisor: where it records how its task ended (the supervisor's own status is not the task's).</summary>
         public string? ExitFile { get; init; }
-
-        /// <summary>A supervisor a previous agent started: not our child, so only its pidfd tells when it ends.</summary>
-        public bool Adopted { get; init; }
     }
 }

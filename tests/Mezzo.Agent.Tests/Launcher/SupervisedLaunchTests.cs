@@ -72,7 +72,6 @@ public sealed class SupervisedLaunchTests : IDisposable
     [Fact]
     public async Task A_task_the_supervisor_cannot_start_ends_with_a_launch_error()
     {
-        File.Delete(Path.Join(_directory.FullName, "gone"));
         var spec = Shell("true") with { CgroupProcs = [Path.Join(_directory.FullName, "no-such-cgroup", "cgroup.procs")] };
 
         var status = await _launcher.Launch(spec).Exited.WaitAsync(Timeout, TestContext.Current.CancellationToken);
