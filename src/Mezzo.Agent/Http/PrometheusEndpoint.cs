@@ -1,7 +1,6 @@
-using System.Diagnostics;
+using Mezzo.Hosting.Metrics;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Prometheus;
 
 namespace Mezzo.Agent.Http;
@@ -14,15 +13,13 @@ namespace Mezzo.Agent.Http;
 public sealed class PrometheusEndpoint
 {
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+    public const string ContentType = PrometheusExposition.ContentType;
 
     private const string Prefix = "mezzo_agent_";
     private static readonly string[] ContainerLabels = ["framework_id", "executor_id"];
 
-    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly PrometheusExposition _exposition = new(Prefix);
     private readonly IMetricFactory _factory;
-    private readonly Counter _requests;
-    private readonly Histogram _latency;
     private readonly Func<AgentService?> _service;
     private readonly Dictionary<string, (Func<ResourceStatistics, double?> Read, Collector<Gauge.Child> Gauge)> _container = [];
     private readonly HashSet<(string FrameworkId, string ExecutorId)> _exported = [];
@@ -30,10 +27,7 @@ public sealed class PrometheusEndpoint
     public PrometheusEndpoint(Func<AgentService?> service)
     {
         _service = service;
-        _factory = Metrics.WithCustomRegistry(_registry);
-        _requests = _factory.CreateCounter(Prefix + "http_requests_total", "HTTP requests answered, by method and status code.", ["method", "code"]);
-        _latency = _factory.CreateHistogram(Prefix + "http_request_duration_seconds", "Time to answer an HTTP request (streams: their whole life).", ["method"],
-            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+        _factory = _exposition.Factory;
         void Container(string name, string help, Func<ResourceStatistics, double?> read) =>
             _container[name] = (read, _factory.CreateGauge(Prefix + "container_" + name, help, ContainerLabels));
         Container("cpu_user_seconds", "CPU time the container spent in user mode.", s => s.CpusUserTimeSecs);
@@ -46,34 +40,11 @@ public sealed class PrometheusEndpoint
         Container("threads", "Threads in the container.", s => s.Threads);
         Container("disk_used_bytes", "Sandbox size at the last disk check.", s => s.DiskUsedBytes);
         Container("disk_limit_bytes", "The container's disk limit.", s => s.DiskLimitBytes);
-        _registry.AddBeforeCollectCallback(UpdateAsync);
+        _exposition.BeforeScrape(UpdateAsync);
     }
 
-    /// <summary>
-    /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
-    /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
-    /// </summary>
-    public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
-            {
-                context.Response.ContentType = ContentType;
-                await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-                return;
-            }
-
-            await next(context);
-        }
-        finally
-        {
-            var method = context.Request.Method;
-            _requests.WithLabels(method, context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-            _latency.WithLabels(method).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
-    });
+    /// <summary>Serves <c>GET /metrics</c> and counts and times every request the agent answers.</summary>
+    public void Use(IApplicationBuilder app) => _exposition.Use(app);
 
     private async Task UpdateAsync(CancellationToken cancellation)
     {
@@ -152,18 +123,8 @@ public sealed class PrometheusEndpoint
                 _factory.CreateGauge(Prefix + family, $"The agent's {resource} (mem and disk in bytes), total or used by tasks.", ["kind"]).WithLabels(kind).Set(value * scale);
                 return;
             default:
-                _factory.CreateGauge(Sanitize(name is null ? "mezzo_" + key : Prefix + name), $"Mesos metric {key}.").Set(value);
+                _factory.CreateGauge(PrometheusExposition.Sanitize(name is null ? "mezzo_" + key : Prefix + name), $"Mesos metric {key}.").Set(value);
                 return;
         }
     }
-
-    private static string Sanitize(string key) =>
-        string.Create(key.Length, key, (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                var c = source[i];
-                span[i] = char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_';
-            }
-        });
 }

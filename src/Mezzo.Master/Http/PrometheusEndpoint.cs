@@ -1,7 +1,6 @@
-using System.Diagnostics;
+using Mezzo.Hosting.Metrics;
 using Mezzo.Master.Actor;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Prometheus;
 
 namespace Mezzo.Master.Http;
@@ -14,57 +13,29 @@ namespace Mezzo.Master.Http;
 public sealed class PrometheusEndpoint
 {
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+    public const string ContentType = PrometheusExposition.ContentType;
 
     private const string Prefix = "mezzo_master_";
 
     // Mesos keys with a Prometheus name of their own; keys not listed (added later) are exported as mezzo_<key>.
     private static readonly Dictionary<string, (string Name, string Help, string? Label, string? LabelValue, double Scale)> Known = Build();
 
-    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly PrometheusExposition _exposition = new(Prefix);
     private readonly IMetricFactory _factory;
-    private readonly Counter _requests;
-    private readonly Histogram _latency;
     private readonly Func<MasterActor?> _actor;
 
     public PrometheusEndpoint(Func<MasterActor?> actor)
     {
         _actor = actor;
-        _factory = Metrics.WithCustomRegistry(_registry);
-        _requests = _factory.CreateCounter(Prefix + "http_requests_total", "HTTP requests answered, by method and status code.", ["method", "code"]);
-        _latency = _factory.CreateHistogram(Prefix + "http_request_duration_seconds", "Time to answer an HTTP request (streams: their whole life).", ["method"],
-            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
-        _registry.AddBeforeCollectCallback(UpdateAsync);
+        _factory = _exposition.Factory;
+        _exposition.BeforeScrape(UpdateAsync);
     }
 
     /// <summary>The exposition, as a scrape gets it (after the same update).</summary>
-    public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _registry.CollectAndExportAsTextAsync(output, cancellation);
+    public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _exposition.WriteAsync(output, cancellation);
 
-    /// <summary>
-    /// Serves <c>GET /metrics</c> and counts and times every request the process answers. Middleware rather than a
-    /// route, so it answers whatever the rest of the pipeline is (a leading or a standby master alike).
-    /// </summary>
-    public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
-            {
-                context.Response.ContentType = ContentType;
-                await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-                return;
-            }
-
-            await next(context);
-        }
-        finally
-        {
-            var method = context.Request.Method;
-            _requests.WithLabels(method, context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-            _latency.WithLabels(method).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
-    });
+    /// <summary>Serves <c>GET /metrics</c> and counts and times every request (leading or standby master alike).</summary>
+    public void Use(IApplicationBuilder app) => _exposition.Use(app);
 
     private async Task UpdateAsync(CancellationToken cancellation)
     {
@@ -122,15 +93,7 @@ public sealed class PrometheusEndpoint
     }
 
     /// <summary>A Mesos key such as <c>allocator/mesos/roles/eng/shares/dominant</c> as a Prometheus name.</summary>
-    public static string Sanitize(string key) =>
-        string.Create(key.Length, key, (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                var c = source[i];
-                span[i] = char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_';
-            }
-        });
+    public static string Sanitize(string key) => PrometheusExposition.Sanitize(key);
 
     private static Dictionary<string, (string, string, string?, string?, double)> Build()
     {
