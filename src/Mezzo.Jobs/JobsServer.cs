@@ -63,7 +63,11 @@ public sealed class JobsServer : IAsyncDisposable
         var workDirLock = LockWorkDir(options.WorkDir);
         var store = JobsStore.InWorkDir(options.WorkDir);
         var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
-        var actor = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>());
+        JobsActor? created = null;
+        var metrics = new PrometheusEndpoint(() => created);
+        // First, so it counts every request with the status the endpoints answered.
+        metrics.Use(app);
+        var actor = created = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
         var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
         JobsEndpoints.Map(app, actor, options, () => $"{options.Hostname}:{server.Url.Port}");
         return server;

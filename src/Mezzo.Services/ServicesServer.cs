@@ -45,6 +45,8 @@ public sealed class ServicesServer : IAsyncDisposable
         Directory.CreateDirectory(options.WorkDir);
         var store = ServicesStore.InWorkDir(options.WorkDir);
         var actor = new ServicesActor(options, store, time ?? TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>());
+        // First, so it counts every request with the status the rest of the pipeline answered.
+        new PrometheusEndpoint(actor).Use(app);
         app.Use(async (context, next) =>
         {
             // Marathon answers every error as JSON; so does Mezzo for anything that escapes a handler.

@@ -39,6 +39,9 @@ public sealed partial class JobsActor : IAsyncDisposable
 
     public JobsSnapshot Snapshot => _snapshot;
 
+    /// <summary>Told how long each scheduler tick took to decide (wall time, its commit not included), for /metrics.</summary>
+    public Action<TimeSpan>? TickTimed { get; init; }
+
     private Instant Now => Instant.FromDateTimeOffset(_time.GetUtcNow());
 
     /// <summary>Starts the loop and the clock; with a client, also pumps its events and sends effects through it.</summary>
@@ -52,7 +55,14 @@ public sealed partial class JobsActor : IAsyncDisposable
             _events = Task.Run(() => PumpAsync(client));
         }
 
-        _timer = _time.CreateTimer(_ => Post((engine, now) => engine.Tick(now)), null, TimeSpan.Zero, _tickInterval);
+        _timer = _time.CreateTimer(_ => Post(Tick), null, TimeSpan.Zero, _tickInterval);
+    }
+
+    private void Tick(JobsEngine engine, Instant now)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        engine.Tick(now);
+        TickTimed?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Applies <paramref name="step"/> on the actor and returns its result once it has been persisted.</summary>

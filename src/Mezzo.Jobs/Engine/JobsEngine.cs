@@ -46,6 +46,7 @@ public sealed partial class JobsEngine
     private readonly List<Effect> _effects = [];
     private bool _suppressed;
     private Instant _lastReconcile;
+    private JobsCounters _counters = JobsCounters.Empty;
 
     private sealed class Entry(Job job, long nextIndex, HashSet<string> satisfied, RepeatingSchedule? schedule)
     {
@@ -118,7 +119,7 @@ public sealed partial class JobsEngine
     }
 
     public JobsSnapshot Snapshot() =>
-        new(_jobsView.ToImmutable(), _activeView.ToImmutable(), _historyView.ToImmutable(), _nextView.ToImmutable(), FrameworkId);
+        new(_jobsView.ToImmutable(), _activeView.ToImmutable(), _historyView.ToImmutable(), _nextView.ToImmutable(), FrameworkId) { Counters = _counters };
 
     // ---- API ----
 
@@ -348,6 +349,7 @@ public sealed partial class JobsEngine
                     var missed = resume - entry.NextIndex;
                     Finish(new Run(Run.MakeTaskId(entry.Job.Name, at.ToUnixTimeMilliseconds(), 0, ""), entry.Job.Name, at.ToUnixTimeMilliseconds(), 0, RunState.Skipped, at.ToUnixTimeMilliseconds(), EndedMs: nowMs,
                         Message: $"skipped {missed} scheduled run(s) from {Job.FormatTime(at.ToDateTimeOffset())}: not started within epsilon {entry.Job.Epsilon} (the scheduler was not running)"));
+                    _counters = _counters.Skipped(JobsCounters.SchedulerDown, missed);
                     entry.NextIndex = resume;
                     continue;
                 }
@@ -377,9 +379,11 @@ public sealed partial class JobsEngine
 
             if (QueueDecision.IsExpired(run, entry.Job.Epsilon, now))
             {
-                var reason = !entry.Job.Concurrent && _active.Values.Any(r => r.JobName == run.JobName && r.IsInFlight)
+                var overlapping = !entry.Job.Concurrent && _active.Values.Any(r => r.JobName == run.JobName && r.IsInFlight);
+                var reason = overlapping
                     ? "the previous run was still running (concurrent: false)"
                     : $"no offer had cpus {Num(entry.Job.Cpus)}, mem {Num(entry.Job.Mem)}, disk {Num(entry.Job.Disk)}{(entry.Job.Constraints.Length > 0 ? " matching its constraints" : "")}";
+                _counters = _counters.Skipped(overlapping ? JobsCounters.NotConcurrent : JobsCounters.NoOffer, 1);
                 Finish(run with { State = RunState.Skipped, EndedMs = nowMs, Message = $"skipped: not started within epsilon {entry.Job.Epsilon} of {Job.FormatTime(DateTimeOffset.FromUnixTimeMilliseconds(run.NotBeforeMs))}: {reason}" });
             }
         }
@@ -438,6 +442,7 @@ public sealed partial class JobsEngine
                 placed.Add(run.TaskId);
                 busy.Add(job.Name);
                 var launching = run with { State = RunState.Launching, AgentId = offer.AgentId?.Value, AgentUrl = AgentUrl(offer), Message = $"launching on {offer.Hostname}" };
+                _counters = _counters with { Started = _counters.Started + 1 };
                 SetActive(launching);
                 _runWrites[run.TaskId] = launching;
                 tasks.Add(TaskBuilder.Build(job, launching, offer));
@@ -552,6 +557,7 @@ public sealed partial class JobsEngine
         RemoveActive(run.TaskId);
         _runWrites[run.TaskId] = run;
         AddHistory(run);
+        _counters = _counters.Ended(run.State);
         switch (run.State)
         {
             case RunState.Succeeded:

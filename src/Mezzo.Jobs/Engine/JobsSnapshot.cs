@@ -15,6 +15,9 @@ public sealed record JobsSnapshot(
         ImmutableSortedDictionary<string, Job>.Empty.WithComparers(StringComparer.Ordinal), ImmutableSortedDictionary<string, Run>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableDictionary<string, ImmutableArray<Run>>.Empty, ImmutableDictionary<string, DateTimeOffset>.Empty, null);
 
+    /// <summary>What the engine has done since the process started (for /metrics).</summary>
+    public JobsCounters Counters { get; init; } = JobsCounters.Empty;
+
     /// <summary>Queued, launching and running runs, oldest first.</summary>
     public IReadOnlyList<Run> ActiveRuns => [.. Active.Values.OrderBy(r => r.DueMs).ThenBy(r => r.TaskId, StringComparer.Ordinal)];
 

@@ -25,6 +25,7 @@ public static partial class JobsEndpoints
     public static void Map(IEndpointRouteBuilder routes, JobsActor actor, JobsOptions options, Func<string> leader)
     {
         routes.MapGet("/leader", () => Leader(leader));
+        routes.MapGet("/ping", Ping);
         foreach (var prefix in new[] { "/v1/scheduler", "/scheduler" })
         {
             var group = routes.MapGroup(prefix);
@@ -55,6 +56,13 @@ public static partial class JobsEndpoints
             });
             group.MapGet("/leader", () => Leader(leader));
         }
+    }
+
+    /// <summary>Chronos's <c>/ping</c> (its PingServlet): <c>pong</c> and a newline as text/plain, never cached.</summary>
+    private static IResult Ping(HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "must-revalidate,no-cache,no-store";
+        return Results.Text("pong\n", "text/plain");
     }
 
     private static IResult Leader(Func<string> leader) => Json(Write(json =>

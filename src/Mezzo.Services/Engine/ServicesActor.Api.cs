@@ -154,6 +154,7 @@ public sealed partial class ServicesActor
         }
 
         _store.Write(batch => killing.ForEach(batch.PutInstance));
+        _counters = _counters with { TasksKilledByRequest = _counters.TasksKilledByRequest + killing.Count };
         foreach (var instance in killing)
         {
             _instances = _instances.SetItem(instance.TaskId, instance);

@@ -181,6 +181,7 @@ public sealed partial class ServicesActor
                 var refuse = demands.Count > 0 ? _options.ShortDeclineDuration : _options.DeclineOfferDuration;
                 var offerId = offer.Id!;
                 Fire(client => client.DeclineAsync([offerId], new Filters { RefuseSeconds = refuse.TotalSeconds }, _stopping.Token), "decline");
+                _counters = _counters with { OffersDeclined = _counters.OffersDeclined + 1 };
                 continue;
             }
 
@@ -224,6 +225,7 @@ public sealed partial class ServicesActor
             var ids = launched.Select(l => l.TaskId).ToList();
             // No filter on what is left of the offer: more tasks may be waiting for it right now.
             Fire(client => client.LaunchAsync(offer, tasks, new Filters { RefuseSeconds = 0 }, _stopping.Token), "launch", () => LaunchFailed(ids));
+            _counters = _counters with { OffersUsed = _counters.OffersUsed + 1, TasksLaunched = _counters.TasksLaunched + tasks.Count };
             // The launched tasks now count: what still waits for the next offer in this batch is less.
             Evaluate();
         }
@@ -252,6 +254,7 @@ public sealed partial class ServicesActor
                 Log.KillingUnknown(_log, taskId, state.ToString());
                 var agent = status.AgentId?.Value;
                 Fire(client => client.KillAsync(taskId, agent, null, _stopping.Token), "kill unknown " + taskId);
+                _counters = _counters with { UnknownTasksKilled = _counters.UnknownTasksKilled + 1 };
             }
 
             return;
@@ -392,6 +395,7 @@ public sealed partial class ServicesActor
         if (killed.Count > 0)
         {
             _store.Write(batch => killed.ForEach(batch.PutInstance));
+            _counters = _counters with { TasksKilledByPlan = _counters.TasksKilledByPlan + killed.Count };
             foreach (var instance in killed)
             {
                 _instances = _instances.SetItem(instance.TaskId, instance);

@@ -141,6 +141,7 @@ public sealed partial class ServicesActor : IAsyncDisposable
         Queue = _queue,
         FrameworkId = _frameworkId,
         Subscribed = _client?.IsSubscribed == true,
+        Counters = _counters,
     };
 
     /// <summary>A new version timestamp, strictly later than the last one (two changes in one millisecond stay distinct).</summary>

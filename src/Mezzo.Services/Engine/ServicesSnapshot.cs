@@ -33,6 +33,9 @@ public sealed record ServicesSnapshot
 
     public bool Subscribed { get; init; }
 
+    /// <summary>What the actor has done since the process started (for /metrics).</summary>
+    public ServicesCounters Counters { get; init; } = new();
+
     public IEnumerable<Instance> InstancesOf(string appId) => Instances.Values.Where(i => i.AppId == appId).OrderBy(i => i.StagedAt).ThenBy(i => i.TaskId, StringComparer.Ordinal);
 
     public IEnumerable<Deployment> DeploymentsOf(string appId) => Deployments.Values.Where(d => d.Target.ContainsKey(appId));
