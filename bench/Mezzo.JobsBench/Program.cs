@@ -6,8 +6,10 @@ using System.Text.RegularExpressions;
 
 // Jobs end to end: N one-shot Chronos jobs (R1//PT1H, `true`) posted to the jobs API of a real `mezzo dev` process,
 // timed from the first POST to the last recorded success (every run persisted, launched through the scheduler API,
-// its status acknowledged and counted).
-//   dotnet run -c Release --project bench/Mezzo.JobsBench -- --jobs 1000 [--work-root DIR] [--parallel 8]
+// its status acknowledged and counted). With --slurm, the same commands then go through a single-node Slurm on this
+// machine (`sbatch --wrap true`, submitted as many at a time), timed the same way, and both rates and their ratio are
+// reported (needs root and the slurm-wlm package; see bench/slurm/single-node-slurm.sh).
+//   dotnet run -c Release --project bench/Mezzo.JobsBench -- --jobs 1000 [--work-root DIR] [--parallel 8] [--slurm]
 var count = ArgValue("--jobs", 1000);
 var parallel = ArgValue("--parallel", 8);
 var root = Arg("--work-root") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
@@ -41,6 +43,8 @@ while (jobs is null && dev.StandardOutput.ReadLine() is { } line)
 }
 
 _ = dev.StandardOutput.ReadToEndAsync();
+double mezzoTotal = 0;
+long mezzoDone = 0;
 try
 {
     using var http = new HttpClient { BaseAddress = jobs ?? throw new InvalidOperationException("mezzo dev did not print the jobs URL"), Timeout = TimeSpan.FromMinutes(5) };
@@ -71,6 +75,7 @@ try
     }
 
     var total = start.Elapsed.TotalSeconds;
+    (mezzoTotal, mezzoDone) = (total, done);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $$"""{"jobs":{{count}},"succeeded":{{done}},"post_s":{{posted:0.##}},"total_s":{{total:0.##}},"jobs_per_s":{{done / total:0.#}}}"""));
 }
@@ -81,6 +86,31 @@ finally
     Directory.Delete(workDir, recursive: true);
 }
 
+if (args.Contains("--slurm"))
+{
+    var script = Arg("--slurm-script") ?? FindScript();
+    var (completed, submit, slurmTotal) = await Mezzo.JobsBench.SlurmRun.RunAsync(script, count, parallel, cpus: 64, root: Path.GetTempPath());
+    var mezzoRate = mezzoDone / mezzoTotal;
+    var slurmRate = completed / slurmTotal;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $$"""{"slurm":{"jobs":{{count}},"completed":{{completed}},"submit_s":{{submit:0.##}},"total_s":{{slurmTotal:0.##}},"jobs_per_s":{{slurmRate:0.#}}},"mezzo_jobs_per_s":{{mezzoRate:0.#}},"mezzo_over_slurm":{{mezzoRate / slurmRate:0.##}}}"""));
+}
+
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
 int ArgValue(string name, int fallback) => Arg(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+// bench/slurm/single-node-slurm.sh from the repository this bench was built in (the working directory or above it).
+static string FindScript()
+{
+    for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+    {
+        var candidate = Path.Combine(dir.FullName, "bench", "slurm", "single-node-slurm.sh");
+        if (File.Exists(candidate))
+        {
+            return candidate;
+        }
+    }
+
+    throw new FileNotFoundException("bench/slurm/single-node-slurm.sh not found above the working directory; pass --slurm-script PATH");
+}

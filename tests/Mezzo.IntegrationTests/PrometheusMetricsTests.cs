@@ -1,14 +1,12 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using AwesomeAssertions;
 using Mezzo.IntegrationTests.Infrastructure;
 
 namespace Mezzo.IntegrationTests;
 
 /// <summary><c>GET /metrics</c> in Prometheus's text format, scraped and parsed as Prometheus would.</summary>
-public sealed partial class PrometheusMetricsTests
+public sealed class PrometheusMetricsTests
 {
     [Fact]
     public async Task Master_metrics_scrape_cleanly_and_match_the_snapshot()
@@ -76,55 +74,6 @@ public sealed partial class PrometheusMetricsTests
         return master;
     }
 
-    /// <summary>
-    /// The text exposition format, strictly: every family has HELP and TYPE before its samples, every sample line is
-    /// <c>name{labels} value</c> with a valid name and a number. Returns samples by "name{labels}".
-    /// </summary>
-    internal static Dictionary<string, double> Parse(string text)
-    {
-        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
-        var typed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
-            {
-                var parts = line.Split(' ');
-                parts.Should().HaveCount(4, line);
-                parts[3].Should().BeOneOf(["counter", "gauge", "histogram", "summary", "untyped"], line);
-                typed.Add(parts[2]).Should().BeTrue($"one TYPE per family: {line}");
-                continue;
-            }
-
-            if (line.StartsWith('#'))
-            {
-                line.Should().StartWith("# HELP ");
-                continue;
-            }
-
-            var match = Sample().Match(line);
-            match.Success.Should().BeTrue($"'{line}' is a valid sample line");
-            var name = match.Groups["name"].Value;
-            var family = Regex.Replace(name, "_(bucket|sum|count)$", "");
-            (typed.Contains(name) || typed.Contains(family)).Should().BeTrue($"{name} has a TYPE before its samples");
-            var value = match.Groups["value"].Value;
-            var parsed = value switch
-            {
-                "+Inf" => double.PositiveInfinity,
-                "-Inf" => double.NegativeInfinity,
-                "NaN" => double.NaN,
-                _ => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture),
-            };
-            samples.TryAdd(name + match.Groups["labels"].Value, parsed).Should().BeTrue($"no sample twice: {line}");
-        }
-
-        return samples;
-    }
-
-    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?<labels>\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (?<value>\S+)( \d+)?$""")]
-    private static partial Regex Sample();
+    /// <summary>The samples of a scrape that passed the strict checker (<see cref="Metrics.ExpositionChecker"/>), by "name{labels}".</summary>
+    internal static Dictionary<string, double> Parse(string text) => new(Metrics.ExpositionChecker.Check(text).Samples, StringComparer.Ordinal);
 }

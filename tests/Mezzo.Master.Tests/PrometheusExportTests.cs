@@ -16,6 +16,9 @@ public sealed class PrometheusExportTests
             ["master/slaves_active"] = 2,
             ["master/mem_total"] = 1024,
             ["master/tasks_finished"] = 7,
+            ["allocator/mesos/allocation_runs"] = 12,
+            ["allocator/mesos/allocation_run_ms/sum"] = 30,
+            ["allocator/mesos/allocation_run_ms"] = 2.5,
             ["allocator/mesos/roles/eng/shares/dominant"] = 0.5,
             // Its plain name is the labelled agents family's: one more (unlabelled) series of that family, still valid.
             ["master/agents"] = 3,
@@ -28,6 +31,9 @@ public sealed class PrometheusExportTests
         text.Should().Contain("mezzo_master_tasks_terminal_total{state=\"finished\"} 7\n");
         text.Should().Contain("mezzo_allocator_mesos_roles_eng_shares_dominant 0.5\n");
         text.Should().Contain("mezzo_master_agents 3\n");
+        text.Should().Contain("# TYPE mezzo_master_allocation_runs_total counter\nmezzo_master_allocation_runs_total 12\n");
+        text.Should().Contain("mezzo_master_allocation_seconds_total 0.03\n", "milliseconds become seconds");
+        text.Should().Contain("mezzo_master_allocation_last_seconds 0.0025\n");
         text.Should().Contain("mezzo_master_elected 0\n", "with no actor behind it the process is a standby");
     }
 

@@ -60,9 +60,9 @@ public sealed partial class JobsActor : IAsyncDisposable
 
     private void Tick(JobsEngine engine, Instant now)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         engine.Tick(now);
-        TickTimed?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        TickTimed?.Invoke(_time.GetElapsedTime(started));
     }
 
     /// <summary>Applies <paramref name="step"/> on the actor and returns its result once it has been persisted.</summary>

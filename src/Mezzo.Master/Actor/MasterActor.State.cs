@@ -230,6 +230,11 @@ public sealed partial class MasterActor
             ["master/tasks_launched"] = _counters.Launched,
             ["master/event_queue_messages"] = Interlocked.Read(ref _queued),
             ["master/operator_event_stream_subscribers"] = _operatorSubscribers.Count,
+            ["allocator/mesos/allocation_runs"] = _counters.AllocationRuns,
+            ["allocator/mesos/allocation_run_ms"] = _counters.LastAllocationSeconds * 1000,
+            // Not a Mesos key (its timer keeps percentiles over a window instead): the running sum lets Prometheus
+            // average allocation time over any range.
+            ["allocator/mesos/allocation_run_ms/sum"] = _counters.AllocationSeconds * 1000,
         };
         foreach (var state in (TaskState[])[TaskState.TASK_FINISHED, TaskState.TASK_FAILED, TaskState.TASK_KILLED, TaskState.TASK_LOST,
                      TaskState.TASK_ERROR, TaskState.TASK_DROPPED, TaskState.TASK_GONE, TaskState.TASK_GONE_BY_OPERATOR])

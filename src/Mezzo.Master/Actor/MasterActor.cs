@@ -165,7 +165,9 @@ public sealed partial class MasterActor : IAsyncDisposable
         if (_allocationPending)
         {
             _allocationPending = false;
+            var started = _time.GetTimestamp();
             Allocate(now);
+            _counters.CountAllocation(_time.GetElapsedTime(started));
         }
     }
 

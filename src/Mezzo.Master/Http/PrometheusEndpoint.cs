@@ -107,6 +107,9 @@ public sealed class PrometheusEndpoint
             ["master/tasks_launched"] = (Prefix + "tasks_launched_total", "Tasks launched.", null, null, 1),
             ["master/valid_status_updates"] = (Prefix + "status_updates_total", "Status updates from agents, by validity.", "valid", "true", 1),
             ["master/invalid_status_updates"] = (Prefix + "status_updates_total", "Status updates from agents, by validity.", "valid", "false", 1),
+            ["allocator/mesos/allocation_runs"] = (Prefix + "allocation_runs_total", "Allocation cycles run.", null, null, 1),
+            ["allocator/mesos/allocation_run_ms/sum"] = (Prefix + "allocation_seconds_total", "Time spent in allocation cycles (divide by allocation_runs_total for the average).", null, null, 0.001),
+            ["allocator/mesos/allocation_run_ms"] = (Prefix + "allocation_last_seconds", "How long the last allocation cycle took.", null, null, 0.001),
         };
         foreach (var state in (string[])["active", "connected", "disconnected", "inactive", "unreachable"])
         {
