@@ -25,7 +25,7 @@ public sealed partial class AllProcessesMetricsTests(ScrapedCluster cluster) : I
         exposition.Families[prefix + "http_requests_total"].Type.Should().Be("counter");
         exposition.Families[prefix + "http_request_duration_seconds"].Type.Should().Be("histogram");
         exposition.Samples.Keys.Should().Contain(k => k.StartsWith(prefix + "http_requests_total{method=\"GET\",code=\"200\"}", StringComparison.Ordinal),
-            "the fixture's own GETs were answered");
+            "the fixture's first scrape was answered");
         exposition.Families.Keys.Where(n => !n.StartsWith(prefix, StringComparison.Ordinal) && !n.StartsWith("mezzo_", StringComparison.Ordinal))
             .Should().BeEmpty("every family carries the mezzo_ prefix");
     }

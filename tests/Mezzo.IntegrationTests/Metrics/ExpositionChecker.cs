@@ -85,13 +85,13 @@ internal static class ExpositionChecker
                 }
                 else
                 {
-                    var type = parts.Length > 3 ? parts[3] : "";
-                    if (!Types.Contains(type))
+                    var declared = parts.Length > 3 ? parts[3] : "";
+                    if (!Types.Contains(declared))
                     {
-                        throw new FormatException($"{Where()}: unknown type '{type}'");
+                        throw new FormatException($"{Where()}: unknown type '{declared}'");
                     }
 
-                    if (!types.TryAdd(name, type))
+                    if (!types.TryAdd(name, declared))
                     {
                         throw new FormatException($"{Where()}: a second TYPE for {name}");
                     }
