@@ -106,8 +106,30 @@ public sealed class EngineTests : IDisposable
         var skipped = snapshot.History["tight"].Should().ContainSingle().Subject;
         skipped.State.Should().Be(RunState.Skipped);
         skipped.Message.Should().Contain("epsilon PT30S").And.Contain("no offer had cpus 0.1");
+        snapshot.Counters.SkippedByReason.Should().Equal(new Dictionary<string, long> { [JobsCounters.NoOffer] = 1 });
+        snapshot.Counters.Started.Should().Be(0);
         engine.OnOffers([Offer("big")], late);
         Launched(engine.Flush()).Should().BeEmpty("a skipped run is never started late");
+    }
+
+    [Fact]
+    public void A_run_skipped_because_the_previous_one_still_runs_is_counted_under_its_own_reason()
+    {
+        var engine = Open(T0);
+        engine.Upsert(Job("""{"name":"slow","command":"sleep 600","epsilon":"PT30S","schedule":"R/2026-06-01T12:00:00Z/PT1M"}"""), false, T0);
+        engine.Tick(T0);
+        engine.OnOffers([Offer("o1")], T0);
+        var first = Launched(engine.Flush()).Should().ContainSingle().Subject;
+        engine.OnUpdate(Status(first.TaskId!.Value!, TaskState.TASK_RUNNING), T0);
+        engine.Tick(T0 + Duration.FromSeconds(60));
+        engine.OnOffers([Offer("o2")], T0 + Duration.FromSeconds(60));
+        Launched(engine.Flush()).Should().BeEmpty("concurrent is false by default");
+        engine.Tick(T0 + Duration.FromSeconds(91));
+        engine.Flush();
+
+        var counters = engine.Snapshot().Counters;
+        counters.SkippedByReason.Should().Equal(new Dictionary<string, long> { [JobsCounters.NotConcurrent] = 1 });
+        counters.Started.Should().Be(1);
     }
 
     [Fact]
@@ -124,6 +146,7 @@ public sealed class EngineTests : IDisposable
         snapshot.ActiveRuns.Should().ContainSingle("only the occurrence within epsilon (60 s) runs")
             .Which.DueMs.Should().Be((T0 + Duration.FromMinutes(31)).ToUnixTimeMilliseconds());
         snapshot.History["minutely"].Should().ContainSingle().Which.Message.Should().Contain("skipped 31 scheduled run(s)");
+        snapshot.Counters.SkippedByReason.Should().Equal(new Dictionary<string, long> { [JobsCounters.SchedulerDown] = 31 }, "each missed run counts");
     }
 
     [Fact]
@@ -148,6 +171,7 @@ public sealed class EngineTests : IDisposable
         var job = engine.Snapshot().Jobs["five"];
         job.SuccessCount.Should().Be(5);
         job.Disabled.Should().BeTrue("Chronos disables a job whose repetitions have run out");
+        engine.Snapshot().Counters.Should().BeEquivalentTo(new { Started = 5, Succeeded = 5, Failed = 0, Killed = 0 });
     }
 
     [Fact]
@@ -177,6 +201,7 @@ public sealed class EngineTests : IDisposable
         job.ErrorsSinceLastSuccess.Should().Be(1);
         job.LastError.Should().NotBeEmpty();
         job.SuccessCount.Should().Be(0);
+        engine.Snapshot().Counters.Should().BeEquivalentTo(new { Started = 3, Succeeded = 0, Failed = 3 }, "each attempt started and failed");
     }
 
     [Fact]

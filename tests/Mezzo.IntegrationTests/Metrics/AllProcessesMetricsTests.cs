@@ -40,10 +40,11 @@ public sealed partial class AllProcessesMetricsTests(ScrapedCluster cluster) : I
         samples["mezzo_master_tasks{state=\"running\"}"].Should().Be(1, "the services app's instance runs; the job's task finished");
         samples["mezzo_master_frameworks{state=\"connected\"}"].Should().Be(2);
         samples["mezzo_master_tasks_terminal_total{state=\"finished\"}"].Should().Be(1);
+        samples["mezzo_master_tasks_terminal_total{state=\"killed\"}"].Should().Be(1, "/doomed's task");
     }
 
     [Fact]
-    public void Services_exports_apps_instances_launches_offers_and_a_404()
+    public void Services_exports_apps_instances_launches_kills_offers_and_a_404()
     {
         var samples = cluster.Checked("services").Samples;
         samples["mezzo_services_apps"].Should().Be(1);
@@ -54,12 +55,14 @@ public sealed partial class AllProcessesMetricsTests(ScrapedCluster cluster) : I
         samples["mezzo_services_deployments"].Should().Be(0);
         samples["mezzo_services_launch_queue_instances"].Should().Be(0);
         samples["mezzo_services_subscribed"].Should().Be(1);
-        samples["mezzo_services_tasks_launched_total"].Should().Be(1);
-        samples["mezzo_services_tasks_killed_total{reason=\"plan\"}"].Should().Be(0);
-        samples["mezzo_services_offers_total{result=\"used\"}"].Should().Be(1);
+        samples["mezzo_services_tasks_launched_total"].Should().Be(2, "/web and /doomed");
+        samples["mezzo_services_tasks_killed_total{reason=\"plan\"}"].Should().Be(1, "/doomed was removed");
+        samples["mezzo_services_tasks_killed_total{reason=\"request\"}"].Should().Be(0);
+        samples["mezzo_services_offers_total{result=\"used\"}"].Should().Be(2);
         samples.Should().ContainKey("mezzo_services_offers_total{result=\"declined\"}");
         samples["mezzo_services_http_requests_total{method=\"GET\",code=\"404\"}"].Should().Be(1);
-        samples["mezzo_services_http_requests_total{method=\"POST\",code=\"201\"}"].Should().Be(1);
+        samples["mezzo_services_http_requests_total{method=\"POST\",code=\"201\"}"].Should().Be(2);
+        samples["mezzo_services_http_requests_total{method=\"DELETE\",code=\"200\"}"].Should().Be(1);
     }
 
     [Fact]

@@ -45,6 +45,12 @@ public sealed class ScrapedCluster : IAsyncLifetime
         var (status, body) = await _services.SendAsync(HttpMethod.Post, "/v2/apps", """{"id": "/web", "cmd": "sleep 600", "cpus": 0.1, "mem": 16, "instances": 1}""");
         status.Should().Be(201, body?.ToJsonString());
         await _services.WaitForNoDeploymentsAsync("the /web deployment to finish");
+        // An app deployed and removed again: one launch and one kill the deployment plan decided.
+        (await _services.SendAsync(HttpMethod.Post, "/v2/apps", """{"id": "/doomed", "cmd": "sleep 600", "cpus": 0.1, "mem": 16, "instances": 1}""")).Status.Should().Be(201);
+        await _services.WaitForNoDeploymentsAsync("the /doomed deployment to finish");
+        (await _services.SendAsync(HttpMethod.Delete, "/v2/apps/doomed")).Status.Should().Be(200);
+        await _services.WaitForNoDeploymentsAsync("/doomed to be removed");
+        await Poll.UntilAsync(async () => (await _services.MasterRunningAsync()).Count == 1, "the /doomed task to be killed");
         (await _services.SendAsync(HttpMethod.Get, "/v2/apps/nope")).Status.Should().Be(404);
 
         using (var content = new StringContent("""{"name": "once", "command": "true", "schedule": "R1//PT1H", "cpus": 0.1, "mem": 16}""", Encoding.UTF8, "application/json"))
