@@ -32,4 +32,16 @@ public sealed class MetricsApiTests
         (await host.SendAsync(HttpMethod.Post, "/metrics", "{}")).Status.Should().Be(404, "POST /metrics is no route");
         (await host.Http.GetStringAsync("/metrics")).Should().Contain("mezzo_services_http_requests_total{method=\"POST\",code=\"404\"} 1\n");
     }
+
+    [Fact]
+    public async Task Unusual_request_methods_are_counted_as_OTHER_not_as_new_series()
+    {
+        await using var host = await ServicesHost.StartAsync();
+
+        (await host.SendAsync(new HttpMethod("BREW"), "/v2/apps")).Status.Should().BeGreaterThanOrEqualTo(400);
+        (await host.SendAsync(new HttpMethod("XYZZY"), "/ping")).Status.Should().BeGreaterThanOrEqualTo(400);
+
+        var text = await host.Http.GetStringAsync("/metrics");
+        text.Should().Contain("mezzo_services_http_requests_total{method=\"OTHER\",code=\"405\"} 2\n").And.NotContain("BREW").And.NotContain("XYZZY");
+    }
 }
