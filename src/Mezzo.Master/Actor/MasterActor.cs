@@ -167,6 +167,9 @@ public sealed partial class MasterActor : IAsyncDisposable
             _allocationPending = false;
             Allocate(now);
         }
+
+        // After allocation: an offer just made on a draining agent already counts as resources held there.
+        GenerateInverseOffers(now);
     }
 
     // Mesos's spellings: frameworks <master>-0000, agents <master>-S0, offers <master>-O0.
