@@ -75,7 +75,7 @@ public static class InverseOfferPlanner
             return DefaultRefuse;
         }
 
-        // Sub-tick refusals round to nothing, as a zero Duration does.
+        // Less than a tick is no filter at all.
         var ticks = (long)Math.Min(seconds * TimeSpan.TicksPerSecond, TimeSpan.MaxValue.Ticks);
         return ticks == 0 ? null : TimeSpan.FromTicks(ticks);
     }
@@ -83,7 +83,7 @@ public static class InverseOfferPlanner
     /// <summary>A new filter for a key that may have one already: the later end wins (Mesos keeps both; either filters).</summary>
     public static DateTimeOffset Extend(DateTimeOffset? existing, DateTimeOffset now, TimeSpan refuse)
     {
-        var until = now.UtcTicks + refuse.Ticks >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue : now + refuse;
+        var until = refuse.Ticks >= DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks ? DateTimeOffset.MaxValue : now + refuse;
         return existing is { } current && current > until ? current : until;
     }
 }
