@@ -25,14 +25,28 @@ public sealed partial class MasterActor
     /// <summary>Latest answer by agent, then framework (Mesos keeps them in the allocator's per-agent maintenance).</summary>
     private readonly Dictionary<string, Dictionary<string, InverseOfferStatus>> _inverseOfferStatuses = new(StringComparer.Ordinal);
 
-    /// <summary>One round: time out old inverse offers, then send those the planner asks for. Runs on every tick.</summary>
+    /// <summary>
+    /// How often the planner looks at every agent while a schedule exists, as Mesos does in its periodic allocation
+    /// (default interval 1 s). A scan on every 50 ms tick would cost the actor several milliseconds each time on a
+    /// large cluster; what needs an answer sooner (a new schedule, an answer, REVIVE, a timeout) asks for a round.
+    /// </summary>
+    private static readonly TimeSpan InverseOfferInterval = TimeSpan.FromSeconds(1);
+
+    private DateTimeOffset _nextInverseOfferRound = DateTimeOffset.MinValue;
+
+    private bool _inverseOffersPending;
+
+    /// <summary>Times out old inverse offers, then, once a round is due, sends those the planner asks for. Runs on every tick.</summary>
     private void GenerateInverseOffers(DateTimeOffset now)
     {
         ExpireInverseOffers(now);
-        if (_schedule.Windows is not { Count: > 0 })
+        if (_schedule.Windows is not { Count: > 0 } || (!_inverseOffersPending && now < _nextInverseOfferRound))
         {
             return;
         }
+
+        _inverseOffersPending = false;
+        _nextInverseOfferRound = now + InverseOfferInterval;
 
         var windows = ScheduledUnavailability();
         var draining = new List<(AgentEntry Agent, Unavailability Unavailability)>();
@@ -157,6 +171,8 @@ public sealed partial class MasterActor
             Log.InverseOfferAnswered(_log, framework.FrameworkId, answer.ToString(), offerId, entry.AgentId);
         }
 
+        // With refuse_seconds 0 the framework is asked again at once.
+        _inverseOffersPending = true;
         _version++;
         return CallResult.Accepted;
     }
@@ -202,6 +218,7 @@ public sealed partial class MasterActor
         foreach (var entry in _inverseOffers.Values.Where(o => now - o.CreatedAt >= timeout).ToList())
         {
             RemoveInverseOffer(entry, notify: true);
+            _inverseOffersPending = true;
         }
     }
 
@@ -228,6 +245,7 @@ public sealed partial class MasterActor
     /// <summary>Mesos's updateUnavailability: a new (or no) window starts over, with no answers and no filters.</summary>
     private void ForgetAgentInverseOffers(string agentId)
     {
+        _inverseOffersPending = true;
         _inverseOfferStatuses.Remove(agentId);
         if (_inverseOfferFilters.Count > 0)
         {
@@ -264,7 +282,11 @@ public sealed partial class MasterActor
     }
 
     /// <summary>REVIVE drops inverse offer filters too (Mesos's reviveOffers clears both kinds).</summary>
-    private void ReviveInverseOffers(FrameworkEntry framework) => ForgetFrameworkFilters(framework.FrameworkId);
+    private void ReviveInverseOffers(FrameworkEntry framework)
+    {
+        ForgetFrameworkFilters(framework.FrameworkId);
+        _inverseOffersPending = true;
+    }
 
     private void ForgetFrameworkFilters(string frameworkId)
     {
