@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using AwesomeAssertions;
+using Mezzo.Framework;
 using Mezzo.IntegrationTests.Infrastructure;
+using Mezzo.Protocol.V1;
 
 namespace Mezzo.IntegrationTests;
 
@@ -51,6 +53,48 @@ public sealed class InverseOfferTests
 
         (await cluster.PostJsonAsync("""{"windows":[]}""", "maintenance/schedule")).Status.Should().Be(HttpStatusCode.OK);
         JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "maintenance/status")))!["draining_machines"]!.AsArray().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task The_SDK_sees_the_inverse_offer_for_an_offer_it_holds_and_declines_it()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var client = new SchedulerClient(new SchedulerOptions
+        {
+            Master = cluster.MasterAddress,
+            FrameworkInfo = new FrameworkInfo { User = "root", Name = "sdk-maintenance" },
+        });
+        await client.SubscribeAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        var scheduled = false;
+        Unavailability? offered = null;
+        await foreach (var ev in client.Events.ReadAllAsync(cancel))
+        {
+            if (ev.Type == EventType.OFFERS && !scheduled)
+            {
+                // Held, not declined: an offer is resources on the agent too, so the framework is asked for it back.
+                scheduled = true;
+                var schedule = """{"windows":[{"machine_ids":[{"hostname":"127.0.0.1"}],"unavailability":{"start":{"nanoseconds":1}}}]}""";
+                (await cluster.PostJsonAsync(schedule, "maintenance/schedule")).Status.Should().Be(HttpStatusCode.OK);
+            }
+            else if (ev.Type == EventType.OFFERS)
+            {
+                offered = ev.Offers!.Offers![0].Unavailability;
+            }
+            else if (ev.Type == EventType.INVERSE_OFFERS)
+            {
+                var inverse = ev.InverseOffers!.InverseOffers!.Should().ContainSingle().Subject;
+                inverse.Unavailability!.Start!.Nanoseconds.Should().Be(1);
+                await client.DeclineInverseOffersAsync([inverse.Id!], new Filters { RefuseSeconds = 3600 }, cancel);
+                break;
+            }
+        }
+
+        offered.Should().NotBeNull("the offer made again after the schedule carries the unavailability");
+        offered!.Start!.Nanoseconds.Should().Be(1);
+        var status = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.MasterUrl, "maintenance/status"), cancel))!;
+        ((string?)status["draining_machines"]![0]!["statuses"]![0]!["status"]).Should().Be("DECLINE");
+        ((string?)status["draining_machines"]![0]!["statuses"]![0]!["framework_id"]!["value"]).Should().Be(client.FrameworkId);
     }
 
     private static string AcceptJson(string frameworkId, string inverseOfferId) =>
