@@ -27,8 +27,8 @@ public sealed partial class MasterActor
 
     /// <summary>
     /// How often the planner looks at every agent while a schedule exists, as Mesos does in its periodic allocation
-    /// (default interval 1 s). A scan on every 50 ms tick would cost the actor several milliseconds each time on a
-    /// large cluster; what needs an answer sooner (a new schedule, an answer, REVIVE, a timeout) asks for a round.
+    /// (default interval 1 s): a round looks at every agent, which on every 50 ms tick would cost the actor in proportion
+    /// to the cluster. What needs an answer sooner (a new schedule, an answer, REVIVE, a timeout) asks for a round.
     /// </summary>
     private static readonly TimeSpan InverseOfferInterval = TimeSpan.FromSeconds(1);
 
