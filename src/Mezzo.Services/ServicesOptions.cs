@@ -45,6 +45,12 @@ public sealed class ServicesOptions
     /// <summary>Tasks launched from one offer at most (Marathon's --max_instances_per_offer).</summary>
     public int MaxTasksPerOffer { get; set; } = 100;
 
+    /// <summary>Marathon's maintenance mode (default on): decline offers from agents in (or about to enter) a maintenance window.</summary>
+    public bool MaintenanceMode { get; set; } = true;
+
+    /// <summary>How long before a maintenance window offers from its agents are declined (Marathon's --draining_seconds, default 0).</summary>
+    public TimeSpan DrainingTime { get; set; } = TimeSpan.Zero;
+
     /// <summary>Largest accepted request body.</summary>
     public long MaxRequestBytes { get; set; } = 1024 * 1024;
 }

@@ -140,6 +140,10 @@ public sealed partial class MasterActor
                 return Accept(framework, call.Accept!);
             case CallType.DECLINE:
                 return Decline(framework, call.Decline!);
+            case CallType.ACCEPT_INVERSE_OFFERS:
+                return AnswerInverseOffers(framework, call.AcceptInverseOffers!, InverseOfferStatusType.ACCEPT);
+            case CallType.DECLINE_INVERSE_OFFERS:
+                return AnswerInverseOffers(framework, call.DeclineInverseOffers!, InverseOfferStatusType.DECLINE);
             case CallType.REVIVE:
                 return Revive(framework, call.Revive?.Roles);
             case CallType.SUPPRESS:
@@ -256,6 +260,7 @@ public sealed partial class MasterActor
         var revived = roles is { Count: > 0 } ? roles : framework.Roles;
         framework.SuppressedRoles.ExceptWith(revived);
         framework.Filters.RemoveAll(f => revived.Contains(f.Role));
+        ReviveInverseOffers(framework);
         _allocationPending = true;
         return CallResult.Accepted;
     }
@@ -633,6 +638,7 @@ public sealed partial class MasterActor
         _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(framework.Info), Removed: true, now));
         Log.FrameworkRemoved(_log, framework.FrameworkId, reason);
         RescindFrameworkOffers(framework, notify: false);
+        ForgetFrameworkInverseOffers(framework.FrameworkId);
         var agentsWithTasks = new HashSet<string>(_executors.Keys.Where(k => k.FrameworkId == framework.FrameworkId).Select(k => k.AgentId));
         RemoveFrameworkExecutors(framework);
         foreach (var task in framework.Tasks.Values.Concat(framework.UnreachableTasks.Values).ToList())

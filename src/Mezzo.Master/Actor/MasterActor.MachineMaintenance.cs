@@ -45,7 +45,11 @@ public sealed partial class MasterActor
 
     public MaintenanceClusterStatus GetMaintenanceStatus() => new()
     {
-        DrainingMachines = [.. ScheduledMachines().Where(m => !_downMachines.Contains(m)).Select(m => new MaintenanceDrainingMachine { Id = m.ToWire() })],
+        DrainingMachines = [.. ScheduledMachines().Where(m => !_downMachines.Contains(m)).Select(m => new MaintenanceDrainingMachine
+        {
+            Id = m.ToWire(),
+            Statuses = InverseOfferStatusesOf(m),
+        })],
         DownMachines = [.. _downMachines.Select(m => m.ToWire())],
     };
 
@@ -105,14 +109,18 @@ public sealed partial class MasterActor
             return failed;
         }
 
+        // Machines leaving the schedule lose their answers too (Mesos's updateUnavailability with no window).
+        var touched = seen.Union(ScheduledMachines()).ToList();
         _schedule = normalized;
         Log.MaintenanceScheduleUpdated(_log, seen.Count);
         _version++;
 
-        // Offers made before carry stale (or no) unavailability.
-        foreach (var agent in _agents.Values.Where(a => seen.Any(m => m.Matches(a))).ToList())
+        // Offers made before carry stale (or no) unavailability; inverse offers are rescinded and asked again for the
+        // new window, with no answers and no filters left from the old one, as Mesos's updateUnavailability does.
+        foreach (var agent in _agents.Values.Where(a => touched.Any(m => m.Matches(a))).ToList())
         {
             RescindAgentOffers(agent);
+            ForgetAgentInverseOffers(agent.AgentId);
         }
 
         return CallResult.Ok;
@@ -192,6 +200,11 @@ public sealed partial class MasterActor
         foreach (var machine in up)
         {
             Log.MachineUp(_log, machine.ToString());
+            foreach (var agent in _agents.Values.Where(machine.Matches).ToList())
+            {
+                ForgetAgentInverseOffers(agent.AgentId);
+            }
+
             foreach (var agent in _agents.Values.Where(a => a.Deactivated && a.Liveness != AgentLiveness.Gone && machine.Matches(a)).ToList())
             {
                 ReactivateAgent(agent.AgentId);

@@ -157,6 +157,7 @@ public sealed partial class MasterActor
 
     private void RescindFrameworkOffers(FrameworkEntry framework, bool notify)
     {
+        RescindFrameworkInverseOffers(framework, notify);
         foreach (var offerId in framework.OfferIds.ToList())
         {
             Rescind(_offers[offerId], notify);
@@ -165,6 +166,7 @@ public sealed partial class MasterActor
 
     private void RescindAgentOffers(AgentEntry agent)
     {
+        RescindAgentInverseOffers(agent);
         foreach (var offerId in agent.OfferIds.ToList())
         {
             Rescind(_offers[offerId], notify: true);

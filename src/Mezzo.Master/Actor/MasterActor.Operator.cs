@@ -320,6 +320,7 @@ public sealed partial class MasterActor
         ReregisteredTime = framework.ReregisteredAt is { } r ? TimeInfoOf(r) : null,
         UnregisteredTime = framework.UnregisteredAt is { } u ? TimeInfoOf(u) : null,
         Offers = forEvent ? null : [.. framework.OfferIds.Select(id => _offers[id]).Where(o => _agents.ContainsKey(o.AgentId)).Select(o => ToWire(o, _agents[o.AgentId]))],
+        InverseOffers = forEvent ? null : FrameworkInverseOffersWire(framework),
         AllocatedResources = forEvent ? null : ResourceConversion.ToWire(framework.Used),
         OfferedResources = forEvent ? null : ResourceConversion.ToWire(framework.Offered),
         OfferConstraints = forEvent || framework.WireConstraints is null ? null : MesosJson.Clone(framework.WireConstraints),

@@ -169,6 +169,9 @@ public sealed partial class MasterActor : IAsyncDisposable
             Allocate(now);
             _counters.CountAllocation(_time.GetElapsedTime(started));
         }
+
+        // After allocation: an offer just made on a draining agent already counts as resources held there.
+        GenerateInverseOffers(now);
     }
 
     // Mesos's spellings: frameworks <master>-0000, agents <master>-S0, offers <master>-O0.

@@ -27,6 +27,8 @@ public static class SchedulerCallValidation
         {
             CallType.ACCEPT when call.Accept is null => "Expecting 'accept' to be present",
             CallType.DECLINE when call.Decline is null => "Expecting 'decline' to be present",
+            CallType.ACCEPT_INVERSE_OFFERS when call.AcceptInverseOffers is null => "Expecting 'accept_inverse_offers' to be present",
+            CallType.DECLINE_INVERSE_OFFERS when call.DeclineInverseOffers is null => "Expecting 'decline_inverse_offers' to be present",
             CallType.KILL when call.Kill?.TaskId?.Value is null => "Expecting 'kill' with 'task_id' to be present",
             CallType.SHUTDOWN when call.Shutdown?.ExecutorId?.Value is null => "Expecting 'shutdown' with 'executor_id' to be present",
             CallType.ACKNOWLEDGE when call.Acknowledge is null => "Expecting 'acknowledge' to be present",

@@ -30,10 +30,31 @@ public sealed class MaintenanceSchedule
     public List<MaintenanceWindow>? Windows { get; set; }
 }
 
-/// <summary>maintenance.proto <c>ClusterStatus.DrainingMachine</c> (inverse offer statuses are not produced).</summary>
+/// <summary>allocator.proto <c>InverseOfferStatus.Status</c>.</summary>
+public enum InverseOfferStatusType
+{
+    UNKNOWN = 1,
+    ACCEPT = 2,
+    DECLINE = 3,
+}
+
+/// <summary>allocator.proto <c>InverseOfferStatus</c>: a framework's latest answer to an inverse offer for a machine.</summary>
+public sealed class InverseOfferStatus
+{
+    public InverseOfferStatusType? Status { get; set; }
+
+    public FrameworkID? FrameworkId { get; set; }
+
+    public TimeInfo? Timestamp { get; set; }
+}
+
+/// <summary>maintenance.proto <c>ClusterStatus.DrainingMachine</c>.</summary>
 public sealed class MaintenanceDrainingMachine
 {
     public MachineID? Id { get; set; }
+
+    /// <summary>The latest ACCEPT/DECLINE of each framework that answered an inverse offer for the machine's agents.</summary>
+    public List<InverseOfferStatus>? Statuses { get; set; }
 }
 
 /// <summary>maintenance.proto <c>ClusterStatus</c>.</summary>

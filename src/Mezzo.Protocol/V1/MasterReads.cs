@@ -226,6 +226,8 @@ public sealed class MasterResponseGetFrameworksFramework
 
     public List<Offer>? Offers { get; set; }
 
+    public List<InverseOffer>? InverseOffers { get; set; }
+
     public List<Resource>? AllocatedResources { get; set; }
 
     public List<Resource>? OfferedResources { get; set; }

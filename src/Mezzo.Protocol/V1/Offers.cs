@@ -71,6 +71,25 @@ public sealed class Offer
     public Unavailability? Unavailability { get; set; }
 }
 
+/// <summary>
+/// mesos.proto <c>InverseOffer</c>: the master asks a framework to give back what it holds on an agent before the
+/// unavailability. For maintenance <c>resources</c> is always empty: everything on the agent is asked back.
+/// </summary>
+public sealed class InverseOffer
+{
+    public OfferID? Id { get; set; }
+
+    public URL? Url { get; set; }
+
+    public FrameworkID? FrameworkId { get; set; }
+
+    public AgentID? AgentId { get; set; }
+
+    public Unavailability? Unavailability { get; set; }
+
+    public List<Resource>? Resources { get; set; }
+}
+
 /// <summary>mesos.proto <c>OperationState</c>.</summary>
 public enum OperationState
 {

@@ -47,6 +47,14 @@ public sealed class CallDecline
     public Filters? Filters { get; set; }
 }
 
+/// <summary>scheduler.proto <c>Call.AcceptInverseOffers</c> and <c>Call.DeclineInverseOffers</c>.</summary>
+public sealed class CallInverseOffers
+{
+    public List<OfferID>? InverseOfferIds { get; set; }
+
+    public Filters? Filters { get; set; }
+}
+
 public sealed class CallRevive
 {
     public List<string>? Roles { get; set; }
@@ -125,6 +133,10 @@ public sealed class Call
 
     public CallDecline? Decline { get; set; }
 
+    public CallInverseOffers? AcceptInverseOffers { get; set; }
+
+    public CallInverseOffers? DeclineInverseOffers { get; set; }
+
     public CallRevive? Revive { get; set; }
 
     public CallKill? Kill { get; set; }
@@ -177,6 +189,16 @@ public sealed class EventRescind
     public OfferID? OfferId { get; set; }
 }
 
+public sealed class EventInverseOffers
+{
+    public List<InverseOffer>? InverseOffers { get; set; }
+}
+
+public sealed class EventRescindInverseOffer
+{
+    public OfferID? InverseOfferId { get; set; }
+}
+
 public sealed class EventUpdate
 {
     public TaskStatus? Status { get; set; }
@@ -219,7 +241,11 @@ public sealed class Event
 
     public EventOffers? Offers { get; set; }
 
+    public EventInverseOffers? InverseOffers { get; set; }
+
     public EventRescind? Rescind { get; set; }
+
+    public EventRescindInverseOffer? RescindInverseOffer { get; set; }
 
     public EventUpdate? Update { get; set; }
 

@@ -168,6 +168,13 @@ public sealed partial class ServicesActor
         _lastOffers = now;
         foreach (var offer in offers)
         {
+            if (_options.MaintenanceMode && !MaintenanceAvailability.OfferAvailable(offer, now, _options.DrainingTime))
+            {
+                var declined = offer.Id!;
+                Fire(client => client.DeclineAsync([declined], new Filters { RefuseSeconds = _options.DeclineOfferDuration.TotalSeconds }, _stopping.Token), "decline (maintenance)");
+                continue;
+            }
+
             var demands = _queue.Values
                 .Where(q => q.Count > 0 && _apps.ContainsKey(q.AppId) && (_delays.GetValueOrDefault(q.AppId) ?? LaunchDelay.None).IsOverdue(now))
                 .OrderBy(q => q.AppId, StringComparer.Ordinal)

@@ -57,6 +57,7 @@ public sealed class ProtoConformanceTests
             "id", "framework_id", "agent_id", "hostname", "url", "domain", "resources", "attributes", "executor_ids",
             "unavailability", "allocation_info",
         ],
+        [typeof(InverseOffer)] = ["id", "url", "framework_id", "agent_id", "unavailability", "resources"],
         [typeof(OfferOperation)] =
         [
             "type", "id", "launch", "launch_group", "reserve", "unreserve", "create", "destroy", "grow_volume",
@@ -170,6 +171,7 @@ public sealed class ProtoConformanceTests
         [typeof(CallSubscribe)] = ["framework_info", "suppressed_roles", "offer_constraints"],
         [typeof(CallAccept)] = ["offer_ids", "operations", "filters"],
         [typeof(CallDecline)] = ["offer_ids", "filters"],
+        [typeof(CallInverseOffers)] = ["inverse_offer_ids", "filters"],
         [typeof(CallRevive)] = ["roles"],
         [typeof(CallSuppress)] = ["roles"],
         [typeof(CallKill)] = ["task_id", "agent_id", "kill_policy"],
@@ -204,6 +206,8 @@ public sealed class ProtoConformanceTests
         [typeof(EventSubscribed)] = ["framework_id", "heartbeat_interval_seconds", "master_info"],
         [typeof(EventOffers)] = ["offers"],
         [typeof(EventRescind)] = ["offer_id"],
+        [typeof(EventInverseOffers)] = ["inverse_offers"],
+        [typeof(EventRescindInverseOffer)] = ["inverse_offer_id"],
         [typeof(EventUpdate)] = ["status"],
         [typeof(EventMessage)] = ["agent_id", "executor_id", "data"],
         [typeof(EventFailure)] = ["agent_id", "executor_id", "status"],
@@ -234,6 +238,8 @@ public sealed class ProtoConformanceTests
         [typeof(MaintenanceWindow)] = ["machine_ids", "unavailability"],
         [typeof(MaintenanceSchedule)] = ["windows"],
         [typeof(MaintenanceDrainingMachine)] = ["id", "statuses"],
+        // allocator/allocator.proto.
+        [typeof(InverseOfferStatus)] = ["status", "framework_id", "timestamp"],
         [typeof(MaintenanceClusterStatus)] = ["draining_machines", "down_machines"],
         [typeof(MasterResponse)] =
         [
@@ -445,6 +451,7 @@ public sealed class ProtoConformanceTests
             ("AGENT_REMOVED", 5), ("FRAMEWORK_ADDED", 6), ("FRAMEWORK_UPDATED", 7), ("FRAMEWORK_REMOVED", 8), ("HEARTBEAT", 9),
         ],
         [typeof(DrainState)] = [("UNKNOWN", 0), ("DRAINING", 1), ("DRAINED", 2)],
+        [typeof(InverseOfferStatusType)] = [("UNKNOWN", 1), ("ACCEPT", 2), ("DECLINE", 3)],
         [typeof(AgentOperatorCallType)] =
         [
             ("UNKNOWN", 0), ("GET_HEALTH", 1), ("GET_FLAGS", 2), ("GET_VERSION", 3), ("GET_METRICS", 4),
