@@ -8,7 +8,7 @@ namespace Mezzo.Web.Tests;
 
 /// <summary>
 /// A real <c>mezzo dev</c> (master + agent + services + jobs, every port picked free) in its own work dir, stopped
-/// with SIGINT so it kills its tasks, then removed.
+/// with SIGTERM so it kills its tasks, then removed.
 /// </summary>
 public sealed partial class DevCluster : IAsyncDisposable
 {
@@ -119,8 +119,9 @@ public sealed partial class DevCluster : IAsyncDisposable
         Http.Dispose();
         if (!_process.HasExited)
         {
-            // Ctrl-C: dev kills its tasks and stops agent and master cleanly.
-            using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            // SIGTERM, like Ctrl-C, makes dev kill its tasks and stop cleanly; SIGINT would be ignored when the tests
+            // themselves run in a background job of a non-interactive shell, which starts children with SIGINT ignored.
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
             }
