@@ -14,7 +14,19 @@ const eventListeners = new Set();
 
 export const SAMPLE_INTERVAL_MS = 5000;
 const SAMPLES = 3600 * 1000 / SAMPLE_INTERVAL_MS;
-const samples = [];
+const STORED = 'mezzo.usage-samples';
+// Kept per browser tab, so a reload does not empty the chart.
+const samples = loadSamples();
+
+function loadSamples() {
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(STORED) ?? '[]');
+    const from = Date.now() - 3600 * 1000;
+    return Array.isArray(stored) ? stored.filter(s => s.t >= from) : [];
+  } catch {
+    return [];
+  }
+}
 
 export function current() {
   return { state, error, samples };
@@ -78,6 +90,11 @@ async function sample() {
       disk: [m['master/disk_used'] ?? 0, m['master/disk_total'] ?? 0],
     });
     if (samples.length > SAMPLES) samples.splice(0, samples.length - SAMPLES);
+    try {
+      sessionStorage.setItem(STORED, JSON.stringify(samples));
+    } catch {
+      // Storage full or disabled: the chart still works for this page's life.
+    }
     notify();
   } catch (e) {
     console.warn('metrics sample:', e);

@@ -60,7 +60,12 @@ function usageChart(samples) {
       const [u, t] = sample[key];
       return `${x(sample.t).toFixed(1)},${y(t > 0 ? (100 * u) / t : 0).toFixed(1)}`;
     });
-    return s('polyline', { points: points.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'data-series': key });
+    const last = samples.at(-1);
+    return [
+      s('polyline', { points: points.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'data-series': key }),
+      // The latest sample as a dot, so even the first one shows.
+      last ? s('circle', { cx: x(last.t), cy: y(last[key][1] > 0 ? (100 * last[key][0]) / last[key][1] : 0), r: 3, fill: color }) : null,
+    ];
   });
   const grid = [0, 25, 50, 75, 100].map(p => [
     s('line', { x1: pad, x2: width - 10, y1: y(p), y2: y(p), class: 'grid' }),
