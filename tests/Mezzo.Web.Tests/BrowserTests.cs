@@ -89,6 +89,16 @@ public sealed class BrowserTests(UiFixture ui) : IClassFixture<UiFixture>
             ((int)stored!["app"]!["instances"]!).Should().Be(2);
             await UiFixture.ScreenshotAsync(page, "services");
 
+            // Restart: a new version of the app, rolled out to both instances.
+            var before = (string)stored["app"]!["version"]!;
+            await row.Locator("button", new LocatorLocatorOptions { HasText = "Restart" }).ClickAsync();
+            await Poll.UntilAsync(async () =>
+            {
+                var now = await Cluster.Http.GetFromJsonAsync<JsonObject>(new Uri(Cluster.Services, $"v2/apps{app}"));
+                return (string?)now!["app"]!["version"] != before;
+            }, TimeSpan.FromSeconds(60), $"{app} to get a new version from the restart");
+            await Expect(row.Locator("td.running")).ToHaveTextAsync("2");
+
             await row.Locator("td").First.Locator("a").ClickAsync();
             await Expect(page.Locator("tr[data-instance]")).ToHaveCountAsync(2);
             await UiFixture.ScreenshotAsync(page, "services-app");
