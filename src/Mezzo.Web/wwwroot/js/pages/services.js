@@ -79,6 +79,11 @@ export function servicesPage(view) {
         } }, editor, h('div', {}, h('button', { type: 'submit', id: 'deploy' }, 'Deploy'))), message));
 
     async function reload() {
+      // Someone is typing a scale count: re-rendering now would throw their input away, so wait for them.
+      if (apps.contains(document.activeElement) && document.activeElement.tagName === 'INPUT') {
+        setTimeout(reload, 1000);
+        return;
+      }
       try {
         const [appList, deploymentList] = await Promise.all([
           getJson(frameworkUrl(framework.id, 'v2/apps?embed=apps.counts&embed=apps.deployments')),
