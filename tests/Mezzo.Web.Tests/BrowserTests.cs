@@ -60,6 +60,11 @@ public sealed class BrowserTests(UiFixture ui) : IClassFixture<UiFixture>
             await File.WriteAllTextAsync(Path.Combine(await Cluster.SandboxOfAsync(taskId!), "go"), "");
             await Expect(log).ToContainTextAsync("live-line-after-trigger");
             await UiFixture.ScreenshotAsync(page, "task-sandbox");
+
+            await page.Locator("#tail-stderr").ClickAsync();
+            await Expect(page.Locator("#log[data-file=stderr]")).ToBeVisibleAsync();
+            await page.Locator("#tail-stdout").ClickAsync();
+            await Expect(page.Locator("#log[data-file=stdout]")).ToContainTextAsync("live-line-after-trigger");
         }
         finally
         {

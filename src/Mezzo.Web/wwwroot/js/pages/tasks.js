@@ -108,12 +108,20 @@ function openSandbox(container, task) {
 
   (async () => {
     try {
-      root = await sandboxDirectory(task.slave_id, task.framework_id, task.id);
+      // A task just launched may not have reached the agent yet: look again for a little while.
+      for (let attempt = 0; !root && !closed && attempt < 30; attempt++) {
+        root = await sandboxDirectory(task.slave_id, task.framework_id, task.id);
+        if (!root) await new Promise(resolve => setTimeout(resolve, 1000));
+      }
       if (closed) return;
       if (!root) {
-        replace(listing, h('p', { class: 'muted' }, 'The agent no longer knows this task\'s sandbox.'));
+        replace(listing, h('p', { class: 'muted' }, 'The agent does not know this task\'s sandbox (any more).'));
         return;
       }
+      replace(container, section('Sandbox',
+        h('div', { class: 'tabs' }, ['stdout', 'stderr'].map(name =>
+          h('button', { class: 'small', id: `tail-${name}`, onclick: () => tail(`${root}/${name}`) }, `Tail ${name}`))),
+        listing, viewer));
       await browse(root);
       if (!closed) tail(`${root}/stdout`);
     } catch (e) {
