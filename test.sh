@@ -6,8 +6,8 @@ cd "$(dirname "$0")"
 
 # OS packages the tests use for real (no fakes): setpriv/kill/ps/nsenter/unshare for process tests, runc, a registry
 # and busybox for image tests, python3 as a task HTTP server for health checks, nc for task groups sharing loopback,
-# etcd for master high availability.
-packages=(util-linux procps runc docker-registry busybox-static python3 netcat-openbsd etcd-server)
+# etcd for master high availability, chromium for the web UI's browser tests.
+packages=(util-linux procps runc docker-registry busybox-static python3 netcat-openbsd etcd-server chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -19,6 +19,8 @@ if ((${#missing[@]})); then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The browser tests use the system chromium: Playwright must never download one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 dotnet build Mezzo.slnx -c Release -nologo -v quiet
 
 log=$(mktemp)
@@ -28,6 +30,13 @@ set +e
 dotnet test --solution Mezzo.slnx -c Release --no-build --ignore-exit-code 8 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# Keep the web UI screenshots (one per page) where CI collects artifacts.
+screenshots=tests/Mezzo.Web.Tests/bin/Release/net10.0/TestResults/screenshots
+if [[ -d $screenshots ]]; then
+  mkdir -p TestResults/screenshots
+  cp "$screenshots"/*.png TestResults/screenshots/ 2>/dev/null && echo "Web UI screenshots: TestResults/screenshots/"
+fi
 
 # One plain closing line for CI: "N passed, N failed, N skipped".
 awk '/^ *total:/{t+=$2} /^ *failed:/{f+=$2} /^ *succeeded:/{p+=$2} /^ *skipped:/{s+=$2}

@@ -137,6 +137,7 @@ public sealed class MasterServer : IAsyncDisposable
         RoleEndpoints.Map(routes, actor);
         ReservationEndpoints.Map(routes, actor);
         MaintenanceEndpoints.Map(routes, actor);
+        WebUiEndpoints.Map(routes, actor);
     }
 
     /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>

@@ -87,6 +87,7 @@ public static class DevCommand
                   agent     {agent.Url}  resources: {agent.Service.Total}
                   services  {services.Url}  Marathon API: {services.Url}v2/apps
                   jobs      {jobs.Url}  Chronos API: {jobs.Url}v1/scheduler/jobs
+                  web UI    {master.Url}  (open it in a browser)
                 Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);

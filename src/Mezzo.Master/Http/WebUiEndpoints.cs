@@ -1,0 +1,113 @@
+using Mezzo.Master.Actor;
+using Mezzo.Web.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Mezzo.Master.Http;
+
+/// <summary>
+/// The web UI (assets from Mezzo.Web) and the two narrow proxies it needs to stay same-origin: an agent's sandbox
+/// files and state (<c>/agent-proxy/{agentId}/files/{browse|read|download}</c>, <c>/agent-proxy/{agentId}/state</c>) and a registered framework's own API
+/// (<c>/framework-proxy/{frameworkId}/{**path}</c>, e.g. the services Marathon API and the jobs Chronos API).
+/// </summary>
+public static class WebUiEndpoints
+{
+    public const string AgentProxyPrefix = "/agent-proxy";
+
+    public const string FrameworkProxyPrefix = "/framework-proxy";
+
+    private static readonly string[] FileOperations = ["browse", "read", "download"];
+
+    private static readonly string[] FrameworkMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
+
+    // No overall timeout: the framework proxy carries event streams that live as long as the page.
+    private static readonly HttpClient Client = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    public static void Map(IEndpointRouteBuilder routes, MasterActor master)
+    {
+        WebUi.Map(routes);
+        routes.MapGet(AgentProxyPrefix + "/{agentId}/files/{operation}", (HttpContext context, string agentId, string operation) =>
+            AgentFilesAsync(context, master, agentId, operation));
+        // The agent's own /state names each task's sandbox directory, as Mesos's UI reads it.
+        routes.MapGet(AgentProxyPrefix + "/{agentId}/state", async (HttpContext context, string agentId) =>
+        {
+            if (await master.Ask(() => master.AgentHttpAddress(agentId)) is { } agent)
+            {
+                await HttpForwarder.ForwardAsync(context, Client, new Uri(agent, "/state"));
+            }
+            else
+            {
+                await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered agent '{agentId}'");
+            }
+        });
+        routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkMethods, (HttpContext context, string frameworkId, string? path) =>
+            FrameworkAsync(context, master, frameworkId, path ?? ""));
+    }
+
+    private static async Task AgentFilesAsync(HttpContext context, MasterActor master, string agentId, string operation)
+    {
+        if (!FileOperations.Contains(operation, StringComparer.Ordinal))
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown files operation '{operation}': expected browse, read or download");
+            return;
+        }
+
+        var path = context.Request.Query["path"].ToString();
+        if (PathProblem(path) is { } problem)
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status400BadRequest, problem);
+            return;
+        }
+
+        if (await master.Ask(() => master.AgentHttpAddress(agentId)) is not { } agent)
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered agent '{agentId}'");
+            return;
+        }
+
+        // Only the query parameters the agent's /files API knows, re-encoded: nothing else rides along.
+        var query = QueryString.Create(context.Request.Query
+            .Where(q => q.Key is "path" or "offset" or "length")
+            .Select(q => KeyValuePair.Create(q.Key, (string?)q.Value.ToString())));
+        await HttpForwarder.ForwardAsync(context, Client, new Uri(agent, "/files/" + operation + query.ToUriComponent()));
+    }
+
+    /// <summary>The agent confines paths to its sandboxes; this rejects the obviously wrong early with a clear message.</summary>
+    internal static string? PathProblem(string path) =>
+        string.IsNullOrEmpty(path) ? "Expecting 'path' to be present"
+        : path.Contains('\0', StringComparison.Ordinal) ? "Path must not contain NUL"
+        : path.Split('/').Contains("..") ? $"Path '{path}' must not contain '..'"
+        : null;
+
+    private static async Task FrameworkAsync(HttpContext context, MasterActor master, string frameworkId, string path)
+    {
+        if (await master.Ask(() => master.FrameworkWebUiAddress(frameworkId)) is not { } webui)
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered framework '{frameworkId}' with an http(s) webui_url");
+            return;
+        }
+
+        if (path.Split('/').Contains(".."))
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"Path '{path}' must not contain '..'");
+            return;
+        }
+
+        var baseUrl = webui.AbsoluteUri.EndsWith('/') ? webui : new Uri(webui.AbsoluteUri + "/");
+        var target = new Uri(baseUrl, Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal) + context.Request.QueryString.ToUriComponent());
+        if (!target.AbsoluteUri.StartsWith(baseUrl.AbsoluteUri, StringComparison.Ordinal))
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"Path '{path}' leaves the framework's webui_url");
+            return;
+        }
+
+        await HttpForwarder.ForwardAsync(context, Client, target);
+    }
+}
