@@ -178,12 +178,9 @@ public static partial class TaskBuilder
             ConsecutiveFailures = (uint?)check.MaxConsecutiveFailures,
             GracePeriodSeconds = check.GracePeriodSeconds,
         };
+        // The host port also for a BRIDGE container: Mezzo's agent probes from the host's network, through the same
+        // port forwarding clients use.
         var port = check.Port ?? (check.PortIndex is { } index && index < hostPorts.Count ? hostPorts[index] : 0);
-        if (check.Port is null && IsBridge(app) && app.Container?.PortMappings?.ElementAtOrDefault(check.PortIndex ?? 0) is { } mapping)
-        {
-            // The agent checks from inside the container's network, where the server listens on its container port.
-            port = mapping.ContainerPort is > 0 and var inside ? inside : port;
-        }
 
         switch (check.Protocol)
         {

@@ -94,7 +94,7 @@ public sealed class TaskBuilderTests
         docker.PortMappings!.Select(m => $"{m.HostPort}->{m.ContainerPort}").Should().Equal(
             $"{match.HostPorts[0]}->8080",
             $"{match.HostPorts[1]}->{match.HostPorts[1]}");
-        task.HealthCheck!.Http!.Port.Should().Be(8080, "the agent checks inside the container's network, where the server listens on its container port");
+        task.HealthCheck!.Http!.Port.Should().Be((uint)match.HostPorts[0], "Mezzo's agent probes from the host, through the port forwarding");
     }
 
     [Fact]
