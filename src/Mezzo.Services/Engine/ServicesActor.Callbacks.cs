@@ -23,7 +23,7 @@ public sealed partial class ServicesActor
             return;
         }
 
-        foreach (var url in _store.LoadEventSubscriptions())
+        foreach (var url in _store.LoadEventSubscriptions().Where(Http.EventSubscriptionsEndpoints.IsValid))
         {
             AddCallback(url);
         }

@@ -62,7 +62,17 @@ public sealed partial class ServicesActor
         {
             await foreach (var work in _probeWork!.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                var outcome = await HealthProbe.RunAsync(work.Target, _time, _stopping.Token).ConfigureAwait(false);
+                ProbeOutcome outcome;
+                try
+                {
+                    outcome = await HealthProbe.RunAsync(work.Target, _time, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // E.g. a host name that is no name at all: the task's check fails, the worker lives on.
+                    outcome = new ProbeOutcome.Unhealthy($"{work.Target}: {ex.Message}");
+                }
+
                 Post(() =>
                 {
                     OnProbeOutcome(work, outcome);

@@ -59,7 +59,7 @@ public static class HealthProbe
         {
             return new ProbeOutcome.Unhealthy($"{target} did not answer within {target.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s");
         }
-        catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException)
+        catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or ArgumentException)
         {
             return new ProbeOutcome.Unhealthy($"{target}: {ex.Message}");
         }

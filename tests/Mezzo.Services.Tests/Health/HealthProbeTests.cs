@@ -102,12 +102,14 @@ public sealed class HealthProbeTests
             .Should().BeOfType<ProbeOutcome.Unhealthy>().Which.Cause.Should().StartWith($"https://127.0.0.1:{plain.Port}/health: ");
     }
 
-    [Fact]
-    public async Task An_unresolvable_host_fails_without_throwing()
+    [Theory]
+    [InlineData("no-such-host.invalid")]
+    [InlineData("")]
+    public async Task An_unresolvable_or_empty_host_fails_without_throwing(string host)
     {
-        var outcome = await HealthProbe.RunAsync(new ProbeTarget("HTTP", "no-such-host.invalid", 80, "/", false, TimeSpan.FromSeconds(5)), TimeProvider.System, CancellationToken.None);
+        var outcome = await HealthProbe.RunAsync(new ProbeTarget("HTTP", host, 80, "/", false, TimeSpan.FromSeconds(5)), TimeProvider.System, CancellationToken.None);
 
-        outcome.Should().BeOfType<ProbeOutcome.Unhealthy>().Which.Cause.Should().StartWith("http://no-such-host.invalid:80/: ");
+        outcome.Should().BeOfType<ProbeOutcome.Unhealthy>().Which.Cause.Should().StartWith($"http://{host}:80/: ");
     }
 
     private static int FreePort()
