@@ -51,6 +51,27 @@ public sealed class ServicesOptions
     /// <summary>How long before a maintenance window offers from its agents are declined (Marathon's --draining_seconds, default 0).</summary>
     public TimeSpan DrainingTime { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Marathon-side health probes (HTTP, HTTPS, TCP) running at once; the rest wait their turn.</summary>
+    public int HealthCheckConcurrency { get; set; } = 16;
+
+    /// <summary>Probes waiting for a free worker at most; a due probe finding the queue full is skipped until its next interval.</summary>
+    public int HealthCheckQueue { get; set; } = 4096;
+
+    /// <summary>
+    /// HTTP callback event subscriptions (/v2/eventSubscriptions): on by default, unlike Marathon's
+    /// --event_subscriber http_callback, because the tools that use them expect the endpoint; off answers as Marathon does.
+    /// </summary>
+    public bool HttpCallbacks { get; set; } = true;
+
+    /// <summary>Events kept per callback subscriber while it is slow or down; older ones are dropped first.</summary>
+    public int CallbackQueue { get; set; } = 1000;
+
+    /// <summary>One POST to a callback subscriber may take this long.</summary>
+    public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts per event and callback subscriber (retried with doubling backoff from 1 s) before it is dropped.</summary>
+    public int CallbackAttempts { get; set; } = 3;
+
     /// <summary>Largest accepted request body.</summary>
     public long MaxRequestBytes { get; set; } = 1024 * 1024;
 }

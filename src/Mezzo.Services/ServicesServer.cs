@@ -62,6 +62,7 @@ public sealed class ServicesServer : IAsyncDisposable
         AppsEndpoints.Map(app, actor);
         ClusterEndpoints.Map(app, actor);
         EventsEndpoint.Map(app, actor);
+        EventSubscriptionsEndpoints.Map(app, actor);
         return new ServicesServer(app, actor, store);
     }
 

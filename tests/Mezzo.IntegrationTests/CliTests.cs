@@ -138,6 +138,7 @@ public sealed class CliTests
     [InlineData(new[] { "services" }, "--master is required")]
     [InlineData(new[] { "services", "--master", "127.0.0.1:1,,x:2" }, "--master: Invalid master address")]
     [InlineData(new[] { "services", "--master", "x:1", "--port", "70000" }, "--port must be between 0 and 65535")]
+    [InlineData(new[] { "services", "--master", "x:1", "--event-subscriber", "sse" }, "--event-subscriber must be http_callback or none, not 'sse'")]
     [InlineData(new[] { "dev", "--services-port", "-1" }, "--services-port must be between 0 and 65535")]
     [InlineData(new[] { "app", "scale", "/web", "many" }, "many")]
     [InlineData(new[] { "app", "--services", "http://127.0.0.1:1", "list" }, "Cannot reach the services API at http://127.0.0.1:1/")]

@@ -15,7 +15,9 @@ public static class ServicesCommand
         var ip = FlagOption.Create("ip", "IP address to listen on", () => "0.0.0.0");
         var hostname = FlagOption.Create("hostname", "Hostname advertised in /v2/info, /v2/leader and the framework's web UI URL", () => System.Net.Dns.GetHostName());
         var workDir = FlagOption.Create("work-dir", "Directory for the services state (SQLite)", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "services"));
-        var command = new Command("services", "Run the services framework: Marathon's /v2 REST API for long-running apps") { master, port, ip, hostname, workDir };
+        var eventSubscriber = FlagOption.Create("event-subscriber", "HTTP callback event subscriptions (/v2/eventSubscriptions): http_callback (on) or none", () => "http_callback")
+            .Check(value => value is "http_callback" or "none" ? null : $"--event-subscriber must be http_callback or none, not '{value}'");
+        var command = new Command("services", "Run the services framework: Marathon's /v2 REST API for long-running apps") { master, port, ip, hostname, workDir, eventSubscriber };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new ServicesOptions
@@ -25,6 +27,7 @@ public static class ServicesCommand
                 Ip = parsed.GetValue(ip)!,
                 Hostname = parsed.GetValue(hostname)!,
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
+                HttpCallbacks = parsed.GetValue(eventSubscriber) == "http_callback",
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var services = ServicesServer.Create(options, logging => ConsoleLogging.Configure(logging));

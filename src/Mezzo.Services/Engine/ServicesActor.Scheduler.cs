@@ -267,23 +267,10 @@ public sealed partial class ServicesActor
             return;
         }
 
-        var previousHealth = instance.Healthy;
         var updated = instance with { State = state };
         if (state == TaskState.TASK_RUNNING && instance.StartedAt is null)
         {
             updated = updated with { StartedAt = now };
-        }
-
-        if (status.Healthy is { } healthy)
-        {
-            updated = updated with
-            {
-                Healthy = healthy,
-                FirstHealthy = healthy ? instance.FirstHealthy ?? now : instance.FirstHealthy,
-                LastHealthy = healthy ? now : instance.LastHealthy,
-                LastUnhealthy = healthy ? instance.LastUnhealthy : now,
-                ConsecutiveFailures = healthy ? 0 : instance.ConsecutiveFailures + 1,
-            };
         }
 
         updated = updated with { UnreachableSince = state == TaskState.TASK_UNREACHABLE ? instance.UnreachableSince ?? now : null };
@@ -306,6 +293,12 @@ public sealed partial class ServicesActor
             _instances = _instances.SetItem(taskId, updated);
         }
 
+        if (!ended && status.Healthy is { } healthy && updated.IsRunning)
+        {
+            OnAgentHealth(updated, healthy, now);
+            updated = ApplyHealth(updated, now);
+        }
+
         Emit("status_update_event", new JsonObject
         {
             ["slaveId"] = instance.AgentId,
@@ -323,25 +316,14 @@ public sealed partial class ServicesActor
             Emit("instance_changed_event", InstanceChanged(updated));
         }
 
-        if (updated.Healthy == false && status.Healthy == false && _apps.GetValueOrDefault(instance.AppId)?.HealthChecks is { Count: > 0 } checks)
+        if (status.Healthy == false && _health.TryGetValue(taskId, out var health) && health.Checks.FirstOrDefault(c => !Health.HealthRules.IsMarathonSide(c)) is { } agentCheck)
         {
             Emit("failed_health_check_event", new JsonObject
             {
                 ["appId"] = instance.AppId,
                 ["taskId"] = taskId,
                 ["instanceId"] = taskId,
-                ["healthCheck"] = System.Text.Json.JsonSerializer.SerializeToNode(checks[0], Protocol.Marathon.AppJsonContext.Default.AppHealthCheck),
-            });
-        }
-
-        if (updated.Healthy != previousHealth && updated.Healthy is { } alive)
-        {
-            Emit("health_status_changed_event", new JsonObject
-            {
-                ["appId"] = instance.AppId,
-                ["instanceId"] = taskId,
-                ["version"] = instance.Version,
-                ["alive"] = alive,
+                ["healthCheck"] = System.Text.Json.JsonSerializer.SerializeToNode(agentCheck, Protocol.Marathon.AppJsonContext.Default.AppHealthCheck),
             });
         }
 
@@ -445,6 +427,7 @@ public sealed partial class ServicesActor
         }
 
         EnsureReadinessProbes();
+        EnsureHealthChecks();
         AdjustOffers(now);
     }
 

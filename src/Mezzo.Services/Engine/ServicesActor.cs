@@ -75,6 +75,8 @@ public sealed partial class ServicesActor : IAsyncDisposable
 
         _frameworkId = _store.FrameworkId;
         Log.Loaded(_log, _apps.Count, _instances.Count, _deployments.Count, _frameworkId ?? "(none)");
+        StartHealthWorkers();
+        StartCallbacks();
         Publish();
         _loop = Task.Run(RunAsync);
         _schedulerLoop = Task.Run(RunSchedulerAsync);
@@ -139,6 +141,8 @@ public sealed partial class ServicesActor : IAsyncDisposable
         Delays = _delays,
         LastFailures = _failures,
         Queue = _queue,
+        Health = _health,
+        CallbackUrls = _callbackUrls,
         FrameworkId = _frameworkId,
         Subscribed = _client?.IsSubscribed == true,
         Counters = _counters,
@@ -230,6 +234,8 @@ public sealed partial class ServicesActor : IAsyncDisposable
         {
             subscriber.Writer.TryWrite(ev);
         }
+
+        DeliverToCallbacks(ev);
     }
 
     public async ValueTask DisposeAsync()
@@ -255,6 +261,10 @@ public sealed partial class ServicesActor : IAsyncDisposable
         {
             await _loop.ConfigureAwait(false);
         }
+
+        StopHealthChecks();
+        await Task.WhenAll(_probeWorkers).ConfigureAwait(false);
+        await StopCallbacksAsync().ConfigureAwait(false);
 
         foreach (var subscriber in _subscribers)
         {

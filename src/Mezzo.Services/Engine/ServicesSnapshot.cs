@@ -29,6 +29,12 @@ public sealed record ServicesSnapshot
 
     public ImmutableDictionary<string, QueueEntry> Queue { get; init; } = ImmutableDictionary<string, QueueEntry>.Empty;
 
+    /// <summary>Task id → its health checks' results (running tasks of apps with health checks).</summary>
+    public ImmutableDictionary<string, TaskHealth> Health { get; init; } = ImmutableDictionary<string, TaskHealth>.Empty;
+
+    /// <summary>The HTTP callback event subscribers' URLs.</summary>
+    public ImmutableList<string> CallbackUrls { get; init; } = [];
+
     public string? FrameworkId { get; init; }
 
     public bool Subscribed { get; init; }

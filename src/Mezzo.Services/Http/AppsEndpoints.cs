@@ -175,7 +175,7 @@ internal static class AppsEndpoints
                     return;
                 }
 
-                await HttpJson.WriteAsync(context, 200, new JsonObject { ["tasks"] = new JsonArray([.. snapshot.InstancesOf(appId).Select(i => (JsonNode)MarathonRender.Task(i, app))]) });
+                await HttpJson.WriteAsync(context, 200, new JsonObject { ["tasks"] = new JsonArray([.. snapshot.InstancesOf(appId).Select(i => (JsonNode)MarathonRender.Task(i, app, snapshot.Health.GetValueOrDefault(i.TaskId)))]) });
                 return;
             case (["tasks"], "DELETE"):
             {
@@ -244,7 +244,7 @@ internal static class AppsEndpoints
         if (result is ChangeResult.Killed killed)
         {
             var snapshot = actor.Snapshot;
-            var tasks = killed.Tasks.Select(t => MarathonRender.Task(t, snapshot.Apps.GetValueOrDefault(t.AppId))).ToList();
+            var tasks = killed.Tasks.Select(t => MarathonRender.Task(t, snapshot.Apps.GetValueOrDefault(t.AppId), snapshot.Health.GetValueOrDefault(t.TaskId))).ToList();
             await HttpJson.WriteAsync(context, 200, single && tasks.Count == 1 ? new JsonObject { ["task"] = tasks[0] } : new JsonObject { ["tasks"] = new JsonArray([.. tasks]) });
             return;
         }

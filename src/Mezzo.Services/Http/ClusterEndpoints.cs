@@ -51,7 +51,7 @@ internal static class ClusterEndpoints
             var tasks = snapshot.Instances.Values
                 .Where(i => states.Count == 0 || (states.Contains("running") && i.State == TaskState.TASK_RUNNING) || (states.Contains("staging") && i.State is TaskState.TASK_STAGING or TaskState.TASK_STARTING))
                 .OrderBy(i => i.AppId, StringComparer.Ordinal).ThenBy(i => i.StagedAt)
-                .Select(i => (JsonNode)MarathonRender.Task(i, snapshot.Apps.GetValueOrDefault(i.AppId)));
+                .Select(i => (JsonNode)MarathonRender.Task(i, snapshot.Apps.GetValueOrDefault(i.AppId), snapshot.Health.GetValueOrDefault(i.TaskId)));
             return HttpJson.WriteAsync(context, 200, new JsonObject { ["tasks"] = new JsonArray([.. tasks]) });
         });
         routes.MapPost("/v2/tasks/delete", async context =>
@@ -196,7 +196,9 @@ internal static class ClusterEndpoints
             ["checkpoint"] = true,
         },
         ["http_config"] = new JsonObject { ["http_port"] = actor.Options.Port },
-        ["event_subscriber"] = new JsonObject { ["type"] = "sse" },
+        ["event_subscriber"] = actor.Options.HttpCallbacks
+            ? new JsonObject { ["type"] = "http_callback", ["http_endpoints"] = new JsonArray([.. actor.Snapshot.CallbackUrls.Select(u => (JsonNode)u)]) }
+            : null,
     };
 
     /// <summary>A group as Marathon shows it: its apps and, nested by path, its subgroups.</summary>

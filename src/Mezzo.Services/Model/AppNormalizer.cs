@@ -242,8 +242,9 @@ public static class AppNormalizer
             }
         }
 
-        Check(app.HealthChecks!.Count <= 1, "/healthChecks", "Mezzo runs health checks on the agent (Mesos TaskInfo.health_check): at most one health check per app");
-        for (var i = 0; i < app.HealthChecks.Count; i++)
+        // Marathon's rule: any number of Marathon-side checks, at most one the agent runs (a TaskInfo carries one).
+        Check(app.HealthChecks!.Count(c => !Health.HealthRules.IsMarathonSide(c)) <= 1, "/", "AppDefinition can contain at most one Mesos health check");
+        for (var i = 0; i < app.HealthChecks!.Count; i++)
         {
             var check = app.HealthChecks[i];
             var path = $"/healthChecks({i})";
@@ -261,6 +262,8 @@ public static class AppNormalizer
             Check(check.TimeoutSeconds >= 0, path + "/timeoutSeconds", $"got {check.TimeoutSeconds}, expected 0 or more");
             Check(check.MaxConsecutiveFailures >= 0, path + "/maxConsecutiveFailures", $"got {check.MaxConsecutiveFailures}, expected 0 or more");
             Check(check.DelaySeconds >= 0, path + "/delaySeconds", $"got {check.DelaySeconds}, expected 0 or more");
+            Check(check.Path?.StartsWith('/') != false, path + "/path", $"'{check.Path}' must start with '/'");
+            Check(check.Port is null or (>= 1 and <= 65535), path + "/port", $"got {check.Port}, expected between 1 and 65535");
         }
 
         var portNames = app.Container?.PortMappings is { Count: > 0 } named ? named.Select(m => m.Name) : app.PortDefinitions.Select(p => p.Name);

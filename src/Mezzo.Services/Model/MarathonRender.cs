@@ -37,7 +37,7 @@ public static class MarathonRender
 
         if (tasks)
         {
-            json["tasks"] = new JsonArray([.. instances.Select(i => (JsonNode)Task(i, app))]);
+            json["tasks"] = new JsonArray([.. instances.Select(i => (JsonNode)Task(i, app, snapshot.Health.GetValueOrDefault(i.TaskId)))]);
         }
 
         if (lastFailure && snapshot.LastFailures.TryGetValue(app.Id!, out var failure))
@@ -58,7 +58,7 @@ public static class MarathonRender
         return json;
     }
 
-    public static JsonObject Task(Instance instance, AppDefinition? app)
+    public static JsonObject Task(Instance instance, AppDefinition? app, TaskHealth? health = null)
     {
         var json = new JsonObject
         {
@@ -79,7 +79,21 @@ public static class MarathonRender
             ["mem"] = instance.Mem,
             ["disk"] = instance.Disk,
         };
-        if (app?.HealthChecks is { Count: > 0 } && instance.IsRunning)
+        if (health is not null && instance.IsRunning)
+        {
+            // One result per check, also before its first probe (marathon#1045: missing results looked like "deploying").
+            json["healthCheckResults"] = new JsonArray([.. health.Results.Select(result => (JsonNode)new JsonObject
+            {
+                ["alive"] = result?.Alive == true,
+                ["consecutiveFailures"] = result?.ConsecutiveFailures ?? 0,
+                ["firstSuccess"] = result?.FirstSuccess is { } first ? Timestamp(first) : null,
+                ["lastFailure"] = result?.LastFailure is { } failure ? Timestamp(failure) : null,
+                ["lastSuccess"] = result?.LastSuccess is { } success ? Timestamp(success) : null,
+                ["lastFailureCause"] = result?.LastFailureCause,
+                ["instanceId"] = instance.TaskId,
+            })]);
+        }
+        else if (app?.HealthChecks is { Count: > 0 } && instance.IsRunning)
         {
             json["healthCheckResults"] = new JsonArray(new JsonObject
             {

@@ -48,7 +48,7 @@ public static partial class TaskBuilder
             AgentId = offer.AgentId,
             Resources = [.. match.Resources],
             Command = command,
-            Container = Container(app),
+            Container = Container(app, match.HostPorts),
             HealthCheck = HealthCheck(app, match.HostPorts),
             Labels = app.Labels is { Count: > 0 } labels ? new Labels { Items = [.. labels.Select(l => new Label { Key = l.Key, Value = l.Value })] } : null,
         };
@@ -105,15 +105,51 @@ public static partial class TaskBuilder
         return env;
     }
 
-    private static ContainerInfo? Container(AppDefinition app)
+    /// <summary>
+    /// Docker's bridge networking: <c>networks: [{"mode": "container/bridge"}]</c>, or the older
+    /// <c>container.docker.network: "BRIDGE"</c>.
+    /// </summary>
+    public static bool IsBridge(AppDefinition app) =>
+        app.Container?.Docker?.Network == "BRIDGE"
+        || (app.Networks ?? []).Any(n => n is System.Text.Json.Nodes.JsonObject network && network["mode"] is System.Text.Json.Nodes.JsonValue mode
+            && mode.TryGetValue<string>(out var text) && text == "container/bridge");
+
+    private static ContainerInfo? Container(AppDefinition app, IReadOnlyList<int> hostPorts)
     {
         if (app.Container?.Docker?.Image is not { Length: > 0 } image)
         {
             return null;
         }
 
-        // Mezzo has no Docker daemon: DOCKER apps run their image under the Mesos (universal) containerizer, as Mesos does
-        // for container.type MESOS with a docker image.
+        if (app.Container.Type == "DOCKER")
+        {
+            // Mezzo has no Docker daemon: the agent runs a DOCKER container's image with runc, and BRIDGE as a network
+            // namespace of its own reached through its host ports.
+            var bridge = IsBridge(app);
+            var mappings = bridge ? app.Container.PortMappings ?? [] : [];
+            return new ContainerInfo
+            {
+                Type = ContainerInfoType.DOCKER,
+                Docker = new ContainerInfoDockerInfo
+                {
+                    Image = image,
+                    Network = bridge ? ContainerInfoDockerInfoNetwork.BRIDGE : ContainerInfoDockerInfoNetwork.HOST,
+                    ForcePullImage = app.Container.Docker.ForcePullImage == true,
+                    PortMappings = mappings.Count == 0 ? null :
+                    [
+                        .. mappings.Select((m, i) => new ContainerInfoDockerInfoPortMapping
+                        {
+                            HostPort = (uint)hostPorts[i],
+                            // Marathon: containerPort 0 means the same port as the host's.
+                            ContainerPort = (uint)(m.ContainerPort is > 0 and var inside ? inside : hostPorts[i]),
+                            Protocol = m.Protocol ?? "tcp",
+                        }),
+                    ],
+                },
+            };
+        }
+
+        // A MESOS container with a docker image: the Mesos (universal) containerizer's way of running one.
         return new ContainerInfo
         {
             Type = ContainerInfoType.MESOS,
@@ -124,15 +160,16 @@ public static partial class TaskBuilder
         };
     }
 
-    /// <summary>The app's health check as a Mesos one, run by the agent, which reports "healthy" in its status updates.</summary>
+    /// <summary>The app's Mesos health check (COMMAND, MESOS_*), run by the agent, which reports "healthy" in its status updates.</summary>
     public static HealthCheck? HealthCheck(AppDefinition app, IReadOnlyList<int> hostPorts)
     {
-        if (app.HealthChecks is not { Count: > 0 } checks)
+        // HTTP, HTTPS and TCP checks are Marathon-side (probed by the services process); the agent runs only the
+        // app's one Mesos check.
+        if (app.HealthChecks?.FirstOrDefault(c => !Health.HealthRules.IsMarathonSide(c)) is not { } check)
         {
             return null;
         }
 
-        var check = checks[0];
         var health = new HealthCheck
         {
             DelaySeconds = check.DelaySeconds,
@@ -141,14 +178,17 @@ public static partial class TaskBuilder
             ConsecutiveFailures = (uint?)check.MaxConsecutiveFailures,
             GracePeriodSeconds = check.GracePeriodSeconds,
         };
+        // The host port also for a BRIDGE container: Mezzo's agent probes from the host's network, through the same
+        // port forwarding clients use.
         var port = check.Port ?? (check.PortIndex is { } index && index < hostPorts.Count ? hostPorts[index] : 0);
+
         switch (check.Protocol)
         {
             case "COMMAND":
                 health.Type = HealthCheckType.COMMAND;
                 health.Command = new CommandInfo { Shell = true, Value = check.Command!.Value };
                 break;
-            case "TCP" or "MESOS_TCP":
+            case "MESOS_TCP":
                 health.Type = HealthCheckType.TCP;
                 health.Tcp = new HealthCheckTCPCheckInfo { Port = (uint)port };
                 break;
@@ -158,7 +198,7 @@ public static partial class TaskBuilder
                 {
                     Port = (uint)port,
                     Path = check.Path,
-                    Scheme = check.Protocol is "HTTPS" or "MESOS_HTTPS" ? "https" : "http",
+                    Scheme = check.Protocol == "MESOS_HTTPS" ? "https" : "http",
                 };
                 break;
         }

@@ -33,6 +33,10 @@ public sealed class ServicesStore : IDisposable
 
     public string? FrameworkId => Scalar("SELECT value FROM meta WHERE key = 'framework_id'");
 
+    /// <summary>Callback URLs of the HTTP event subscribers (/v2/eventSubscriptions), in the order they subscribed.</summary>
+    public List<string> LoadEventSubscriptions() =>
+        Scalar("SELECT value FROM meta WHERE key = 'event_subscriptions'") is { } json ? JsonSerializer.Deserialize(json, StateJsonContext.Default.ListString) ?? [] : [];
+
     public List<AppDefinition> LoadApps() => [.. Rows("SELECT json FROM apps ORDER BY id").Select(AppJson.Parse)];
 
     public List<Deployment> LoadDeployments() =>
@@ -112,6 +116,9 @@ public sealed class ServicesStore : IDisposable
             Run("INSERT OR REPLACE INTO instances (task_id, json) VALUES ($a, $b)", instance.TaskId, JsonSerializer.Serialize(instance, StateJsonContext.Default.Instance));
 
         public void DeleteInstance(string taskId) => Run("DELETE FROM instances WHERE task_id = $a", taskId);
+
+        public void PutEventSubscriptions(IReadOnlyList<string> callbackUrls) =>
+            Run("INSERT OR REPLACE INTO meta (key, value) VALUES ('event_subscriptions', $a)", JsonSerializer.Serialize([.. callbackUrls], StateJsonContext.Default.ListString));
 
         public void PutFrameworkId(string id) => Run("INSERT OR REPLACE INTO meta (key, value) VALUES ('framework_id', $a)", id);
 

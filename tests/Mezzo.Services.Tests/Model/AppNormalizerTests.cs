@@ -111,6 +111,31 @@ public sealed class AppNormalizerTests
     }
 
     [Fact]
+    public void Several_Marathon_side_checks_are_allowed_but_at_most_one_Mesos_check()
+    {
+        Check("""{"id":"a","cmd":"x","portDefinitions":[{"port":0},{"port":0}],"healthChecks":[{"protocol":"HTTP"},{"protocol":"TCP","portIndex":1},{"protocol":"HTTPS","port":8443},{"protocol":"MESOS_HTTP"}]}""")
+            .Errors.Should().BeEmpty();
+
+        var errors = Check("""{"id":"a","cmd":"x","healthChecks":[{"protocol":"MESOS_TCP"},{"protocol":"COMMAND","command":{"value":"true"}}]}""").Errors;
+        errors.Should().ContainSingle().Which.Should().Be(new ValidationError("/", "AppDefinition can contain at most one Mesos health check"));
+    }
+
+    [Theory]
+    [InlineData("""{"protocol":"HTTP","path":"health"}""", "/healthChecks(0)/path")]
+    [InlineData("""{"protocol":"HTTP","port":70000}""", "/healthChecks(0)/port")]
+    [InlineData("""{"protocol":"TCP","intervalSeconds":-1}""", "/healthChecks(0)/intervalSeconds")]
+    [InlineData("""{"protocol":"TCP","timeoutSeconds":-1}""", "/healthChecks(0)/timeoutSeconds")]
+    [InlineData("""{"protocol":"HTTP","gracePeriodSeconds":-5}""", "/healthChecks(0)/gracePeriodSeconds")]
+    [InlineData("""{"protocol":"HTTP","maxConsecutiveFailures":-1}""", "/healthChecks(0)/maxConsecutiveFailures")]
+    [InlineData("""{"protocol":"HTTPS","portIndex":1}""", "/healthChecks(0)")]
+    public void Invalid_health_check_fields_are_named_by_Marathons_path(string check, string path)
+    {
+        var errors = Check($$"""{"id":"a","cmd":"x","healthChecks":[{{check}}]}""").Errors;
+
+        errors.Should().ContainSingle().Which.Path.Should().Be(path);
+    }
+
+    [Fact]
     public void Deprecated_ports_and_uris_are_converted()
     {
         var (app, errors) = Check("""{"id":"a","cmd":"x","ports":[0,8080],"uris":["http://x/y.tgz"]}""");

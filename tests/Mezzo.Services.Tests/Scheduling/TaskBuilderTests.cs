@@ -65,14 +65,49 @@ public sealed class TaskBuilderTests
     }
 
     [Fact]
-    public void Docker_images_run_under_the_Mesos_containerizer()
+    public void A_docker_image_in_a_MESOS_container_runs_under_the_Mesos_containerizer()
     {
-        var app = App("""{"id":"/web","cpus":0.1,"mem":1,"container":{"type":"DOCKER","docker":{"image":"busybox:1.36"}}}""");
+        var app = App("""{"id":"/web","cpus":0.1,"mem":1,"container":{"type":"MESOS","docker":{"image":"busybox:1.36"}}}""");
         var offer = OfferMatcherTests.Offer();
         var task = TaskBuilder.Build(app, offer, OfferMatcher.Match(offer, [new Demand(app, 1, [])]).Single(), "t");
 
         task.Container!.Type.Should().Be(ContainerInfoType.MESOS);
         task.Container.Mesos!.Image!.Docker!.Name.Should().Be("busybox:1.36");
         task.Command!.Shell.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("""{"type":"DOCKER","docker":{"image":"busybox:1.36"},"portMappings":[{"containerPort":8080,"hostPort":0},{"containerPort":0}]}""", """[{"mode":"container/bridge"}]""")]
+    [InlineData("""{"type":"DOCKER","docker":{"image":"busybox:1.36","network":"BRIDGE","portMappings":[{"containerPort":8080,"hostPort":0},{"containerPort":0}]}}""", "null")]
+    public void A_DOCKER_container_on_the_bridge_maps_its_allocated_host_ports_to_its_container_ports(string container, string networks)
+    {
+        var app = App($$"""{"id":"/web","cpus":0.1,"mem":1,"container":{{container}},"networks":{{networks}},"healthChecks":[{"protocol":"MESOS_HTTP","portIndex":0},{"protocol":"HTTP","portIndex":1}]}""");
+        var offer = OfferMatcherTests.Offer();
+        var match = OfferMatcher.Match(offer, [new Demand(app, 1, [])]).Single();
+        var task = TaskBuilder.Build(app, offer, match, "t");
+
+        match.HostPorts.Should().HaveCount(2);
+        task.Container!.Type.Should().Be(ContainerInfoType.DOCKER);
+        var docker = task.Container.Docker!;
+        docker.Image.Should().Be("busybox:1.36");
+        docker.Network.Should().Be(ContainerInfoDockerInfoNetwork.BRIDGE);
+        docker.PortMappings!.Select(m => $"{m.HostPort}->{m.ContainerPort}").Should().Equal(
+            $"{match.HostPorts[0]}->8080",
+            $"{match.HostPorts[1]}->{match.HostPorts[1]}");
+        task.HealthCheck!.Http!.Port.Should().Be((uint)match.HostPorts[0], "Mezzo's agent probes from the host, through the port forwarding");
+    }
+
+    [Fact]
+    public void Marathon_side_checks_stay_with_the_services_process_and_only_the_Mesos_check_goes_to_the_agent()
+    {
+        var app = App("""{"id":"/web","cmd":"x","cpus":0.1,"mem":1,"healthChecks":[{"protocol":"HTTP"},{"protocol":"TCP"},{"protocol":"COMMAND","command":{"value":"true"}}]}""");
+        var offer = OfferMatcherTests.Offer();
+        var task = TaskBuilder.Build(app, offer, OfferMatcher.Match(offer, [new Demand(app, 1, [])]).Single(), "t");
+
+        task.HealthCheck!.Type.Should().Be(HealthCheckType.COMMAND);
+        task.HealthCheck.Command!.Value.Should().Be("true");
+
+        var marathonOnly = App("""{"id":"/web","cmd":"x","cpus":0.1,"mem":1,"healthChecks":[{"protocol":"HTTP"},{"protocol":"HTTPS"}]}""");
+        TaskBuilder.Build(marathonOnly, offer, OfferMatcher.Match(offer, [new Demand(marathonOnly, 1, [])]).Single(), "t").HealthCheck.Should().BeNull();
     }
 }
