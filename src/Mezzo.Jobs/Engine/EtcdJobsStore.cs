@@ -47,10 +47,11 @@ public sealed class EtcdJobsStore : IJobsStore
         foreach (var job in runs.GroupBy(r => r.Run.JobName, StringComparer.Ordinal))
         {
             kept.AddRange(job.Where(r => r.Run.IsActive));
-            kept.AddRange(job.Where(r => !r.Run.IsActive).OrderByDescending(r => r.CreateRevision).Take(history));
+            kept.AddRange(job.Where(r => !r.Run.IsActive).OrderByDescending(r => r.CreateRevision).ThenByDescending(r => r.Run.DueMs).ThenByDescending(r => r.Run.Attempt).Take(history));
         }
 
-        return [.. kept.OrderBy(r => r.Seq).Select(r => r.Run)];
+        // Runs written in one step share a revision: within it, by scheduled time and attempt.
+        return [.. kept.OrderBy(r => r.Seq).ThenBy(r => r.Run.DueMs).ThenBy(r => r.Run.Attempt).Select(r => r.Run)];
     }
 
     public string? GetMeta(string key) => _fence.Get(Meta + key) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
@@ -104,7 +105,7 @@ public sealed class EtcdJobsStore : IJobsStore
             // Runs new in this commit are the newest, in commit order.
             var next = long.MaxValue - inCommit.Count;
             stored.AddRange(inCommit.Values.Where(r => stored.All(s => s.Run.TaskId != r.TaskId)).Select(r => (next++, r)));
-            foreach (var (_, old) in stored.Where(r => !r.Run.IsActive).OrderByDescending(r => r.Seq).Skip(_historyKept))
+            foreach (var (_, old) in stored.Where(r => !r.Run.IsActive).OrderByDescending(r => r.Seq).ThenByDescending(r => r.Run.DueMs).ThenByDescending(r => r.Run.Attempt).Skip(_historyKept))
             {
                 var key = RunsOf(job) + old.TaskId;
                 Set(key, EtcdFence.Delete(key));

@@ -70,7 +70,7 @@ public sealed class EtcdFence
 
     private void CommitOne(string what, List<RequestOp> operations)
     {
-        if (_term.Lost.IsCancellationRequested)
+        if (IsOver())
         {
             throw new StoreFencedException($"Write of {what} refused: {_term.LostReason}");
         }
@@ -107,6 +107,19 @@ public sealed class EtcdFence
             var reason = $"write of {what} refused: {_term.LeaderKey} is no longer held by this term (revision {_term.CreateRevision})";
             _term.Abdicate(reason);
             throw new StoreFencedException(reason);
+        }
+    }
+
+    private bool IsOver()
+    {
+        try
+        {
+            return _term.Lost.IsCancellationRequested;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The term was resigned and disposed: over.
+            return true;
         }
     }
 
