@@ -74,4 +74,33 @@ public sealed class JobsHighAvailabilityTests
         var job = await JobAsync(http, standbyUrl, "survivor");
         job!["errorCount"]!.GetValue<long>().Should().Be(0);
     }
+
+    [Fact]
+    public async Task A_leader_whose_lease_is_revoked_drops_its_term_and_campaigns_again_as_Chronos_does()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var cluster = await InProcessCluster.StartAsync();
+        using var dir = new TempDir();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await using var only = MezzoProcess.Start(Args(cluster, dir, etcd.Url()));
+        var url = await only.WaitForUrlAsync();
+        await Poll.UntilAsync(async () => await LeaderAsync(http, url) == url.Authority, "the only instance to lead");
+        using (var posted = await http.PostAsync(new Uri(url, "/v1/scheduler/iso8601"),
+                   new StringContent("""{"name": "kept", "command": "true", "schedule": "R/2030-01-01T00:00:00Z/P1D"}""", Encoding.UTF8, "application/json")))
+        {
+            posted.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        using var admin = Storage.Etcd.EtcdConnection.Open(Mezzo.Jobs.JobsServer.ParseStore(etcd.Url())!);
+        foreach (var lease in (await admin.Lease.LeaseLeasesAsync(new Etcdserverpb.LeaseLeasesRequest())).Leases)
+        {
+            await admin.Lease.LeaseRevokeAsync(new Etcdserverpb.LeaseRevokeRequest { ID = lease.ID });
+        }
+
+        await Poll.UntilAsync(() => only.Output.Contains("stepped down", StringComparison.Ordinal), "the leader to step down");
+        await Poll.UntilAsync(async () => await LeaderAsync(http, url) == url.Authority, "the instance to be elected again");
+        only.HasExited.Should().BeFalse("Chronos goes back to standby rather than exiting");
+        (await JobAsync(http, url, "kept")).Should().NotBeNull("the new term loaded the job from etcd");
+        (await cluster.StateAsync())["frameworks"]!.AsArray().Should().ContainSingle("the new term subscribed as the same framework");
+    }
 }
