@@ -127,7 +127,15 @@ public sealed class JobsServer : IAsyncDisposable
             loggers.CreateLogger<JobsServer>());
         var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader });
         self = new JobsServer(app, null, null, null, options, loggers, connect, etcd, candidate, proxy);
-        app.Run(context => candidate.Current is { } current ? current.Pipeline(context) : self.StandbyAsync(context));
+        app.Run(async context =>
+        {
+            if (candidate.Current is null && !IsAnsweredByStandby(context))
+            {
+                await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, self.HostPort, clock, context.RequestAborted);
+            }
+
+            await (candidate.Current is { } current ? current.Pipeline(context) : self.StandbyAsync(context));
+        });
         return self;
     }
 
@@ -168,11 +176,13 @@ public sealed class JobsServer : IAsyncDisposable
     }
 
     /// <summary>A standby's answers: the leader itself, everything else through the leader proxy (Chronos's RedirectFilter proxies too).</summary>
+    private static bool IsAnsweredByStandby(HttpContext context) =>
+        context.Request.Path.Value is "/leader" or "/v1/scheduler/leader" or "/scheduler/leader" && HttpMethods.IsGet(context.Request.Method);
+
     private Task StandbyAsync(HttpContext context)
     {
-        var path = context.Request.Path.Value ?? "/";
         var leader = Candidate!.Leader;
-        if (path is "/leader" or "/v1/scheduler/leader" or "/scheduler/leader" && HttpMethods.IsGet(context.Request.Method))
+        if (IsAnsweredByStandby(context))
         {
             if (leader is null || leader == HostPort)
             {

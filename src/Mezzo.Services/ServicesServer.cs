@@ -137,7 +137,15 @@ public sealed class ServicesServer : IAsyncDisposable
             loggers.CreateLogger<ServicesServer>());
         var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, LeaderHeader = LeaderHeader, RedirectPrefixes = ["/v2/events"] });
         var server = new ServicesServer(app, options, null, null, etcd, candidate, proxy);
-        app.Run(context => candidate.Current is { } term ? term.Pipeline(context) : server.StandbyAsync(context));
+        app.Run(async context =>
+        {
+            if (candidate.Current is null && !IsAnsweredByStandby(context))
+            {
+                await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, server.HostPort, clock, context.RequestAborted);
+            }
+
+            await (candidate.Current is { } term ? term.Pipeline(context) : server.StandbyAsync(context));
+        });
         return server;
     }
 
@@ -167,25 +175,27 @@ public sealed class ServicesServer : IAsyncDisposable
         EventsEndpoint.Map(routes, actor);
     }
 
+    private static bool IsAnsweredByStandby(HttpContext context) =>
+        context.Request.Path.Value is "/ping" or "/v2/leader" && HttpMethods.IsGet(context.Request.Method);
+
     /// <summary>A standby's answers: liveness and the leader itself, everything else through the leader proxy.</summary>
     private Task StandbyAsync(HttpContext context)
     {
-        var path = context.Request.Path.Value ?? "/";
         var leader = Candidate!.Leader;
-        if (path == "/ping" && HttpMethods.IsGet(context.Request.Method))
+        if (!IsAnsweredByStandby(context))
+        {
+            return _proxy!.ForwardAsync(context, HostPort, leader);
+        }
+
+        if (context.Request.Path.Value == "/ping")
         {
             context.Response.ContentType = "text/plain";
             return context.Response.WriteAsync("pong", context.RequestAborted);
         }
 
-        if (path == "/v2/leader" && HttpMethods.IsGet(context.Request.Method))
-        {
-            return leader is null || leader == HostPort
-                ? HttpJson.MessageAsync(context, StatusCodes.Status404NotFound, "There is no leader")
-                : HttpJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["leader"] = leader });
-        }
-
-        return _proxy!.ForwardAsync(context, HostPort, leader);
+        return leader is null || leader == HostPort
+            ? HttpJson.MessageAsync(context, StatusCodes.Status404NotFound, "There is no leader")
+            : HttpJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["leader"] = leader });
     }
 
     /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>

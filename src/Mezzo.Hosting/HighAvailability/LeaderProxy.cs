@@ -41,6 +41,19 @@ public sealed class LeaderProxy : IDisposable
         };
     }
 
+    /// <summary>
+    /// Marathon's "waiting for consistent leadership": while this process does not lead and knows no other leader
+    /// (between two terms, or elected a moment ago and still loading), a request is held back and looked at again every
+    /// 250 ms, up to ten times, rather than refused at once.
+    /// </summary>
+    public static async Task WaitForConsistentLeadershipAsync(Func<bool> leading, Func<string?> leader, string self, TimeProvider time, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 10 && !leading() && leader() is var known && (known is null || known == self); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+        }
+    }
+
     /// <param name="self">This process's host:port as it announces itself.</param>
     /// <param name="leader">The leader's host:port, or null when none is known.</param>
     public async Task ForwardAsync(HttpContext context, string self, string? leader)

@@ -92,6 +92,9 @@ public sealed class JobsHighAvailabilityTests
         }
 
         using var admin = Storage.Etcd.EtcdConnection.Open(Mezzo.Jobs.JobsServer.ParseStore(etcd.Url())!);
+        // Revoked only once the term has stored its framework id: before that there is nothing for a new term to resume.
+        var frameworkIdKey = Google.Protobuf.ByteString.CopyFromUtf8("/mezzo/jobs/state/meta/framework_id");
+        await Poll.UntilAsync(async () => (await admin.Kv.RangeAsync(new Etcdserverpb.RangeRequest { Key = frameworkIdKey })).Kvs.Count == 1, "the framework id in etcd");
         foreach (var lease in (await admin.Lease.LeaseLeasesAsync(new Etcdserverpb.LeaseLeasesRequest())).Leases)
         {
             await admin.Lease.LeaseRevokeAsync(new Etcdserverpb.LeaseRevokeRequest { ID = lease.ID });
