@@ -11,7 +11,7 @@ public sealed class ServicesHighAvailabilityTests
 {
     private static string[] Args(InProcessCluster cluster, TempDir dir, string store) =>
         ["services", "--master", cluster.MasterAddress, "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", dir.Path,
-         "--store", store, "--leader-lease-ttl", "2s"];
+         "--store", store, "--leader-lease-ttl", "3s"];
 
     private static async Task<string?> LeaderAsync(HttpClient http, Uri url)
     {
