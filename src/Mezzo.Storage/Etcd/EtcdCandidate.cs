@@ -177,7 +177,7 @@ public sealed partial class EtcdCandidate<TTerm> : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Elected leader {Leader} (lease {Lease}, term revision {Revision})")]
+        [LoggerMessage(Level = LogLevel.Information, Message = "Leading as {Leader} (lease {Lease}, term revision {Revision})")]
         public static partial void Leading(ILogger logger, string leader, long lease, long revision);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Leader {Leader} stepped down: {Reason}")]
