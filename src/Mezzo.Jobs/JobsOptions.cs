@@ -16,6 +16,12 @@ public sealed class JobsOptions
 
     public required string WorkDir { get; set; }
 
+    /// <summary>'sqlite' (a file in the work dir) or etcd://host:2379[,host:2379...][/prefix] for leader election among instances.</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long.</summary>
+    public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(4);
+
     /// <summary>Chronos's --mesos_framework_name.</summary>
     public string FrameworkName { get; set; } = "chronos";
 

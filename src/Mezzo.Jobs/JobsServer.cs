@@ -1,52 +1,86 @@
 using Mezzo.Framework;
+using Mezzo.Hosting.HighAvailability;
 using Mezzo.Jobs.Engine;
 using Mezzo.Jobs.Http;
 using Mezzo.Protocol.V1;
+using Mezzo.Storage.Etcd;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 
 namespace Mezzo.Jobs;
 
+/// <summary>A term this instance leads: its actor (loaded from the store under the term's fence) and the routes onto it.</summary>
+public sealed record JobsTerm(JobsActor Actor, RequestDelegate Pipeline) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Actor.DisposeAsync();
+}
+
 /// <summary>
 /// The <c>mezzo jobs</c> process: a Chronos-compatible REST API on Kestrel in front of the jobs actor, and a Mesos
-/// framework on the public scheduler API (through <see cref="SchedulerClient"/>) that runs the jobs.
+/// framework on the public scheduler API (through <see cref="SchedulerClient"/>) that runs the jobs. With
+/// <c>--store etcd://...</c> it is one of several instances that elect a leader: the leader runs the actor (and is the
+/// framework); standbys answer the leader endpoints and proxy the rest of the API to the leader. As Chronos does
+/// (<c>onDefeated</c>), a leader that loses its term drops its actor and framework connection at once and campaigns
+/// again as a standby.
 /// </summary>
 public sealed class JobsServer : IAsyncDisposable
 {
+    public const string ViaHeader = "X-Chronos-Via";
+
     private readonly WebApplication _app;
-    private readonly JobsStore _store;
-    private readonly FileStream _lock;
+    private readonly IJobsStore? _store;
+    private readonly FileStream? _lock;
     private readonly JobsOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly bool _connect;
+    private readonly JobsActor? _actor;
+    private readonly EtcdConnection? _etcd;
+    private readonly LeaderProxy? _proxy;
 
-    private JobsServer(WebApplication app, FileStream workDirLock, JobsStore store, JobsActor actor, JobsOptions options, ILoggerFactory loggers, bool connect)
+    private JobsServer(WebApplication app, FileStream? workDirLock, IJobsStore? store, JobsActor? actor, JobsOptions options, ILoggerFactory loggers, bool connect,
+        EtcdConnection? etcd = null, EtcdCandidate<JobsTerm>? candidate = null, LeaderProxy? proxy = null)
     {
         _app = app;
         _lock = workDirLock;
         _store = store;
-        Actor = actor;
+        _actor = actor;
         _options = options;
         _loggers = loggers;
         _connect = connect;
+        _etcd = etcd;
+        Candidate = candidate;
+        _proxy = proxy;
     }
 
-    public JobsActor Actor { get; }
+    /// <summary>The actor of this instance: always with SQLite; with etcd only while it leads.</summary>
+    public JobsActor Actor => _actor ?? Candidate?.Current?.Actor
+        ?? throw new InvalidOperationException("This jobs instance is a standby: only the leader has a jobs actor");
+
+    /// <summary>With an etcd store: this instance as a candidate for leadership.</summary>
+    public EtcdCandidate<JobsTerm>? Candidate { get; }
+
+    public bool IsLeading => _actor is not null || Candidate?.Current is not null;
 
     public JobsOptions Options => _options;
 
     /// <summary>The bound address (the real port when 0 was asked for).</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1:0");
 
+    /// <summary>host:port this instance announces as leader (Chronos's /leader value).</summary>
+    public string HostPort => $"{_options.Hostname}:{Url.Port}";
+
     /// <param name="connect">false serves the API without subscribing to a master (API tests).</param>
     /// <exception cref="JobsWorkDirInUseException">another jobs service holds the work dir.</exception>
+    /// <exception cref="FormatException">the store is neither sqlite nor an etcd address.</exception>
     public static JobsServer Create(JobsOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, bool connect = true)
     {
+        var etcdTarget = ParseStore(options.Store);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -59,18 +93,75 @@ public sealed class JobsServer : IAsyncDisposable
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var clock = time ?? TimeProvider.System;
-        Directory.CreateDirectory(options.WorkDir);
-        var workDirLock = LockWorkDir(options.WorkDir);
-        var store = JobsStore.InWorkDir(options.WorkDir);
-        var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
         JobsActor? created = null;
-        var metrics = new PrometheusEndpoint(() => created);
+        EtcdCandidate<JobsTerm>? elected = null;
+        var metrics = new PrometheusEndpoint(() => created ?? elected?.Current?.Actor);
         // First, so it counts every request with the status the endpoints answered.
         metrics.Use(app);
-        var actor = created = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
-        var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
-        JobsEndpoints.Map(app, actor, options, () => $"{options.Hostname}:{server.Url.Port}");
-        return server;
+        if (etcdTarget is null)
+        {
+            Directory.CreateDirectory(options.WorkDir);
+            var workDirLock = LockWorkDir(options.WorkDir);
+            var store = JobsStore.InWorkDir(options.WorkDir);
+            var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
+            var actor = created = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
+            var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
+            JobsEndpoints.Map(app, actor, options, () => server.HostPort);
+            return server;
+        }
+
+        var etcd = EtcdConnection.Open(etcdTarget);
+        JobsServer? self = null;
+        var candidate = new EtcdCandidate<JobsTerm>(
+            etcd,
+            options.LeaderLeaseTtl,
+            (term, _) =>
+            {
+                // Loaded here, under the new term's fence: whatever the previous leader persisted.
+                var store = new EtcdJobsStore(new EtcdFence(term));
+                var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
+                var actor = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
+                self!.StartActor(actor);
+                var routes = new ApplicationBuilder(app.Services);
+                routes.UseRouting();
+                routes.UseEndpoints(endpoints => JobsEndpoints.Map(endpoints, actor, options, () => self.HostPort));
+                return Task.FromResult(new JobsTerm(actor, routes.Build()));
+            },
+            TermEndPolicy.Standby,
+            clock,
+            loggers.CreateLogger<JobsServer>());
+        elected = candidate;
+        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader });
+        self = new JobsServer(app, null, null, null, options, loggers, connect, etcd, candidate, proxy);
+        app.Run(async context =>
+        {
+            if (candidate.Current is null && !IsAnsweredByStandby(context))
+            {
+                await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, self.HostPort, clock, context.RequestAborted);
+            }
+
+            await (candidate.Current is { } current ? current.Pipeline(context) : self.StandbyAsync(context));
+        });
+        return self;
+    }
+
+    /// <summary>null for SQLite, the etcd target (its own key space under the prefix) for etcd://...</summary>
+    public static EtcdTarget? ParseStore(string store)
+    {
+        var text = store.Trim();
+        if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!EtcdTarget.IsEtcd(text))
+        {
+            throw new FormatException($"Unknown --store '{store}': expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
+        }
+
+        var target = EtcdTarget.Parse(text);
+        // Beside a master (and services) on the same etcd and prefix: a key space, and a leader key, of its own.
+        return target with { Prefix = target.Prefix + "/jobs" };
     }
 
     /// <summary>
@@ -90,11 +181,38 @@ public sealed class JobsServer : IAsyncDisposable
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>A standby's answers: the leader itself, everything else through the leader proxy (Chronos's RedirectFilter proxies too).</summary>
+    private static bool IsAnsweredByStandby(HttpContext context) =>
+        context.Request.Path.Value is "/leader" or "/v1/scheduler/leader" or "/scheduler/leader" or "/ping" && HttpMethods.IsGet(context.Request.Method);
+
+    private Task StandbyAsync(HttpContext context)
     {
-        await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        var leader = Candidate!.Leader;
+        if (context.Request.Path.Value == "/ping" && HttpMethods.IsGet(context.Request.Method))
+        {
+            // Liveness of this process, leader or not, as every Chronos instance answers it.
+            return JobsEndpoints.PongAsync(context);
+        }
+
+        if (IsAnsweredByStandby(context))
+        {
+            if (leader is null || leader == HostPort)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                return context.Response.WriteAsync(Candidate.EtcdReachable
+                    ? "No jobs scheduler is currently leading; retry shortly"
+                    : $"No leading jobs scheduler known: etcd at {Candidate.Target} is unreachable", context.RequestAborted);
+            }
+
+            return Results.Json(new Dictionary<string, string> { ["leader"] = leader }, LeaderJson.Default.DictionaryStringString).ExecuteAsync(context);
+        }
+
+        return _proxy!.ForwardAsync(context, HostPort, leader);
+    }
+
+    private void StartActor(JobsActor actor)
+    {
         SchedulerClient? client = null;
         if (_connect)
         {
@@ -106,7 +224,8 @@ public sealed class JobsServer : IAsyncDisposable
                     AutoAcknowledge = false,
                     FrameworkInfo = new FrameworkInfo
                     {
-                        Id = Actor.Snapshot.FrameworkId is { } id ? new FrameworkID { Value = id } : null,
+                        // The id the store keeps: a new leader subscribes as the same framework and its tasks carry over.
+                        Id = actor.Snapshot.FrameworkId is { } id ? new FrameworkID { Value = id } : null,
                         User = _options.Defaults.User,
                         Name = _options.FrameworkName,
                         Role = _options.Role,
@@ -119,7 +238,7 @@ public sealed class JobsServer : IAsyncDisposable
                 _loggers.CreateLogger<SchedulerClient>());
         }
 
-        Actor.Start(client);
+        actor.Start(client);
         if (client is not null)
         {
             // Subscribing retries in the background until a master answers; the API serves meanwhile.
@@ -127,14 +246,52 @@ public sealed class JobsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_etcd is not null)
+        {
+            await _etcd.CheckReachableAsync(cancellationToken);
+        }
+
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        if (_actor is not null)
+        {
+            StartActor(_actor);
+        }
+
+        Candidate?.Start(HostPort);
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Actor.DisposeAsync();
+        if (Candidate is not null)
+        {
+            // Resigns (revokes the lease) so a standby takes over now rather than after the TTL.
+            await Candidate.DisposeAsync();
+        }
+
+        if (_actor is not null)
+        {
+            await _actor.DisposeAsync();
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _store.Dispose();
-        await _lock.DisposeAsync();
+        _store?.Dispose();
+        if (_lock is not null)
+        {
+            await _lock.DisposeAsync();
+        }
+
+        _proxy?.Dispose();
+        _etcd?.Dispose();
     }
 }
 
 public sealed class JobsWorkDirInUseException(string message, Exception inner) : IOException(message, inner);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class LeaderJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,36 +1,78 @@
+using Mezzo.Hosting.HighAvailability;
 using Mezzo.Services.Engine;
 using Mezzo.Services.Http;
 using Mezzo.Services.State;
+using Mezzo.Storage.Etcd;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Services;
 
-/// <summary>The services process (`mezzo services`): Marathon's REST API on Kestrel in front of the services actor.</summary>
+/// <summary>A term this instance leads: its actor (loaded from the store under the term's fence) and the routes onto it.</summary>
+public sealed record ServicesTerm(ServicesActor Actor, RequestDelegate Pipeline) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Actor.DisposeAsync();
+}
+
+/// <summary>
+/// The services process (`mezzo services`): Marathon's REST API on Kestrel in front of the services actor. With
+/// <c>--store etcd://...</c> it is one of several instances that elect a leader: the leader runs the actor (and is the
+/// framework), standbys answer /ping and /v2/leader and proxy the rest of the API to the leader as Marathon does. A
+/// leader that loses its term stops acting at once and the process ends (Marathon: "Terminating after loss of
+/// leadership"), for its supervisor to start it again as a standby.
+/// </summary>
 public sealed class ServicesServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly ServicesStore _store;
+    public const string LeaderHeader = "X-Marathon-Leader";
+    public const string ViaHeader = "X-Marathon-Via";
 
-    private ServicesServer(WebApplication app, ServicesActor actor, ServicesStore store)
+    private readonly WebApplication _app;
+    private readonly ServicesOptions _options;
+    private readonly ServicesActor? _actor;
+    private readonly IServicesStore? _store;
+    private readonly EtcdConnection? _etcd;
+    private readonly LeaderProxy? _proxy;
+
+    private ServicesServer(WebApplication app, ServicesOptions options, ServicesActor? actor, IServicesStore? store,
+        EtcdConnection? etcd, EtcdCandidate<ServicesTerm>? candidate, LeaderProxy? proxy)
     {
         _app = app;
-        Actor = actor;
+        _options = options;
+        _actor = actor;
         _store = store;
+        _etcd = etcd;
+        Candidate = candidate;
+        _proxy = proxy;
     }
 
-    public ServicesActor Actor { get; }
+    /// <summary>The actor of this instance: always with SQLite; with etcd only while it leads.</summary>
+    public ServicesActor Actor => _actor ?? Candidate?.Current?.Actor
+        ?? throw new InvalidOperationException("This services instance is a standby: only the leader has a services actor");
+
+    /// <summary>With an etcd store: this instance as a candidate for leadership.</summary>
+    public EtcdCandidate<ServicesTerm>? Candidate { get; }
+
+    public bool IsLeading => _actor is not null || Candidate?.Current is not null;
+
+    /// <summary>Completes, with the reason, when this instance led and lost its term: the process must end.</summary>
+    public Task<string> LeadershipLost => Candidate?.Ended ?? new TaskCompletionSource<string>().Task;
 
     /// <summary>The bound address (the real port when 0 was asked for).</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1:0");
 
+    /// <summary>host:port this instance announces as leader (Marathon's /v2/leader value).</summary>
+    public string HostPort => $"{_options.Hostname}:{_options.Port}";
+
+    /// <summary>Builds the server; a bad <see cref="ServicesOptions.Store"/> throws <see cref="FormatException"/> naming it.</summary>
     public static ServicesServer Create(ServicesOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
+        var etcdTarget = ParseStore(options.Store);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -42,11 +84,13 @@ public sealed class ServicesServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        Directory.CreateDirectory(options.WorkDir);
-        var store = ServicesStore.InWorkDir(options.WorkDir);
-        var actor = new ServicesActor(options, store, time ?? TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>());
-        // First, so it counts every request with the status the rest of the pipeline answered.
-        new PrometheusEndpoint(actor).Use(app);
+        var clock = time ?? TimeProvider.System;
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        ServicesActor? single = null;
+        EtcdCandidate<ServicesTerm>? elected = null;
+        // First, so it counts every request with the status the rest of the pipeline answered; a standby (no term)
+        // still answers its scrape, with the HTTP series only.
+        new PrometheusEndpoint(() => single ?? elected?.Current?.Actor).Use(app);
         app.Use(async (context, next) =>
         {
             // Marathon answers every error as JSON; so does Mezzo for anything that escapes a handler.
@@ -59,27 +103,142 @@ public sealed class ServicesServer : IAsyncDisposable
                 await HttpJson.MessageAsync(context, StatusCodes.Status500InternalServerError, ex.Message);
             }
         });
-        AppsEndpoints.Map(app, actor);
-        ClusterEndpoints.Map(app, actor);
-        EventsEndpoint.Map(app, actor);
-        EventSubscriptionsEndpoints.Map(app, actor);
-        return new ServicesServer(app, actor, store);
+        if (etcdTarget is null)
+        {
+            Directory.CreateDirectory(options.WorkDir);
+            var store = ServicesStore.InWorkDir(options.WorkDir);
+            var actor = new ServicesActor(options, store, clock, loggers);
+            single = actor;
+            app.Use((context, next) =>
+            {
+                // Marathon names the leader on every answer; a single instance always leads.
+                context.Response.Headers[LeaderHeader] = $"http://{options.Hostname}:{options.Port}";
+                return next(context);
+            });
+            MapEndpoints(app, actor);
+            return new ServicesServer(app, options, actor, store, null, null, null);
+        }
+
+        var etcd = EtcdConnection.Open(etcdTarget);
+        var candidate = new EtcdCandidate<ServicesTerm>(
+            etcd,
+            options.LeaderLeaseTtl,
+            (term, _) =>
+            {
+                // Loaded here, under the new term's fence: whatever the previous leader persisted.
+                var actor = new ServicesActor(options, new EtcdServicesStore(new EtcdFence(term)), clock, loggers);
+                actor.Start();
+                var routes = new ApplicationBuilder(app.Services);
+                routes.Use((context, next) =>
+                {
+                    context.Response.Headers[LeaderHeader] = $"http://{options.Hostname}:{options.Port}";
+                    return next(context);
+                });
+                routes.UseRouting();
+                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor));
+                return Task.FromResult(new ServicesTerm(actor, routes.Build()));
+            },
+            TermEndPolicy.Exit,
+            clock,
+            loggers.CreateLogger<ServicesServer>());
+        elected = candidate;
+        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, LeaderHeader = LeaderHeader, RedirectPrefixes = ["/v2/events"] });
+        var server = new ServicesServer(app, options, null, null, etcd, candidate, proxy);
+        app.Run(async context =>
+        {
+            if (candidate.Current is null && !IsAnsweredByStandby(context))
+            {
+                await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, server.HostPort, clock, context.RequestAborted);
+            }
+
+            await (candidate.Current is { } term ? term.Pipeline(context) : server.StandbyAsync(context));
+        });
+        return server;
     }
 
+    /// <summary>null for SQLite, the etcd target (its own key space under the prefix) for etcd://...</summary>
+    public static EtcdTarget? ParseStore(string store)
+    {
+        var text = store.Trim();
+        if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!EtcdTarget.IsEtcd(text))
+        {
+            throw new FormatException($"Unknown --store '{store}': expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
+        }
+
+        var target = EtcdTarget.Parse(text);
+        // Beside a master (and jobs) on the same etcd and prefix: a key space, and a leader key, of its own.
+        return target with { Prefix = target.Prefix + "/services" };
+    }
+
+    private static void MapEndpoints(IEndpointRouteBuilder routes, ServicesActor actor)
+    {
+        AppsEndpoints.Map(routes, actor);
+        ClusterEndpoints.Map(routes, actor);
+        EventsEndpoint.Map(routes, actor);
+        EventSubscriptionsEndpoints.Map(routes, actor);
+    }
+
+    private static bool IsAnsweredByStandby(HttpContext context) =>
+        context.Request.Path.Value is "/ping" or "/v2/leader" && HttpMethods.IsGet(context.Request.Method);
+
+    /// <summary>A standby's answers: liveness and the leader itself, everything else through the leader proxy.</summary>
+    private Task StandbyAsync(HttpContext context)
+    {
+        var leader = Candidate!.Leader;
+        if (!IsAnsweredByStandby(context))
+        {
+            return _proxy!.ForwardAsync(context, HostPort, leader);
+        }
+
+        if (context.Request.Path.Value == "/ping")
+        {
+            context.Response.ContentType = "text/plain";
+            return context.Response.WriteAsync("pong", context.RequestAborted);
+        }
+
+        return leader is null || leader == HostPort
+            ? HttpJson.MessageAsync(context, StatusCodes.Status404NotFound, "There is no leader")
+            : HttpJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["leader"] = leader });
+    }
+
+    /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_etcd is not null)
+        {
+            await _etcd.CheckReachableAsync(cancellationToken);
+        }
+
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-        Actor.Options.Port = Url.Port;
-        Actor.Start();
+        _options.Port = Url.Port;
+        _actor?.Start();
+        Candidate?.Start(HostPort);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Actor.DisposeAsync();
+        if (Candidate is not null)
+        {
+            // Resigns (revokes the lease) so a standby takes over now rather than after the TTL.
+            await Candidate.DisposeAsync();
+        }
+
+        if (_actor is not null)
+        {
+            await _actor.DisposeAsync();
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _store.Dispose();
+        _store?.Dispose();
+        _proxy?.Dispose();
+        _etcd?.Dispose();
     }
 }

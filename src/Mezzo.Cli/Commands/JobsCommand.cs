@@ -27,9 +27,11 @@ public static class JobsCommand
             .Check(v => v < TimeSpan.Zero ? "--failure-retry must be 0 or more" : null);
         var failoverTimeout = FlagOption.Duration("failover-timeout", "How long the master keeps the jobs' tasks while the framework is away", TimeSpan.FromSeconds(604800))
             .Check(v => v <= TimeSpan.Zero ? "--failover-timeout must be positive" : null);
+        var store = StoreFlag.Create("jobs", "jobs");
+        var leaseTtl = StoreFlag.LeaseTtl();
         var command = new Command("jobs", "Run the Chronos-compatible job scheduler (ISO 8601 schedules, dependencies, retries) as a framework")
         {
-            master, port, ip, hostname, workDir, frameworkName, role, user, cpus, mem, disk, epsilon, failureRetry, failoverTimeout,
+            master, port, ip, hostname, workDir, frameworkName, role, user, cpus, mem, disk, epsilon, failureRetry, failoverTimeout, store, leaseTtl,
         };
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -45,6 +47,8 @@ public static class JobsCommand
                 Defaults = new JobDefaults(parsed.GetValue(cpus), parsed.GetValue(mem), parsed.GetValue(disk), parsed.GetValue(user)!, parsed.GetValue(epsilon)),
                 FailureRetryDelay = parsed.GetValue(failureRetry),
                 FailoverTimeout = parsed.GetValue(failoverTimeout),
+                Store = parsed.GetValue(store)!,
+                LeaderLeaseTtl = parsed.GetValue(leaseTtl),
             };
             using var shutdown = new Shutdown(cancellationToken);
             JobsServer jobs;
@@ -63,13 +67,20 @@ public static class JobsCommand
             {
                 await jobs.StartAsync(shutdown.Token);
             }
+            catch (Storage.Etcd.EtcdUnavailableException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message}");
+                return 1;
+            }
             catch (IOException ex)
             {
                 await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message} (--port 0 picks a free port)");
                 return 1;
             }
 
-            Console.WriteLine($"Mezzo jobs (Chronos API) listening on {jobs.Url} (master {options.Master}, work dir {options.WorkDir})");
+            Console.WriteLine(jobs.Candidate is { } candidate
+                ? $"Mezzo jobs (Chronos API) listening on {jobs.Url} (master {options.Master}, state in {candidate.Target}, leader lease {options.LeaderLeaseTtl.TotalSeconds}s)"
+                : $"Mezzo jobs (Chronos API) listening on {jobs.Url} (master {options.Master}, work dir {options.WorkDir})");
             await shutdown.WaitAsync();
             return 0;
         });

@@ -17,7 +17,12 @@ public static class ServicesCommand
         var workDir = FlagOption.Create("work-dir", "Directory for the services state (SQLite)", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "services"));
         var eventSubscriber = FlagOption.Create("event-subscriber", "HTTP callback event subscriptions (/v2/eventSubscriptions): http_callback (on) or none", () => "http_callback")
             .Check(value => value is "http_callback" or "none" ? null : $"--event-subscriber must be http_callback or none, not '{value}'");
-        var command = new Command("services", "Run the services framework: Marathon's /v2 REST API for long-running apps") { master, port, ip, hostname, workDir, eventSubscriber };
+        var store = StoreFlag.Create("services", "services");
+        var leaseTtl = StoreFlag.LeaseTtl();
+        var command = new Command("services", "Run the services framework: Marathon's /v2 REST API for long-running apps")
+        {
+            master, port, ip, hostname, workDir, eventSubscriber, store, leaseTtl,
+        };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new ServicesOptions
@@ -28,12 +33,32 @@ public static class ServicesCommand
                 Hostname = parsed.GetValue(hostname)!,
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
                 HttpCallbacks = parsed.GetValue(eventSubscriber) == "http_callback",
+                Store = parsed.GetValue(store)!,
+                LeaderLeaseTtl = parsed.GetValue(leaseTtl),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var services = ServicesServer.Create(options, logging => ConsoleLogging.Configure(logging));
-            await services.StartAsync(shutdown.Token);
-            Console.WriteLine($"Mezzo services (Marathon API) listening on {services.Url} for master {options.Master} (work dir {options.WorkDir})");
-            await shutdown.WaitAsync();
+            try
+            {
+                await services.StartAsync(shutdown.Token);
+            }
+            catch (Storage.Etcd.EtcdUnavailableException ex)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo services: {ex.Message}");
+                return 1;
+            }
+
+            Console.WriteLine(services.Candidate is { } candidate
+                ? $"Mezzo services (Marathon API) listening on {services.Url} for master {options.Master} (state in {candidate.Target}, leader lease {options.LeaderLeaseTtl.TotalSeconds}s)"
+                : $"Mezzo services (Marathon API) listening on {services.Url} for master {options.Master} (work dir {options.WorkDir})");
+            var stopped = shutdown.WaitAsync();
+            if (await Task.WhenAny(stopped, services.LeadershipLost) != stopped)
+            {
+                // As Marathon: a leader that lost its term ends, and its supervisor starts it again as a standby.
+                await Console.Error.WriteLineAsync($"Terminating after loss of leadership: {await services.LeadershipLost}");
+                return 3;
+            }
+
             return 0;
         });
         return command;

@@ -21,7 +21,7 @@ namespace Mezzo.Jobs.Engine;
 public sealed partial class JobsEngine
 {
     private const string FrameworkIdKey = "framework_id";
-    private readonly JobsStore _store;
+    private readonly IJobsStore _store;
     private readonly JobsOptions _options;
     private readonly ILogger _log;
     private readonly Dictionary<string, Entry> _jobs = new(StringComparer.Ordinal);
@@ -65,7 +65,7 @@ public sealed partial class JobsEngine
         public ImmutableArray<string> IndexedParents { get; set; } = [];
     }
 
-    public JobsEngine(JobsStore store, JobsOptions options, Instant now, ILogger? log = null)
+    public JobsEngine(IJobsStore store, JobsOptions options, Instant now, ILogger? log = null)
     {
         _store = store;
         _options = options;

@@ -14,7 +14,7 @@ public sealed record StoredJob(Job Job, long NextIndex, IReadOnlyList<string> Sa
 /// runs (active and history) and the framework id. Used by the engine only (one owner); each engine step is written in
 /// one transaction before any of its effects (a launch) happens.
 /// </summary>
-public sealed class JobsStore : IDisposable
+public sealed class JobsStore : IJobsStore
 {
     private readonly SqliteConnection _connection;
     private readonly int _historyKept;

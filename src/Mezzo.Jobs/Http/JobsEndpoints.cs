@@ -65,6 +65,9 @@ public static partial class JobsEndpoints
         return Results.Text("pong\n", "text/plain");
     }
 
+    /// <summary>The same answer outside routing, for a standby that has no endpoints mapped.</summary>
+    internal static Task PongAsync(HttpContext context) => Ping(context).ExecuteAsync(context);
+
     private static IResult Leader(Func<string> leader) => Json(Write(json =>
     {
         json.WriteStartObject();

@@ -18,7 +18,7 @@ namespace Mezzo.Services.Engine;
 public sealed partial class ServicesActor : IAsyncDisposable
 {
     private readonly ServicesOptions _options;
-    private readonly ServicesStore _store;
+    private readonly IServicesStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly ILoggerFactory _loggers;
@@ -38,7 +38,7 @@ public sealed partial class ServicesActor : IAsyncDisposable
     private ITimer? _ticker;
     private int _disposed;
 
-    public ServicesActor(ServicesOptions options, ServicesStore store, TimeProvider time, ILoggerFactory loggers)
+    public ServicesActor(ServicesOptions options, IServicesStore store, TimeProvider time, ILoggerFactory loggers)
     {
         _options = options;
         _store = store;
@@ -51,7 +51,7 @@ public sealed partial class ServicesActor : IAsyncDisposable
 
     public ServicesOptions Options => _options;
 
-    public ServicesStore Store => _store;
+    public IServicesStore Store => _store;
 
     public DateTimeOffset Now => _time.GetUtcNow();
 

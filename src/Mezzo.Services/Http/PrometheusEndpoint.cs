@@ -20,7 +20,7 @@ public sealed class PrometheusEndpoint
     private static readonly string[] Healths = ["healthy", "unhealthy", "unknown"];
 
     private readonly PrometheusExposition _exposition = new(Prefix, "/metrics/prometheus");
-    private readonly ServicesActor _actor;
+    private readonly Func<ServicesActor?> _actor;
     private readonly Gauge _apps;
     private readonly Gauge _instances;
     private readonly Gauge _health;
@@ -32,7 +32,7 @@ public sealed class PrometheusEndpoint
     private readonly Counter _offers;
     private readonly HashSet<string> _states = new(ActiveStates, StringComparer.Ordinal);
 
-    public PrometheusEndpoint(ServicesActor actor)
+    public PrometheusEndpoint(Func<ServicesActor?> actor)
     {
         _actor = actor;
         var factory = _exposition.Factory;
@@ -56,7 +56,12 @@ public sealed class PrometheusEndpoint
 
     private Task Update()
     {
-        var snapshot = _actor.Snapshot;
+        if (_actor() is not { } actor)
+        {
+            return Task.CompletedTask;
+        }
+
+        var snapshot = actor.Snapshot;
         _apps.Set(snapshot.Apps.Count);
         _deployments.Set(snapshot.Deployments.Count);
         _queued.Set(snapshot.Queue.Values.Sum(q => q.Count));

@@ -11,7 +11,7 @@ namespace Mezzo.Services.State;
 /// deployments, task records and the framework id. Written only by the services actor, each change in one transaction,
 /// so a crash leaves either the whole change or none of it.
 /// </summary>
-public sealed class ServicesStore : IDisposable
+public sealed class ServicesStore : IServicesStore
 {
     private readonly SqliteConnection _connection;
     private readonly string _connectionString;
@@ -75,14 +75,14 @@ public sealed class ServicesStore : IDisposable
     }
 
     /// <summary>Applies every write <paramref name="changes"/> makes in one transaction.</summary>
-    public void Write(Action<Batch> changes)
+    public void Write(Action<IServicesBatch> changes)
     {
         using var transaction = _connection.BeginTransaction();
         changes(new Batch(this, transaction));
         transaction.Commit();
     }
 
-    public sealed class Batch
+    public sealed class Batch : IServicesBatch
     {
         private readonly ServicesStore _store;
         private readonly SqliteTransaction _transaction;
@@ -100,7 +100,6 @@ public sealed class ServicesStore : IDisposable
             Run("INSERT OR REPLACE INTO app_versions (id, version, json) VALUES ($a, $b, $c)", app.Id!, app.Version!, json);
         }
 
-        /// <summary>Removes the app and, as Marathon does, its versions.</summary>
         public void DeleteApp(string id)
         {
             Run("DELETE FROM apps WHERE id = $a", id);
