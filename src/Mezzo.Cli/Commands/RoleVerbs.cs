@@ -68,17 +68,18 @@ public static class RoleVerbs
         var amounts = QuotaResources.Select(name => new Option<double?>("--" + name)
         {
             Description = name switch { "cpus" => "CPUs", "mem" => "Memory in MB", _ => "Disk in MB" },
-        }).ToList();
-        foreach (var option in amounts)
-        {
-            option.Validators.Add(result =>
+            CustomParser = result =>
             {
-                if (result.GetValueOrDefault<double?>() is { } value && (value < 0 || !double.IsFinite(value)))
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && double.IsFinite(value))
                 {
-                    result.AddError($"{option.Name} must be a non-negative number, not {value.ToString(CultureInfo.InvariantCulture)}");
+                    return value;
                 }
-            });
-        }
+
+                result.AddError($"--{name} must be a non-negative number, not '{text}'");
+                return null;
+            },
+        }).ToList();
 
         var limitsOnly = new Option<bool>("--limits-only") { Description = "Set only limits (a cap), not guarantees" };
         var force = new Option<bool>("--force") { Description = "Set a guarantee larger than the cluster (or a limit below what the role uses)" };
@@ -90,7 +91,7 @@ public static class RoleVerbs
 
         set.Validators.Add(result =>
         {
-            if (amounts.All(option => result.GetValue(option) is null))
+            if (amounts.All(option => result.GetResult(option) is null))
             {
                 result.AddError("quota set: give at least one of --cpus, --mem, --disk");
             }
