@@ -16,8 +16,8 @@ public static class CliRun
 
     private static readonly string[] ClientVariables = ["MEZZO_MASTER", "MEZZO_SERVICES", "MEZZO_JOBS", "MEZZO_CONFIG"];
 
-    /// <summary>An empty XDG config home, so no test reads a config file it did not write.</summary>
-    private static readonly string NoConfig = Directory.CreateTempSubdirectory("mezzo-cli-noconfig-").FullName;
+    /// <summary>An XDG config home that does not exist, so no test reads a config file it did not write.</summary>
+    private static readonly string NoConfig = Path.Combine(Path.GetTempPath(), "mezzo-cli-no-config-" + Guid.NewGuid().ToString("N"));
 
     public static Task<Result> RunAsync(params string[] args) => RunAsync(null, args);
 
