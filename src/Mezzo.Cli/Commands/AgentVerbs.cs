@@ -140,7 +140,8 @@ public static class AgentVerbs
                 }
 
                 var left = TasksOn(state, agentId).Count();
-                var line = $"Draining agent {agentId}: {left} task{(left == 1 ? "" : "s")} left";
+                var tasksLeft = $"{left} task{(left == 1 ? "" : "s")} left";
+                var line = $"Draining agent {agentId}: {tasksLeft}";
                 if (line != last)
                 {
                     report(line);
@@ -149,7 +150,7 @@ public static class AgentVerbs
 
                 if (DateTime.UtcNow >= deadline)
                 {
-                    throw new CliException(ExitCodes.TimedOut, $"Agent {agentId} was not drained within {timeout.TotalSeconds}s ({left} tasks left); it keeps draining");
+                    throw new CliException(ExitCodes.TimedOut, $"Agent {agentId} was not drained within {timeout.TotalSeconds}s ({tasksLeft}); it keeps draining");
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(250), token);

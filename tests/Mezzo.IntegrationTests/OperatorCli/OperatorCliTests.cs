@@ -80,6 +80,21 @@ public sealed class OperatorCliTests
     }
 
     [Fact]
+    public async Task Agent_drain_wait_that_times_out_exits_4_and_the_drain_goes_on()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = await RunTaskAsync(cluster, "slow-drain", "stubborn", "trap '' TERM; sleep 600");
+        var agentId = (string)(await cluster.StateAsync())["slaves"]![0]!["id"]!;
+
+        var drain = await Mezzo(cluster, "agent", "drain", agentId, "--max-grace-period", "3secs", "--wait", "--timeout", "100ms");
+
+        drain.Exit.Should().Be(4, drain.ToString());
+        drain.Stderr.Should().Contain($"Agent {agentId} was not drained within 0.1s (1 task left); it keeps draining");
+        drain.Stdout.Should().BeEmpty();
+        await Poll.UntilAsync(async () => (await Mezzo(cluster, "agent", "list")).Stdout.Contains("drained", StringComparison.Ordinal), "the drain to finish");
+    }
+
+    [Fact]
     public async Task Framework_list_and_teardown_kill_the_frameworks_tasks_and_an_unknown_framework_exits_1()
     {
         await using var cluster = await InProcessCluster.StartAsync();

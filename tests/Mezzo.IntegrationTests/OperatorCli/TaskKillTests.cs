@@ -32,6 +32,14 @@ public sealed class TaskKillTests
         var tasks = await RunningAsync("marathon");
         tasks.Should().HaveCount(2);
 
+        // A deployment that cannot finish (no agent is big enough) outlasts --timeout: exit 4.
+        var big = Path.Combine(dir.Path, "big.json");
+        await File.WriteAllTextAsync(big, """{"id":"/big","cmd":"sleep 600","cpus":64,"mem":16,"instances":1}""");
+        var stuck = await CliRun.RunAsync("app", "deploy", big, "--timeout", "1secs", "--services", Url("services"));
+        stuck.Exit.Should().Be(4, stuck.ToString());
+        stuck.Stderr.Should().Contain("did not finish within");
+        (await CliRun.RunAsync("app", "delete", "/big", "--force", "--no-wait", "--services", Url("services"))).Exit.Should().Be(0);
+
         var scaled = await CliRun.RunAsync(environment, "task", "kill", (string)tasks[0]!["task_id"]!["value"]!, "--scale");
         scaled.Exit.Should().Be(0, scaled.ToString());
         scaled.Stdout.Should().Contain("killed; its app was scaled down");
