@@ -20,11 +20,15 @@ public sealed class HttpApi : IDisposable
     private readonly ClientConfig.Endpoint _endpoint;
     private readonly string _what;
 
+    /// <summary>The base URL that answered (the leader, after a redirect); later calls go straight there.</summary>
+    private Uri? _answered;
+
     public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null)
     {
         _endpoint = endpoint;
         _what = what;
         _candidates = ClientConfig.BaseUris(endpoint);
+        BaseUri = _candidates[0];
         // Redirects are followed here, not by the handler: a standby's Location is scheme-relative and names only the
         // leader, and the verbs should keep talking to the leader once found.
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
@@ -34,9 +38,7 @@ public sealed class HttpApi : IDisposable
     }
 
     /// <summary>The base URL that answered last (the leader, after a redirect); the first candidate before any call.</summary>
-    public Uri BaseUri { get; private set; } = null!;
-
-    private Uri? _answered;
+    public Uri BaseUri { get; private set; }
 
     public Task<JsonNode?> GetJsonAsync(string path, CancellationToken token) => JsonAsync(HttpMethod.Get, path, null, token);
 
