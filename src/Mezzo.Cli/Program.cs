@@ -14,5 +14,14 @@ var root = new RootCommand("""
     ExecuteCommand.Create(),
     JobsCommand.Create(),
     JobCommand.Create(),
+    FrameworkVerbs.Create(),
+    TaskVerbs.Create(),
+    RoleVerbs.CreateRole(),
+    RoleVerbs.CreateQuota(),
+    StateVerb.Create(),
+    CompletionCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+var parsed = root.Parse(args);
+var code = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// A usage error exits 2 (as getopt-style tools do), so scripts can tell it from a server's refusal (1).
+return parsed.Action is System.CommandLine.Invocation.ParseErrorAction ? Mezzo.Cli.Client.ExitCodes.Usage : code;

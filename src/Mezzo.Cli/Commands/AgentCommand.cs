@@ -33,7 +33,7 @@ public static class AgentCommand
         var strict = FlagOption.Create("strict", "Refuse to start on a corrupt checkpoint (false: report it, move it aside as *.corrupt, and treat its task as lost)", () => true);
         var recoveryTimeout = FlagOption.Duration("recovery-timeout", "How long tasks wait for a dead agent to come back before their supervisors kill them", TimeSpan.FromMinutes(15))
             .Check(value => value <= TimeSpan.Zero ? "--recovery-timeout must be positive" : null);
-        var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks")
+        var command = new Command("agent", "Run a Mezzo agent: registers with the master and runs tasks. With a verb (list, show, drain), ask the master about agents instead")
         {
             recover, strict, recoveryTimeout,
             master, port, ip, hostname, workDir, resources, attributes,
@@ -44,6 +44,7 @@ public static class AgentCommand
             executorRegistration, executorShutdownGrace, executorReregistration,
         };
         images.AddTo(command);
+        AgentVerbs.AddTo(command);
         command.Validators.Add(result =>
         {
             // Only --recover=cleanup runs without a master: it kills what a previous run left and exits.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Mezzo.Cli.Client;
 using Mezzo.Cli.Flags;
 
 namespace Mezzo.Cli.Commands;
@@ -12,9 +13,15 @@ namespace Mezzo.Cli.Commands;
 /// </summary>
 public static class AppCommand
 {
+    private const string DefaultServices = "http://127.0.0.1:8080";
+
     public static Command Create()
     {
-        var services = FlagOption.Create("services", "URL of the services (Marathon) API", () => "http://127.0.0.1:8080");
+        var services = new Option<string?>("--services")
+        {
+            Description = $"URL of the services (Marathon) API [env: MEZZO_SERVICES; config file key: services; default: {DefaultServices}]",
+            HelpName = "url",
+        };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the change is accepted instead of waiting for its deployment" };
         var timeout = FlagOption.Duration("timeout", "How long to wait for a deployment", TimeSpan.FromMinutes(10));
         var id = new Argument<string>("id") { Description = "App id, e.g. /web" };
@@ -112,9 +119,20 @@ public static class AppCommand
         _ => node.ToJsonString(),
     };
 
-    private static async Task<int> RunAsync(ParseResult parsed, Option<string> services, Func<ApiClient, Task<int>> action)
+    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> services, Func<ApiClient, Task<int>> action)
     {
-        using var client = new ApiClient(new Uri(parsed.GetValue(services)!.TrimEnd('/') + "/"));
+        Uri baseUri;
+        try
+        {
+            baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(services), "services", DefaultServices))[0];
+        }
+        catch (CliException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return ex.ExitCode;
+        }
+
+        using var client = new ApiClient(baseUri);
         try
         {
             return await action(client);
@@ -122,12 +140,12 @@ public static class AppCommand
         catch (ApiException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message);
-            return 1;
+            return ExitCodes.Refused;
         }
         catch (HttpRequestException ex)
         {
             await Console.Error.WriteLineAsync($"Cannot reach the services API at {client.BaseUri}: {ex.Message}");
-            return 1;
+            return ExitCodes.Unreachable;
         }
     }
 
@@ -181,7 +199,7 @@ public static class AppCommand
         }
 
         await Console.Error.WriteLineAsync($"Deployment {deploymentId} did not finish within {timeout}; see {client.BaseUri}v2/deployments");
-        return 2;
+        return ExitCodes.TimedOut;
     }
 
     private static void Table(string[] headers, IEnumerable<string[]> rows)

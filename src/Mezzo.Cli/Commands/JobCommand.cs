@@ -4,17 +4,23 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mezzo.Cli.Flags;
+using Mezzo.Cli.Client;
 
 namespace Mezzo.Cli.Commands;
 
 /// <summary><c>mezzo job list|show|add|run|delete|history|graph</c>: a client of the jobs (Chronos) REST API.</summary>
 public static class JobCommand
 {
+    private const string DefaultJobs = "http://127.0.0.1:4400";
+
     public static Command Create()
     {
-        var jobs = FlagOption.Create("jobs", "The jobs service (mezzo jobs / mezzo dev)", () => "http://127.0.0.1:4400")
-            .Check(value => Uri.TryCreate(value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value, UriKind.Absolute, out _) ? null : $"--jobs: '{value}' is not a URL");
+        var jobs = new Option<string?>("--jobs")
+        {
+            Description = $"The jobs service (mezzo jobs / mezzo dev) [env: MEZZO_JOBS; config file key: jobs; default: {DefaultJobs}]",
+            HelpName = "url",
+            Recursive = true,
+        };
         var name = new Argument<string>("name") { Description = "The job's name" };
         var file = new Argument<string>("file") { Description = "A Chronos job JSON file (with 'schedule' or 'parents')" };
         var arguments = new Option<string?>("--arguments") { Description = "Arguments appended to a shell: false job's command for this run" };
@@ -113,27 +119,38 @@ public static class JobCommand
         };
     }
 
-    private static async Task<int> RunAsync(ParseResult parsed, Option<string> jobs, Func<HttpClient, Task<int>> action)
+    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> jobs, Func<HttpClient, Task<int>> action)
     {
-        var text = parsed.GetValue(jobs)!;
-        using var http = new HttpClient
+        Uri baseUri;
+        try
         {
-            BaseAddress = new Uri((text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text).TrimEnd('/') + "/"),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(jobs), "jobs", DefaultJobs))[0];
+        }
+        catch (CliException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return ex.ExitCode;
+        }
+
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             return await action(http);
         }
+        catch (HttpRequestException ex) when (ex.StatusCode is { } status)
+        {
+            await Console.Error.WriteLineAsync($"The jobs service at {http.BaseAddress} answered {(int)status}: {ex.Message}");
+            return ExitCodes.Refused;
+        }
         catch (HttpRequestException ex)
         {
             await Console.Error.WriteLineAsync($"Cannot reach the jobs service at {http.BaseAddress}: {ex.Message}");
-            return 1;
+            return ExitCodes.Unreachable;
         }
         catch (JsonException ex)
         {
             await Console.Error.WriteLineAsync($"Not JSON: {ex.Message}");
-            return 1;
+            return ExitCodes.Refused;
         }
     }
 

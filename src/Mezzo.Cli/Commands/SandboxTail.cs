@@ -5,6 +5,76 @@ namespace Mezzo.Cli.Commands;
 /// <summary>Follows a task's stdout and stderr through the agent's /files/read API until told to stop, then drains.</summary>
 public static class SandboxTail
 {
+    /// <summary>
+    /// The sandbox directory of the executor that runs (or ran) <paramref name="taskId"/> on the agent, from its
+    /// <c>/state</c>; null when the agent has none (yet).
+    /// </summary>
+    public static async Task<string?> FindTaskSandboxAsync(Uri agent, string frameworkId, string taskId, CancellationToken token)
+    {
+        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        var state = JsonNode.Parse(await http.GetStringAsync("state", token));
+        foreach (var framework in (state?["frameworks"]?.AsArray() ?? []).Concat(state?["completed_frameworks"]?.AsArray() ?? []))
+        {
+            if (framework?["id"]?.GetValue<string>() != frameworkId)
+            {
+                continue;
+            }
+
+            foreach (var list in (string[])["executors", "completed_executors"])
+            {
+                foreach (var executor in framework[list]?.AsArray() ?? [])
+                {
+                    var tasks = (string[])["tasks", "queued_tasks", "completed_tasks"];
+                    if (tasks.Any(t => executor?[t]?.AsArray().Any(task => task?["id"]?.GetValue<string>() == taskId) == true))
+                    {
+                        return executor!["directory"]?.GetValue<string>();
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes what the file holds from <paramref name="offset"/> on; answers the offset after it.</summary>
+    public static async Task<long> CopyFileAsync(Uri agent, string path, long offset, TextWriter output, CancellationToken token)
+    {
+        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        return await CopyAsync(http, path, offset, output, token);
+    }
+
+    /// <summary>Prints one sandbox file as it grows until <paramref name="stop"/>, then what was written meanwhile.</summary>
+    public static async Task FollowFileAsync(Uri agent, string path, TextWriter output, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        long offset = 0;
+        while (true)
+        {
+            var draining = stop.IsCancellationRequested;
+            try
+            {
+                offset = await CopyAsync(http, path, offset, output, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+            {
+                // The agent may be briefly unreachable; output is read again from the same offset.
+            }
+
+            if (draining)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
     public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, CancellationToken stop)
     {
         using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
@@ -19,8 +89,8 @@ public static class SandboxTail
                 directory ??= await FindSandboxAsync(http, frameworkId, executorId);
                 if (directory is not null)
                 {
-                    outOffset = await CopyAsync(http, directory + "/stdout", outOffset, stdout);
-                    errOffset = await CopyAsync(http, directory + "/stderr", errOffset, stderr);
+                    outOffset = await CopyAsync(http, directory + "/stdout", outOffset, stdout, CancellationToken.None);
+                    errOffset = await CopyAsync(http, directory + "/stderr", errOffset, stderr, CancellationToken.None);
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
@@ -68,11 +138,11 @@ public static class SandboxTail
         return null;
     }
 
-    private static async Task<long> CopyAsync(HttpClient http, string path, long offset, TextWriter output)
+    private static async Task<long> CopyAsync(HttpClient http, string path, long offset, TextWriter output, CancellationToken token)
     {
         while (true)
         {
-            var json = JsonNode.Parse(await http.GetStringAsync($"files/read?path={Uri.EscapeDataString(path)}&offset={offset}&length=65536"));
+            var json = JsonNode.Parse(await http.GetStringAsync($"files/read?path={Uri.EscapeDataString(path)}&offset={offset}&length=65536", token));
             var data = json?["data"]?.GetValue<string>() ?? "";
             if (data.Length == 0)
             {
@@ -80,7 +150,7 @@ public static class SandboxTail
             }
 
             await output.WriteAsync(data);
-            await output.FlushAsync();
+            await output.FlushAsync(token);
             offset += System.Text.Encoding.UTF8.GetByteCount(data);
         }
     }

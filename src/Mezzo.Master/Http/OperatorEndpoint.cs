@@ -141,6 +141,7 @@ public static partial class OperatorEndpoint
         [MasterCallType.STOP_MAINTENANCE] = async (master, call) =>
             Outcome(await master.Ask(() => master.StopMaintenance(call.StopMaintenance!.Machines ?? []))),
         [MasterCallType.MARK_AGENT_GONE] = async (master, call) => Outcome(await master.Ask(() => master.MarkAgentGone(call.MarkAgentGone!.AgentId!.Value!))),
+        [MasterCallType.TEARDOWN] = async (master, call) => Outcome(await master.Ask(() => master.TeardownFramework(call.Teardown!.FrameworkId!.Value!))),
     };
 
     public static void Map(IEndpointRouteBuilder app, MasterActor master)
@@ -206,6 +207,7 @@ public static partial class OperatorEndpoint
         MasterCallType.START_MAINTENANCE when call.StartMaintenance is null => "Expecting 'start_maintenance' to be present",
         MasterCallType.STOP_MAINTENANCE when call.StopMaintenance is null => "Expecting 'stop_maintenance' to be present",
         MasterCallType.MARK_AGENT_GONE when call.MarkAgentGone?.AgentId?.Value is not { Length: > 0 } => "Expecting 'mark_agent_gone.agent_id' to be present",
+        MasterCallType.TEARDOWN when call.Teardown?.FrameworkId?.Value is not { Length: > 0 } => "Expecting 'teardown.framework_id' to be present",
         _ => ValidateRead(call),
     };
 

@@ -87,6 +87,14 @@ public sealed class MasterCall
     public MasterCallMachines? StartMaintenance { get; set; }
 
     public MasterCallMachines? StopMaintenance { get; set; }
+
+    public MasterCallTeardown? Teardown { get; set; }
+}
+
+/// <summary>master.proto <c>Call.Teardown</c>: the operator ends a framework, killing all of its tasks.</summary>
+public sealed class MasterCallTeardown
+{
+    public FrameworkID? FrameworkId { get; set; }
 }
 
 /// <summary>master.proto <c>Call.ReserveResources</c>; <see cref="Source"/> only for re-reserving.</summary>

@@ -52,7 +52,7 @@ public sealed class JobCliTests
     public async Task An_unreachable_jobs_service_is_reported()
     {
         var (exit, output) = await RunAsync("job", "--jobs", "http://127.0.0.1:1", "list");
-        exit.Should().Be(1);
+        exit.Should().Be(3);
         output.Should().Contain("Cannot reach the jobs service at http://127.0.0.1:1/");
     }
 }

@@ -229,6 +229,7 @@ public sealed class ProtoConformanceTests
         [typeof(MasterCallUnreserveResources)] = ["agent_id", "resources"],
         [typeof(MasterCallDrainAgent)] = ["agent_id", "max_grace_period", "mark_gone"],
         [typeof(MasterCallAgent)] = ["agent_id"],
+        [typeof(MasterCallTeardown)] = ["framework_id"],
         [typeof(MasterCallUpdateMaintenanceSchedule)] = ["schedule"],
         [typeof(MasterCallMachines)] = ["machines"],
         [typeof(MasterResponseGetMaintenanceStatus)] = ["status"],
