@@ -15,4 +15,7 @@ var root = new RootCommand("""
     JobsCommand.Create(),
     JobCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+var parsed = root.Parse(args);
+var code = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// A usage error (a bad flag value) exits 2, as getopt-style tools do, so scripts can tell it from a failure to run.
+return parsed.Errors.Count > 0 ? 2 : code;

@@ -16,6 +16,8 @@ public static class ServicesCommand
         var hostname = FlagOption.Create("hostname", "Hostname advertised in /v2/info, /v2/leader and the framework's web UI URL", () => System.Net.Dns.GetHostName());
         var workDir = FlagOption.Create("work-dir", "Directory for the services state (SQLite)", () => Path.Combine(Environment.CurrentDirectory, ".mezzo", "services"));
         var command = new Command("services", "Run the services framework: Marathon's /v2 REST API for long-running apps") { master, port, ip, hostname, workDir };
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new ServicesOptions
@@ -27,7 +29,7 @@ public static class ServicesCommand
                 WorkDir = Path.GetFullPath(parsed.GetValue(workDir)!),
             };
             using var shutdown = new Shutdown(cancellationToken);
-            await using var services = ServicesServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            await using var services = ServicesServer.Create(options, logFlags.Configure(parsed));
             await services.StartAsync(shutdown.Token);
             Console.WriteLine($"Mezzo services (Marathon API) listening on {services.Url} for master {options.Master} (work dir {options.WorkDir})");
             await shutdown.WaitAsync();
