@@ -19,5 +19,14 @@ public static partial class OperatorEndpoint
             LoggingToggle.Apply(Verbosity, set.Level!.Value, ReadCallValidation.DurationOf(set), Log);
             return Results.Ok();
         }
+
+        /// <summary>Mesos's "Processing call X", at verbosity 1 (Debug).</summary>
+        public void Processing(AgentOperatorCallType type) => LogCalls.Processing(Log, type);
+    }
+
+    private static partial class LogCalls
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Processing call {Type}")]
+        public static partial void Processing(ILogger logger, AgentOperatorCallType type);
     }
 }

@@ -47,6 +47,7 @@ public static partial class OperatorEndpoint
         }
 
         var type = call!.Type!.Value;
+        logging.Processing(type);
         try
         {
             return type switch

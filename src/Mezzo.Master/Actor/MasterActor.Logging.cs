@@ -1,4 +1,6 @@
 using Mezzo.Hosting.Logging;
+using Mezzo.Protocol.V1;
+using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Master.Actor;
 
@@ -22,6 +24,9 @@ public sealed partial class MasterActor
         LoggingToggle.Apply(Verbosity, level, duration, _log);
     }
 
+    /// <summary>Mesos's "Processing call X" of the operator API, at verbosity 1 (Debug).</summary>
+    public void LogOperatorCall(MasterCallType type) => Log.OperatorCall(_log, type);
+
     /// <summary>
     /// A stopping actor (a master shutting down, or an etcd term ending) takes its raised level with it: the next term
     /// starts at 0, as a restarted Mesos master does.
@@ -38,4 +43,10 @@ public sealed partial class MasterActor
         ["master/uptime_secs"] = (_time.GetUtcNow() - StartTime).TotalSeconds,
         ["master/event_queue_messages"] = Interlocked.Read(ref _queued),
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Processing call {Type}")]
+        public static partial void OperatorCall(ILogger logger, MasterCallType type);
+    }
 }
