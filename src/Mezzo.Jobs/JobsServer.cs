@@ -51,6 +51,8 @@ public sealed class JobsServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        var verbosity = new Hosting.Logging.LogVerbosity(time);
+        verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
@@ -66,6 +68,7 @@ public sealed class JobsServer : IAsyncDisposable
         var actor = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>());
         var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
         JobsEndpoints.Map(app, actor, options, () => $"{options.Hostname}:{server.Url.Port}");
+        Hosting.Logging.LoggingToggle.Map(app, verbosity);
         return server;
     }
 

@@ -35,6 +35,8 @@ public sealed class ServicesServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var verbosity = new Hosting.Logging.LogVerbosity(time);
+        verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
@@ -60,6 +62,7 @@ public sealed class ServicesServer : IAsyncDisposable
         AppsEndpoints.Map(app, actor);
         ClusterEndpoints.Map(app, actor);
         EventsEndpoint.Map(app, actor);
+        Hosting.Logging.LoggingToggle.Map(app, verbosity);
         return new ServicesServer(app, actor, store);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Hosting.Logging;
@@ -18,6 +19,13 @@ public static partial class LoggingToggle
     {
         ArgumentNullException.ThrowIfNull(routes);
         routes.MapMethods(Path, ["GET", "POST"], (HttpContext context) => Handle(context.Request.Query, verbosity, log));
+    }
+
+    /// <summary>Serves the toggle on a process's own app, logging changes under this class's category.</summary>
+    public static void Map(WebApplication app, LogVerbosity verbosity)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        Map(app, verbosity, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
     }
 
     public static IResult Handle(IQueryCollection query, LogVerbosity verbosity, ILogger log)
