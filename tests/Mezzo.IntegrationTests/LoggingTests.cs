@@ -166,6 +166,37 @@ public sealed class LoggingTests
         (await Level()).Should().Be(0);
     }
 
+    [Fact]
+    public async Task The_jobs_and_services_processes_serve_the_toggle_on_their_own_clock_too()
+    {
+        using var dir = new TempDir();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var jobs = Mezzo.Jobs.JobsServer.Create(
+            new Mezzo.Jobs.JobsOptions { Master = "127.0.0.1:1", Port = 0, Ip = "127.0.0.1", WorkDir = Path.Combine(dir.Path, "jobs") }, time: time, connect: false);
+        await jobs.StartAsync();
+        await using var services = Mezzo.Services.ServicesServer.Create(
+            new Mezzo.Services.ServicesOptions { Master = $"127.0.0.1:{Ports.Free()}", Port = 0, Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(dir.Path, "services") }, time: time);
+        await services.StartAsync();
+        using var http = new HttpClient();
+
+        foreach (var url in (Uri[])[jobs.Url, services.Url])
+        {
+            (await http.GetStringAsync(new Uri(url, "logging/toggle"))).Should().Be("0\n", url.ToString());
+            using (var raised = await http.GetAsync(new Uri(url, "logging/toggle?level=1&duration=30secs")))
+            {
+                raised.StatusCode.Should().Be(HttpStatusCode.OK);
+            }
+
+            (await http.GetStringAsync(new Uri(url, "logging/toggle"))).Should().Be("1\n");
+            using var bad = await http.GetAsync(new Uri(url, "logging/toggle?duration=30secs"));
+            bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        (await http.GetStringAsync(new Uri(jobs.Url, "logging/toggle"))).Should().Be("0\n");
+        (await http.GetStringAsync(new Uri(services.Url, "logging/toggle"))).Should().Be("0\n");
+    }
+
     [Theory]
     [InlineData("""{"type":"SET_LOGGING_LEVEL","set_logging_level":{"level":1}}""", "Expecting 'set_logging_level.duration' to be present")]
     [InlineData("""{"type":"SET_LOGGING_LEVEL","set_logging_level":{"duration":{"nanoseconds":1000}}}""", "Expecting 'set_logging_level.level' to be present")]
