@@ -8,9 +8,9 @@ namespace Mezzo.Hosting.Logging;
 /// it: 0 logs what the flags configured, 1 adds Debug, 2 and above add Trace. Loggers read it on every IsEnabled, so a
 /// change applies at once to loggers created long before.</para>
 /// <para>A raised level lasts its duration (Mesos's semantics), then drops back to 0 on <see cref="TimeProvider"/>'s clock.
-/// Each change installs a new immutable <see cref="Raise"/> with one compare-and-swap, so concurrent callers (HTTP
-/// requests on the agent, the actor on the master) need no lock: the revert of an older raise finds itself replaced and
-/// does nothing.</para>
+/// Each change installs a new <see cref="Raise"/> with one atomic exchange, and a revert removes only its own raise
+/// with a compare-and-swap, so concurrent callers (HTTP requests, an actor) need no lock: the revert of an older raise
+/// finds itself replaced and does nothing.</para>
 /// </summary>
 public sealed class LogVerbosity
 {
