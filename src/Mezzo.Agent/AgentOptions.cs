@@ -75,6 +75,9 @@ public sealed class AgentOptions
     /// <summary>--fetcher-stall-timeout: a download receiving nothing for this long fails (Mesos: 60 s).</summary>
     public TimeSpan FetcherStallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>--container-logger and its size bounds: where a task's stdout/stderr go.</summary>
+    public Sandbox.ContainerLoggerOptions ContainerLogger { get; set; } = new();
+
     /// <summary>Image store flags: --docker-registry, --image-store-dir, --docker-config, --image-store-max-bytes.</summary>
     public Mezzo.Agent.Images.ImageOptions Images { get; set; } = new();
 

@@ -3,6 +3,7 @@ using Mezzo.Agent.Detection;
 using Mezzo.Agent.Http;
 using Mezzo.Agent.Launcher;
 using Mezzo.Core.Resources;
+using Mezzo.Hosting.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,21 +35,28 @@ public sealed class AgentServer : IAsyncDisposable
 
     public AgentService Service => _service ?? throw new InvalidOperationException("Agent not started");
 
+    /// <summary>The process's runtime logging level (SET_LOGGING_LEVEL, /logging/toggle).</summary>
+    public LogVerbosity Verbosity { get; private init; } = null!;
+
     /// <summary>Validates flags (throws ArgumentException/FormatException with a clear message) and builds the server.</summary>
-    public static AgentServer Create(AgentOptions options, Action<ILoggingBuilder>? logging = null)
+    /// <param name="time">The clock a raised logging level reverts on (the agent's own timing is on the system clock).</param>
+    public static AgentServer Create(AgentOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         // A typo in --isolation fails here, before anything listens or starts.
         Isolation.IsolationFlag.Controllers(options.Isolation);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
+        var verbosity = new LogVerbosity(time);
+        verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var server = new AgentServer(app, options, new PosixProcessLauncher());
+        var server = new AgentServer(app, options, new PosixProcessLauncher()) { Verbosity = verbosity };
+        var levelLog = server._loggers.CreateLogger(typeof(LoggingToggle));
         // Kestrel listens before the agent has recovered its checkpoints (its port is needed first): until then every
         // call but /health gets a 503 that says why, never a 500.
         app.Use(async (context, next) =>
@@ -89,7 +97,12 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         FilesEndpoints.Map(app, options.SandboxRoot);
-        OperatorEndpoint.Map(app, () => server._service, options.SandboxRoot);
+        OperatorEndpoint.Map(app, () => server._service, options.SandboxRoot, new OperatorEndpoint.Logging(verbosity, levelLog));
+        foreach (var path in (string[])[LoggingToggle.Path, "/slave(1)" + LoggingToggle.Path])
+        {
+            app.MapMethods(path, ["GET", "POST"], (HttpContext context) => LoggingToggle.Handle(context.Request.Query, verbosity, levelLog));
+        }
+
         ExecutorEndpoints.Map(app, () => server._service);
         return server;
     }

@@ -29,7 +29,7 @@ public sealed partial class AgentService
         }
 
         executor.RunDir = _checkpoints.CreateRunDir(executor.ContainerId);
-        return new Supervision(_options.SupervisorPath, executor.RunDir, _checkpoints.AgentPidFile, _options.RecoveryTimeout);
+        return new Supervision(_options.SupervisorPath, executor.RunDir, _checkpoints.AgentPidFile, _options.RecoveryTimeout, _options.ContainerLogger.Rotation);
     }
 
     /// <summary>

@@ -241,7 +241,7 @@ public sealed partial class AgentService
         }
 
         task.RunDir = _checkpoints.CreateRunDir(task.ContainerId);
-        return new Supervision(_options.SupervisorPath, task.RunDir, _checkpoints.AgentPidFile, _options.RecoveryTimeout);
+        return new Supervision(_options.SupervisorPath, task.RunDir, _checkpoints.AgentPidFile, _options.RecoveryTimeout, _options.ContainerLogger.Rotation);
     }
 
     /// <summary>

@@ -85,6 +85,8 @@ public sealed class JobsServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        var verbosity = new Hosting.Logging.LogVerbosity(time);
+        verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
@@ -98,6 +100,7 @@ public sealed class JobsServer : IAsyncDisposable
         var metrics = new PrometheusEndpoint(() => created ?? elected?.Current?.Actor);
         // First, so it counts every request with the status the endpoints answered.
         metrics.Use(app);
+        Hosting.Logging.LoggingToggle.Use(app, verbosity);
         if (etcdTarget is null)
         {
             Directory.CreateDirectory(options.WorkDir);

@@ -1,9 +1,9 @@
 using Mezzo.Core.Allocation;
+using Mezzo.Hosting.Logging;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
 using Mezzo.Master.HighAvailability;
 using Mezzo.Master.Http;
-using Mezzo.Master.Logging;
 using Mezzo.Master.Scheduler;
 using Mezzo.Storage.Etcd;
 using Mezzo.Storage.Registry;
@@ -80,7 +80,8 @@ public sealed class MasterServer : IAsyncDisposable
         // is enabled at any level (even Critical), although it only ever logs request start/stop at Information. With
         // ~3 HTTP calls per task that was a measurable share of the master's allocations; it logs nothing we show.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        var verbosity = new LogVerbosity();
+        var clock = time ?? TimeProvider.System;
+        var verbosity = new LogVerbosity(clock);
         verbosity.AttachTo(builder.Services);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -91,7 +92,6 @@ public sealed class MasterServer : IAsyncDisposable
         });
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
-        var clock = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.WorkDir);
         MasterCandidate? candidateRef = null;
         MasterActor? single = null;
@@ -138,6 +138,7 @@ public sealed class MasterServer : IAsyncDisposable
         ReservationEndpoints.Map(routes, actor);
         MaintenanceEndpoints.Map(routes, actor);
         WebUiEndpoints.Map(routes, actor);
+        LoggingToggle.Map(routes, actor.Verbosity, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
     }
 
     /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>

@@ -77,6 +77,8 @@ public sealed class ServicesServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var verbosity = new Hosting.Logging.LogVerbosity(time);
+        verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
@@ -91,6 +93,7 @@ public sealed class ServicesServer : IAsyncDisposable
         // First, so it counts every request with the status the rest of the pipeline answered; a standby (no term)
         // still answers its scrape, with the HTTP series only.
         new PrometheusEndpoint(() => single ?? elected?.Current?.Actor).Use(app);
+        Hosting.Logging.LoggingToggle.Use(app, verbosity);
         app.Use(async (context, next) =>
         {
             // Marathon answers every error as JSON; so does Mezzo for anything that escapes a handler.

@@ -87,6 +87,52 @@ internal static unsafe partial class Native
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sigprocmask(int how, void* set, void* oldSet);
 
+    public const int O_WRONLY = 0x1;
+    public const int O_CREAT = 0x40;
+    public const int O_TRUNC = 0x200;
+    public const int O_APPEND = 0x400;
+    public const int O_CLOEXEC = 0x80000;
+    public const int SEEK_END = 2;
+    public const int F_SETPIPE_SZ = 1031;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int dup2(int from, int to);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int open(byte* path, int flags, int mode);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int rename(byte* from, byte* to);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial long lseek(int fd, long offset, int whence);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
+
+    /// <summary>A NUL-terminated UTF-8 copy of <paramref name="text"/>, for the calls that take a path.</summary>
+    public static byte[] Z(string text)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];
+        System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
     [LibraryImport(Lib)]
     private static partial nint strerror(int errno);
 

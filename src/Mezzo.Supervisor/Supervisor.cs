@@ -95,7 +95,35 @@ internal static unsafe class Supervisor
         // What the task leaves behind when it exits (its orphans) comes to us, not to init: we reap it, and the agent's
         // statistics find it in our tree. A namespace's init gets them anyway.
         _ = Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        var spawned = Spawn(options.Path, options.Argv, environment, out var error);
+        var logs = new List<LogRotation>();
+        var writeEnds = new List<int>();
+        if (options.LogMaxSize is { } maxSize)
+        {
+            foreach (var (path, target) in (ReadOnlySpan<(string, int)>)[(options.StdoutPath!, 1), (options.StderrPath!, 2)])
+            {
+                var log = LogRotation.Create(path, target, maxSize, options.LogMaxFiles, out var writeEnd, out var pipeError);
+                if (log is null)
+                {
+                    return Fail(options, pipeError!);
+                }
+
+                logs.Add(log);
+                writeEnds.Add(writeEnd);
+            }
+        }
+
+        var spawned = Spawn(options.Path, options.Argv, environment, writeEnds, out var error);
+        // Only the task holds the write ends now: the copiers see end-of-file once it (and whatever inherited them) is gone.
+        foreach (var fd in writeEnds)
+        {
+            Native.close(fd);
+        }
+
+        foreach (var log in logs)
+        {
+            log.Start();
+        }
+
         if (spawned <= 0)
         {
             return Fail(options, error!);
@@ -115,6 +143,14 @@ internal static unsafe class Supervisor
 
         var record = WaitForTask(spawned);
         Done.Set();
+        // What the task wrote last is in the pipes: copy it before the exit is recorded. A process the task left behind
+        // in another session may hold a pipe open forever, so the wait is bounded.
+        var drainUntil = DateTime.UtcNow + DrainTimeout;
+        foreach (var log in logs)
+        {
+            _ = log.Drain(Max(drainUntil - DateTime.UtcNow, TimeSpan.Zero));
+        }
+
         GC.KeepAlive(registrations);
         return Write(options, record with { Reason = Volatile.Read(ref _killReason) }) ? 0 : 1;
     }
@@ -186,7 +222,13 @@ internal static unsafe class Supervisor
         }
     }
 
-    private static int Spawn(string path, IReadOnlyList<string> argv, byte[] environment, out string? error)
+    /// <summary>How long the log copiers get, after the task has exited, to copy what is left in their pipes.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <param name="outputs">With the logrotate logger: the write ends of the stdout and stderr pipes, the task's fd 1 and 2.</param>
+    private static int Spawn(string path, IReadOnlyList<string> argv, byte[] environment, IReadOnlyList<int> outputs, out string? error)
     {
         var envp = environment.AsSpan().TrimEnd((byte)0).ToArray();
         var pointers = new List<nint>();
@@ -208,6 +250,11 @@ internal static unsafe class Supervisor
                 Native.posix_spawnattr_setflags(attr, (short)(Native.POSIX_SPAWN_SETSID | Native.POSIX_SPAWN_SETSIGMASK | Native.POSIX_SPAWN_SETSIGDEF));
                 Native.posix_spawnattr_setsigmask(attr, mask);
                 Native.posix_spawnattr_setsigdefault(attr, defaults);
+                for (var i = 0; i < outputs.Count; i++)
+                {
+                    Native.posix_spawn_file_actions_adddup2(fileActions, outputs[i], i + 1);
+                }
+
                 Native.posix_spawn_file_actions_addclosefrom_np(fileActions, 3);
                 var rc = Native.posix_spawn(out var pid, path, fileActions, attr, (byte**)nativeArgv, (byte**)nativeEnvp);
                 if (rc != 0)
@@ -336,8 +383,18 @@ internal static unsafe class Supervisor
         }
     }
 
+    /// <param name="LogMaxSize">Set: the logrotate container logger (see <see cref="LogRotation"/>), with the task's
+    /// <paramref name="StdoutPath"/> and <paramref name="StderrPath"/> rotated past this many bytes.</param>
     private sealed record Options(string RunDir, IReadOnlyList<string> Cgroups, bool MountProc, int? HostProcFd, string? AgentFile, TimeSpan RecoveryTimeout, string Path, IReadOnlyList<string> Argv)
     {
+        public long? LogMaxSize { get; init; }
+
+        public int LogMaxFiles { get; init; }
+
+        public string? StdoutPath { get; init; }
+
+        public string? StderrPath { get; init; }
+
         public static Options Parse(string[] args)
         {
             string? runDir = null;
@@ -346,6 +403,10 @@ internal static unsafe class Supervisor
             var timeout = TimeSpan.FromMinutes(15);
             var cgroups = new List<string>();
             var mountProc = false;
+            long? logMaxSize = null;
+            var logMaxFiles = 5;
+            string? stdoutPath = null;
+            string? stderrPath = null;
             var i = 0;
             for (; i < args.Length && args[i] != "--"; i++)
             {
@@ -371,6 +432,19 @@ internal static unsafe class Supervisor
                         timeout = double.TryParse(Value(args, ++i), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
                             ? TimeSpan.FromSeconds(seconds) : throw new FormatException($"--recovery-timeout must be a positive number of seconds, not '{args[i]}'");
                         break;
+                    case "--log-max-size":
+                        logMaxSize = LogRotation.ParseSize(Value(args, ++i));
+                        break;
+                    case "--log-max-files":
+                        logMaxFiles = int.TryParse(Value(args, ++i), NumberStyles.None, CultureInfo.InvariantCulture, out var files) && files <= 1000
+                            ? files : throw new FormatException($"--log-max-files must be a count from 0 to 1000, not '{args[i]}'");
+                        break;
+                    case "--stdout":
+                        stdoutPath = Value(args, ++i);
+                        break;
+                    case "--stderr":
+                        stderrPath = Value(args, ++i);
+                        break;
                     default:
                         throw new FormatException($"unknown option '{args[i]}'");
                 }
@@ -386,7 +460,18 @@ internal static unsafe class Supervisor
                 throw new FormatException("expected '-- PATH ARGV0 [ARG]...' after the options");
             }
 
-            return new Options(runDir, cgroups, mountProc, procFd, agentFile, timeout, args[i + 1], args[(i + 2)..]);
+            if (logMaxSize is not null && (stdoutPath is null || stderrPath is null))
+            {
+                throw new FormatException("--log-max-size needs --stdout PATH and --stderr PATH (the files to rotate)");
+            }
+
+            return new Options(runDir, cgroups, mountProc, procFd, agentFile, timeout, args[i + 1], args[(i + 2)..])
+            {
+                LogMaxSize = logMaxSize,
+                LogMaxFiles = logMaxFiles,
+                StdoutPath = stdoutPath,
+                StderrPath = stderrPath,
+            };
         }
 
         private static string Value(string[] args, int index) =>

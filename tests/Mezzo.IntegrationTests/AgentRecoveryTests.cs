@@ -11,7 +11,7 @@ namespace Mezzo.IntegrationTests;
 /// Agent recovery with real processes: a real agent process killed with SIGKILL while its tasks run, then started again
 /// on the same work dir and port (docs/agent-recovery.md). Tasks run under their supervisors meanwhile.
 /// </summary>
-public sealed class AgentRecoveryTests
+public sealed partial class AgentRecoveryTests
 {
     [Fact]
     public async Task An_agent_killed_with_sigkill_takes_back_its_50_tasks_and_reports_those_that_ended_meanwhile_once()

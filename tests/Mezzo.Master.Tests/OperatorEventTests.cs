@@ -177,7 +177,7 @@ public sealed class OperatorEventTests
     [Fact]
     public async Task A_stopping_master_drops_its_raised_logging_level_and_closes_its_streams()
     {
-        Mezzo.Master.Logging.LogVerbosity verbosity;
+        Mezzo.Hosting.Logging.LogVerbosity verbosity;
         MasterActor.OperatorSubscriber subscriber;
         await using (var harness = new MasterHarness())
         {

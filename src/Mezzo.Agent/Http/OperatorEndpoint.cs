@@ -14,7 +14,7 @@ namespace Mezzo.Agent.Http;
 /// The read calls are served; any other call type is answered 501 Not Implemented, as Mesos answers a call it cannot
 /// serve. Files are the task sandboxes, with the same confinement as /files.
 /// </summary>
-public static class OperatorEndpoint
+public static partial class OperatorEndpoint
 {
     private const string Json = "application/json";
     private const long MaxBodyBytes = 1024 * 1024;
@@ -23,21 +23,22 @@ public static class OperatorEndpoint
     private const string MesosVersion = "1.11.0";
 
     /// <param name="service">Null until the agent has started (recovered its checkpoints): calls are then answered 503.</param>
-    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service, string sandboxRoot)
+    /// <param name="logging">The process's runtime logging level, for GET_LOGGING_LEVEL and SET_LOGGING_LEVEL.</param>
+    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service, string sandboxRoot, Logging logging)
     {
         foreach (var path in (string[])["/api/v1", "/slave(1)/api/v1"])
         {
             app.MapPost(path, async (HttpContext context) =>
             {
                 var result = service() is { } started
-                    ? await ProcessAsync(context, started, sandboxRoot)
+                    ? await ProcessAsync(context, started, sandboxRoot, logging)
                     : Text(StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery");
                 await result.ExecuteAsync(context);
             });
         }
     }
 
-    private static async Task<IResult> ProcessAsync(HttpContext context, AgentService service, string sandboxRoot)
+    private static async Task<IResult> ProcessAsync(HttpContext context, AgentService service, string sandboxRoot, Logging logging)
     {
         var (call, error) = await ReadCallAsync(context.Request);
         if (error is { } refused)
@@ -46,6 +47,7 @@ public static class OperatorEndpoint
         }
 
         var type = call!.Type!.Value;
+        logging.Processing(type);
         try
         {
             return type switch
@@ -100,6 +102,12 @@ public static class OperatorEndpoint
                     Type = AgentOperatorResponseType.GET_AGENT,
                     GetAgent = await service.GetOperatorAgentAsync(),
                 }),
+                AgentOperatorCallType.GET_LOGGING_LEVEL => Response(new AgentOperatorResponse
+                {
+                    Type = AgentOperatorResponseType.GET_LOGGING_LEVEL,
+                    GetLoggingLevel = new MasterResponseGetLoggingLevel { Level = logging.Verbosity.Level },
+                }),
+                AgentOperatorCallType.SET_LOGGING_LEVEL => logging.Set(call.SetLoggingLevel!),
                 AgentOperatorCallType.LIST_FILES => Response(new AgentOperatorResponse
                 {
                     Type = AgentOperatorResponseType.LIST_FILES,
@@ -175,6 +183,7 @@ public static class OperatorEndpoint
         {
             null => "Expecting 'type' to be present",
             AgentOperatorCallType.GET_METRICS => ReadCallValidation.Timeout(call.GetMetrics?.Timeout),
+            AgentOperatorCallType.SET_LOGGING_LEVEL => ReadCallValidation.SetLoggingLevel(call.SetLoggingLevel),
             AgentOperatorCallType.LIST_FILES => ReadCallValidation.ListFiles(call.ListFiles),
             AgentOperatorCallType.READ_FILE => ReadCallValidation.ReadFile(call.ReadFile),
             _ => null,

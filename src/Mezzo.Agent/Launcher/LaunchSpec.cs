@@ -34,7 +34,12 @@ public sealed record LaunchSpec(
 /// <param name="RunDir">Must exist; the supervisor writes the exit record there.</param>
 /// <param name="AgentFile">The agent's pid file; the supervisor ends the task once no agent has been alive for
 /// <paramref name="RecoveryTimeout"/>.</param>
-public sealed record Supervision(string Path, string RunDir, string AgentFile, TimeSpan RecoveryTimeout);
+/// <param name="Rotation">Set: the supervisor gives the task pipes and copies them into the output files, rotating
+/// them by size (the logrotate container logger); unset, the task writes the files itself.</param>
+public sealed record Supervision(string Path, string RunDir, string AgentFile, TimeSpan RecoveryTimeout, LogRotation? Rotation = null);
+
+/// <summary>Rotate a task's stdout and stderr past <paramref name="MaxSize"/> bytes, keeping <paramref name="MaxFiles"/> older files.</summary>
+public sealed record LogRotation(long MaxSize, int MaxFiles);
 
 /// <summary>
 /// A new mount namespace (private propagation: nothing mounted inside reaches the host), optionally a new pid namespace

@@ -42,6 +42,16 @@ public sealed unsafe partial class PosixProcessLauncher
             argv.Add("--mount-proc");
         }
 
+        if (supervision.Rotation is { } rotation)
+        {
+            argv.AddRange([
+                "--log-max-size", rotation.MaxSize.ToString(CultureInfo.InvariantCulture),
+                "--log-max-files", rotation.MaxFiles.ToString(CultureInfo.InvariantCulture),
+                "--stdout", Path.GetFullPath(spec.StdoutPath, spec.WorkingDirectory),
+                "--stderr", Path.GetFullPath(spec.StderrPath, spec.WorkingDirectory),
+            ]);
+        }
+
         argv.Add("--");
         argv.Add(taskPath);
         argv.AddRange(taskArgv);

@@ -45,6 +45,10 @@ public static class AgentCommand
         };
         images.AddTo(command);
         AgentVerbs.AddTo(command);
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
+        var containerLogger = ContainerLoggerFlags.Create();
+        containerLogger.AddTo(command);
         command.Validators.Add(result =>
         {
             // Only --recover=cleanup runs without a master: it kills what a previous run left and exits.
@@ -76,6 +80,7 @@ public static class AgentCommand
             fetcher.Apply(parsed, options);
             images.Apply(parsed, options);
             containers.Apply(parsed, options);
+            containerLogger.Apply(parsed, options);
             if (options.Recover == RecoverMode.Cleanup)
             {
                 var (killed, containers) = await AgentService.CleanupPreviousRunAsync(options);
@@ -84,7 +89,7 @@ public static class AgentCommand
             }
 
             using var shutdown = new Shutdown(cancellationToken);
-            await using var agent = AgentServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            await using var agent = AgentServer.Create(options, logFlags.Configure(parsed));
             try
             {
                 await agent.StartAsync(shutdown.Token);

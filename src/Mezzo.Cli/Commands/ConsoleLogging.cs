@@ -1,20 +1,12 @@
+using Mezzo.Hosting.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Cli.Commands;
 
+/// <summary>The default console setup, for commands without <see cref="LogFlags"/>.</summary>
 public static class ConsoleLogging
 {
     /// <summary>One line per event with a UTC timestamp, on stderr so stdout stays for command output.</summary>
-    public static void Configure(ILoggingBuilder logging, LogLevel minimum = LogLevel.Information)
-    {
-        logging.SetMinimumLevel(minimum);
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddSimpleConsole(options =>
-        {
-            options.SingleLine = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
-        logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
-    }
+    public static void Configure(ILoggingBuilder logging, LogLevel minimum = LogLevel.Information) =>
+        new ProcessLogging(LogFormat.Console, minimum).Configure(logging);
 }

@@ -35,13 +35,17 @@ public static class DevCommand
             containers.ImageRootfsDir, containers.Runc,
         };
         images.AddTo(command);
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
+        var containerLogger = ContainerLoggerFlags.Create();
+        containerLogger.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var root = Path.GetFullPath(parsed.GetValue(workDir)!);
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(
                 new MasterOptions { Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master") },
-                logging => ConsoleLogging.Configure(logging));
+                logFlags.Configure(parsed));
             await master.StartAsync(shutdown.Token);
             var agentOptions = new AgentOptions
             {
@@ -57,11 +61,12 @@ public static class DevCommand
             fetcher.Apply(parsed, agentOptions);
             images.Apply(parsed, agentOptions);
             containers.Apply(parsed, agentOptions);
-            await using var agent = AgentServer.Create(agentOptions, logging => ConsoleLogging.Configure(logging));
+            containerLogger.Apply(parsed, agentOptions);
+            await using var agent = AgentServer.Create(agentOptions, logFlags.Configure(parsed));
             await agent.StartAsync(shutdown.Token);
             await using var services = Services.ServicesServer.Create(
                 new Services.ServicesOptions { Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services") },
-                logging => ConsoleLogging.Configure(logging));
+                logFlags.Configure(parsed));
             await services.StartAsync(shutdown.Token);
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
                 new Mezzo.Jobs.JobsOptions
@@ -70,7 +75,7 @@ public static class DevCommand
                     // Jobs run as whoever runs the laptop cluster (Chronos's "root" default would fail without root).
                     Defaults = new Mezzo.Protocol.Chronos.JobDefaults(User: Environment.UserName),
                 },
-                logging => ConsoleLogging.Configure(logging));
+                logFlags.Configure(parsed));
             try
             {
                 await jobs.StartAsync(shutdown.Token);

@@ -58,6 +58,9 @@ public static partial class ExecuteCommand
             master, name, commandText, shell, resources, env, frameworkName, role, user, killAfter, partitionAware, quiet,
             uris, dockerImage, checkpoint,
         };
+        // Quiet by default: what execute prints is the task's output and states; --log-level info shows the SDK's events.
+        var logFlags = LogFlags.Create("warning");
+        logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             using var shutdown = new Shutdown(cancellationToken);
@@ -78,6 +81,7 @@ public static partial class ExecuteCommand
                 parsed.GetValue(dockerImage))
             {
                 Checkpoint = parsed.GetValue(checkpoint),
+                Logging = logFlags.Settings(parsed),
             };
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
@@ -90,6 +94,9 @@ public static partial class ExecuteCommand
         string? DockerImage = null)
     {
         public bool Checkpoint { get; init; }
+
+        /// <summary>Where the SDK's own events go; none when null.</summary>
+        public Mezzo.Hosting.Logging.ProcessLogging? Logging { get; init; }
     }
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
@@ -100,6 +107,7 @@ public static partial class ExecuteCommand
             capabilities.Add(new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.PARTITION_AWARE });
         }
 
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(builder => request.Logging?.Configure(builder));
         await using var client = new SchedulerClient(new SchedulerOptions
         {
             Master = request.Master,
@@ -113,7 +121,7 @@ public static partial class ExecuteCommand
                 Capabilities = capabilities,
                 Hostname = System.Net.Dns.GetHostName(),
             },
-        });
+        }, Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<SchedulerClient>(loggers));
         string frameworkId;
         try
         {

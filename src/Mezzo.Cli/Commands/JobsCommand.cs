@@ -33,6 +33,8 @@ public static class JobsCommand
         {
             master, port, ip, hostname, workDir, frameworkName, role, user, cpus, mem, disk, epsilon, failureRetry, failoverTimeout, store, leaseTtl,
         };
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new JobsOptions
@@ -54,7 +56,7 @@ public static class JobsCommand
             JobsServer jobs;
             try
             {
-                jobs = JobsServer.Create(options, logging => ConsoleLogging.Configure(logging));
+                jobs = JobsServer.Create(options, logFlags.Configure(parsed));
             }
             catch (JobsWorkDirInUseException ex)
             {

@@ -73,6 +73,8 @@ public static class MasterCommand
             store, leaseTtl,
             registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout, maxSubscribers,
         };
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new MasterOptions
@@ -98,7 +100,7 @@ public static class MasterCommand
                 MaxOperatorEventStreamSubscribers = parsed.GetValue(maxSubscribers),
             };
             using var shutdown = new Shutdown(cancellationToken);
-            await using var master = MasterServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            await using var master = MasterServer.Create(options, logFlags.Configure(parsed));
             try
             {
                 await master.StartAsync(shutdown.Token);

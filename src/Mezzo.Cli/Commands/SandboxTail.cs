@@ -146,7 +146,10 @@ public static class SandboxTail
             var data = json?["data"]?.GetValue<string>() ?? "";
             if (data.Length == 0)
             {
-                return offset;
+                // Under --container-logger=logrotate the file is renamed away and starts over: a size below what was
+                // read means a new file, read from its start.
+                var size = JsonNode.Parse(await http.GetStringAsync($"files/read?path={Uri.EscapeDataString(path)}&offset=-1", token))?["offset"]?.GetValue<long>() ?? offset;
+                return size < offset ? 0 : offset;
             }
 
             await output.WriteAsync(data);

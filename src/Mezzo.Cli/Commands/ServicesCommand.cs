@@ -23,6 +23,8 @@ public static class ServicesCommand
         {
             master, port, ip, hostname, workDir, eventSubscriber, store, leaseTtl,
         };
+        var logFlags = LogFlags.Create();
+        logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var options = new ServicesOptions
@@ -37,7 +39,7 @@ public static class ServicesCommand
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
             };
             using var shutdown = new Shutdown(cancellationToken);
-            await using var services = ServicesServer.Create(options, logging => ConsoleLogging.Configure(logging));
+            await using var services = ServicesServer.Create(options, logFlags.Configure(parsed));
             try
             {
                 await services.StartAsync(shutdown.Token);

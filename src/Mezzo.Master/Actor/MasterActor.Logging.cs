@@ -1,55 +1,37 @@
-using Mezzo.Master.Logging;
+using Mezzo.Hosting.Logging;
+using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
 namespace Mezzo.Master.Actor;
 
-/// <summary>SET_LOGGING_LEVEL: the actor owns the verbosity's changes and reverts them on its clock.</summary>
+/// <summary>SET_LOGGING_LEVEL: raises the process's verbosity (Mezzo.Hosting.Logging), which reverts on its own clock.</summary>
 public sealed partial class MasterActor
 {
-    private ITimer? _verbosityRevert;
-    private long _verbosityGeneration;
+    private readonly LogVerbosity _verbosity;
 
-    /// <summary>Shared with the process's logging filter (MasterServer attaches it); a private one otherwise.</summary>
-    public LogVerbosity Verbosity { get; init; } = new();
+    /// <summary>Shared with the process's logging filter (MasterServer attaches it); a private one on this actor's clock otherwise.</summary>
+    public LogVerbosity Verbosity
+    {
+        get => _verbosity;
+        init => _verbosity = value;
+    }
 
     public TimeProvider Time => _time;
 
     /// <summary>Mesos's SET_LOGGING_LEVEL: <paramref name="level"/> for <paramref name="duration"/>, then back to 0.</summary>
     public void SetLoggingLevel(uint level, TimeSpan duration)
     {
-        _verbosityRevert?.Dispose();
-        var generation = ++_verbosityGeneration;
-        Verbosity.Set(level);
-        Log.LoggingLevelSet(_log, level, duration.TotalSeconds);
-        _verbosityRevert = _time.CreateTimer(
-            _ => Post(() =>
-            {
-                // A later SET_LOGGING_LEVEL owns the level now; this older timer must not undo it.
-                if (generation == _verbosityGeneration)
-                {
-                    Verbosity.Set(0);
-                    Log.LoggingLevelReverted(_log);
-                }
-            }),
-            null,
-            duration,
-            Timeout.InfiniteTimeSpan);
+        LoggingToggle.Apply(Verbosity, level, duration, _log);
     }
+
+    /// <summary>Mesos's "Processing call X" of the operator API, at verbosity 1 (Debug).</summary>
+    public void LogOperatorCall(MasterCallType type) => Log.OperatorCall(_log, type);
 
     /// <summary>
     /// A stopping actor (a master shutting down, or an etcd term ending) takes its raised level with it: the next term
     /// starts at 0, as a restarted Mesos master does.
     /// </summary>
-    private void EndLoggingLevel()
-    {
-        if (_verbosityRevert is not null)
-        {
-            _verbosityRevert.Dispose();
-            _verbosityRevert = null;
-            _verbosityGeneration++;
-            Verbosity.Set(0);
-        }
-    }
+    private void EndLoggingLevel() => _verbosity.Reset();
 
     /// <summary>
     /// The metrics that do not need the actor: what GET_METRICS still answers when its timeout passes before the actor
@@ -64,10 +46,7 @@ public sealed partial class MasterActor
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Logging level set to {Level} for {Seconds}s")]
-        public static partial void LoggingLevelSet(ILogger logger, uint level, double seconds);
-
-        [LoggerMessage(Level = LogLevel.Information, Message = "Logging level reverted to 0")]
-        public static partial void LoggingLevelReverted(ILogger logger);
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Processing call {Type}")]
+        public static partial void OperatorCall(ILogger logger, MasterCallType type);
     }
 }

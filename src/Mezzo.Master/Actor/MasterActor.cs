@@ -44,6 +44,7 @@ public sealed partial class MasterActor : IAsyncDisposable
         _allocator = allocator;
         _time = time;
         _log = log;
+        _verbosity = new Mezzo.Hosting.Logging.LogVerbosity(time);
         // A new id every start, as Mesos does: the ids this master hands out embed it, so they can never collide with
         // the ones an earlier run gave (whose agents and frameworks the registry still remembers).
         MasterId = Guid.NewGuid().ToString();

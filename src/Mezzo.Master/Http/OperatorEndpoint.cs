@@ -182,6 +182,7 @@ public static partial class OperatorEndpoint
         }
 
         var type = call.Type!.Value;
+        master.LogOperatorCall(type);
         return Handlers.TryGetValue(type, out var handler)
             ? await handler(master, call)
             : HttpBodies.Text(StatusCodes.Status501NotImplemented, $"{type} is not supported by this master yet");
