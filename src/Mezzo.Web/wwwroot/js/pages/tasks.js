@@ -159,7 +159,13 @@ function tailFile(container, agentId, path) {
       for (;;) {
         const chunk = await files.read(agentId, path, offset, CHUNK);
         if (stopped) return;
-        if (!chunk.data) break;
+        if (!chunk.data) {
+          // Under --container-logger=logrotate the file is renamed away and starts over: a size below what was read
+          // means a new file, read from its start on the next poll.
+          const size = (await files.read(agentId, path, -1)).offset;
+          if (size < offset) offset = 0;
+          break;
+        }
         pre.append(chunk.data);
         offset = chunk.offset + encoder.encode(chunk.data).length;
         if (follow.checked) pre.scrollTop = pre.scrollHeight;
