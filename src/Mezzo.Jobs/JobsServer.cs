@@ -149,23 +149,7 @@ public sealed class JobsServer : IAsyncDisposable
     }
 
     /// <summary>null for SQLite, the etcd target (its own key space under the prefix) for etcd://...</summary>
-    public static EtcdTarget? ParseStore(string store)
-    {
-        var text = store.Trim();
-        if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (!EtcdTarget.IsEtcd(text))
-        {
-            throw new FormatException($"Unknown --store '{store}': expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
-        }
-
-        var target = EtcdTarget.Parse(text);
-        // Beside a master (and services) on the same etcd and prefix: a key space, and a leader key, of its own.
-        return target with { Prefix = target.Prefix + "/jobs" };
-    }
+    public static EtcdTarget? ParseStore(string store) => EtcdTarget.ParseStore(store, "jobs");
 
     /// <summary>
     /// Two schedulers over one store would both run every job: the work dir is held exclusively (an advisory lock the

@@ -58,16 +58,7 @@ public sealed class MasterServer : IAsyncDisposable
     /// <summary>Builds the master; a bad <see cref="MasterOptions.Store"/> throws <see cref="FormatException"/> naming it.</summary>
     public static MasterServer Create(MasterOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
-        var store = options.Store.Trim();
-        EtcdTarget? etcdTarget = null;
-        if (EtcdTarget.IsEtcd(store))
-        {
-            etcdTarget = EtcdTarget.Parse(store);
-        }
-        else if (!store.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new FormatException($"Unknown --store '{options.Store}': expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
-        }
+        var etcdTarget = EtcdTarget.ParseStore(options.Store);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

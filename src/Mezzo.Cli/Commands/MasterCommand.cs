@@ -60,10 +60,8 @@ public static class MasterCommand
                 "Where the registry lives: 'sqlite' (a file in --work-dir, one master) or etcd://host:2379[,host:2379...][/prefix] "
                 + "for high availability: every master given the same etcd elects one leader, the others redirect to it. "
                 + "etcd replicates with its own quorum, so there is no --quorum flag", () => "sqlite")
-            .Check(CheckStore);
-        var leaseTtl = FlagOption.Duration("leader-lease-ttl",
-            "With an etcd store: TTL of the lease that holds leadership; a dead leader is replaced after about this long", TimeSpan.FromSeconds(4))
-            .Check(value => value < TimeSpan.FromSeconds(1) ? "--leader-lease-ttl must be at least 1secs (etcd leases count whole seconds)" : null);
+            .Check(StoreFlag.Check);
+        var leaseTtl = StoreFlag.LeaseTtl();
         var maxSubscribers = FlagOption.Create("max-operator-event-stream-subscribers",
                 "Most operator API SUBSCRIBE streams open at once; a new one beyond it closes the oldest", () => 1000)
             .Check(value => value < 1 ? "--max-operator-event-stream-subscribers must be at least 1" : null);
@@ -120,28 +118,6 @@ public static class MasterCommand
         return command;
     }
 
-    private static string? CheckStore(string value)
-    {
-        if (value.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (!Storage.Etcd.EtcdTarget.IsEtcd(value))
-        {
-            return $"--store: unknown store '{value}'; expected 'sqlite' or etcd://host:port[,host:port...][/prefix]";
-        }
-
-        try
-        {
-            Storage.Etcd.EtcdTarget.Parse(value);
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return $"--store: {ex.Message}";
-        }
-    }
 
     /// <summary>Mesos's percentage flags: "50%" (or "50"), 0 to 100.</summary>
     private static double? ParsePercent(string text) =>

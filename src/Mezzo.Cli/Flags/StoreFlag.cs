@@ -3,9 +3,9 @@ using System.CommandLine;
 namespace Mezzo.Cli.Flags;
 
 /// <summary>
-/// <c>--store</c> and <c>--leader-lease-ttl</c> of the services and jobs frameworks: the master's syntax
-/// (<c>sqlite</c> or <c>etcd://host:2379[,host:2379...][/prefix]</c>), each framework keeping a key space and a
-/// leader key of its own under the prefix.
+/// <c>--store</c> and <c>--leader-lease-ttl</c> of the master and of the services and jobs frameworks, one syntax
+/// (<c>sqlite</c> or <c>etcd://host:2379[,host:2379...][/prefix]</c>); each framework keeps a key space and a leader
+/// key of its own under the prefix.
 /// </summary>
 public static class StoreFlag
 {
@@ -23,19 +23,9 @@ public static class StoreFlag
 
     public static string? Check(string value)
     {
-        if (value.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (!Storage.Etcd.EtcdTarget.IsEtcd(value))
-        {
-            return $"--store: unknown store '{value}'; expected 'sqlite' or etcd://host:port[,host:port...][/prefix]";
-        }
-
         try
         {
-            Storage.Etcd.EtcdTarget.Parse(value);
+            Storage.Etcd.EtcdTarget.ParseStore(value);
             return null;
         }
         catch (FormatException ex)

@@ -68,11 +68,19 @@ public sealed class EtcdFence
         }
     }
 
-    private void CommitOne(string what, List<RequestOp> operations)
+    private void CommitOne(string what, List<RequestOp> operations) =>
+        CommitFenced(_term, "write of " + what, operations, (message, inner) => new StoreFencedException(message, inner));
+
+    /// <summary>
+    /// One transaction of <paramref name="operations"/> that commits only while the leader key still has the term's
+    /// create revision. A refused or failed write ends the term and throws what <paramref name="fenced"/> makes of
+    /// the reason (the registry and the frameworks' stores each have their own exception type).
+    /// </summary>
+    internal static void CommitFenced(Leadership term, string write, IEnumerable<RequestOp> operations, Func<string, Exception?, Exception> fenced)
     {
-        if (IsOver())
+        if (IsOver(term))
         {
-            throw new StoreFencedException($"Write of {what} refused: {_term.LostReason}");
+            throw fenced($"{char.ToUpperInvariant(write[0])}{write[1..]} refused: {term.LostReason}", null);
         }
 
         var txn = new TxnRequest
@@ -81,10 +89,10 @@ public sealed class EtcdFence
             {
                 new Compare
                 {
-                    Key = ByteString.CopyFromUtf8(_term.LeaderKey),
+                    Key = ByteString.CopyFromUtf8(term.LeaderKey),
                     Target = Compare.Types.CompareTarget.Create,
                     Result = Compare.Types.CompareResult.Equal,
-                    CreateRevision = _term.CreateRevision,
+                    CreateRevision = term.CreateRevision,
                 },
             },
         };
@@ -92,29 +100,29 @@ public sealed class EtcdFence
         TxnResponse result;
         try
         {
-            result = Etcd.Kv.Txn(txn, deadline: Etcd.Deadline);
+            result = term.Etcd.Kv.Txn(txn, deadline: term.Etcd.Deadline);
         }
         catch (RpcException ex)
         {
             // The outcome is unknown: a leader that cannot be sure the store holds what it acts on must not act.
-            var reason = $"write of {what} to etcd failed: {EtcdConnection.Describe(ex)}";
-            _term.Abdicate(reason);
-            throw new StoreFencedException(reason, ex);
+            var reason = $"{write} to etcd failed: {EtcdConnection.Describe(ex)}";
+            term.Abdicate(reason);
+            throw fenced(reason, ex);
         }
 
         if (!result.Succeeded)
         {
-            var reason = $"write of {what} refused: {_term.LeaderKey} is no longer held by this term (revision {_term.CreateRevision})";
-            _term.Abdicate(reason);
-            throw new StoreFencedException(reason);
+            var reason = $"{write} refused: {term.LeaderKey} is no longer held by this term (revision {term.CreateRevision})";
+            term.Abdicate(reason);
+            throw fenced(reason, null);
         }
     }
 
-    private bool IsOver()
+    private static bool IsOver(Leadership term)
     {
         try
         {
-            return _term.Lost.IsCancellationRequested;
+            return term.Lost.IsCancellationRequested;
         }
         catch (ObjectDisposedException)
         {

@@ -77,47 +77,8 @@ public sealed class EtcdRegistryStore : IRegistryStore
         Commit(relativeKey, [new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(_prefix + relativeKey), Value = ByteString.CopyFrom(value) } }]);
 
     /// <summary>Applies <paramref name="operations"/> only while this term still holds the leader key.</summary>
-    private void Commit(string relativeKey, IEnumerable<RequestOp> operations)
-    {
-        if (_term.Lost.IsCancellationRequested)
-        {
-            throw new RegistryFencedException($"Registry write of {relativeKey} refused: {_term.LostReason}");
-        }
-
-        var txn = new TxnRequest
-        {
-            Compare =
-            {
-                new Compare
-                {
-                    Key = ByteString.CopyFromUtf8(_term.LeaderKey),
-                    Target = Compare.Types.CompareTarget.Create,
-                    Result = Compare.Types.CompareResult.Equal,
-                    CreateRevision = _term.CreateRevision,
-                },
-            },
-        };
-        txn.Success.AddRange(operations);
-        TxnResponse result;
-        try
-        {
-            result = _etcd.Kv.Txn(txn, deadline: _etcd.Deadline);
-        }
-        catch (RpcException ex)
-        {
-            // The outcome is unknown: a master that cannot be sure its registry holds what it acts on must not act.
-            var reason = $"registry write of {relativeKey} to etcd failed: {EtcdConnection.Describe(ex)}";
-            _term.Abdicate(reason);
-            throw new RegistryFencedException(reason, ex);
-        }
-
-        if (!result.Succeeded)
-        {
-            var reason = $"registry write of {relativeKey} refused: {_term.LeaderKey} is no longer held by this term (revision {_term.CreateRevision})";
-            _term.Abdicate(reason);
-            throw new RegistryFencedException(reason);
-        }
-    }
+    private void Commit(string relativeKey, IEnumerable<RequestOp> operations) =>
+        EtcdFence.CommitFenced(_term, "registry write of " + relativeKey, operations, (message, inner) => new RegistryFencedException(message, inner));
 
     private byte[]? Read(string relativeKey)
     {

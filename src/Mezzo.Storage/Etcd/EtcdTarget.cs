@@ -15,6 +15,29 @@ public sealed record EtcdTarget(IReadOnlyList<Uri> Endpoints, string Prefix)
 
     public string RegistryPrefix => Prefix + "/registry/";
 
+    /// <summary>
+    /// A <c>--store</c> value: null for <c>sqlite</c>, else the etcd target with <paramref name="keySpace"/> appended to
+    /// its prefix, so a framework beside a master (and other frameworks) on the same etcd and prefix keeps keys and a
+    /// leader key of its own. An empty key space is the master's own.
+    /// </summary>
+    public static EtcdTarget? ParseStore(string store, string keySpace = "")
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var text = store.Trim();
+        if (text.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!IsEtcd(text))
+        {
+            throw new FormatException($"unknown store '{store}'; expected 'sqlite' or etcd://host:port[,host:port...][/prefix]");
+        }
+
+        var target = Parse(text);
+        return keySpace.Length == 0 ? target : target with { Prefix = target.Prefix + "/" + keySpace };
+    }
+
     public static bool IsEtcd(string? text) => text?.Trim().StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>Parses an etcd:// address; the message of the exception names the offending input.</summary>
