@@ -29,7 +29,7 @@ public sealed class PrometheusExportTests
         text.Should().Contain("mezzo_master_mem_bytes{kind=\"total\"} 1073741824\n", "megabytes become bytes");
         text.Should().Contain("# TYPE mezzo_master_tasks_terminal_total counter\n");
         text.Should().Contain("mezzo_master_tasks_terminal_total{state=\"finished\"} 7\n");
-        text.Should().Contain("mezzo_allocator_mesos_roles_eng_shares_dominant 0.5\n");
+        text.Should().Contain("mezzo_master_role_dominant_share{role=\"eng\"} 0.5\n", "one series per role under a label");
         text.Should().Contain("mezzo_master_agents 3\n");
         text.Should().Contain("# TYPE mezzo_master_allocation_runs_total counter\nmezzo_master_allocation_runs_total 12\n");
         text.Should().Contain("mezzo_master_allocation_seconds_total 0.03\n", "milliseconds become seconds");

@@ -11,6 +11,21 @@ namespace Mezzo.Master.Tests;
 public sealed class RolesTests
 {
     [Fact]
+    public async Task The_metrics_snapshot_reports_each_roles_dominant_share()
+    {
+        await using var harness = new MasterHarness();
+        var (agentId, agent) = await harness.AddAgentAsync("cpus:4;mem:4096");
+        var (eng, engScheduler) = await harness.SubscribeMultiRoleAsync(["eng"]);
+        await harness.SubscribeMultiRoleAsync(["idle"]);
+
+        await harness.LaunchAsync(eng, engScheduler, agentId, agent, "t1", task => task.Resources = null, cpus: 1);
+
+        var metrics = (await harness.Actor.GetSnapshotAsync()).Metrics;
+        metrics["allocator/mesos/roles/eng/shares/dominant"].Should().BeApproximately(0.25, 1e-9, "one of four cpus, no memory");
+        metrics["allocator/mesos/roles/idle/shares/dominant"].Should().Be(0, "a role holding nothing has no share");
+    }
+
+    [Fact]
     public async Task Weights_are_applied_persisted_and_given_to_the_allocator()
     {
         var allocator = new RecordingAllocator();

@@ -251,6 +251,16 @@ public sealed partial class MasterActor
             metrics[$"master/{name}_percent"] = total > 0 ? used / total : 0;
         }
 
+        // Mesos's per-role DRF share: what the role holds (used and offered) over the active agents' totals, its
+        // largest fraction across resources; what the allocator orders roles by.
+        var totals = ((string[])["cpus", "mem", "disk", "gpus"]).ToDictionary(name => name, Total, StringComparer.Ordinal);
+        foreach (var role in GetRoles())
+        {
+            var held = role.Allocated.Add(role.Offered);
+            var amounts = totals.Keys.ToDictionary(name => name, held.Scalar, StringComparer.Ordinal);
+            metrics[$"allocator/mesos/roles/{role.Name}/shares/dominant"] = Core.Allocation.HierarchicalAllocator.DominantShare(amounts, totals);
+        }
+
         return metrics;
     }
 }

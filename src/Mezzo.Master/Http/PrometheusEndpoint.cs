@@ -67,7 +67,13 @@ public sealed class PrometheusEndpoint
     {
         foreach (var (key, value) in metrics)
         {
-            if (Known.TryGetValue(key, out var known))
+            if (RoleOfShare(key) is { } role)
+            {
+                // One series per role under a label, not a metric name per role.
+                _factory.CreateGauge(Prefix + "role_dominant_share", "A role's dominant resource share (used and offered over the active agents' totals).", ["role"])
+                    .WithLabels(role).Set(value);
+            }
+            else if (Known.TryGetValue(key, out var known))
             {
                 var scaled = value * known.Scale;
                 if (known.Name.EndsWith("_total", StringComparison.Ordinal))
@@ -90,6 +96,14 @@ public sealed class PrometheusEndpoint
                 _factory.CreateGauge(Sanitize("mezzo_" + key), $"Mesos metric {key}.").Set(value);
             }
         }
+    }
+
+    private static string? RoleOfShare(string key)
+    {
+        const string head = "allocator/mesos/roles/", tail = "/shares/dominant";
+        return key.Length > head.Length + tail.Length && key.StartsWith(head, StringComparison.Ordinal) && key.EndsWith(tail, StringComparison.Ordinal)
+            ? key[head.Length..^tail.Length]
+            : null;
     }
 
     /// <summary>A Mesos key such as <c>allocator/mesos/roles/eng/shares/dominant</c> as a Prometheus name.</summary>
