@@ -162,7 +162,7 @@ public sealed class OperatorApiTests
         { "POST", "api/v1", """{"type":"REMOVE_QUOTA","remove_quota":{}}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'remove_quota.role' to be present" },
         { "POST", "api/v1", """{"type":"CREATE_VOLUMES","create_volumes":{"agent_id":{"value":"a"}}}""", "application/json", HttpStatusCode.NotImplemented, "CREATE_VOLUMES is not supported by this master yet" },
         { "POST", "api/v1", """{"type":"UNKNOWN"}""", "application/json", HttpStatusCode.NotImplemented, "UNKNOWN is not supported" },
-        { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "application/x-protobuf", HttpStatusCode.UnsupportedMediaType, "application/x-protobuf is not supported yet" },
+        { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "application/x-protobuf", HttpStatusCode.BadRequest, "Failed to parse body into Call protobuf" },
         { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type" },
         { "POST", "api/v1", """{"type":"GET_HEALTH"}""", null, HttpStatusCode.UnsupportedMediaType, "Content-Type" },
 

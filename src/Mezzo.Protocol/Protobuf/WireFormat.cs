@@ -61,7 +61,8 @@ public static class ContentNegotiation
 
     /// <summary>
     /// Whether an Accept header allows <paramref name="mediaType"/>: no header allows all; otherwise an entry equal to
-    /// it, its <c>type/*</c> or <c>*/*</c>, whose q is not 0 (process::http::Request::acceptsMediaType).
+    /// it, its <c>type/*</c> or <c>*/*</c>, the most specific one deciding, whose q is not 0
+    /// (process::http::Request::acceptsMediaType).
     /// </summary>
     public static bool Accepts(string? accept, string mediaType)
     {
@@ -72,13 +73,19 @@ public static class ContentNegotiation
 
         var slash = mediaType.IndexOf('/', StringComparison.Ordinal);
         var wildcard = string.Concat(mediaType.AsSpan(0, slash + 1), "*");
+
+        // RFC 7231 5.3.2: the most specific range that matches decides ("application/json;q=0, */*" refuses JSON).
+        var best = -1;
+        var bestQ = 0.0;
         foreach (var entry in accept.Split(','))
         {
             var parts = entry.Split(';');
             var range = parts[0].Trim();
-            if (!range.Equals(mediaType, StringComparison.OrdinalIgnoreCase)
-                && !range.Equals(wildcard, StringComparison.OrdinalIgnoreCase)
-                && range != "*/*")
+            var specificity = range.Equals(mediaType, StringComparison.OrdinalIgnoreCase) ? 2
+                : range.Equals(wildcard, StringComparison.OrdinalIgnoreCase) ? 1
+                : range == "*/*" ? 0
+                : -1;
+            if (specificity <= best)
             {
                 continue;
             }
@@ -94,13 +101,11 @@ public static class ContentNegotiation
                 }
             }
 
-            if (q > 0)
-            {
-                return true;
-            }
+            best = specificity;
+            bestQ = q;
         }
 
-        return false;
+        return best >= 0 && bestQ > 0;
     }
 
     private static ReadOnlySpan<char> BaseType(string? header)
