@@ -326,7 +326,8 @@ public sealed class ExecutorTests
         await Expect(ids + $$$$""","type":"UPDATE","update":{"status":{"task_id":{"value":"live"},"state":"TASK_RUNNING","source":"SOURCE_MASTER","uuid":"{{{{uuid}}}}"}}}""", HttpStatusCode.BadRequest, "SOURCE_EXECUTOR");
         await Expect(ids + $$$$""","type":"UPDATE","update":{"status":{"task_id":{"value":"nobody"},"state":"TASK_RUNNING","uuid":"{{{{uuid}}}}"}}}""", HttpStatusCode.BadRequest, "Task 'nobody' is not a task of executor 'live-exec'");
         await Expect(ids + ""","type":"MESSAGE"}""", HttpStatusCode.BadRequest, "Expecting 'message.data' to be present");
-        await Expect(ids + ""","type":"MESSAGE","message":{"data":"eA=="}}""", HttpStatusCode.UnsupportedMediaType, "application/json", "application/x-protobuf");
+        await Expect(ids + ""","type":"MESSAGE","message":{"data":"eA=="}}""", HttpStatusCode.UnsupportedMediaType, "application/json or application/x-protobuf", "application/xml");
+        await Expect("\u0012\u0005\u0001", HttpStatusCode.BadRequest, "Failed to parse body into executor call protobuf", "application/x-protobuf");
 
         // None of that disturbed the executor: its task still runs and it still answers.
         (await scheduler.KillAsync("live")).Status.Should().Be(HttpStatusCode.Accepted);

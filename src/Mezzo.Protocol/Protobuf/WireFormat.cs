@@ -120,7 +120,7 @@ public static class ContentNegotiation
 public static class MesosWire
 {
     /// <summary>Parses a body; malformed input throws <see cref="System.Text.Json.JsonException"/> (JSON) or <see cref="ProtobufFormatException"/>.</summary>
-    public static T? Deserialize<T>(WireFormat format, byte[] body) =>
+    public static T? Deserialize<T>(WireFormat format, ReadOnlySpan<byte> body) =>
         format == WireFormat.Protobuf ? MesosProtobuf.Deserialize<T>(body) : MesosJson.Deserialize<T>(body);
 
     public static byte[] Serialize<T>(WireFormat format, T value) =>
