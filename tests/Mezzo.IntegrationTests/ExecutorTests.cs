@@ -74,6 +74,29 @@ public sealed class ExecutorTests
         JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.Agent!.Url, "state")))!;
 
     [Fact]
+    public async Task Custom_executor_and_scheduler_speaking_protobuf_run_a_task_to_FINISHED()
+    {
+        File.Exists(ExecutorDll).Should().BeTrue($"the test executor must be built at {ExecutorDll}");
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl) { Protobuf = true };
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var offer = await scheduler.NextOfferAsync();
+        var executor = CustomExecutor("proto-exec", "TEST_EXECUTOR_PROTOBUF=1 " + ExecutorCommand);
+
+        (await LaunchOnExecutorAsync(scheduler, offer, "pt1", executor, "finish")).Status.Should().Be(HttpStatusCode.Accepted);
+
+        var running = await scheduler.WaitForUpdateAsync("pt1", "TASK_RUNNING");
+        Status(running, "source").Should().Be("SOURCE_EXECUTOR");
+        ((string?)running["update"]!["status"]!["executor_id"]!["value"]).Should().Be("proto-exec");
+        Status(await scheduler.WaitForUpdateAsync("pt1", "TASK_FINISHED"), "message").Should().Be("done");
+        // The executor's MESSAGE call (bytes) went over protobuf too, and came back to the scheduler as a MESSAGE event.
+        await WaitForMessageAsync(scheduler, "acknowledged:pt1");
+
+        var directory = (string)(await AgentStateAsync(cluster))["frameworks"]![0]!["executors"]![0]!["directory"]!;
+        (await File.ReadAllTextAsync(Path.Combine(directory, "stream.txt"))).Should().Be("application/x-protobuf");
+    }
+
+    [Fact]
     public async Task Custom_executor_runs_a_task_to_FINISHED_and_is_told_of_each_acknowledgement()
     {
         File.Exists(ExecutorDll).Should().BeTrue($"the test executor must be built at {ExecutorDll}");

@@ -1,8 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
-using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Mezzo.Protocol.V1;
 
@@ -10,14 +7,13 @@ namespace Mezzo.Protocol.Protobuf;
 
 /// <summary>
 /// Mesos's <c>application/x-protobuf</c> bodies for the wire POCOs, byte-compatible with the v1 .proto files vendored
-/// under Proto/ (compiled to internal classes). There is one model, the POCOs: protobuf is only a second encoding of
-/// them. A message is converted at the edge through the proto3 JSON mapping, which both sides already speak: bytes ⇄
-/// generated message (Google.Protobuf's own codec) ⇄ JSON (its JsonFormatter/JsonParser, proto field names) ⇄ POCO
-/// (<see cref="MesosJsonContext"/>). A hand-written codec per message would be a second model to keep in step with the
-/// JSON one; going through the generated classes keeps field numbers and wire types exactly the .proto's, and the
-/// conformance tests walk every POCO field against the descriptors so the JSON names cannot drift from the protos.
-/// The two dialects differ only where the POCO side reads leniently here: the formatter writes 64-bit integers as
-/// strings and non-finite doubles as "NaN"/"Infinity".
+/// under Proto/. There is one model, the POCOs: protobuf is only a second encoding of them, transcoded at the edge
+/// from and to their Mesos JSON by <see cref="ProtobufTranscoder"/>, driven by the descriptors compiled from the
+/// .proto files (so field numbers and wire types are Mesos's, nothing is mapped by hand). A codec per message would be
+/// a second model to keep in step with the JSON one. The first version went through the generated message classes and
+/// Google.Protobuf's JsonFormatter/JsonParser: correct but slow (the load simulator lost ~40 % of its throughput, see
+/// bench/BENCHMARKS.md); the transcoder is one pass each way. The conformance tests walk every POCO field against the
+/// descriptors, and the round-trip tests check the transcoder's bytes against the generated classes.
 /// </summary>
 public static class MesosProtobuf
 {
@@ -36,66 +32,36 @@ public static class MesosProtobuf
         [typeof(AgentOperatorResponse)] = Mesos.V1.Agent.Response.Descriptor,
     }.ToFrozenDictionary();
 
-    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
-
-    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
-
-    /// <summary>MesosJson's options, reading what JsonFormatter writes: int64 as strings, "NaN"/"Infinity".</summary>
-    private static readonly MesosJsonContext Lenient = new(new JsonSerializerOptions(MesosJsonContext.Default.Options)
-    {
-        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    });
-
     /// <summary>The wire types that have a protobuf encoding, with the .proto message each maps to.</summary>
     internal static IReadOnlyDictionary<Type, MessageDescriptor> Descriptors => Messages;
 
     /// <summary>The protobuf encoding of <paramref name="value"/>.</summary>
-    public static byte[] Serialize<T>(T value) => ToMessage(value).ToByteArray();
-
-    /// <summary>Parses a protobuf-encoded <typeparamref name="T"/>; malformed input throws <see cref="ProtobufFormatException"/>.</summary>
-    public static T Deserialize<T>(ReadOnlySpan<byte> bytes)
+    public static byte[] Serialize<T>(T value)
     {
         var descriptor = Descriptor(typeof(T));
-        IMessage message;
         try
         {
-            message = descriptor.Parser.ParseFrom(bytes);
+            return ProtobufTranscoder.FromJson(MesosJson.SerializeToUtf8Bytes(value), descriptor);
         }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new ProtobufFormatException($"Not a valid {descriptor.FullName} protobuf: {ex.Message}", ex);
-        }
-
-        return FromMessage<T>(message);
-    }
-
-    /// <summary>The generated message for <paramref name="value"/> (tests and tools encode with it).</summary>
-    internal static IMessage ToMessage<T>(T value)
-    {
-        var descriptor = Descriptor(typeof(T));
-        var json = MesosJson.Serialize(value);
-        try
-        {
-            return Parser.Parse(json, descriptor);
-        }
-        catch (InvalidProtocolBufferException ex)
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
             // Our own POCO did not fit the .proto: a bug here, never the client's; the conformance tests guard it.
             throw new InvalidOperationException($"{typeof(T).Name} does not map onto {descriptor.FullName}: {ex.Message}", ex);
         }
     }
 
-    internal static T FromMessage<T>(IMessage message)
+    /// <summary>Parses a protobuf-encoded <typeparamref name="T"/>; malformed input throws <see cref="ProtobufFormatException"/>.</summary>
+    public static T Deserialize<T>(ReadOnlySpan<byte> bytes)
     {
-        var json = Formatter.Format(message);
+        var descriptor = Descriptor(typeof(T));
+        var json = ProtobufTranscoder.ToJson(bytes, descriptor);
         try
         {
-            return JsonSerializer.Deserialize(json, (JsonTypeInfo<T>)Lenient.GetTypeInfo(typeof(T))!)
-                ?? throw new ProtobufFormatException($"Empty {message.Descriptor.FullName}");
+            return MesosJson.Deserialize<T>(json) ?? throw new ProtobufFormatException($"Empty {descriptor.FullName}");
         }
         catch (JsonException ex)
         {
-            throw new ProtobufFormatException($"Invalid {message.Descriptor.FullName}: {ex.Message}", ex);
+            throw new ProtobufFormatException($"Invalid {descriptor.FullName}: {ex.Message}", ex);
         }
     }
 

@@ -130,6 +130,86 @@ public sealed class MesosProtobufTests
     }
 
     [Fact]
+    public void Maps_and_oneofs_cross_the_wire_as_the_generated_classes_encode_them()
+    {
+        var proto = new SchedulerProto.Call
+        {
+            Type = SchedulerProto.Call.Types.Type.UpdateFramework,
+            UpdateFramework = new SchedulerProto.Call.Types.UpdateFramework
+            {
+                FrameworkInfo = new Mesos.V1.FrameworkInfo { User = "u", Name = "n", Roles = { "a", "b" } },
+                SuppressedRoles = { "b" },
+                OfferConstraints = new SchedulerProto.OfferConstraints
+                {
+                    RoleConstraints =
+                    {
+                        ["a"] = new SchedulerProto.OfferConstraints.Types.RoleConstraints
+                        {
+                            Groups =
+                            {
+                                new SchedulerProto.OfferConstraints.Types.RoleConstraints.Types.Group
+                                {
+                                    AttributeConstraints =
+                                    {
+                                        new SchedulerProto.AttributeConstraint
+                                        {
+                                            Selector = new SchedulerProto.AttributeConstraint.Types.Selector { AttributeName = "rack" },
+                                            Predicate = new SchedulerProto.AttributeConstraint.Types.Predicate
+                                            {
+                                                TextEquals = new SchedulerProto.AttributeConstraint.Types.Predicate.Types.TextEquals { Value = "r1" },
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+
+        var call = MesosProtobuf.Deserialize<Call>(proto.ToByteArray());
+        var constraint = call.UpdateFramework!.OfferConstraints!.RoleConstraints!["a"].Groups![0].AttributeConstraints![0];
+        constraint.Selector!.AttributeName.Should().Be("rack");
+        constraint.Predicate!.TextEquals!.Value.Should().Be("r1");
+        call.UpdateFramework.FrameworkInfo!.Roles.Should().Equal("a", "b");
+
+        SchedulerProto.Call.Parser.ParseFrom(MesosProtobuf.Serialize(call)).Should().Be(proto);
+    }
+
+    [Fact]
+    public void Repeated_fields_split_on_the_wire_are_read_as_one_list()
+    {
+        // Field 1 (offer_ids) twice with field 3 (filters) between: protobuf allows it, JSON needs one array.
+        var first = new SchedulerProto.Call.Types.Decline { OfferIds = { new Mesos.V1.OfferID { Value = "o1" } } }.ToByteArray();
+        var filters = new SchedulerProto.Call.Types.Decline { Filters = new Mesos.V1.Filters { RefuseSeconds = 1 } }.ToByteArray();
+        var second = new SchedulerProto.Call.Types.Decline { OfferIds = { new Mesos.V1.OfferID { Value = "o2" } } }.ToByteArray();
+        var decline = new SchedulerProto.Call { Type = SchedulerProto.Call.Types.Type.Decline }.ToByteArray()
+            .Concat(Field(5, [.. first, .. filters, .. second])).ToArray();
+
+        var call = MesosProtobuf.Deserialize<Call>(decline);
+
+        call.Decline!.OfferIds!.Select(o => o.Value).Should().Equal("o1", "o2");
+        call.Decline.Filters!.RefuseSeconds.Should().Be(1);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x0a, 0x05, 0x0a, 0x01 }, "truncated")]
+    [InlineData(new byte[] { 0x12 }, "truncated varint")]
+    [InlineData(new byte[] { 0x10, 0x80 }, "truncated varint")]
+    [InlineData(new byte[] { 0x0b }, "wire type 3")]
+    [InlineData(new byte[] { 0x0a, 0x03, 0x0a, 0x01, 0xff }, "UTF-8")]
+    [InlineData(new byte[] { 0x11, 0, 0, 0, 0, 0, 0, 0, 0 }, "wire type 1")]
+    public void Broken_wire_data_is_refused_with_the_reason(byte[] bytes, string reason)
+    {
+        var act = () => MesosProtobuf.Deserialize<Call>(bytes);
+
+        act.Should().Throw<ProtobufFormatException>().WithMessage($"*{reason}*");
+    }
+
+    private static byte[] Field(int number, byte[] payload) => [(byte)((number << 3) | 2), (byte)payload.Length, .. payload];
+
+    [Fact]
     public void Malformed_bytes_are_a_ProtobufFormatException_naming_the_message()
     {
         var act = () => MesosProtobuf.Deserialize<Call>([0x0a, 0xff, 0xff]);
