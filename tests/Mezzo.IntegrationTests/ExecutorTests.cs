@@ -25,8 +25,11 @@ public sealed class ExecutorTests
     // checkout), which the executor's private /tmp would hide.
     private static string ExecutorCommand => $"exec '{Dotnet}' {Path.GetFileName(ExecutorDll)}";
 
+    // Google.Protobuf.dll too: the executor speaks protobuf when TEST_EXECUTOR_PROTOBUF=1.
     private static JsonArray ExecutorUris() => new([.. ((string[])["dll", "deps.json", "runtimeconfig.json"])
-        .Select(extension => (JsonNode)new JsonObject { ["value"] = "file://" + Path.ChangeExtension(ExecutorDll, extension) })]);
+        .Select(extension => Path.ChangeExtension(ExecutorDll, extension))
+        .Append(Path.Combine(Path.GetDirectoryName(ExecutorDll)!, "Google.Protobuf.dll"))
+        .Select(path => (JsonNode)new JsonObject { ["value"] = "file://" + path })]);
 
     private const string TaskResources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""";
 

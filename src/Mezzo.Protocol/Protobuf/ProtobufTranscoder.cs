@@ -34,6 +34,30 @@ internal static class ProtobufTranscoder
         return output.WrittenSpan.ToArray();
     }
 
+    // A nested message's length goes before its bytes, so each is written to a scratch buffer first: one per nesting
+    // level, reused across calls on the thread (the encoding is synchronous), instead of one per nested message.
+    [ThreadStatic]
+    private static List<ArrayBufferWriter<byte>>? t_levels;
+
+    private static ArrayBufferWriter<byte> Level(int depth)
+    {
+        var levels = t_levels ??= [];
+        while (levels.Count <= depth)
+        {
+            levels.Add(new ArrayBufferWriter<byte>(256));
+        }
+
+        var buffer = levels[depth];
+        if (buffer.Capacity > 1024 * 1024)
+        {
+            // A huge message (a large offer batch) should not pin its buffer to the thread forever.
+            buffer = levels[depth] = new ArrayBufferWriter<byte>(256);
+        }
+
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
     private static void WriteMessage(ref Utf8JsonReader reader, MessageDescriptor descriptor, ArrayBufferWriter<byte> output, int depth)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -67,11 +91,11 @@ internal static class ProtobufTranscoder
                 var valueField = field.MessageType.FindFieldByNumber(2);
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var entry = new ArrayBufferWriter<byte>();
+                    var entry = Level(depth + 1);
                     WriteTag(entry, 1, LengthDelimited);
                     WriteBytes(entry, Encoding.UTF8.GetBytes(reader.GetString()!));
                     reader.Read();
-                    WriteValue(ref reader, valueField, entry, depth);
+                    WriteValue(ref reader, valueField, entry, depth + 1);
                     WriteTag(output, field.FieldNumber, LengthDelimited);
                     WriteBytes(output, entry.WrittenSpan);
                 }
@@ -96,7 +120,7 @@ internal static class ProtobufTranscoder
         switch (field.FieldType)
         {
             case FieldType.Message:
-                var nested = new ArrayBufferWriter<byte>();
+                var nested = Level(depth + 1);
                 WriteMessage(ref reader, field.MessageType, nested, depth + 1);
                 WriteTag(output, number, LengthDelimited);
                 WriteBytes(output, nested.WrittenSpan);
@@ -287,11 +311,10 @@ internal static class ProtobufTranscoder
         }
 
         writer.WriteStartObject();
-        var written = new HashSet<int>();
         for (var i = 0; i < entries.Count; i++)
         {
             var field = entries[i].Field;
-            if (!written.Add(field.FieldNumber))
+            if (SeenBefore(entries, i))
             {
                 continue;
             }
@@ -300,7 +323,7 @@ internal static class ProtobufTranscoder
             if (field.IsMap)
             {
                 writer.WriteStartObject();
-                foreach (var entry in entries.Skip(i).Where(e => e.Field == field))
+                foreach (var entry in Occurrences(entries, i))
                 {
                     WriteMapEntry(bytes.Slice(Expect(entry, LengthDelimited).Start, entry.Length), field.MessageType, writer, depth);
                 }
@@ -310,7 +333,7 @@ internal static class ProtobufTranscoder
             else if (field.IsRepeated)
             {
                 writer.WriteStartArray();
-                foreach (var entry in entries.Skip(i).Where(e => e.Field == field))
+                foreach (var entry in Occurrences(entries, i))
                 {
                     if (entry.WireType == LengthDelimited && IsPackable(field.FieldType))
                     {
@@ -332,6 +355,32 @@ internal static class ProtobufTranscoder
         }
 
         writer.WriteEndObject();
+    }
+
+    private static bool SeenBefore(List<Entry> entries, int index)
+    {
+        for (var k = 0; k < index; k++)
+        {
+            if (entries[k].Field == entries[index].Field)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The entries of the field at <paramref name="first"/>, in wire order, from there on.</summary>
+    private static IEnumerable<Entry> Occurrences(List<Entry> entries, int first)
+    {
+        var field = entries[first].Field;
+        for (var k = first; k < entries.Count; k++)
+        {
+            if (entries[k].Field == field)
+            {
+                yield return entries[k];
+            }
+        }
     }
 
     private static void WriteMapEntry(ReadOnlySpan<byte> bytes, MessageDescriptor entryType, Utf8JsonWriter writer, int depth)
