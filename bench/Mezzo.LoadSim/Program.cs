@@ -6,6 +6,7 @@ using Mezzo.Core.Resources;
 using Mezzo.Core.Tasks;
 using Mezzo.Framework;
 using Mezzo.LoadSim;
+using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.V1;
 
 // Load simulator: the whole master end to end. A real `mezzo master` process, N simulated agents speaking the real
@@ -14,6 +15,7 @@ using Mezzo.Protocol.V1;
 //   options: --per-offer 50 --probes 200 --timeout 600 (s) --work-root DIR (default /dev/shm) --master-log FILE
 //            --master-arg ARG (repeatable, passed to `mezzo master`, e.g. --master-arg --allocation-interval=10ms)
 //            --master-env KEY=VALUE (repeatable, the master's environment only, e.g. --master-env DOTNET_gcServer=1)
+//            --content-type json|protobuf (the frameworks' encoding of calls and events; default json)
 //            --hold S (after the agents registered, print the master's pid and wait S seconds: for heap snapshots)
 var agentCount = ArgValue(args, "--agents", 1000);
 var frameworkCount = ArgValue(args, "--frameworks", 10);
@@ -28,6 +30,12 @@ if (taskSeconds > 0 && probeCount > 0)
     probeCount = 0;
 }
 var timeout = TimeSpan.FromSeconds(ArgValue(args, "--timeout", 600));
+var wireFormat = (ArgString(args, "--content-type") ?? "json") switch
+{
+    "json" or "application/json" => WireFormat.Json,
+    "protobuf" or "application/x-protobuf" => WireFormat.Protobuf,
+    var other => throw new ArgumentException($"--content-type '{other}': expected json or protobuf"),
+};
 var workRoot = ArgString(args, "--work-root") ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
 var masterArgs = ArgList(args, "--master-arg");
 var masterEnv = ArgList(args, "--master-env").Select(e => e.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
@@ -92,6 +100,7 @@ try
             Master = master.Url.ToString(),
             FrameworkInfo = new FrameworkInfo { User = "root", Name = $"loadsim-{f}" },
             AutoAcknowledge = true,
+            WireFormat = wireFormat,
         });
         await client.SubscribeAsync(deadline.Token);
         var offeredAt = new Dictionary<string, long>(quota);
@@ -203,6 +212,7 @@ try
         {
             Master = master.Url.ToString(),
             FrameworkInfo = new FrameworkInfo { User = "root", Name = "loadsim-probe" },
+            WireFormat = wireFormat,
         });
         await client.SubscribeAsync(deadline.Token);
         int launched = 0, finished = 0;
@@ -255,6 +265,7 @@ try
     var seconds = Stopwatch.GetElapsedTime(firstLaunch, lastFinish).TotalSeconds;
     var result = new JsonObject
     {
+        ["content_type"] = ContentNegotiation.MediaType(wireFormat),
         ["agents"] = agentCount,
         ["frameworks"] = frameworkCount,
         ["tasks"] = taskCount,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Threading.Channels;
 using Mezzo.Framework.Detection;
+using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.RecordIO;
 using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -96,7 +97,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
                 _events.Writer.TryComplete(ex);
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or SchedulerCallException or InvalidDataException or System.Text.Json.JsonException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or SchedulerCallException or InvalidDataException or System.Text.Json.JsonException or ProtobufFormatException)
             {
                 Log.Disconnected(_log, _master.ToString(), ex.Message);
                 _detector.Failed(_master);
@@ -170,7 +171,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         await foreach (var record in reader.ReadAllAsync(watchdog.Token).ConfigureAwait(false))
         {
             watchdog.CancelAfter(heartbeat * _options.MaxMissedHeartbeats);
-            var ev = MesosJson.Deserialize<Event>(record.Span) ?? throw new InvalidDataException("Empty event");
+            var ev = MesosWire.Deserialize<Event>(_options.WireFormat, record.Span) ?? throw new InvalidDataException("Empty event");
             switch (ev.Type)
             {
                 case EventType.SUBSCRIBED:
@@ -219,10 +220,11 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
             {
-                Content = new ByteArrayContent(MesosJson.SerializeToUtf8Bytes(call)),
+                Content = new ByteArrayContent(MesosWire.Serialize(_options.WireFormat, call)),
             };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            var mediaType = ContentNegotiation.MediaType(_options.WireFormat);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
             if (streamId is not null)
             {
                 request.Headers.Add("Mesos-Stream-Id", streamId);

@@ -1,3 +1,4 @@
+using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.V1;
 
 namespace Mezzo.Framework;
@@ -28,6 +29,12 @@ public sealed class SchedulerOptions
 
     /// <summary>Connections to the master at most: the SUBSCRIBE stream holds one, calls share the rest.</summary>
     public int MaxConnections { get; set; } = 8;
+
+    /// <summary>
+    /// The encoding of calls and events: Mesos JSON (the default) or application/x-protobuf, the wire form of Mesos's
+    /// scheduler.proto that the C++ and Java drivers speak.
+    /// </summary>
+    public WireFormat WireFormat { get; set; } = WireFormat.Json;
 
     /// <summary>Missing this many heartbeats in a row means the connection is dead and is reopened.</summary>
     public int MaxMissedHeartbeats { get; set; } = 5;

@@ -110,8 +110,9 @@ public sealed class AgentOperatorApiTests
     public static TheoryData<string, string?, string?, HttpStatusCode, string> BadCalls => new()
     {
         { """{"type":"GET_STATE"}""", null, null, HttpStatusCode.UnsupportedMediaType, "Content-Type" },
-        { """{"type":"GET_STATE"}""", "text/plain", null, HttpStatusCode.UnsupportedMediaType, "text/plain" },
-        { """{"type":"GET_STATE"}""", "application/json", "application/x-protobuf", HttpStatusCode.NotAcceptable, "Accept" },
+        { """{"type":"GET_STATE"}""", "text/plain", null, HttpStatusCode.UnsupportedMediaType, "Expecting 'Content-Type' of application/json or application/x-protobuf" },
+        { """{"type":"GET_STATE"}""", "application/json", "text/html", HttpStatusCode.NotAcceptable, "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'" },
+        { """{"type":"GET_STATE"}""", "application/x-protobuf", null, HttpStatusCode.BadRequest, "Failed to parse body into Call protobuf" },
         { """{"type":"GET_STATE",""", "application/json", null, HttpStatusCode.BadRequest, "Failed to parse body into Call" },
         { "", "application/json", null, HttpStatusCode.BadRequest, "Failed to parse body into Call" },
         { """{"type":"GET_NOTHING"}""", "application/json", null, HttpStatusCode.BadRequest, "Failed to parse body into Call" },

@@ -45,8 +45,9 @@ public sealed class BadInputTests
 
     [Theory]
     [InlineData("text/plain", HttpStatusCode.UnsupportedMediaType)]
-    [InlineData("application/x-protobuf", HttpStatusCode.UnsupportedMediaType)]
-    public async Task Unsupported_content_types_get_415(string contentType, HttpStatusCode expected)
+    [InlineData("application/xml", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/x-protobuf", HttpStatusCode.BadRequest)]
+    public async Task Content_types_other_than_json_or_protobuf_get_415(string contentType, HttpStatusCode expected)
     {
         await using var cluster = await InProcessCluster.StartAsync(withAgent: false);
         var response = await Post(cluster, "{}", contentType);

@@ -25,8 +25,11 @@ public sealed class ExecutorTests
     // checkout), which the executor's private /tmp would hide.
     private static string ExecutorCommand => $"exec '{Dotnet}' {Path.GetFileName(ExecutorDll)}";
 
+    // Google.Protobuf.dll too: the executor speaks protobuf when TEST_EXECUTOR_PROTOBUF=1.
     private static JsonArray ExecutorUris() => new([.. ((string[])["dll", "deps.json", "runtimeconfig.json"])
-        .Select(extension => (JsonNode)new JsonObject { ["value"] = "file://" + Path.ChangeExtension(ExecutorDll, extension) })]);
+        .Select(extension => Path.ChangeExtension(ExecutorDll, extension))
+        .Append(Path.Combine(Path.GetDirectoryName(ExecutorDll)!, "Google.Protobuf.dll"))
+        .Select(path => (JsonNode)new JsonObject { ["value"] = "file://" + path })]);
 
     private const string TaskResources = """[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32}}]""";
 
@@ -72,6 +75,29 @@ public sealed class ExecutorTests
 
     private static async Task<JsonNode> AgentStateAsync(InProcessCluster cluster) =>
         JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(cluster.Agent!.Url, "state")))!;
+
+    [Fact]
+    public async Task Custom_executor_and_scheduler_speaking_protobuf_run_a_task_to_FINISHED()
+    {
+        File.Exists(ExecutorDll).Should().BeTrue($"the test executor must be built at {ExecutorDll}");
+        await using var cluster = await InProcessCluster.StartAsync();
+        await using var scheduler = new RawScheduler(cluster.MasterUrl) { Protobuf = true };
+        await scheduler.SubscribeAsync(RawScheduler.FrameworkInfo());
+        var offer = await scheduler.NextOfferAsync();
+        var executor = CustomExecutor("proto-exec", "TEST_EXECUTOR_PROTOBUF=1 " + ExecutorCommand);
+
+        (await LaunchOnExecutorAsync(scheduler, offer, "pt1", executor, "finish")).Status.Should().Be(HttpStatusCode.Accepted);
+
+        var running = await scheduler.WaitForUpdateAsync("pt1", "TASK_RUNNING");
+        Status(running, "source").Should().Be("SOURCE_EXECUTOR");
+        ((string?)running["update"]!["status"]!["executor_id"]!["value"]).Should().Be("proto-exec");
+        Status(await scheduler.WaitForUpdateAsync("pt1", "TASK_FINISHED"), "message").Should().Be("done");
+        // The executor's MESSAGE call (bytes) went over protobuf too, and came back to the scheduler as a MESSAGE event.
+        await WaitForMessageAsync(scheduler, "acknowledged:pt1");
+
+        var directory = (string)(await AgentStateAsync(cluster))["frameworks"]![0]!["executors"]![0]!["directory"]!;
+        (await File.ReadAllTextAsync(Path.Combine(directory, "stream.txt"))).Should().Be("application/x-protobuf");
+    }
 
     [Fact]
     public async Task Custom_executor_runs_a_task_to_FINISHED_and_is_told_of_each_acknowledgement()
@@ -326,7 +352,8 @@ public sealed class ExecutorTests
         await Expect(ids + $$$$""","type":"UPDATE","update":{"status":{"task_id":{"value":"live"},"state":"TASK_RUNNING","source":"SOURCE_MASTER","uuid":"{{{{uuid}}}}"}}}""", HttpStatusCode.BadRequest, "SOURCE_EXECUTOR");
         await Expect(ids + $$$$""","type":"UPDATE","update":{"status":{"task_id":{"value":"nobody"},"state":"TASK_RUNNING","uuid":"{{{{uuid}}}}"}}}""", HttpStatusCode.BadRequest, "Task 'nobody' is not a task of executor 'live-exec'");
         await Expect(ids + ""","type":"MESSAGE"}""", HttpStatusCode.BadRequest, "Expecting 'message.data' to be present");
-        await Expect(ids + ""","type":"MESSAGE","message":{"data":"eA=="}}""", HttpStatusCode.UnsupportedMediaType, "application/json", "application/x-protobuf");
+        await Expect(ids + ""","type":"MESSAGE","message":{"data":"eA=="}}""", HttpStatusCode.UnsupportedMediaType, "application/json or application/x-protobuf", "application/xml");
+        await Expect("\u0012\u0005\u0001", HttpStatusCode.BadRequest, "Failed to parse body into executor call protobuf", "application/x-protobuf");
 
         // None of that disturbed the executor: its task still runs and it still answers.
         (await scheduler.KillAsync("live")).Status.Should().Be(HttpStatusCode.Accepted);

@@ -165,7 +165,7 @@ public sealed class OperatorApiTests
         { "POST", "api/v1", """{"type":"TEARDOWN"}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'teardown.framework_id' to be present" },
         { "POST", "api/v1", """{"type":"TEARDOWN","teardown":{"framework_id":{}}}""", "application/json", HttpStatusCode.BadRequest, "Expecting 'teardown.framework_id' to be present" },
         { "POST", "api/v1", """{"type":"TEARDOWN","teardown":{"framework_id":{"value":"nope"}}}""", "application/json", HttpStatusCode.BadRequest, "No framework found with ID 'nope'" },
-        { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "application/x-protobuf", HttpStatusCode.UnsupportedMediaType, "application/x-protobuf is not supported yet" },
+        { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "application/x-protobuf", HttpStatusCode.BadRequest, "Failed to parse body into Call protobuf" },
         { "POST", "api/v1", """{"type":"GET_HEALTH"}""", "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type" },
         { "POST", "api/v1", """{"type":"GET_HEALTH"}""", null, HttpStatusCode.UnsupportedMediaType, "Content-Type" },
 
@@ -224,7 +224,7 @@ public sealed class OperatorApiTests
     public async Task Accept_without_json_gets_406()
     {
         await using var cluster = await InProcessCluster.StartAsync(withAgent: false);
-        var (status, text) = await SendAsync(cluster, HttpMethod.Post, "api/v1", """{"type":"GET_HEALTH"}""", accept: "application/x-protobuf");
+        var (status, text) = await SendAsync(cluster, HttpMethod.Post, "api/v1", """{"type":"GET_HEALTH"}""", accept: "text/html");
         status.Should().Be(HttpStatusCode.NotAcceptable);
         text.Should().Contain("Accept");
     }

@@ -193,7 +193,7 @@ public sealed class OperatorReadCallTests
         {
             Content = new StringContent("""{"type":"SUBSCRIBE"}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("Accept", "application/x-protobuf");
+        request.Headers.Add("Accept", "text/html");
         using var wrongAccept = await cluster.Http.SendAsync(request);
         wrongAccept.StatusCode.Should().Be(HttpStatusCode.NotAcceptable);
         (await wrongAccept.Content.ReadAsStringAsync()).Should().Contain("Accept");

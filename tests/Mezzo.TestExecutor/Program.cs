@@ -16,7 +16,9 @@ using System.Text.Json.Nodes;
 // subscribes again (backoff up to MESOS_SUBSCRIPTION_BACKOFF_MAX, giving up after MESOS_RECOVERY_TIMEOUT) with the
 // tasks and updates the agent has not acknowledged (its first SUBSCRIBE too is retried until the agent answers).
 // TEST_EXECUTOR_NO_RECONNECT=1 makes it stay disconnected instead; TEST_EXECUTOR_WAIT_FOR=<file> makes it wait for that
-// file in its sandbox before it first subscribes.
+// file in its sandbox before it first subscribes. TEST_EXECUTOR_PROTOBUF=1 makes it speak application/x-protobuf: its
+// calls are encoded, and events decoded, with classes generated from Mesos's executor.proto (not Mezzo's types), and
+// the SUBSCRIBE response's Content-Type is written to stream.txt in the sandbox.
 var endpoint = Required("MESOS_AGENT_ENDPOINT");
 var frameworkId = Required("MESOS_FRAMEWORK_ID");
 var executorId = Required("MESOS_EXECUTOR_ID");
@@ -24,6 +26,7 @@ var sandbox = Required("MESOS_SANDBOX");
 var checkpoint = Environment.GetEnvironmentVariable("MESOS_CHECKPOINT") == "1";
 var reconnect = Environment.GetEnvironmentVariable("TEST_EXECUTOR_NO_RECONNECT") != "1";
 var backoffMax = Duration(Environment.GetEnvironmentVariable("MESOS_SUBSCRIPTION_BACKOFF_MAX")) ?? TimeSpan.FromSeconds(2);
+var protobuf = Environment.GetEnvironmentVariable("TEST_EXECUTOR_PROTOBUF") == "1";
 var recoveryTimeout = Duration(Environment.GetEnvironmentVariable("MESOS_RECOVERY_TIMEOUT")) ?? TimeSpan.FromMinutes(15);
 await File.WriteAllLinesAsync(
     Path.Combine(sandbox, "env.txt"),
@@ -52,7 +55,7 @@ while (true)
     try
     {
         using var subscribe = new HttpRequestMessage(HttpMethod.Post, api) { Content = Json(Call("SUBSCRIBE", new JsonObject { ["subscribe"] = SubscribeBody() })) };
-        subscribe.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        subscribe.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(protobuf ? "application/x-protobuf" : "application/json"));
         response = await http.SendAsync(subscribe, HttpCompletionOption.ResponseHeadersRead);
     }
     catch (HttpRequestException) when (disconnectedSince is not null)
@@ -78,6 +81,7 @@ while (true)
             else
             {
                 streamed = true;
+                await File.WriteAllTextAsync(Path.Combine(sandbox, "stream.txt"), response.Content.Headers.ContentType?.MediaType);
                 disconnectedSince = null;
                 backoff = TimeSpan.FromMilliseconds(50);
                 try
@@ -324,7 +328,13 @@ JsonObject Call(string type, JsonObject body)
 
 static string TaskId(JsonNode task) => (string)task["task_id"]!["value"]!;
 
-static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+HttpContent Json(JsonObject body) => protobuf
+    ? new ByteArrayContent(Google.Protobuf.MessageExtensions.ToByteArray(
+        new Google.Protobuf.JsonParser(Google.Protobuf.JsonParser.Settings.Default).Parse<Mesos.V1.Executor.Call>(body.ToJsonString())))
+    {
+        Headers = { ContentType = new MediaTypeHeaderValue("application/x-protobuf") },
+    }
+    : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
 
 // Mesos's Duration text ("2secs", "15mins", "500ms").
 static TimeSpan? Duration(string? text)
@@ -354,7 +364,7 @@ static string Required(string name) =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{name} is not set");
 
 // RecordIO: "<length>\n<length bytes of JSON>" repeated; null at the end of the stream.
-static async Task<JsonObject?> ReadRecordAsync(Stream stream)
+async Task<JsonObject?> ReadRecordAsync(Stream stream)
 {
     var length = 0;
     var one = new byte[1];
@@ -375,5 +385,8 @@ static async Task<JsonObject?> ReadRecordAsync(Stream stream)
 
     var buffer = new byte[length];
     await stream.ReadExactlyAsync(buffer);
-    return JsonNode.Parse(buffer)!.AsObject();
+    return protobuf
+        ? JsonNode.Parse(new Google.Protobuf.JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true))
+            .Format(Mesos.V1.Executor.Event.Parser.ParseFrom(buffer)))!.AsObject()
+        : JsonNode.Parse(buffer)!.AsObject();
 }

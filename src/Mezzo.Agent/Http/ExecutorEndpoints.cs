@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mezzo.Agent.Executors;
 using Mezzo.Core.Tasks;
+using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.RecordIO;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +17,6 @@ namespace Mezzo.Agent.Http;
 /// </summary>
 public static class ExecutorEndpoints
 {
-    private const string Json = "application/json";
     private const long MaxBodyBytes = 16 * 1024 * 1024;
 
     /// <param name="service">Null until the agent has started (recovered its checkpoints): calls are then answered 503,
@@ -82,23 +82,13 @@ public static class ExecutorEndpoints
     /// <summary>Media types, body and the checks of Mesos's executor call validation, before anything reaches the agent.</summary>
     public static async Task<(ExecutorCall? Call, (int Status, string Message)? Error)> ReadCallAsync(HttpRequest request)
     {
-        var contentType = (request.ContentType ?? "").Split(';')[0].Trim();
-        if (contentType.Length == 0)
+        var negotiated = ContentNegotiation.Negotiate(request.ContentType, request.Headers.Accept.ToString());
+        if (negotiated.ErrorStatus is { } status)
         {
-            return (null, (415, "Expecting 'Content-Type' to be present"));
+            return (null, (status, negotiated.Error!));
         }
 
-        if (!contentType.Equals(Json, StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, (415, $"Unsupported 'Content-Type' '{contentType}': this agent speaks only {Json} on /api/v1/executor"));
-        }
-
-        var accept = request.Headers.Accept.ToString();
-        if (accept.Length > 0 && !accept.Contains(Json, StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal))
-        {
-            return (null, (406, $"Unsupported 'Accept' '{accept}': this agent answers only with {Json}"));
-        }
-
+        request.HttpContext.Items[typeof(Negotiated)] = negotiated;
         if (request.ContentLength > MaxBodyBytes)
         {
             return (null, (413, $"Request body of {request.ContentLength} bytes exceeds the limit of {MaxBodyBytes} bytes"));
@@ -114,11 +104,15 @@ public static class ExecutorEndpoints
                 return (null, (413, $"Request body exceeds the limit of {MaxBodyBytes} bytes"));
             }
 
-            call = MesosJson.Deserialize<ExecutorCall>(body.ToArray());
+            call = MesosWire.Deserialize<ExecutorCall>(negotiated.Request, body.ToArray());
         }
         catch (JsonException ex)
         {
             return (null, (400, $"Failed to parse body into executor call: {ex.Message}"));
+        }
+        catch (ProtobufFormatException ex)
+        {
+            return (null, (400, $"Failed to parse body into executor call protobuf: {ex.Message}"));
         }
         catch (BadHttpRequestException ex)
         {
@@ -207,7 +201,10 @@ public static class ExecutorEndpoints
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = Json;
+        var format = context.Items.TryGetValue(typeof(Negotiated), out var value) && value is Negotiated negotiated
+            ? negotiated.Response
+            : WireFormat.Json;
+        response.ContentType = ContentNegotiation.MediaType(format);
         response.Headers.CacheControl = "no-cache";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var aborted = context.RequestAborted;
@@ -218,7 +215,7 @@ public static class ExecutorEndpoints
             {
                 while (subscription.Reader.TryRead(out var ev))
                 {
-                    RecordIOFraming.Write(response.BodyWriter, MesosJson.SerializeToUtf8Bytes(ev));
+                    RecordIOFraming.Write(response.BodyWriter, MesosWire.Serialize(format, ev));
                 }
 
                 var flushed = await response.BodyWriter.FlushAsync(aborted);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Mezzo.Agent.Sandbox;
 using Mezzo.Protocol.Conversion;
+using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,6 @@ namespace Mezzo.Agent.Http;
 /// </summary>
 public static partial class OperatorEndpoint
 {
-    private const string Json = "application/json";
     private const long MaxBodyBytes = 1024 * 1024;
 
     /// <summary>The Mesos release whose agent API this agent speaks (as its /version says).</summary>
@@ -130,24 +130,13 @@ public static partial class OperatorEndpoint
     /// <summary>Media types, body size, JSON and the call's required parts, in Mesos's words where it has some.</summary>
     public static async Task<(AgentOperatorCall? Call, (int Status, string Message)? Error)> ReadCallAsync(HttpRequest request)
     {
-        var contentType = (request.ContentType ?? "").Split(';')[0].Trim();
-        if (contentType.Length == 0)
+        var negotiated = ContentNegotiation.Negotiate(request.ContentType, request.Headers.Accept.ToString());
+        if (negotiated.ErrorStatus is { } status)
         {
-            return (null, (415, "Expecting 'Content-Type' to be present"));
+            return (null, (status, negotiated.Error!));
         }
 
-        if (!contentType.Equals(Json, StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, (415, $"Unsupported 'Content-Type' '{contentType}': this agent speaks only {Json} on /api/v1"));
-        }
-
-        var accept = request.Headers.Accept.ToString();
-        if (accept.Length > 0 && !accept.Contains(Json, StringComparison.OrdinalIgnoreCase)
-            && !accept.Contains("*/*", StringComparison.Ordinal) && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, (406, $"Expecting 'Accept' to allow '{Json}'"));
-        }
-
+        request.HttpContext.Items[typeof(Negotiated)] = negotiated;
         if (request.ContentLength > MaxBodyBytes)
         {
             return (null, (413, $"Request body of {request.ContentLength} bytes exceeds the limit of {MaxBodyBytes} bytes"));
@@ -163,11 +152,15 @@ public static partial class OperatorEndpoint
                 return (null, (413, $"Request body exceeds the limit of {MaxBodyBytes} bytes"));
             }
 
-            call = MesosJson.Deserialize<AgentOperatorCall>(body.ToArray());
+            call = MesosWire.Deserialize<AgentOperatorCall>(negotiated.Request, body.ToArray());
         }
         catch (JsonException ex)
         {
             return (null, (400, $"Failed to parse body into Call: {ex.Message}"));
+        }
+        catch (ProtobufFormatException ex)
+        {
+            return (null, (400, $"Failed to parse body into Call protobuf: {ex.Message}"));
         }
         catch (BadHttpRequestException ex)
         {
@@ -232,8 +225,19 @@ public static partial class OperatorEndpoint
         };
     }
 
-    private static IResult Response(AgentOperatorResponse response) =>
-        Results.Bytes(MesosJson.SerializeToUtf8Bytes(response), Json);
+    private static IResult Response(AgentOperatorResponse response) => new EncodedResponse(response);
+
+    /// <summary>The response in the encoding <see cref="ReadCallAsync"/> negotiated for the request.</summary>
+    private sealed class EncodedResponse(AgentOperatorResponse response) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var format = httpContext.Items.TryGetValue(typeof(Negotiated), out var value) && value is Negotiated negotiated
+                ? negotiated.Response
+                : WireFormat.Json;
+            return Results.Bytes(MesosWire.Serialize(format, response), ContentNegotiation.MediaType(format)).ExecuteAsync(httpContext);
+        }
+    }
 
     private static IResult Text(int status, string message) =>
         Results.Text(message, "text/plain; charset=utf-8", Encoding.UTF8, status);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Mezzo.Protocol;
+using Mezzo.Protocol.Protobuf;
 using Microsoft.AspNetCore.Http;
 
 namespace Mezzo.Master.Http;
@@ -67,33 +68,70 @@ public static class HttpBodies
         }
     }
 
-    /// <summary>Mesos's media-type negotiation: JSON in, JSON out (protobuf arrives with the operator issue).</summary>
+    /// <summary>
+    /// Mesos's media-type negotiation (<see cref="ContentNegotiation"/>): 415 for a body that is neither JSON nor
+    /// protobuf, 406 for an Accept that allows neither. The outcome is kept on the request for
+    /// <see cref="ReadCallAsync"/>, <see cref="Encoded"/> and the RecordIO streams.
+    /// </summary>
     public static IResult? CheckMediaTypes(HttpRequest request)
     {
-        var contentType = MediaType(request.ContentType);
-        if (contentType.IsEmpty)
+        var negotiated = ContentNegotiation.Negotiate(request.ContentType, request.Headers.Accept.ToString());
+        if (negotiated.ErrorStatus is { } status)
         {
-            return Text(StatusCodes.Status415UnsupportedMediaType, "Expecting 'Content-Type' to be present");
+            return Text(status, negotiated.Error!);
         }
 
-        if (contentType.Equals(Protobuf.AsSpan(), StringComparison.OrdinalIgnoreCase))
-        {
-            return Text(StatusCodes.Status415UnsupportedMediaType, "Content-Type application/x-protobuf is not supported yet; use application/json");
-        }
-
-        if (!contentType.Equals(Json.AsSpan(), StringComparison.OrdinalIgnoreCase))
-        {
-            return Text(StatusCodes.Status415UnsupportedMediaType, $"Expecting 'Content-Type' of {Json} or {Protobuf}");
-        }
-
-        var accept = request.Headers.Accept.ToString();
-        if (!string.IsNullOrEmpty(accept) && !accept.Contains(Json, StringComparison.OrdinalIgnoreCase)
-            && !accept.Contains("*/*", StringComparison.Ordinal) && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase))
-        {
-            return Text(StatusCodes.Status406NotAcceptable, $"Expecting 'Accept' to allow '{Json}'");
-        }
-
+        request.HttpContext.Items[typeof(Negotiated)] = negotiated;
         return null;
+    }
+
+    /// <summary>The encoding the request's answer must use (JSON unless negotiated otherwise).</summary>
+    public static WireFormat ResponseFormat(HttpContext context) =>
+        context.Items.TryGetValue(typeof(Negotiated), out var value) && value is Negotiated negotiated ? negotiated.Response : WireFormat.Json;
+
+    private static WireFormat RequestFormat(HttpContext context) =>
+        context.Items.TryGetValue(typeof(Negotiated), out var value) && value is Negotiated negotiated ? negotiated.Request : WireFormat.Json;
+
+    /// <summary>
+    /// Parses a negotiated body as <typeparamref name="T"/>: malformed JSON or protobuf is a 400 naming the message
+    /// ("Failed to parse body into Call protobuf: ..." in Mesos's words), nothing acted on.
+    /// </summary>
+    public static (T? Value, IResult? Error) DecodeCall<T>(HttpContext context, byte[] body, string message)
+        where T : class
+    {
+        var format = RequestFormat(context);
+        try
+        {
+            return (MesosWire.Deserialize<T>(format, body), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Text(StatusCodes.Status400BadRequest, $"Failed to parse body into {message}: {Describe(ex)}"));
+        }
+        catch (ProtobufFormatException ex)
+        {
+            return (null, Text(StatusCodes.Status400BadRequest, $"Failed to parse body into {message} protobuf: {ex.Message}"));
+        }
+    }
+
+    /// <summary>Reads (413 past <paramref name="limit"/>) and parses a negotiated body, see <see cref="DecodeCall"/>.</summary>
+    public static async Task<(T? Value, IResult? Error)> ReadCallAsync<T>(HttpRequest request, long limit, string message)
+        where T : class
+    {
+        var (body, error) = await ReadAsync(request, limit);
+        return error is not null ? (null, error) : DecodeCall<T>(request.HttpContext, body!, message);
+    }
+
+    /// <summary>A 200 whose body is <paramref name="value"/> in the encoding negotiated for the request.</summary>
+    public static IResult Encoded<T>(T value) => new EncodedResult<T>(value);
+
+    private sealed class EncodedResult<T>(T value) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var format = ResponseFormat(httpContext);
+            return Results.Bytes(MesosWire.Serialize(format, value), ContentNegotiation.MediaType(format)).ExecuteAsync(httpContext);
+        }
     }
 
     /// <summary>The media type of a Content-Type header: what precedes any ';', trimmed.</summary>

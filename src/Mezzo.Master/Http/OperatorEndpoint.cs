@@ -165,7 +165,7 @@ public static partial class OperatorEndpoint
             return mediaError;
         }
 
-        var (call, parseError) = await HttpBodies.ReadJsonAsync<MasterCall>(context.Request, master.Options.MaxRequestBodyBytes, "Failed to parse body into Call");
+        var (call, parseError) = await HttpBodies.ReadCallAsync<MasterCall>(context.Request, master.Options.MaxRequestBodyBytes, "Call");
         if (parseError is not null)
         {
             return parseError;
@@ -296,7 +296,7 @@ public static partial class OperatorEndpoint
     private static Task<IResult> Respond(MasterResponse response) => Task.FromResult(Response(response));
 
     private static IResult Response(MasterResponse response) =>
-        Results.Bytes(MesosJson.SerializeToUtf8Bytes(response), HttpBodies.Json);
+        HttpBodies.Encoded(response);
 
     /// <summary>Mesos answers a successful change with an empty 200, a refused one with a plain-text reason.</summary>
     internal static IResult Outcome(CallResult result) =>

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using Mezzo.Protocol.Protobuf;
+using Mezzo.Protocol.RecordIO;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -14,7 +16,9 @@ public static class RecordIOStreaming
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = HttpBodies.Json;
+        // Mesos frames each record in the negotiated type and labels the stream with it (not application/recordio).
+        var format = HttpBodies.ResponseFormat(context);
+        response.ContentType = ContentNegotiation.MediaType(format);
         response.Headers["Mesos-Stream-Id"] = streamId;
         response.Headers.CacheControl = "no-cache";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -27,7 +31,14 @@ public static class RecordIOStreaming
                 // Drain whatever is queued, then flush once: one syscall per burst, not per event.
                 while (events.TryRead(out var item))
                 {
-                    WriteRecord(writer, item, type);
+                    if (format == WireFormat.Protobuf)
+                    {
+                        RecordIOFraming.Write(writer, MesosProtobuf.Serialize(item));
+                    }
+                    else
+                    {
+                        WriteRecord(writer, item, type);
+                    }
                 }
 
                 var flushed = await writer.FlushAsync(context.RequestAborted);
@@ -66,7 +77,7 @@ public static class RecordIOStreaming
         json.Reset(record);
         JsonSerializer.Serialize(json, item, type);
         json.Flush();
-        Protocol.RecordIO.RecordIOFraming.Write(writer, record.WrittenSpan);
+        RecordIOFraming.Write(writer, record.WrittenSpan);
         if (record.Capacity > 1024 * 1024)
         {
             // A huge event (a large offer batch) should not pin its buffer to the thread forever.

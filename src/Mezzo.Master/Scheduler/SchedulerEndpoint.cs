@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Http;
 using Mezzo.Protocol.V1;
@@ -31,14 +30,10 @@ public static class SchedulerEndpoint
             return bodyError;
         }
 
-        Call? call;
-        try
+        var (call, parseError) = HttpBodies.DecodeCall<Call>(context, body!, "Call");
+        if (parseError is not null)
         {
-            call = MesosJson.Deserialize<Call>(body!);
-        }
-        catch (JsonException ex)
-        {
-            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse body into Call: {ex.Message}");
+            return parseError;
         }
 
         if (call is null)

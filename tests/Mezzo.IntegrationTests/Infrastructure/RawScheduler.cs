@@ -20,6 +20,32 @@ public sealed class RawScheduler : IAsyncDisposable
 
     public RawScheduler(Uri master) => _master = master;
 
+    /// <summary>
+    /// Speak application/x-protobuf instead of JSON: every call is encoded with the classes generated from Mesos's
+    /// scheduler.proto (Google.Protobuf's own JSON parser, not Mezzo's POCOs) and every event decoded with them, so
+    /// the bytes on the wire are what a Mesos protobuf client sends and expects.
+    /// </summary>
+    public bool Protobuf { get; init; }
+
+    private static readonly Google.Protobuf.JsonParser ProtoParser = new(Google.Protobuf.JsonParser.Settings.Default);
+
+    private static readonly Google.Protobuf.JsonFormatter ProtoFormatter =
+        new(Google.Protobuf.JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+
+    private HttpContent Body(string json) => Protobuf
+        ? new ByteArrayContent(Google.Protobuf.MessageExtensions.ToByteArray(ProtoParser.Parse<Mesos.V1.Scheduler.Call>(json)))
+        {
+            Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf") },
+        }
+        : new StringContent(json, Encoding.UTF8, "application/json");
+
+    private JsonObject ParseEvent(byte[] record) => Protobuf
+        ? JsonNode.Parse(ProtoFormatter.Format(Mesos.V1.Scheduler.Event.Parser.ParseFrom(record)))!.AsObject()
+        : JsonNode.Parse(record)!.AsObject();
+
+    /// <summary>The Content-Type of the SUBSCRIBE response.</summary>
+    public string? StreamContentType { get; private set; }
+
     /// <summary>Acknowledge each UPDATE as it arrives (default), or leave it to the test.</summary>
     public bool AutoAcknowledge { get; init; } = true;
 
@@ -61,9 +87,9 @@ public sealed class RawScheduler : IAsyncDisposable
             : $$"""{"framework_id":{"value":"{{frameworkId}}"},"type":"SUBSCRIBE","subscribe":{"framework_info":{{frameworkInfoJson}} } }""";
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, "api/v1/scheduler"))
         {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            Content = Body(body),
         };
-        request.Headers.Add("Accept", "application/json");
+        request.Headers.Add("Accept", Protobuf ? "application/x-protobuf" : "application/json");
         _subscription = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         SubscribeStatus = _subscription.StatusCode;
         if (_subscription.StatusCode != HttpStatusCode.OK)
@@ -72,6 +98,7 @@ public sealed class RawScheduler : IAsyncDisposable
         }
 
         StreamId = _subscription.Headers.GetValues("Mesos-Stream-Id").Single();
+        StreamContentType = _subscription.Content.Headers.ContentType?.MediaType;
         var stream = await _subscription.Content.ReadAsStreamAsync();
         _reader = Task.Run(() => ReadRecordsAsync(stream));
         var subscribed = await WaitForAsync(e => (string?)e["type"] == "SUBSCRIBED" || (string?)e["type"] == "ERROR", "SUBSCRIBED");
@@ -100,7 +127,7 @@ public sealed class RawScheduler : IAsyncDisposable
 
                 var buffer = new byte[length];
                 await stream.ReadExactlyAsync(buffer, _stop.Token);
-                var ev = JsonNode.Parse(buffer)!.AsObject();
+                var ev = ParseEvent(buffer);
                 lock (_events)
                 {
                     _events.Add(ev);
@@ -170,7 +197,7 @@ public sealed class RawScheduler : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_master, "api/v1/scheduler"))
         {
-            Content = new StringContent(json, Encoding.UTF8, contentType),
+            Content = Protobuf && contentType == "application/json" ? Body(json) : new StringContent(json, Encoding.UTF8, contentType),
         };
         request.Headers.Add("Mesos-Stream-Id", streamId ?? StreamId);
         using var response = await _http.SendAsync(request);
