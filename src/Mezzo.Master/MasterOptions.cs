@@ -26,6 +26,12 @@ public sealed class MasterOptions
     /// <summary>Interval of HEARTBEAT events to subscribed schedulers (Mesos: 15 s).</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often the web UI's usage chart gets a sample of used vs total cpus, mem and disk.</summary>
+    public TimeSpan UsageSampleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far back the usage samples reach (the chart's "last hour").</summary>
+    public TimeSpan UsageHistory { get; set; } = TimeSpan.FromHours(1);
+
     public int MaxCompletedFrameworks { get; set; } = 50;
 
     public int MaxCompletedTasksPerFramework { get; set; } = 1000;

@@ -29,6 +29,33 @@ public sealed partial class WebUiServingTests : IAsyncLifetime
     private Uri Url(string path) => new(_master.Url, path);
 
     [Fact]
+    public async Task The_usage_history_for_the_overview_chart_is_served_as_json_from_the_first_tick()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        System.Text.Json.Nodes.JsonArray samples;
+        while (true)
+        {
+            using var response = await _http.GetAsync(Url("mezzo/usage"), TestContext.Current.CancellationToken);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+            samples = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["samples"]!.AsArray();
+            if (samples.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        samples.Should().NotBeEmpty("the master samples on its first tick");
+        var sample = samples[^1]!;
+        sample["time"]!.GetValue<double>().Should().BeGreaterThan(DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds());
+        sample["cpus"]!.AsArray().Should().HaveCount(2, "used and total");
+        sample["mem"]!.AsArray().Should().HaveCount(2);
+        sample["disk"]!.AsArray().Should().HaveCount(2);
+    }
+
+    [Fact]
     public void The_embedded_assets_include_the_shell_every_page_module_and_the_stylesheet()
     {
         WebAssets.All.Keys.Should().Contain(["index.html", "css/app.css", "js/app.js", "js/api.js", "js/dom.js", "js/store.js", "favicon.svg",

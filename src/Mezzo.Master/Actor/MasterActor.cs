@@ -173,6 +173,7 @@ public sealed partial class MasterActor : IAsyncDisposable
 
         // After allocation: an offer just made on a draining agent already counts as resources held there.
         GenerateInverseOffers(now);
+        SampleUsage(now);
     }
 
     // Mesos's spellings: frameworks <master>-0000, agents <master>-S0, offers <master>-O0.

@@ -17,6 +17,9 @@ public static class WebUiEndpoints
 
     public const string FrameworkProxyPrefix = "/framework-proxy";
 
+    /// <summary>The last hour of cluster use for the overview chart; Mezzo's own, under a prefix no Mesos route uses.</summary>
+    public const string UsagePath = "/mezzo/usage";
+
     private static readonly string[] FileOperations = ["browse", "read", "download"];
 
     private static readonly string[] FrameworkMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
@@ -47,8 +50,40 @@ public static class WebUiEndpoints
                 await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered agent '{agentId}'");
             }
         });
+        routes.MapGet(UsagePath, (HttpContext context) => WriteUsageAsync(context, master.UsageHistory));
         routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkMethods, (HttpContext context, string frameworkId, string? path) =>
             FrameworkAsync(context, master, frameworkId, path ?? ""));
+    }
+
+    /// <summary><c>{"samples":[{"time":unix seconds,"cpus":[used,total],"mem":[..],"disk":[..]}, ...]}</c>, oldest first.</summary>
+    private static async Task WriteUsageAsync(HttpContext context, IReadOnlyList<UsageSample> samples)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-cache";
+        await using var json = new System.Text.Json.Utf8JsonWriter(context.Response.Body);
+        json.WriteStartObject();
+        json.WriteStartArray("samples");
+        foreach (var sample in samples)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("time", sample.Time.ToUnixTimeMilliseconds() / 1000.0);
+            Pair(json, "cpus", sample.CpusUsed, sample.CpusTotal);
+            Pair(json, "mem", sample.MemUsed, sample.MemTotal);
+            Pair(json, "disk", sample.DiskUsed, sample.DiskTotal);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync(context.RequestAborted);
+
+        static void Pair(System.Text.Json.Utf8JsonWriter json, string name, double used, double total)
+        {
+            json.WriteStartArray(name);
+            json.WriteNumberValue(used);
+            json.WriteNumberValue(total);
+            json.WriteEndArray();
+        }
     }
 
     private static async Task AgentFilesAsync(HttpContext context, MasterActor master, string agentId, string operation)

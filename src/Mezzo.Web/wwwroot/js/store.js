@@ -1,6 +1,6 @@
 // The cluster as the UI knows it: the master's /master/state, refetched when the operator event stream says
-// something changed (coalesced: at most one fetch in flight and one per 500 ms), plus a one-hour ring buffer of
-// /metrics/snapshot samples for the usage chart.
+// something changed (coalesced: at most one fetch in flight and one per 500 ms), plus the master's last hour of usage
+// samples (/mezzo/usage) for the chart, so a page opened now draws the whole hour.
 import { getJson, subscribeEvents } from './api.js';
 
 const listeners = new Set();
@@ -12,21 +12,8 @@ let lastFetch = 0;
 let timer = null;
 const eventListeners = new Set();
 
-export const SAMPLE_INTERVAL_MS = 5000;
-const SAMPLES = 3600 * 1000 / SAMPLE_INTERVAL_MS;
-const STORED = 'mezzo.usage-samples';
-// Kept per browser tab, so a reload does not empty the chart.
-const samples = loadSamples();
-
-function loadSamples() {
-  try {
-    const stored = JSON.parse(sessionStorage.getItem(STORED) ?? '[]');
-    const from = Date.now() - 3600 * 1000;
-    return Array.isArray(stored) ? stored.filter(s => s.t >= from) : [];
-  } catch {
-    return [];
-  }
-}
+export const SAMPLE_INTERVAL_MS = 10000;
+let samples = [];
 
 export function current() {
   return { state, error, samples };
@@ -82,22 +69,11 @@ export function refresh() {
 
 async function sample() {
   try {
-    const m = await getJson('/metrics/snapshot');
-    samples.push({
-      t: Date.now(),
-      cpus: [m['master/cpus_used'] ?? 0, m['master/cpus_total'] ?? 0],
-      mem: [m['master/mem_used'] ?? 0, m['master/mem_total'] ?? 0],
-      disk: [m['master/disk_used'] ?? 0, m['master/disk_total'] ?? 0],
-    });
-    if (samples.length > SAMPLES) samples.splice(0, samples.length - SAMPLES);
-    try {
-      sessionStorage.setItem(STORED, JSON.stringify(samples));
-    } catch {
-      // Storage full or disabled: the chart still works for this page's life.
-    }
+    const usage = await getJson('/mezzo/usage');
+    samples = usage.samples.map(u => ({ t: u.time * 1000, cpus: u.cpus, mem: u.mem, disk: u.disk }));
     notify();
   } catch (e) {
-    console.warn('metrics sample:', e);
+    console.warn('usage samples:', e);
   }
 }
 
