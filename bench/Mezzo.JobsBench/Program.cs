@@ -81,7 +81,12 @@ try
 }
 finally
 {
-    dev.Kill(entireProcessTree: true);
+    // SIGTERM: mezzo dev stops cleanly, kills what is left and removes its agent's cgroups (a SIGKILL left them).
+    using (var term = Process.Start("kill", ["-TERM", dev.Id.ToString(CultureInfo.InvariantCulture)]))
+    {
+        await term.WaitForExitAsync();
+    }
+
     await dev.WaitForExitAsync();
     Directory.Delete(workDir, recursive: true);
 }
