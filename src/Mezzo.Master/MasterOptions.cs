@@ -104,5 +104,11 @@ public sealed class MasterOptions
     /// </summary>
     public int OperatorEventQueueCapacity { get; set; } = 10_000;
 
+    /// <summary>Header, connection and slow-client limits of the master's listener.</summary>
+    public Hosting.Limits.ListenerLimitsOptions ListenerLimits { get; set; } = new();
+
+    /// <summary>Per-client rate limit on the scheduler and operator APIs (<c>--rate-limit-qps</c>, <c>--rate-limit-burst</c>).</summary>
+    public Hosting.Limits.ClientRateLimitOptions RateLimit { get; set; } = new();
+
     public TimeSpan AgentUnreachableAfter => AgentPingTimeout * MaxAgentPingTimeouts;
 }

@@ -1,4 +1,5 @@
 using Mezzo.Core.Allocation;
+using Mezzo.Hosting.Limits;
 using Mezzo.Hosting.Logging;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
@@ -79,9 +80,13 @@ public sealed class MasterServer : IAsyncDisposable
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
             kestrel.Limits.MaxRequestBodySize = null; // enforced per API with a clear 413 message
+            options.ListenerLimits.ApplyTo(kestrel.Limits);
             kestrel.AddServerHeader = false;
         });
+        ClientRateLimiting.Add(builder.Services, options.RateLimit, context => IsRateLimited(context.Request.Path));
         var app = builder.Build();
+        // Before the routes (and, with etcd, before the leader/standby switch) so that both modes limit alike.
+        ClientRateLimiting.Use(app, options.RateLimit);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         Directory.CreateDirectory(options.WorkDir);
         MasterCandidate? candidateRef = null;
@@ -118,6 +123,12 @@ public sealed class MasterServer : IAsyncDisposable
             : StandbyEndpoints.HandleAsync(context, candidate, options));
         return new MasterServer(app, options, null, null, etcd, candidate);
     }
+
+    /// <summary>The APIs clients call in volume: the scheduler API and the operator API (at both of its paths).</summary>
+    internal static bool IsRateLimited(PathString path) =>
+        path.Equals("/api/v1/scheduler", StringComparison.OrdinalIgnoreCase)
+        || path.Equals("/api/v1", StringComparison.OrdinalIgnoreCase)
+        || path.Equals("/master/api/v1", StringComparison.OrdinalIgnoreCase);
 
     private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor)
     {

@@ -65,11 +65,19 @@ public static class MasterCommand
         var maxSubscribers = FlagOption.Create("max-operator-event-stream-subscribers",
                 "Most operator API SUBSCRIBE streams open at once; a new one beyond it closes the oldest", () => 1000)
             .Check(value => value < 1 ? "--max-operator-event-stream-subscribers must be at least 1" : null);
+        var rateLimitQps = FlagOption.Create("rate-limit-qps",
+                "Calls per second each client may make to the scheduler and operator APIs; over it a call is answered 429 "
+                + "with Retry-After (clients are told apart by address; loopback is not limited; 0 = off)", () => 2000)
+            .Check(value => value < 0 ? "--rate-limit-qps must be 0 (off) or more" : null);
+        var rateLimitBurst = FlagOption.Create("rate-limit-burst",
+                "Calls a client may make at once before --rate-limit-qps applies (0 = off)", () => 10_000)
+            .Check(value => value < 0 ? "--rate-limit-burst must be 0 (off) or more" : null);
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
             store, leaseTtl,
             registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout, maxSubscribers,
+            rateLimitQps, rateLimitBurst,
         };
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
@@ -96,6 +104,11 @@ public static class MasterCommand
                 RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
                 AgentReregisterTimeout = parsed.GetValue(reregisterTimeout),
                 MaxOperatorEventStreamSubscribers = parsed.GetValue(maxSubscribers),
+                RateLimit = new Hosting.Limits.ClientRateLimitOptions
+                {
+                    PermitsPerSecond = parsed.GetValue(rateLimitQps),
+                    Burst = parsed.GetValue(rateLimitBurst),
+                },
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logFlags.Configure(parsed));
