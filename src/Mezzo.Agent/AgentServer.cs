@@ -52,6 +52,7 @@ public sealed class AgentServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();

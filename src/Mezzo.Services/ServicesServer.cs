@@ -82,6 +82,7 @@ public sealed class ServicesServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.Limits.MaxRequestBodySize = null; // answered with Marathon-style 413 by the endpoints
             kestrel.AddServerHeader = false;
         });
