@@ -131,6 +131,8 @@ public sealed class CliTests
     [InlineData(new[] { "master", "--store", "etcd://h:70000" }, "bad etcd endpoint 'h:70000'")]
     [InlineData(new[] { "master", "--leader-lease-ttl", "500ms" }, "--leader-lease-ttl must be at least 1secs")]
     [InlineData(new[] { "master", "--max-operator-event-stream-subscribers", "0" }, "--max-operator-event-stream-subscribers must be at least 1")]
+    [InlineData(new[] { "master", "--rate-limit-qps", "-1" }, "--rate-limit-qps must be 0 (off) or more")]
+    [InlineData(new[] { "master", "--rate-limit-burst", "-5" }, "--rate-limit-burst must be 0 (off) or more")]
     [InlineData(new[] { "agent", "--master", "127.0.0.1:1,,127.0.0.1:2" }, "--master: Invalid master address '127.0.0.1:1,,127.0.0.1:2': empty entry")]
     [InlineData(new[] { "agent", "--master", "zk://127.0.0.1:2181/mesos" }, "ZooKeeper master detection is not supported")]
     [InlineData(new[] { "execute", "--master", "etcd://h:0", "--name", "n", "--command", "true" }, "--master: Invalid master address")]
