@@ -39,7 +39,7 @@ public sealed partial class NamespaceIsolator
         }
 
         var wanted = string.Join(",", new[] { pid ? IsolationFlag.PidNamespace : null, filesystem ? IsolationFlag.LinuxFilesystem : null }.OfType<string>());
-        if (Probe(launcher, pid) is { } problem)
+        if (Probe(launcher, pid, options.WorkDir) is { } problem)
         {
             Log.Unavailable(log, wanted, problem);
             return null;
@@ -49,14 +49,22 @@ public sealed partial class NamespaceIsolator
         return new NamespaceIsolator(pid, filesystem);
     }
 
-    private static string? Probe(IProcessLauncher launcher, bool pid)
+    private static string? Probe(IProcessLauncher launcher, bool pid, string workDir)
     {
         if (!Environment.IsPrivilegedProcess)
         {
             return "the agent is not running as root";
         }
 
-        var scratch = Directory.CreateTempSubdirectory("mezzo-ns-probe-");
+        // In the work dir, not /tmp: an agent killed mid-probe leaves it where the next start (or whoever removes the
+        // work dir) finds it, rather than in /tmp for good.
+        var scratch = new DirectoryInfo(Path.Combine(workDir, "ns-probe"));
+        if (scratch.Exists)
+        {
+            scratch.Delete(recursive: true);
+        }
+
+        scratch.Create();
         try
         {
             var tmp = Directory.CreateDirectory(Path.Combine(scratch.FullName, "tmp")).FullName;

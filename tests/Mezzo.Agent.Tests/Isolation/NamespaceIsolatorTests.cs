@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Mezzo.Agent.Tests.Isolation;
 
 /// <summary>Start-up detection of namespaces/pid and filesystem/linux, and the loud fallback when the probe fails.</summary>
-public sealed class NamespaceIsolatorTests
+public sealed class NamespaceIsolatorTests : IDisposable
 {
     private sealed class CapturingLogger : ILogger
     {
@@ -34,6 +34,29 @@ public sealed class NamespaceIsolatorTests
 
     private static LaunchedProcess Exited(ExitStatus status) => new(12345, Task.FromResult(status), _ => { });
 
+    private readonly DirectoryInfo _workDir = Directory.CreateTempSubdirectory("mezzo-ns-workdir-");
+
+    public void Dispose() => _workDir.Delete(recursive: true);
+
+    [Fact]
+    public void The_probe_works_in_the_work_dir_replacing_what_a_killed_agent_left_there_and_removes_it()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "The probe only runs as root.");
+        var stale = Directory.CreateDirectory(Path.Combine(_workDir.FullName, "ns-probe", "tmp", "leftover"));
+        string? scratchSeen = null;
+        var launcher = new FakeLauncher(spec =>
+        {
+            scratchSeen = spec.WorkingDirectory;
+            Directory.Exists(stale.FullName).Should().BeFalse("a previous probe's leftovers are removed first");
+            return Exited(ExitStatus.Exited(0));
+        });
+
+        NamespaceIsolator.Create(new AgentOptions { WorkDir = _workDir.FullName }, launcher, new CapturingLogger()).Should().NotBeNull();
+
+        scratchSeen.Should().Be(Path.Combine(_workDir.FullName, "ns-probe"));
+        Directory.Exists(scratchSeen).Should().BeFalse("the probe removes its scratch directory");
+    }
+
     [Fact]
     public void Without_either_isolator_in_the_flag_nothing_is_probed()
     {
@@ -50,7 +73,7 @@ public sealed class NamespaceIsolatorTests
         var log = new CapturingLogger();
         var launcher = new FakeLauncher(_ => throw new LaunchException("Failed to create namespaces: unshare: Operation not permitted"));
 
-        NamespaceIsolator.Create(new AgentOptions(), launcher, log).Should().BeNull();
+        NamespaceIsolator.Create(new AgentOptions { WorkDir = _workDir.FullName }, launcher, log).Should().BeNull();
 
         log.Lines.Should().ContainSingle(l => l.StartsWith("Warning: !!! ISOLATION DEGRADED", StringComparison.Ordinal)
             && l.Contains("namespaces/pid,filesystem/linux", StringComparison.Ordinal) && l.Contains("Operation not permitted", StringComparison.Ordinal));
@@ -63,7 +86,7 @@ public sealed class NamespaceIsolatorTests
         var log = new CapturingLogger();
         var launcher = new FakeLauncher(_ => Exited(ExitStatus.Exited(1)));
 
-        NamespaceIsolator.Create(new AgentOptions { Isolation = "filesystem/linux" }, launcher, log).Should().BeNull();
+        NamespaceIsolator.Create(new AgentOptions { Isolation = "filesystem/linux", WorkDir = _workDir.FullName }, launcher, log).Should().BeNull();
 
         log.Lines.Should().ContainSingle(l => l.Contains("ISOLATION DEGRADED", StringComparison.Ordinal) && l.Contains("Command exited with status 1", StringComparison.Ordinal));
         launcher.Specs.Single().Namespaces.Should().Be(new NamespaceSpec(false, launcher.Specs[0].Namespaces!.PrivateTmp));
@@ -74,7 +97,7 @@ public sealed class NamespaceIsolatorTests
     {
         Assert.SkipUnless(Environment.IsPrivilegedProcess, "The probe only runs as root.");
         var log = new CapturingLogger();
-        var isolator = NamespaceIsolator.Create(new AgentOptions(), new FakeLauncher(_ => Exited(ExitStatus.Exited(0))), log)!;
+        var isolator = NamespaceIsolator.Create(new AgentOptions { WorkDir = _workDir.FullName }, new FakeLauncher(_ => Exited(ExitStatus.Exited(0))), log)!;
         var sandbox = Directory.CreateTempSubdirectory("mezzo-ns-prepare-");
         try
         {
