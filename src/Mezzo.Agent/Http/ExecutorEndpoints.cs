@@ -82,41 +82,10 @@ public static class ExecutorEndpoints
     /// <summary>Media types, body and the checks of Mesos's executor call validation, before anything reaches the agent.</summary>
     public static async Task<(ExecutorCall? Call, (int Status, string Message)? Error)> ReadCallAsync(HttpRequest request)
     {
-        var negotiated = ContentNegotiation.Negotiate(request.ContentType, request.Headers.Accept.ToString());
-        if (negotiated.ErrorStatus is { } status)
+        var (call, error) = await CallBodies.ReadAsync<ExecutorCall>(request, MaxBodyBytes, "executor call");
+        if (error is not null)
         {
-            return (null, (status, negotiated.Error!));
-        }
-
-        request.HttpContext.Items[typeof(Negotiated)] = negotiated;
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, (413, $"Request body of {request.ContentLength} bytes exceeds the limit of {MaxBodyBytes} bytes"));
-        }
-
-        ExecutorCall? call;
-        try
-        {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
-            if (body.Length > MaxBodyBytes)
-            {
-                return (null, (413, $"Request body exceeds the limit of {MaxBodyBytes} bytes"));
-            }
-
-            call = MesosWire.Deserialize<ExecutorCall>(negotiated.Request, body.ToArray());
-        }
-        catch (JsonException ex)
-        {
-            return (null, (400, $"Failed to parse body into executor call: {ex.Message}"));
-        }
-        catch (ProtobufFormatException ex)
-        {
-            return (null, (400, $"Failed to parse body into executor call protobuf: {ex.Message}"));
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return (null, (ex.StatusCode, ex.Message));
+            return (null, error);
         }
 
         return Validate(call) is { } invalid ? (null, (400, invalid)) : (call, null);

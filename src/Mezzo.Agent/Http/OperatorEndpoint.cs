@@ -130,41 +130,10 @@ public static partial class OperatorEndpoint
     /// <summary>Media types, body size, JSON and the call's required parts, in Mesos's words where it has some.</summary>
     public static async Task<(AgentOperatorCall? Call, (int Status, string Message)? Error)> ReadCallAsync(HttpRequest request)
     {
-        var negotiated = ContentNegotiation.Negotiate(request.ContentType, request.Headers.Accept.ToString());
-        if (negotiated.ErrorStatus is { } status)
+        var (call, error) = await CallBodies.ReadAsync<AgentOperatorCall>(request, MaxBodyBytes, "Call");
+        if (error is not null)
         {
-            return (null, (status, negotiated.Error!));
-        }
-
-        request.HttpContext.Items[typeof(Negotiated)] = negotiated;
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, (413, $"Request body of {request.ContentLength} bytes exceeds the limit of {MaxBodyBytes} bytes"));
-        }
-
-        AgentOperatorCall? call;
-        try
-        {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
-            if (body.Length > MaxBodyBytes)
-            {
-                return (null, (413, $"Request body exceeds the limit of {MaxBodyBytes} bytes"));
-            }
-
-            call = MesosWire.Deserialize<AgentOperatorCall>(negotiated.Request, body.ToArray());
-        }
-        catch (JsonException ex)
-        {
-            return (null, (400, $"Failed to parse body into Call: {ex.Message}"));
-        }
-        catch (ProtobufFormatException ex)
-        {
-            return (null, (400, $"Failed to parse body into Call protobuf: {ex.Message}"));
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return (null, (ex.StatusCode, ex.Message));
+            return (null, error);
         }
 
         if (call is null)
