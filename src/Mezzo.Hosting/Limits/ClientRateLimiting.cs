@@ -29,21 +29,25 @@ public static class ClientRateLimiting
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            // Clients are told apart by address until the APIs authenticate; then the partition becomes the
-            // principal, so that clients behind one proxy or NAT do not share a bucket.
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
+            // An authenticated client is its principal (so clients behind one proxy or NAT do not share a bucket,
+            // and one principal cannot get more by spreading over addresses); an anonymous one is its address.
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var client = context.Connection.RemoteIpAddress ?? IPAddress.None;
-                return !limited(context) || (options.ExemptLoopback && IPAddress.IsLoopback(client))
-                    ? RateLimitPartition.GetNoLimiter(IPAddress.None)
-                    : RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = options.Burst,
-                        TokensPerPeriod = perPeriod,
-                        ReplenishmentPeriod = options.ReplenishmentPeriod,
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    });
+                if (!limited(context) || (options.ExemptLoopback && IPAddress.IsLoopback(client)))
+                {
+                    return RateLimitPartition.GetNoLimiter(string.Empty);
+                }
+
+                var key = context.User.Identity is { IsAuthenticated: true, Name: { } principal } ? "principal:" + principal : "address:" + client;
+                return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.Burst,
+                    TokensPerPeriod = perPeriod,
+                    ReplenishmentPeriod = options.ReplenishmentPeriod,
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
             });
             limiter.OnRejected = (rejected, cancellationToken) => RejectAsync(rejected, options, cancellationToken);
         });
@@ -66,7 +70,9 @@ public static class ClientRateLimiting
         var response = rejected.HttpContext.Response;
         response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         response.ContentType = "text/plain; charset=utf-8";
-        var client = rejected.HttpContext.Connection.RemoteIpAddress;
+        var client = rejected.HttpContext.User.Identity is { IsAuthenticated: true, Name: { } principal }
+            ? $"principal '{principal}'"
+            : rejected.HttpContext.Connection.RemoteIpAddress?.ToString();
         await response.WriteAsync(
             $"Too many requests from {client}: the limit is {options.PermitsPerSecond} calls per second "
             + $"with bursts of {options.Burst}; retry after {seconds}s",
