@@ -3,6 +3,9 @@ namespace Mezzo.Agent;
 /// <summary>Agent flags. Defaults follow Mesos's where Mesos has the flag.</summary>
 public sealed class AgentOptions
 {
+    /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
+    public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
+
     /// <summary>Master address: host:port or http://host:port.</summary>
     public string Master { get; set; } = "127.0.0.1:5050";
 

@@ -4,6 +4,9 @@ namespace Mezzo.Jobs;
 
 public sealed class JobsOptions
 {
+    /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
+    public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
+
     /// <summary>Master address: host:port, a comma list, or etcd://... (as <see cref="Framework.SchedulerOptions.Master"/>).</summary>
     public required string Master { get; set; }
 

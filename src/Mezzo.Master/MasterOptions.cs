@@ -3,6 +3,9 @@ namespace Mezzo.Master;
 /// <summary>Master flags. Defaults follow Mesos's where Mesos has the flag.</summary>
 public sealed class MasterOptions
 {
+    /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
+    public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
+
     public string WorkDir { get; set; } = Path.Combine(Environment.CurrentDirectory, ".mezzo", "master");
 
     public string Hostname { get; set; } = "127.0.0.1";

@@ -1,6 +1,7 @@
 using Mezzo.Core.Allocation;
 using Mezzo.Hosting.Limits;
 using Mezzo.Hosting.Logging;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
 using Mezzo.Master.HighAvailability;
@@ -51,6 +52,9 @@ public sealed class MasterServer : IAsyncDisposable
     /// <summary>Set with an etcd store: the election this master takes part in.</summary>
     public MasterCandidate? Candidate { get; }
 
+    /// <summary>The routing table of the master (with etcd: of no term, since each term maps its own).</summary>
+    public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);
+
     public bool IsLeading => _actor is not null || Candidate?.Current is not null;
 
     /// <summary>The bound address, e.g. http://127.0.0.1:5050 (the real port when 0 was asked for).</summary>
@@ -85,7 +89,9 @@ public sealed class MasterServer : IAsyncDisposable
         });
         ClientRateLimiting.Add(builder.Services, options.RateLimit, context => IsRateLimited(context.Request.Path));
         var app = builder.Build();
-        // Before the routes (and, with etcd, before the leader/standby switch) so that both modes limit alike.
+        // Authentication first, so that the rate limiter partitions by principal; before the routes (and, with etcd,
+        // before the leader/standby switch) so that both modes authenticate and limit alike.
+        HttpSecurity.UseAuthentication(app, options.Security);
         ClientRateLimiting.Use(app, options.RateLimit);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         Directory.CreateDirectory(options.WorkDir);
@@ -98,6 +104,8 @@ public sealed class MasterServer : IAsyncDisposable
             var registry = SqliteRegistryStore.InWorkDir(options.WorkDir);
             var actor = new MasterActor(options, registry, new HierarchicalAllocator(), clock, loggers.CreateLogger<MasterActor>()) { Verbosity = verbosity };
             single = actor;
+            app.UseRouting();
+            HttpSecurity.UseProtection(app, options.Security);
             MapEndpoints(app, actor);
             return new MasterServer(app, options, actor, registry, null, null);
         }
@@ -112,6 +120,7 @@ public sealed class MasterServer : IAsyncDisposable
                 // Each term gets its own routes onto its own actor; the outer app only picks leader or standby.
                 var routes = new ApplicationBuilder(app.Services);
                 routes.UseRouting();
+                HttpSecurity.UseProtection(routes, options.Security);
                 routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor));
                 return routes.Build();
             },

@@ -2,6 +2,9 @@ namespace Mezzo.Services;
 
 public sealed class ServicesOptions
 {
+    /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
+    public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
+
     /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
     public required string Master { get; set; }
 
