@@ -106,7 +106,7 @@ public sealed class MasterServer : IAsyncDisposable
             single = actor;
             app.UseRouting();
             HttpSecurity.UseProtection(app, options.Security);
-            MapEndpoints(app, actor);
+            MapEndpoints(app, actor, verbosity);
             return new MasterServer(app, options, actor, registry, null, null);
         }
 
@@ -121,15 +121,23 @@ public sealed class MasterServer : IAsyncDisposable
                 var routes = new ApplicationBuilder(app.Services);
                 routes.UseRouting();
                 HttpSecurity.UseProtection(routes, options.Security);
-                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor));
+                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor, verbosity));
                 return routes.Build();
             },
             clock,
             loggers.CreateLogger<MasterCandidate>());
         candidateRef = candidate;
+        // A standby routes requests through the leader's table (whose handlers it never runs) so that each is
+        // authenticated and authorized by the same declared access before it is answered or redirected.
+        var standby = new ApplicationBuilder(app.Services);
+        standby.UseRouting();
+        HttpSecurity.UseProtection(standby, options.Security);
+        standby.Use((HttpContext context, RequestDelegate _) => StandbyEndpoints.HandleAsync(context, candidate, options));
+        standby.UseEndpoints(endpoints => MapEndpoints(endpoints, null!, verbosity));
+        var standbyPipeline = standby.Build();
         app.Run(context => candidate.Current is { } term
             ? term.Pipeline(context)
-            : StandbyEndpoints.HandleAsync(context, candidate, options));
+            : standbyPipeline(context));
         return new MasterServer(app, options, null, null, etcd, candidate);
     }
 
@@ -139,17 +147,20 @@ public sealed class MasterServer : IAsyncDisposable
         || path.Equals("/api/v1", StringComparison.OrdinalIgnoreCase)
         || path.Equals("/master/api/v1", StringComparison.OrdinalIgnoreCase);
 
-    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor)
+    /// <param name="actor">The actor the handlers call; null for a standby's table, whose handlers never run.</param>
+    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor, LogVerbosity verbosity)
     {
-        routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
-        routes.MapPost(AgentEndpoint.Path, (HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
+        routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor))
+            .Access(AccessKind.Framework, Core.Security.AclAction.RegisterFrameworks);
+        routes.MapPost(AgentEndpoint.Path, (HttpContext context) => AgentEndpoint.HandleAsync(context, actor))
+            .Access(AccessKind.Agent, Core.Security.AclAction.RegisterAgents);
         StateEndpoints.Map(routes, actor);
         OperatorEndpoint.Map(routes, actor);
         RoleEndpoints.Map(routes, actor);
         ReservationEndpoints.Map(routes, actor);
         MaintenanceEndpoints.Map(routes, actor);
         WebUiEndpoints.Map(routes, actor);
-        LoggingToggle.Map(routes, actor.Verbosity, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
+        LoggingToggle.Map(routes, verbosity, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
     }
 
     /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>

@@ -72,6 +72,7 @@ public static class MasterCommand
         var rateLimitBurst = FlagOption.Create("rate-limit-burst",
                 "Calls a client may make at once before --rate-limit-qps applies (0 = off)", () => 10_000)
             .Check(value => value < 0 ? "--rate-limit-burst must be 0 (off) or more" : null);
+        var security = MasterSecurityFlags.Create();
         var command = new Command("master", "Run a Mezzo master: resource pool, offers, Mesos v1 scheduler API")
         {
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
@@ -79,10 +80,22 @@ public static class MasterCommand
             registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout, maxSubscribers,
             rateLimitQps, rateLimitBurst,
         };
+        security.AddTo(command);
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            Hosting.Security.SecurityOptions securityOptions;
+            try
+            {
+                securityOptions = security.Read(parsed);
+            }
+            catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start the master: {ex.Message}");
+                return 1;
+            }
+
             var options = new MasterOptions
             {
                 Port = parsed.GetValue(port),
@@ -109,6 +122,7 @@ public static class MasterCommand
                     PermitsPerSecond = parsed.GetValue(rateLimitQps),
                     Burst = parsed.GetValue(rateLimitBurst),
                 },
+                Security = securityOptions,
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var master = MasterServer.Create(options, logFlags.Configure(parsed));

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -15,11 +17,19 @@ public static partial class LoggingToggle
 {
     public const string Path = "/logging/toggle";
 
+    /// <summary>
+    /// One route for reading and changing the level, as libprocess has it: read-write, gated by <c>set_log_level</c>
+    /// (Mesos authorizes the toggle with that action).
+    /// </summary>
+    public static readonly EndpointAccess Access = new(AccessKind.ReadWrite, [AclAction.SetLogLevel]);
+
     public static void Map(IEndpointRouteBuilder routes, LogVerbosity verbosity, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        routes.MapMethods(Path, ["GET", "POST"], (HttpContext context) => Handle(context.Request.Query, verbosity, log));
+        routes.MapMethods(Path, ["GET", "POST"], (HttpContext context) => Handle(context.Request.Query, verbosity, log))
+            .WithMetadata(Access);
     }
+
 
     /// <summary>
     /// Serves the toggle on a process's own app, logging changes under this class's category. Middleware rather than a
@@ -30,10 +40,20 @@ public static partial class LoggingToggle
     {
         ArgumentNullException.ThrowIfNull(app);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle));
-        app.Use((context, next) =>
-            context.Request.Path.Equals(Path, StringComparison.Ordinal) && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
-                ? Handle(context.Request.Query, verbosity, log).ExecuteAsync(context)
-                : next(context));
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.Equals(Path, StringComparison.Ordinal) && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsPost(context.Request.Method)))
+            {
+                if (await HttpSecurity.AdmitAsync(context, Access, Path))
+                {
+                    await Handle(context.Request.Query, verbosity, log).ExecuteAsync(context);
+                }
+
+                return;
+            }
+
+            await next(context);
+        });
     }
 
     public static IResult Handle(IQueryCollection query, LogVerbosity verbosity, ILogger log)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mezzo.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Prometheus;
@@ -15,6 +16,12 @@ public sealed class PrometheusExposition
 {
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>
+    /// Who may scrape: a read-only endpoint with no ACL action of its own (Mesos's <c>/metrics/snapshot</c> is
+    /// authorized by <c>get_endpoints</c> alone).
+    /// </summary>
+    public static readonly EndpointAccess Access = new(AccessKind.ReadOnly, []);
 
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly Counter _requests;
@@ -63,6 +70,11 @@ public sealed class PrometheusExposition
         {
             if (HttpMethods.IsGet(context.Request.Method) && IsMetricsPath(context.Request.Path))
             {
+                if (!await HttpSecurity.AdmitAsync(context, Access, context.Request.Path.Value!))
+                {
+                    return;
+                }
+
                 context.Response.ContentType = ContentType;
                 await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
                 return;

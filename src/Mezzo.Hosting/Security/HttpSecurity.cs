@@ -32,6 +32,8 @@ public static class HttpSecurity
         ArgumentNullException.ThrowIfNull(options);
         app.Use((context, next) =>
         {
+            // For what middlewares serve outside the routing table (AdmitAsync).
+            context.Features.Set(options);
             if (!context.Request.Headers.TryGetValue("Authorization", out var header) || header.Count == 0)
             {
                 return next(context);
@@ -59,42 +61,72 @@ public static class HttpSecurity
         app.Use((context, next) =>
         {
             var endpoint = context.GetEndpoint();
-            var access = endpoint?.Metadata.GetMetadata<EndpointAccess>() ?? Undeclared;
-            if (access.Kind == AccessKind.Public)
-            {
-                return next(context);
-            }
-
-            var authenticated = context.User.Identity?.IsAuthenticated == true;
-            if (!authenticated && options.Requires(access.Kind))
-            {
-                var scheme = access.Kind == AccessKind.Executor ? BearerScheme : BasicScheme;
-                return ChallengeAsync(context, scheme, $"{context.Request.Path} requires authentication");
-            }
-
-            if (access.Kind == AccessKind.Executor)
-            {
-                // Executors are authorized by their token's claims (the handler checks them against the call);
-                // an operator's Basic credentials are no executor's.
-                return authenticated && options.AuthenticateHttpExecutors && context.User.Identity?.AuthenticationType != BearerScheme
-                    ? ForbidAsync(context, $"{context.Request.Path} is the executor API: only an executor's token is accepted")
-                    : next(context);
-            }
-
-            var principal = Principal(context);
-            var path = EndpointPath(endpoint, context);
-            if (options.Acls.IsAllowed(AclAction.GetEndpoints, principal, path)
-                || access.Gates.Any(gate => options.Acls.MayEver(gate, principal)))
-            {
-                return next(context);
-            }
-
-            var who = principal is null ? "an unauthenticated caller" : $"principal '{principal}'";
-            var gates = access.Gates.Count == 0
-                ? $"get_endpoints for '{path}'"
-                : $"get_endpoints for '{path}' or one of {string.Join(", ", access.Gates.Select(AclActions.Key))}";
-            return ForbidAsync(context, $"Forbidden: {who} may not use {path}: the ACLs allow it none of {gates}");
+            var refusal = Refuse(context, options, endpoint?.Metadata.GetMetadata<EndpointAccess>() ?? Undeclared, EndpointPath(endpoint, context));
+            return refusal ?? next(context);
         });
+    }
+
+    /// <summary>
+    /// The same check as <see cref="UseProtection"/>, for what a middleware serves outside the routing table
+    /// (<c>/metrics</c>, the logging toggle of a process whose routes change with leadership): true when the request may
+    /// go on; false when a 401 or 403 has been written. Uses the options <see cref="UseAuthentication"/> left on the
+    /// request, so a server that authenticates nothing protects nothing here either.
+    /// </summary>
+    public static async Task<bool> AdmitAsync(HttpContext context, EndpointAccess access, string path)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(access);
+        if (context.Features.Get<SecurityOptions>() is not { } options)
+        {
+            return true;
+        }
+
+        var refusal = Refuse(context, options, access, path);
+        if (refusal is null)
+        {
+            return true;
+        }
+
+        await refusal;
+        return false;
+    }
+
+    /// <summary>A task writing the 401 or 403 the request gets, or null when it may go on.</summary>
+    private static Task? Refuse(HttpContext context, SecurityOptions options, EndpointAccess access, string path)
+    {
+        if (access.Kind == AccessKind.Public)
+        {
+            return null;
+        }
+
+        var authenticated = context.User.Identity?.IsAuthenticated == true;
+        if (!authenticated && options.Requires(access.Kind))
+        {
+            var scheme = access.Kind == AccessKind.Executor ? BearerScheme : BasicScheme;
+            return ChallengeAsync(context, scheme, $"{context.Request.Path} requires authentication");
+        }
+
+        if (access.Kind == AccessKind.Executor)
+        {
+            // Executors are authorized by their token's claims (the handler checks them against the call);
+            // an operator's Basic credentials are no executor's.
+            return authenticated && options.AuthenticateHttpExecutors && context.User.Identity?.AuthenticationType != BearerScheme
+                ? ForbidAsync(context, $"{context.Request.Path} is the executor API: only an executor's token is accepted")
+                : null;
+        }
+
+        var principal = Principal(context);
+        if (options.Acls.IsAllowed(AclAction.GetEndpoints, principal, path)
+            || access.Gates.Any(gate => options.Acls.MayEver(gate, principal)))
+        {
+            return null;
+        }
+
+        var who = principal is null ? "an unauthenticated caller" : $"principal '{principal}'";
+        var gates = access.Gates.Count == 0
+            ? $"get_endpoints for '{path}'"
+            : $"get_endpoints for '{path}' or one of {string.Join(", ", access.Gates.Select(AclActions.Key))}";
+        return ForbidAsync(context, $"Forbidden: {who} may not use {path}: the ACLs allow it none of {gates}");
     }
 
     /// <summary>The authenticated principal of the request, or null (Mesos's subject ANY).</summary>

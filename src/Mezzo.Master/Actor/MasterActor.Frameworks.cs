@@ -31,6 +31,13 @@ public sealed partial class MasterActor
             return (CallResult.Ok, null);
         }
 
+        if (SubscribeRefusal(info, requestedId) is { } refusal)
+        {
+            // As Mesos refuses an HTTP subscription: an ERROR event on the stream, which then closes.
+            connection.Close(new Event { Type = EventType.ERROR, Error = new EventError { Message = refusal } });
+            return (CallResult.Ok, null);
+        }
+
         FrameworkEntry framework;
         var resubscribed = false;
         if (requestedId is not null && _frameworks.TryGetValue(requestedId, out var existing))
@@ -112,7 +119,8 @@ public sealed partial class MasterActor
     }
 
     /// <summary>Any call but SUBSCRIBE, after the HTTP layer validated its shape.</summary>
-    public CallResult HandleCall(Call call, string? streamId)
+    /// <param name="principal">The authenticated principal of the request (null: none): it must be the framework's.</param>
+    public CallResult HandleCall(Call call, string? streamId, string? principal = null)
     {
         var frameworkId = call.FrameworkId!.Value!;
         if (!_frameworks.TryGetValue(frameworkId, out var framework))
@@ -129,6 +137,12 @@ public sealed partial class MasterActor
         {
             return CallResult.BadRequest(
                 $"The stream ID '{streamId}' included in this request didn't match the stream ID currently associated with framework ID {frameworkId}");
+        }
+
+        if (principal is not null && principal != framework.Info.Principal)
+        {
+            return CallResult.BadRequest(
+                $"Authenticated principal '{principal}' does not match principal '{framework.Info.Principal}' set in `FrameworkInfo`");
         }
 
         switch (call.Type)
@@ -222,6 +236,11 @@ public sealed partial class MasterActor
         if (FrameworkRoleValidation.CompileConstraints(update.OfferConstraints, roles, out _) is { } constraintsError)
         {
             return CallResult.BadRequest(constraintsError);
+        }
+
+        if (RolesRefusal(info.Principal, roles) is { } forbidden)
+        {
+            return CallResult.Forbidden(forbidden);
         }
 
         _registry.UpsertFramework(new FrameworkRecord(framework.FrameworkId, MesosJson.Serialize(info), false, _time.GetUtcNow()));
@@ -422,6 +441,8 @@ public sealed partial class MasterActor
             error = $"Invalid RESERVE operation: resource '{other}' is reserved to role '{other.Role}' but the offer is allocated to role '{role}'";
         }
 
+        error ??= Security.MasterAuthorization.Refusal(_options.Security.Acls, framework.Info.Principal, Core.Security.AclAction.ReserveResources, reserved.Select(r => (string?)r.Role));
+
         return ChangeOfferedResources(framework, agent, role, operation, pool, "RESERVE", error, source, reserved);
     }
 
@@ -429,6 +450,8 @@ public sealed partial class MasterActor
     private Resources Unreserve(FrameworkEntry framework, AgentEntry agent, string role, OfferOperation operation, Resources pool)
     {
         var error = ValidateUnreserve(operation.Unreserve?.Resources, out var reserved, out var released);
+        error ??= Security.MasterAuthorization.Refusal(_options.Security.Acls, framework.Info.Principal, Core.Security.AclAction.UnreserveResources,
+            reserved.Select(r => r.Reservations[^1].Principal));
         return ChangeOfferedResources(framework, agent, role, operation, pool, "UNRESERVE", error, reserved, released);
     }
 

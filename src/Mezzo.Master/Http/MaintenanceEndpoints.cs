@@ -1,4 +1,7 @@
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
+using Mezzo.Master.Security;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,17 +20,33 @@ public static class MaintenanceEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
-            app.MapGet(prefix + "/maintenance/schedule", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceSchedule)), HttpBodies.Json));
-            app.MapGet(prefix + "/maintenance/status", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceStatus)), HttpBodies.Json));
-            app.MapPost(prefix + "/maintenance/schedule", (HttpContext context) => RunAsync(context, UpdateScheduleAsync(context, master)));
-            app.MapPost(prefix + "/machine/down", (HttpContext context) => RunAsync(context, MachinesAsync(context, master, master.StartMaintenance)));
-            app.MapPost(prefix + "/machine/up", (HttpContext context) => RunAsync(context, MachinesAsync(context, master, master.StopMaintenance)));
+            app.MapGet(prefix + "/maintenance/schedule", async (HttpContext context) =>
+                MasterAuthorization.Check(context, master.Options, AclAction.GetMaintenanceSchedules)
+                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceSchedule)), HttpBodies.Json))
+                .Access(AccessKind.ReadOnly, AclAction.GetMaintenanceSchedules);
+            app.MapGet(prefix + "/maintenance/status", async (HttpContext context) =>
+                MasterAuthorization.Check(context, master.Options, AclAction.GetMaintenanceStatuses)
+                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceStatus)), HttpBodies.Json))
+                .Access(AccessKind.ReadOnly, AclAction.GetMaintenanceStatuses);
+            app.MapPost(prefix + "/maintenance/schedule", (HttpContext context) => GuardedAsync(context, master, AclAction.UpdateMaintenanceSchedules, UpdateScheduleAsync))
+                .Access(AccessKind.ReadWrite, AclAction.UpdateMaintenanceSchedules);
+            app.MapPost(prefix + "/machine/down", (HttpContext context) => GuardedAsync(context, master, AclAction.StartMaintenances, MachinesDownAsync))
+                .Access(AccessKind.ReadWrite, AclAction.StartMaintenances);
+            app.MapPost(prefix + "/machine/up", (HttpContext context) => GuardedAsync(context, master, AclAction.StopMaintenances, MachinesUpAsync))
+                .Access(AccessKind.ReadWrite, AclAction.StopMaintenances);
         }
     }
 
-    private static async Task RunAsync(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
+    /// <summary>Refuses before the body is read or anything changes when the ACLs do not allow the action.</summary>
+    private static async Task GuardedAsync(HttpContext context, MasterActor master, AclAction action, Func<HttpContext, MasterActor, Task<IResult>> handle)
+    {
+        var result = MasterAuthorization.Check(context, master.Options, action) ?? await handle(context, master);
+        await result.ExecuteAsync(context);
+    }
+
+    private static Task<IResult> MachinesDownAsync(HttpContext context, MasterActor master) => MachinesAsync(context, master, master.StartMaintenance);
+
+    private static Task<IResult> MachinesUpAsync(HttpContext context, MasterActor master) => MachinesAsync(context, master, master.StopMaintenance);
 
     private static async Task<IResult> UpdateScheduleAsync(HttpContext context, MasterActor master)
     {

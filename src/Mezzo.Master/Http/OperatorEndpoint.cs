@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
@@ -148,7 +150,7 @@ public static partial class OperatorEndpoint
     {
         foreach (var path in (string[])["/api/v1", "/master/api/v1"])
         {
-            app.MapPost(path, (HttpContext context) => HandleAsync(context, master));
+            app.MapPost(path, (HttpContext context) => HandleAsync(context, master)).Access(AccessKind.ReadWrite, Gates);
         }
     }
 
@@ -183,6 +185,11 @@ public static partial class OperatorEndpoint
 
         var type = call.Type!.Value;
         master.LogOperatorCall(type);
+        if (await AuthorizeAsync(context, master, call) is { } authorized)
+        {
+            return authorized;
+        }
+
         return Handlers.TryGetValue(type, out var handler)
             ? await handler(master, call)
             : HttpBodies.Text(StatusCodes.Status501NotImplemented, $"{type} is not supported by this master yet");

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
+using Mezzo.Master.Security;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,8 +21,10 @@ public static class ReservationEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
-            app.MapPost(prefix + "/reserve", (HttpContext context) => RunAsync(context, master, reserve: true));
-            app.MapPost(prefix + "/unreserve", (HttpContext context) => RunAsync(context, master, reserve: false));
+            app.MapPost(prefix + "/reserve", (HttpContext context) => RunAsync(context, master, reserve: true))
+                .Access(AccessKind.ReadWrite, AclAction.ReserveResources);
+            app.MapPost(prefix + "/unreserve", (HttpContext context) => RunAsync(context, master, reserve: false))
+                .Access(AccessKind.ReadWrite, AclAction.UnreserveResources);
         }
     }
 
@@ -64,6 +69,15 @@ public static class ReservationEndpoints
         if (resources is null || resources.Contains(null!))
         {
             return HttpBodies.Text(StatusCodes.Status400BadRequest, "Error in parsing 'resources' query parameter in the request body: expected a JSON array of resources");
+        }
+
+        var refusal = reserve
+            ? OperatorEndpoint.ReservationPrincipalMismatch(HttpSecurity.Principal(context), resources)
+                ?? MasterAuthorization.Check(context, master.Options, AclAction.ReserveResources, MasterAuthorization.ReservedRoles(resources))
+            : MasterAuthorization.Check(context, master.Options, AclAction.UnreserveResources, MasterAuthorization.ReserverPrincipals(resources));
+        if (refusal is not null)
+        {
+            return refusal;
         }
 
         var agentId = agentIds[0]!;

@@ -1,7 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mezzo.Core.Resources;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
+using Mezzo.Master.Security;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,19 +25,27 @@ public static class RoleEndpoints
         foreach (var prefix in (string[])["", "/master"])
         {
             app.MapGet(prefix + "/weights", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. await master.Ask(master.GetWeights)]), HttpBodies.Json));
-            app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)));
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. await master.Ask(master.GetWeights)]), HttpBodies.Json))
+                .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
+            app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)))
+                .Access(AccessKind.ReadWrite, AclAction.UpdateWeights);
 
-            app.MapGet(prefix + "/quota", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetQuotaStatus)), HttpBodies.Json));
-            app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)));
+            app.MapGet(prefix + "/quota", async (HttpContext context) =>
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes(OperatorEndpoint.VisibleQuota(
+                    await master.Ask(master.GetQuotaStatus), master.Options.Security.Acls, HttpSecurity.Principal(context))), HttpBodies.Json))
+                .Access(AccessKind.ReadOnly, AclAction.GetQuotas);
+            app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)))
+                .Access(AccessKind.ReadWrite, AclAction.UpdateQuotas);
             app.MapDelete(prefix + "/quota", (HttpContext context) => RunAsync(context, Task.FromResult(
-                HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'"))));
-            app.MapDelete(prefix + "/quota/{**role}", (HttpContext context) => RunAsync(context, RemoveQuotaAsync(context, master)));
+                HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'"))))
+                .Access(AccessKind.ReadWrite, AclAction.UpdateQuotas);
+            app.MapDelete(prefix + "/quota/{**role}", (HttpContext context) => RunAsync(context, RemoveQuotaAsync(context, master)))
+                .Access(AccessKind.ReadWrite, AclAction.UpdateQuotas);
 
             foreach (var path in (string[])["/roles", "/roles.json"])
             {
-                app.MapGet(prefix + path, async () => Results.Text(RolesJson(await master.Ask(master.GetRoles)).ToJsonString(), HttpBodies.Json));
+                app.MapGet(prefix + path, async () => Results.Text(RolesJson(await master.Ask(master.GetRoles)).ToJsonString(), HttpBodies.Json))
+                    .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
             }
         }
     }
@@ -89,6 +100,11 @@ public static class RoleEndpoints
             return HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse update weights request JSON: expected an array of WeightInfo objects");
         }
 
+        if (MasterAuthorization.Check(context, master.Options, AclAction.UpdateWeights, infos.Select(info => info.Role)) is { } forbidden)
+        {
+            return forbidden;
+        }
+
         return OperatorEndpoint.Outcome(await master.Ask(() => master.UpdateWeights(infos)));
     }
 
@@ -106,14 +122,23 @@ public static class RoleEndpoints
             return HttpBodies.Text(StatusCodes.Status400BadRequest, "Failed to parse set quota request JSON: expected a QuotaRequest object");
         }
 
+        if (MasterAuthorization.Check(context, master.Options, AclAction.UpdateQuotas, [request.Role]) is { } forbidden)
+        {
+            return forbidden;
+        }
+
         return OperatorEndpoint.Outcome(await master.Ask(() => master.SetQuota(request)));
     }
 
     private static async Task<IResult> RemoveQuotaAsync(HttpContext context, MasterActor master)
     {
         var role = Uri.UnescapeDataString(context.Request.RouteValues["role"] as string ?? "");
-        return role.Length == 0
-            ? HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'")
-            : OperatorEndpoint.Outcome(await master.Ask(() => master.RemoveQuota(role)));
+        if (role.Length == 0)
+        {
+            return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'");
+        }
+
+        return MasterAuthorization.Check(context, master.Options, AclAction.UpdateQuotas, role)
+            ?? OperatorEndpoint.Outcome(await master.Ask(() => master.RemoveQuota(role)));
     }
 }

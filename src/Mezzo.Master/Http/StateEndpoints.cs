@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,24 +12,28 @@ namespace Mezzo.Master.Http;
 /// <summary>The read-only GET endpoints people script against (Mesos's legacy HTTP endpoints).</summary>
 public static class StateEndpoints
 {
+    /// <summary>What /state shows, each part filtered by its view action: a principal may read it if it may see any.</summary>
+    public static readonly AclAction[] StateGates =
+        [AclAction.ViewFrameworks, AclAction.ViewTasks, AclAction.ViewExecutors, AclAction.ViewRoles, AclAction.ViewFlags];
+
     public static void Map(IEndpointRouteBuilder app, MasterActor master)
     {
-        app.MapGet("/health", () => Results.Ok());
-        app.MapGet("/master/health", () => Results.Ok());
-        app.MapGet("/version", () => Results.Json(VersionJson(), contentType: HttpBodies.Json));
+        app.MapGet("/health", () => Results.Ok()).Access(AccessKind.Public);
+        app.MapGet("/master/health", () => Results.Ok()).Access(AccessKind.Public);
+        app.MapGet("/version", () => Results.Json(VersionJson(), contentType: HttpBodies.Json)).Access(AccessKind.ReadOnly);
         app.MapGet("/master/redirect", (HttpContext context) =>
         {
             // A single master is always the leader; HA redirects to the elected one.
             context.Response.Headers.Location = $"//{master.Options.Hostname}:{master.Options.Port}";
             return Results.StatusCode(StatusCodes.Status307TemporaryRedirect);
-        });
+        }).Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/state", "/state.json", "/master/state", "/master/state.json"])
         {
             app.MapGet(path, async () =>
             {
                 var snapshot = await master.GetSnapshotAsync();
                 return Results.Bytes(snapshot.StateJson, HttpBodies.Json);
-            });
+            }).Access(AccessKind.ReadOnly, StateGates);
         }
 
         foreach (var path in (string[])["/metrics/snapshot", "/master/metrics/snapshot"])
@@ -42,7 +48,7 @@ public static class StateEndpoints
                 }
 
                 return Results.Text(json.ToJsonString(), HttpBodies.Json);
-            });
+            }).Access(AccessKind.ReadOnly);
         }
     }
 

@@ -1,3 +1,5 @@
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +24,9 @@ public static class WebUiEndpoints
 
     private static readonly string[] FileOperations = ["browse", "read", "download"];
 
-    private static readonly string[] FrameworkMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
+    private static readonly string[] FrameworkReadMethods = [HttpMethods.Get, HttpMethods.Head];
+
+    private static readonly string[] FrameworkWriteMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
 
     // No overall timeout: the framework proxy carries event streams that live as long as the page.
     private static readonly HttpClient Client = new(new SocketsHttpHandler
@@ -35,9 +39,11 @@ public static class WebUiEndpoints
 
     public static void Map(IEndpointRouteBuilder routes, MasterActor master)
     {
-        WebUi.Map(routes);
+        // The shell and its assets: a page for those who may see some of the cluster.
+        WebUi.Map(routes.MapGroup("").Access(AccessKind.ReadOnly, StateEndpoints.StateGates));
         routes.MapGet(AgentProxyPrefix + "/{agentId}/files/{operation}", (HttpContext context, string agentId, string operation) =>
-            AgentFilesAsync(context, master, agentId, operation));
+            AgentFilesAsync(context, master, agentId, operation))
+            .Access(AccessKind.ReadOnly, AclAction.AccessSandboxes);
         // The agent's own /state names each task's sandbox directory, as Mesos's UI reads it.
         routes.MapGet(AgentProxyPrefix + "/{agentId}/state", async (HttpContext context, string agentId) =>
         {
@@ -49,10 +55,16 @@ public static class WebUiEndpoints
             {
                 await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered agent '{agentId}'");
             }
-        });
-        routes.MapGet(UsagePath, (HttpContext context) => WriteUsageAsync(context, master.UsageHistory));
-        routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkMethods, (HttpContext context, string frameworkId, string? path) =>
-            FrameworkAsync(context, master, frameworkId, path ?? ""));
+        }).Access(AccessKind.ReadOnly, AclAction.ViewFrameworks, AclAction.ViewTasks, AclAction.ViewExecutors);
+        routes.MapGet(UsagePath, (HttpContext context) => WriteUsageAsync(context, master.UsageHistory))
+            .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
+        // Reads and changes through a framework's own API: each side as the master's own endpoints of that kind.
+        routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkReadMethods, (HttpContext context, string frameworkId, string? path) =>
+            FrameworkAsync(context, master, frameworkId, path ?? ""))
+            .Access(AccessKind.ReadOnly, AclAction.ViewFrameworks);
+        routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkWriteMethods, (HttpContext context, string frameworkId, string? path) =>
+            FrameworkAsync(context, master, frameworkId, path ?? ""))
+            .Access(AccessKind.ReadWrite, AclAction.ViewFrameworks);
     }
 
     /// <summary><c>{"samples":[{"time":unix seconds,"cpus":[used,total],"mem":[..],"disk":[..]}, ...]}</c>, oldest first.</summary>

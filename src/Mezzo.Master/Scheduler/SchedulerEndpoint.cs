@@ -1,3 +1,4 @@
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Http;
 using Mezzo.Protocol.V1;
@@ -15,6 +16,28 @@ public static class SchedulerEndpoint
         {
             await result.ExecuteAsync(context);
         }
+    }
+
+    /// <summary>
+    /// Mesos's SUBSCRIBE validation: an authenticated scheduler's FrameworkInfo names the principal it authenticated as.
+    /// One that names none takes it, so that what the framework may do and who may tear it down follow its credential.
+    /// </summary>
+    private static string? PrincipalMismatch(FrameworkInfo info, string? principal)
+    {
+        if (principal is null)
+        {
+            return null;
+        }
+
+        if (info.Principal is null)
+        {
+            info.Principal = principal;
+            return null;
+        }
+
+        return info.Principal == principal
+            ? null
+            : $"Authenticated principal '{principal}' does not match principal '{info.Principal}' set in `FrameworkInfo`";
     }
 
     private static async Task<IResult?> ProcessAsync(HttpContext context, MasterActor master)
@@ -46,11 +69,17 @@ public static class SchedulerEndpoint
             return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to validate scheduler::Call: {invalid}");
         }
 
+        var principal = HttpSecurity.Principal(context);
         if (call.Type == CallType.SUBSCRIBE)
         {
             if (context.Request.Headers.ContainsKey("Mesos-Stream-Id"))
             {
                 return HttpBodies.Text(StatusCodes.Status400BadRequest, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+            }
+
+            if (PrincipalMismatch(call.Subscribe!.FrameworkInfo!, principal) is { } mismatch)
+            {
+                return HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to validate scheduler::Call: {mismatch}");
             }
 
             var connection = new SchedulerConnection();
@@ -81,7 +110,7 @@ public static class SchedulerEndpoint
             return HttpBodies.Text(StatusCodes.Status400BadRequest, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
         }
 
-        var outcome = await master.Ask(() => master.HandleCall(call, streamId));
+        var outcome = await master.Ask(() => master.HandleCall(call, streamId, principal));
         return HttpBodies.Answer(context, outcome.IsSuccess, outcome.StatusCode, outcome.Error);
     }
 }
