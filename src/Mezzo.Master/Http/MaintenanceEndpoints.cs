@@ -20,13 +20,13 @@ public static class MaintenanceEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
-            app.MapGet(prefix + "/maintenance/schedule", async (HttpContext context) =>
+            app.MapGet(prefix + "/maintenance/schedule", (Delegate)(async (HttpContext context) =>
                 MasterAuthorization.Check(context, master.Options, AclAction.GetMaintenanceSchedules)
-                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceSchedule)), HttpBodies.Json))
+                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceSchedule)), HttpBodies.Json)))
                 .Access(AccessKind.ReadOnly, AclAction.GetMaintenanceSchedules);
-            app.MapGet(prefix + "/maintenance/status", async (HttpContext context) =>
+            app.MapGet(prefix + "/maintenance/status", (Delegate)(async (HttpContext context) =>
                 MasterAuthorization.Check(context, master.Options, AclAction.GetMaintenanceStatuses)
-                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceStatus)), HttpBodies.Json))
+                ?? Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetMaintenanceStatus)), HttpBodies.Json)))
                 .Access(AccessKind.ReadOnly, AclAction.GetMaintenanceStatuses);
             app.MapPost(prefix + "/maintenance/schedule", (HttpContext context) => GuardedAsync(context, master, AclAction.UpdateMaintenanceSchedules, UpdateScheduleAsync))
                 .Access(AccessKind.ReadWrite, AclAction.UpdateMaintenanceSchedules);

@@ -30,9 +30,9 @@ public static class RoleEndpoints
             app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)))
                 .Access(AccessKind.ReadWrite, AclAction.UpdateWeights);
 
-            app.MapGet(prefix + "/quota", async (HttpContext context) =>
+            app.MapGet(prefix + "/quota", (Delegate)(async (HttpContext context) =>
                 Results.Bytes(MesosJson.SerializeToUtf8Bytes(OperatorEndpoint.VisibleQuota(
-                    await master.Ask(master.GetQuotaStatus), master.Options.Security.Acls, HttpSecurity.Principal(context))), HttpBodies.Json))
+                    await master.Ask(master.GetQuotaStatus), master.Options.Security.Acls, HttpSecurity.Principal(context))), HttpBodies.Json)))
                 .Access(AccessKind.ReadOnly, AclAction.GetQuotas);
             app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)))
                 .Access(AccessKind.ReadWrite, AclAction.UpdateQuotas);
