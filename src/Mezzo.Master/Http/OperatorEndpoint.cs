@@ -263,6 +263,10 @@ public static partial class OperatorEndpoint
         var flags = new List<Flag>
         {
             new() { Name = "agent_ping_timeout", Value = Seconds(options.AgentPingTimeout) },
+            new() { Name = "authenticate_agents", Value = options.Security.AuthenticateAgents ? "true" : "false" },
+            new() { Name = "authenticate_frameworks", Value = options.Security.AuthenticateFrameworks ? "true" : "false" },
+            new() { Name = "authenticate_http_readonly", Value = options.Security.AuthenticateHttpReadonly ? "true" : "false" },
+            new() { Name = "authenticate_http_readwrite", Value = options.Security.AuthenticateHttpReadwrite ? "true" : "false" },
             new() { Name = "allocation_interval", Value = $"{options.AllocationInterval.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms" },
             new() { Name = "hostname", Value = options.Hostname },
             new() { Name = "ip", Value = options.Ip },

@@ -144,5 +144,12 @@ public sealed class MasterSecurityCliTests
         (await GetAsync("/state", "ops", "wrong")).Should().Be(HttpStatusCode.Unauthorized);
         (await GetAsync("/state", "ops", "ops-secret")).Should().Be(HttpStatusCode.OK);
         (await GetAsync("/state", "dev", "dev-secret")).Should().Be(HttpStatusCode.Forbidden);
+
+        using var state = new HttpRequestMessage(HttpMethod.Get, "/state");
+        state.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("ops:ops-secret")));
+        using var answer = await http.SendAsync(state, TestContext.Current.CancellationToken);
+        var flags = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["flags"]!;
+        ((string?)flags["authenticate_http_readonly"]).Should().Be("true");
+        ((string?)flags["authenticate_agents"]).Should().Be("true");
     }
 }
