@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
+using Mezzo.Hosting.Security;
+
 namespace Mezzo.Agent.Http;
 
 /// <summary>
@@ -27,7 +29,8 @@ public static class ExecutorEndpoints
         {
             app.MapPost(path, (HttpContext context) => service() is { } started
                 ? HandleAsync(context, started)
-                : Text(context, StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery"));
+                : Text(context, StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery"))
+                .Access(AccessKind.Executor);
         }
     }
 
