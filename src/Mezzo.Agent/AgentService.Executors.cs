@@ -302,8 +302,14 @@ public sealed partial class AgentService
     /// <summary>Cgroups and the process of a custom executor, then the registration timeout. An error, or null.</summary>
     private string? StartExecutorProcess(AgentExecutor executor, double cpus, double mem)
     {
+        if (UserRefusal(executor.Info.Command, executor.Framework, "executor") is { } refusal)
+        {
+            return $"executor '{executor.ExecutorId}' could not be started: {refusal}";
+        }
+
         try
         {
+            ChownSandbox(executor.Sandbox, executor.Info.Command, executor.Framework);
             var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
             var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace));
             if (_isolator is not null)
