@@ -156,6 +156,12 @@ public sealed class AgentServer : IAsyncDisposable
     {
         var total = ResourceDetector.Detect(_options.Resources, _options.WorkDir);
         var attributes = string.IsNullOrWhiteSpace(_options.Attributes) ? [] : AttributeParser.Parse(_options.Attributes);
+        if (_options.Security.AuthenticateHttpExecutors)
+        {
+            // Before anything listens: the executor API checks tokens with this key from its first call on.
+            _options.Security.BearerTokens = Executors.ExecutorTokens.LoadOrCreate(_options.WorkDir);
+        }
+
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address);

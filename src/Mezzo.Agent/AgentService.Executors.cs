@@ -311,7 +311,13 @@ public sealed partial class AgentService
         {
             ChownSandbox(executor.Sandbox, executor.Info.Command, executor.Framework);
             var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
-            var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace));
+            var environment = ExecutorLaunch.Environment(executor, _agentId!, _options, grace);
+            if (_options.Security.AuthenticateHttpExecutors && _options.Security.BearerTokens is ExecutorTokens tokens)
+            {
+                environment[ExecutorTokens.EnvironmentVariable] = tokens.Issue(executor.FrameworkId, executor.ExecutorId, executor.ContainerId);
+            }
+
+            var spec = ExecutorLaunch.Spec(executor, environment);
             if (_isolator is not null)
             {
                 // Mesos sizes an executor's container for the executor and its tasks.
