@@ -90,14 +90,15 @@ public sealed class AgentServer : IAsyncDisposable
             .Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/state", "/state.json", "/slave(1)/state", "/slave(1)/state.json"])
         {
-            app.MapGet(path, async (HttpContext context) => Results.Bytes(
-                    await server.Service.GetStateJsonAsync(new AgentViewer(options.Security.Acls, HttpSecurity.Principal(context))), "application/json"))
+            // (Delegate): a lambda of HttpContext alone would be taken for a RequestDelegate, its IResult dropped.
+            app.MapGet(path, (Delegate)(async (HttpContext context) => Results.Bytes(
+                    await server.Service.GetStateJsonAsync(new AgentViewer(options.Security.Acls, HttpSecurity.Principal(context))), "application/json")))
                 .Access(AccessKind.ReadOnly, AclAction.ViewFrameworks, AclAction.ViewTasks, AclAction.ViewExecutors);
         }
 
         foreach (var path in (string[])["/flags", "/slave(1)/flags"])
         {
-            app.MapGet(path, async (HttpContext context) => await server.FlagsAsync(context))
+            app.MapGet(path, (Delegate)((HttpContext context) => server.FlagsAsync(context)))
                 .Access(AccessKind.ReadOnly, AclAction.ViewFlags);
         }
 
@@ -113,11 +114,11 @@ public sealed class AgentServer : IAsyncDisposable
         }).Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/monitor/statistics", "/monitor/statistics.json", "/slave(1)/monitor/statistics", "/slave(1)/monitor/statistics.json"])
         {
-            app.MapGet(path, async (HttpContext context) => Results.Text(
+            app.MapGet(path, (Delegate)(async (HttpContext context) => Results.Text(
                     System.Text.Json.JsonSerializer.Serialize(
                         await server.Service.GetStatisticsAsync(new AgentViewer(options.Security.Acls, HttpSecurity.Principal(context))),
                         Mezzo.Protocol.MesosJsonContext.Default.ListMonitorStatisticsEntry),
-                    "application/json"))
+                    "application/json")))
                 .Access(AccessKind.ReadOnly, AclAction.ViewContainers);
         }
 

@@ -54,7 +54,20 @@ public sealed class ExecutorTokens : IBearerTokenValidator
         var path = KeyPath(workDir);
         if (File.Exists(path))
         {
-            var existing = Convert.FromBase64String(SecretFiles.ReadProtected(path, "executor token key").Trim());
+            byte[] existing;
+            try
+            {
+                existing = Convert.FromBase64String(SecretFiles.ReadProtected(path, "executor token key").Trim());
+            }
+            catch (InvalidSecretFileException ex)
+            {
+                throw new IOException(ex.Message, ex);
+            }
+            catch (FormatException)
+            {
+                throw new IOException($"Executor token key '{path}' is not base64; remove it to make a new one (running executors then need new tokens)");
+            }
+
             return existing.Length >= KeyBytes
                 ? new ExecutorTokens(existing)
                 : throw new IOException($"Executor token key '{path}' is too short ({existing.Length} bytes, expected {KeyBytes}); remove it to make a new one");
