@@ -95,7 +95,7 @@ async Task<string?> ActiveAgent(int master)
 var results = new List<(double Serving, double Framework, double Agent)>();
 var agentDir = Path.Combine(root, "agent");
 var agent = Start("dotnet", [cli, "agent", "--master", store, "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", agentDir,
-    "--resources", "cpus:2;mem:1024", "--isolation", "posix/cpu,posix/mem"], "agent.log");
+    "--resources", "cpus:2;mem:1024", "--isolation", "posix/cpu,posix/mem", "--allow-root-tasks"], "agent.log");
 try
 {
     await Until(async () => await Leader() is { } l && await ActiveAgent(l) is not null, TimeSpan.FromSeconds(60));

@@ -32,6 +32,7 @@ try
         WorkDir = Path.Combine(root, "agent"),
         Resources = "cpus:4;mem:4096;disk:1000;ports:[31000-31100]",
         ImageRootfsDir = images,
+        AllowRootTasks = true,
     });
     await agent.StartAsync();
 

@@ -22,7 +22,7 @@ internal static partial class AgentMemory
         var cli = Path.Combine(AppContext.BaseDirectory, "mezzo.dll");
         var master = Start(cli, ["master", "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", Path.Combine(workDir, "master")]);
         var agent = Start(cli, ["agent", "--master", master.Url.Authority, "--port", "0", "--work-dir", Path.Combine(workDir, "agent"),
-            "--resources", "cpus:64;mem:262144;disk:1000"]);
+            "--resources", "cpus:64;mem:262144;disk:1000", "--allow-root-tasks"]);
         try
         {
             await using var client = new SchedulerClient(new SchedulerOptions

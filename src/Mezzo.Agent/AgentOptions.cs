@@ -6,6 +6,15 @@ public sealed class AgentOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary><c>--credential</c>: what the agent presents to the master (HTTP Basic on every call); null: nothing.</summary>
+    public Mezzo.Core.Security.Credential? Credential { get; set; }
+
+    /// <summary>
+    /// <c>--allow-root-tasks</c>: whether a task or executor may run as root (uid 0), which is also what a task with no
+    /// user runs as under an agent running as root. Off by default: a task of any framework would own the machine.
+    /// </summary>
+    public bool AllowRootTasks { get; set; }
+
     /// <summary>Master address: host:port or http://host:port.</summary>
     public string Master { get; set; } = "127.0.0.1:5050";
 

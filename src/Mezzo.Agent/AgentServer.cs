@@ -3,7 +3,9 @@ using Mezzo.Agent.Detection;
 using Mezzo.Agent.Http;
 using Mezzo.Agent.Launcher;
 using Mezzo.Core.Resources;
+using Mezzo.Core.Security;
 using Mezzo.Hosting.Logging;
+using Mezzo.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -35,6 +37,9 @@ public sealed class AgentServer : IAsyncDisposable
 
     public AgentService Service => _service ?? throw new InvalidOperationException("Agent not started");
 
+    /// <summary>The agent's routing table, each route with its declared access.</summary>
+    public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);
+
     /// <summary>The process's runtime logging level (SET_LOGGING_LEVEL, /logging/toggle).</summary>
     public LogVerbosity Verbosity { get; private init; } = null!;
 
@@ -58,6 +63,14 @@ public sealed class AgentServer : IAsyncDisposable
         var app = builder.Build();
         var server = new AgentServer(app, options, new PosixProcessLauncher()) { Verbosity = verbosity };
         var levelLog = server._loggers.CreateLogger(typeof(LoggingToggle));
+        // Authentication first, then routing so that protection sees each route's EndpointAccess, as the master.
+        HttpSecurity.UseAuthentication(app, options.Security);
+        app.UseRouting();
+        HttpSecurity.UseProtection(app, options.Security);
+        // Prometheus serves /metrics itself (middleware): behind protection, so its numbers are no more public than
+        // /metrics/snapshot's; its /metrics route below is only there to declare its access.
+        var prometheus = new PrometheusEndpoint(() => server._service);
+        prometheus.Use(app);
         // Kestrel listens before the agent has recovered its checkpoints (its port is needed first): until then every
         // call but /health gets a 503 that says why, never a 500.
         app.Use(async (context, next) =>
@@ -71,13 +84,22 @@ public sealed class AgentServer : IAsyncDisposable
 
             await next(context);
         });
-        var prometheus = new PrometheusEndpoint(() => server._service);
-        prometheus.Use(app);
-        app.MapGet("/health", () => Results.Ok());
-        app.MapGet("/version", () => Results.Text(new JsonObject { ["version"] = "1.11.0", ["mezzo_version"] = "0.1.0" }.ToJsonString(), "application/json"));
+        app.MapGet("/metrics", (HttpContext context) => prometheus.WriteAsync(context)).Access(AccessKind.ReadOnly);
+        app.MapGet("/health", () => Results.Ok()).Access(AccessKind.Public);
+        app.MapGet("/version", () => Results.Text(new JsonObject { ["version"] = "1.11.0", ["mezzo_version"] = "0.1.0" }.ToJsonString(), "application/json"))
+            .Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/state", "/state.json", "/slave(1)/state", "/slave(1)/state.json"])
         {
-            app.MapGet(path, async () => Results.Bytes(await server.Service.GetStateJsonAsync(), "application/json"));
+            // (Delegate): a lambda of HttpContext alone would be taken for a RequestDelegate, its IResult dropped.
+            app.MapGet(path, (Delegate)(async (HttpContext context) => Results.Bytes(
+                    await server.Service.GetStateJsonAsync(new AgentViewer(options.Security.Acls, HttpSecurity.Principal(context))), "application/json")))
+                .Access(AccessKind.ReadOnly, AclAction.ViewFrameworks, AclAction.ViewTasks, AclAction.ViewExecutors);
+        }
+
+        foreach (var path in (string[])["/flags", "/slave(1)/flags"])
+        {
+            app.MapGet(path, (Delegate)((HttpContext context) => server.FlagsAsync(context)))
+                .Access(AccessKind.ReadOnly, AclAction.ViewFlags);
         }
 
         app.MapGet("/metrics/snapshot", async () =>
@@ -89,29 +111,58 @@ public sealed class AgentServer : IAsyncDisposable
             }
 
             return Results.Text(json.ToJsonString(), "application/json");
-        });
+        }).Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/monitor/statistics", "/monitor/statistics.json", "/slave(1)/monitor/statistics", "/slave(1)/monitor/statistics.json"])
         {
-            app.MapGet(path, async () => Results.Text(
-                System.Text.Json.JsonSerializer.Serialize(await server.Service.GetStatisticsAsync(), Mezzo.Protocol.MesosJsonContext.Default.ListMonitorStatisticsEntry),
-                "application/json"));
+            app.MapGet(path, (Delegate)(async (HttpContext context) => Results.Text(
+                    System.Text.Json.JsonSerializer.Serialize(
+                        await server.Service.GetStatisticsAsync(new AgentViewer(options.Security.Acls, HttpSecurity.Principal(context))),
+                        Mezzo.Protocol.MesosJsonContext.Default.ListMonitorStatisticsEntry),
+                    "application/json")))
+                .Access(AccessKind.ReadOnly, AclAction.ViewContainers);
         }
 
-        FilesEndpoints.Map(app, options.SandboxRoot);
-        OperatorEndpoint.Map(app, () => server._service, options.SandboxRoot, new OperatorEndpoint.Logging(verbosity, levelLog));
+        FilesEndpoints.Map(app, options.SandboxRoot, () => server._service, options.Security.Acls);
+        OperatorEndpoint.Map(app, () => server._service, options.SandboxRoot, new OperatorEndpoint.Logging(verbosity, levelLog), options.Security.Acls);
         foreach (var path in (string[])[LoggingToggle.Path, "/slave(1)" + LoggingToggle.Path])
         {
-            app.MapMethods(path, ["GET", "POST"], (HttpContext context) => LoggingToggle.Handle(context.Request.Query, verbosity, levelLog));
+            app.MapMethods(path, ["GET", "POST"], (HttpContext context) => LoggingToggle.Handle(context.Request.Query, verbosity, levelLog))
+                .Access(AccessKind.ReadWrite, AclAction.SetLogLevel);
         }
 
         ExecutorEndpoints.Map(app, () => server._service);
         return server;
     }
 
+    /// <summary>Mesos's agent <c>/flags</c>: the flags /state shows, for principals that view_flags allows.</summary>
+    private async Task<IResult> FlagsAsync(HttpContext context)
+    {
+        var principal = HttpSecurity.Principal(context);
+        if (!_options.Security.Acls.IsAllowed(AclAction.ViewFlags, principal, null))
+        {
+            var who = principal is null ? "an unauthenticated caller" : $"principal '{principal}'";
+            return Results.Text($"Forbidden: {who} may not view the agent's flags (view_flags)", "text/plain; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var flags = new JsonObject();
+        foreach (var flag in await Service.GetFlagsAsync())
+        {
+            flags[flag.Name ?? ""] = flag.Value;
+        }
+
+        return Results.Text(new JsonObject { ["flags"] = flags }.ToJsonString(), "application/json");
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var total = ResourceDetector.Detect(_options.Resources, _options.WorkDir);
         var attributes = string.IsNullOrWhiteSpace(_options.Attributes) ? [] : AttributeParser.Parse(_options.Attributes);
+        if (_options.Security.AuthenticateHttpExecutors)
+        {
+            // Before anything listens: the executor API checks tokens with this key from its first call on.
+            _options.Security.BearerTokens = Executors.ExecutorTokens.LoadOrCreate(_options.WorkDir);
+        }
+
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Url = new Uri(address);

@@ -302,10 +302,22 @@ public sealed partial class AgentService
     /// <summary>Cgroups and the process of a custom executor, then the registration timeout. An error, or null.</summary>
     private string? StartExecutorProcess(AgentExecutor executor, double cpus, double mem)
     {
+        if (UserRefusal(executor.Info.Command, executor.Framework, "executor") is { } refusal)
+        {
+            return $"executor '{executor.ExecutorId}' could not be started: {refusal}";
+        }
+
         try
         {
+            ChownSandbox(executor.Sandbox, executor.Info.Command, executor.Framework);
             var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
-            var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace));
+            var environment = ExecutorLaunch.Environment(executor, _agentId!, _options, grace);
+            if (_options.Security.AuthenticateHttpExecutors && _options.Security.BearerTokens is ExecutorTokens tokens)
+            {
+                environment[ExecutorTokens.EnvironmentVariable] = tokens.Issue(executor.FrameworkId, executor.ExecutorId, executor.ContainerId);
+            }
+
+            var spec = ExecutorLaunch.Spec(executor, environment);
             if (_isolator is not null)
             {
                 // Mesos sizes an executor's container for the executor and its tasks.

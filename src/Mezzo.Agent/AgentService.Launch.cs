@@ -41,9 +41,17 @@ public sealed partial class AgentService
         };
         _tasks[key] = task;
         executor?.Tasks.TryAdd(key.Item2, task);
+        // Refused before anything is made for it: a root task without --allow-root-tasks, or a user this host lacks.
+        if (UserRefusal(info.Command, framework, "task") is { } refusal)
+        {
+            FailLaunch(task, refusal);
+            return;
+        }
+
         try
         {
             Directory.CreateDirectory(task.Sandbox);
+            ChownSandbox(task.Sandbox, info.Command, framework);
             if (executor is null)
             {
                 var latest = Path.Combine(executorDir, "runs", "latest");

@@ -56,7 +56,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _launcher = launcher;
         _time = time;
         _log = log;
-        _link = new MasterLink(options.Master);
+        _link = new MasterLink(options.Master, credential: options.Credential);
         _checkpoints = new Recovery.CheckpointStore(options.WorkDir);
         StartTime = time.GetUtcNow();
     }
@@ -87,6 +87,7 @@ public sealed partial class AgentService : IAsyncDisposable
 
         _isolator?.RemoveLeftoversAsync(_recoveredContainers, _log).GetAwaiter().GetResult();
 
+        LogUserPolicy();
         StartFetcher();
         StartContainers();
         ResumeRecoveredTasks();
@@ -183,6 +184,11 @@ public sealed partial class AgentService : IAsyncDisposable
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
                 break;
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            {
+                // Retried like any refusal (the master's credentials may be fixed), but said plainly: it will not pass by itself.
+                Log.MasterRefusedAgent(_log, _link.Master.ToString(), _options.Credential?.Principal ?? "(no --credential)", ex.Message);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException)
             {
@@ -704,6 +710,9 @@ public sealed partial class AgentService : IAsyncDisposable
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Master {Master} unavailable: {Reason}; retrying")]
         public static partial void MasterUnavailable(ILogger logger, string master, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Master {Master} refused this agent as principal {Principal}: {Reason}; check --credential (retrying)")]
+        public static partial void MasterRefusedAgent(ILogger logger, string master, string principal, string reason);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Launched task {TaskId} of framework {FrameworkId} as pid {Pid} in {Sandbox}")]
         public static partial void TaskLaunched(ILogger logger, string taskId, string frameworkId, int pid, string sandbox);

@@ -623,7 +623,7 @@ public sealed partial class AgentRecoveryTests
         {
             string[] resources = _agentFlags.Contains("--resources") ? [] : ["--resources", "cpus:8;mem:4096;disk:1024"];
             var agent = MezzoProcess.Start(["agent", "--master", $"127.0.0.1:{MasterUrl.Port}", "--port", _agentPort.ToString(CultureInfo.InvariantCulture),
-                "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", AgentDir, .. resources, .. _agentFlags, .. extraFlags]);
+                "--ip", "127.0.0.1", "--hostname", "127.0.0.1", "--work-dir", AgentDir, "--allow-root-tasks", .. resources, .. _agentFlags, .. extraFlags]);
             _agents.Add(agent);
             return agent;
         }

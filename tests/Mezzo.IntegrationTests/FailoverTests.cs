@@ -72,7 +72,7 @@ public sealed class FailoverTests
             },
             withAgent: false);
         await using var agent = MezzoProcess.Start("agent", "--master", cluster.MasterAddress, "--port", "0", "--ip", "127.0.0.1",
-            "--hostname", "127.0.0.1", "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]");
+            "--hostname", "127.0.0.1", "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]", "--allow-root-tasks");
         await agent.WaitForUrlAsync();
 
         await using var aware = new RawScheduler(cluster.MasterUrl);

@@ -89,7 +89,7 @@ public sealed class HighAvailabilityTests
         // The agent finds the leader through etcd, the framework through the list of masters.
         var agentDir = Path.Combine(dir.Path, "agent");
         await using var agent = MezzoProcess.Start("agent", "--master", etcd.Url(), "--port", "0", "--ip", "127.0.0.1", "--hostname", "127.0.0.1",
-            "--work-dir", agentDir, "--resources", "cpus:2;mem:1024");
+            "--work-dir", agentDir, "--resources", "cpus:2;mem:1024", "--allow-root-tasks");
         await agent.WaitForUrlAsync();
         var agentId = await Poll.UntilAsync(() => ActiveAgentIdAsync(http, leader), "the agent to register with the leader");
 

@@ -34,6 +34,11 @@ await File.WriteAllLinesAsync(
         .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"));
 var api = new Uri($"http://{endpoint}/api/v1/executor");
 using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+// With --authenticate-http-executors the agent hands each executor its token; every call carries it (never logged).
+if (Environment.GetEnvironmentVariable("MESOS_EXECUTOR_AUTHENTICATION_TOKEN") is { Length: > 0 } token)
+{
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+}
 var gate = new Lock();
 var running = new HashSet<string>(StringComparer.Ordinal);
 // What the agent has not acknowledged yet: sent again with a re-SUBSCRIBE (docs/executor-http-api.md).

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mezzo.Agent.Executors;
 using Mezzo.Core.Tasks;
+using Mezzo.Hosting.Security;
 using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.RecordIO;
 using Mezzo.Protocol.V1;
@@ -27,7 +28,8 @@ public static class ExecutorEndpoints
         {
             app.MapPost(path, (HttpContext context) => service() is { } started
                 ? HandleAsync(context, started)
-                : Text(context, StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery"));
+                : Text(context, StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery"))
+                .Access(AccessKind.Executor);
         }
     }
 
@@ -42,6 +44,15 @@ public static class ExecutorEndpoints
 
         var frameworkId = call!.FrameworkId!.Value!;
         var executorId = call.ExecutorId!.Value!;
+        if (ExecutorTokens.Named(context.User) is { } named && (named.FrameworkId != frameworkId || named.ExecutorId != executorId))
+        {
+            // One executor's token never speaks for another, even of the same framework.
+            await Text(context, StatusCodes.Status403Forbidden,
+                $"Forbidden: the token is executor '{named.ExecutorId}' of framework '{named.FrameworkId}'s; "
+                + $"it may not call for executor '{executorId}' of framework '{frameworkId}'");
+            return;
+        }
+
         ExecutorCallResult result;
         switch (call.Type)
         {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mezzo.Agent.Sandbox;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,9 +12,21 @@ namespace Mezzo.Agent.Http;
 /// <summary>Mesos's /files API over task sandboxes (and nothing else: no path escapes the sandbox root).</summary>
 public static class FilesEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, string sandboxRoot)
+    /// <param name="service">The started agent (the recovery gate answers before it exists), for sandbox owners.</param>
+    /// <param name="acls">access_sandboxes decides whose sandboxes a principal may read.</param>
+    public static void Map(IEndpointRouteBuilder app, string sandboxRoot, Func<AgentService?> service, Acls acls)
     {
-        app.MapGet("/files/read", (HttpRequest request) => Guard(() =>
+        // Each route's handler runs only once access_sandboxes allows the principal the sandbox its 'path' names.
+        async Task Authorized(HttpContext context, Func<HttpRequest, IResult> handler)
+        {
+            var result = service() is { } started
+                && await SandboxAccess.RefusalAsync(sandboxRoot, context.Request.Query["path"].ToString(), started, acls, HttpSecurity.Principal(context)) is { } refusal
+                ? Text(StatusCodes.Status403Forbidden, refusal)
+                : handler(context.Request);
+            await result.ExecuteAsync(context);
+        }
+
+        app.MapGet("/files/read", (HttpContext context) => Authorized(context, request => Guard(() =>
         {
             var path = request.Query["path"].ToString();
             if (string.IsNullOrEmpty(path))
@@ -27,8 +41,8 @@ public static class FilesEndpoints
 
             var result = SandboxFiles.Read(sandboxRoot, path, offset, length < 0 ? null : length);
             return Results.Text(new JsonObject { ["data"] = result.Data, ["offset"] = result.Offset }.ToJsonString(), "application/json");
-        }));
-        app.MapGet("/files/browse", (HttpRequest request) => Guard(() =>
+        }))).Access(AccessKind.ReadOnly, AclAction.AccessSandboxes);
+        app.MapGet("/files/browse", (HttpContext context) => Authorized(context, request => Guard(() =>
         {
             var path = request.Query["path"].ToString();
             if (string.IsNullOrEmpty(path))
@@ -52,15 +66,15 @@ public static class FilesEndpoints
             }
 
             return Results.Text(entries.ToJsonString(), "application/json");
-        }));
-        app.MapGet("/files/download", (HttpRequest request) => Guard(() =>
+        }))).Access(AccessKind.ReadOnly, AclAction.AccessSandboxes);
+        app.MapGet("/files/download", (HttpContext context) => Authorized(context, request => Guard(() =>
         {
             var path = request.Query["path"].ToString();
             var file = SandboxPaths.ResolveFile(sandboxRoot, path);
             return file is null
                 ? Text(404, $"File '{path}' not found in a sandbox")
                 : Results.File(file.FullName, "application/octet-stream", file.Name);
-        }));
+        }))).Access(AccessKind.ReadOnly, AclAction.AccessSandboxes);
     }
 
     private static IResult Guard(Func<IResult> action)

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Mezzo.Agent.Sandbox;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Protocol.Conversion;
 using Mezzo.Protocol.Protobuf;
 using Mezzo.Protocol.V1;
@@ -24,21 +26,30 @@ public static partial class OperatorEndpoint
 
     /// <param name="service">Null until the agent has started (recovered its checkpoints): calls are then answered 503.</param>
     /// <param name="logging">The process's runtime logging level, for GET_LOGGING_LEVEL and SET_LOGGING_LEVEL.</param>
-    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service, string sandboxRoot, Logging logging)
+    /// <param name="acls">Decides, call by call, what the principal may do and see (see OperatorEndpoint.Security).</param>
+    public static void Map(IEndpointRouteBuilder app, Func<AgentService?> service, string sandboxRoot, Logging logging, Acls acls)
     {
         foreach (var path in (string[])["/api/v1", "/slave(1)/api/v1"])
         {
             app.MapPost(path, async (HttpContext context) =>
             {
                 var result = service() is { } started
-                    ? await ProcessAsync(context, started, sandboxRoot, logging)
+                    ? await ProcessAsync(context, started, sandboxRoot, logging, new AgentViewer(acls, HttpSecurity.Principal(context)))
                     : Text(StatusCodes.Status503ServiceUnavailable, "Agent has not finished recovery");
                 await result.ExecuteAsync(context);
-            });
+            }).Access(
+                AccessKind.ReadWrite,
+                AclAction.ViewFrameworks,
+                AclAction.ViewTasks,
+                AclAction.ViewExecutors,
+                AclAction.ViewContainers,
+                AclAction.ViewFlags,
+                AclAction.SetLogLevel,
+                AclAction.AccessSandboxes);
         }
     }
 
-    private static async Task<IResult> ProcessAsync(HttpContext context, AgentService service, string sandboxRoot, Logging logging)
+    private static async Task<IResult> ProcessAsync(HttpContext context, AgentService service, string sandboxRoot, Logging logging, AgentViewer viewer)
     {
         var (call, error) = await ReadCallAsync(context.Request);
         if (error is { } refused)
@@ -48,9 +59,14 @@ public static partial class OperatorEndpoint
 
         var type = call!.Type!.Value;
         logging.Processing(type);
+        if (await RefuseAsync(call, service, sandboxRoot, viewer) is { } forbidden)
+        {
+            return forbidden;
+        }
+
         try
         {
-            return type switch
+            var result = type switch
             {
                 AgentOperatorCallType.GET_HEALTH => Response(new AgentOperatorResponse
                 {
@@ -120,6 +136,12 @@ public static partial class OperatorEndpoint
                 }),
                 _ => Text(StatusCodes.Status501NotImplemented, $"{type} is not supported by this agent"),
             };
+            if (result is EncodedResponse encoded)
+            {
+                await FilterAsync(encoded.Response, service, viewer);
+            }
+
+            return result;
         }
         catch (SandboxFileException ex)
         {
@@ -199,6 +221,8 @@ public static partial class OperatorEndpoint
     /// <summary>The response in the encoding <see cref="ReadCallAsync"/> negotiated for the request.</summary>
     private sealed class EncodedResponse(AgentOperatorResponse response) : IResult
     {
+        public AgentOperatorResponse Response => response;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var format = httpContext.Items.TryGetValue(typeof(Negotiated), out var value) && value is Negotiated negotiated

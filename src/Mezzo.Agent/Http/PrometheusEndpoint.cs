@@ -1,6 +1,7 @@
 using Mezzo.Hosting.Metrics;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Prometheus;
 
 namespace Mezzo.Agent.Http;
@@ -45,6 +46,13 @@ public sealed class PrometheusEndpoint
 
     /// <summary>Serves <c>GET /metrics</c> and counts and times every request the agent answers.</summary>
     public void Use(IApplicationBuilder app) => _exposition.Use(app);
+
+    /// <summary>The exposition as a response (what the middleware serves at <c>/metrics</c>).</summary>
+    public Task WriteAsync(HttpContext context)
+    {
+        context.Response.ContentType = ContentType;
+        return _exposition.WriteAsync(context.Response.Body, context.RequestAborted);
+    }
 
     private async Task UpdateAsync(CancellationToken cancellation)
     {

@@ -20,8 +20,15 @@ public sealed class MasterLink : IDisposable
     private readonly MasterDetector _detector;
     private readonly TimeProvider _time;
 
-    public MasterLink(string masters, TimeProvider? time = null)
+    /// <summary>HTTP Basic of the agent's <c>--credential</c>, sent with every call to the master; null: none.</summary>
+    private readonly AuthenticationHeaderValue? _authorization;
+
+    /// <param name="credential">What the agent presents to the master (<c>--credential</c>); null: nothing.</param>
+    public MasterLink(string masters, TimeProvider? time = null, Mezzo.Core.Security.Credential? credential = null)
     {
+        _authorization = credential is null
+            ? null
+            : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
         _detector = MasterDetector.Create(masters, MasterAddress.Parse);
         _time = time ?? TimeProvider.System;
         _http = new HttpClient(new SocketsHttpHandler
@@ -143,6 +150,7 @@ public sealed class MasterLink : IDisposable
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(master, AgentPath)) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            request.Headers.Authorization = _authorization;
             if (streamId is not null)
             {
                 request.Headers.Add("Mesos-Stream-Id", streamId);

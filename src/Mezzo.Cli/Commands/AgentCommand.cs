@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mezzo.Agent;
 using Mezzo.Cli.Flags;
 using Mezzo.Core.Resources;
+using Mezzo.Hosting.Security;
 
 namespace Mezzo.Cli.Commands;
 
@@ -49,6 +50,8 @@ public static class AgentCommand
         logFlags.AddTo(command);
         var containerLogger = ContainerLoggerFlags.Create();
         containerLogger.AddTo(command);
+        var security = AgentSecurityFlags.Create();
+        security.AddTo(command);
         command.Validators.Add(result =>
         {
             // Only --recover=cleanup runs without a master: it kills what a previous run left and exits.
@@ -81,6 +84,16 @@ public static class AgentCommand
             images.Apply(parsed, options);
             containers.Apply(parsed, options);
             containerLogger.Apply(parsed, options);
+            try
+            {
+                security.Apply(parsed, options);
+            }
+            catch (Exception ex) when (ex is InvalidSecretFileException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"mezzo agent: {ex.Message}");
+                return 1;
+            }
+
             if (options.Recover == RecoverMode.Cleanup)
             {
                 var (killed, containers) = await AgentService.CleanupPreviousRunAsync(options);

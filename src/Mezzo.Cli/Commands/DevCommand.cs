@@ -26,7 +26,7 @@ public static class DevCommand
         var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var containers = ContainerFlags.Create();
-        var command = new Command("dev", "Run a whole cluster on this machine: master + agent + services (Marathon API) + jobs (Chronos API), embedded storage")
+        var command = new Command("dev", "Run a whole cluster on this machine: master + agent + services (Marathon API) + jobs (Chronos API), embedded storage. A single-user dev cluster: its tasks may run as root (as 'mezzo agent --allow-root-tasks')")
         {
             masterPort, agentPort, servicesPort, jobsPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
@@ -56,6 +56,8 @@ public static class DevCommand
                 WorkDir = Path.Combine(root, "agent"),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                // A single-user cluster on one's own machine: tasks run as whoever runs it, root included.
+                AllowRootTasks = true,
             };
             isolation.Apply(parsed, agentOptions);
             fetcher.Apply(parsed, agentOptions);

@@ -74,6 +74,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             WorkDir = Path.Combine(WorkDir, "agent"),
             Resources = "cpus:4;mem:4096;disk:10000;ports:[31000-31100]",
             StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
+            // Tests run as root and most of their tasks name no user; the refusal itself is tested with this off.
+            AllowRootTasks = true,
         };
         configure?.Invoke(options);
         Agent = AgentServer.Create(options, TestLogging.Configure);

@@ -47,6 +47,7 @@ public sealed class ServicesGroupTests
             Resources = $"cpus:4;mem:4096;disk:10000;ports:{PortRanges.Next()}",
             Attributes = "rack:r2",
             StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
+            AllowRootTasks = true,
         };
         var second = AgentServer.Create(secondOptions, TestLogging.Configure);
         try
