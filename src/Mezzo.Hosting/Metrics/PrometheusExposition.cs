@@ -65,12 +65,21 @@ public sealed class PrometheusExposition
     /// </summary>
     public void Count(IApplicationBuilder app) => Use(app, serve: false);
 
-    /// <summary>Maps <c>GET /metrics</c> (and the extra paths) as routes; returns one builder per path.</summary>
+    /// <summary>
+    /// Maps <c>GET /metrics</c> (and the extra paths) as routes; returns one builder per path. Other methods answer
+    /// 404, as they did when the scrape was middleware, rather than routing's 405.
+    /// </summary>
     public IReadOnlyList<IEndpointConventionBuilder> Map(IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        return [.. _paths.Select(path => routes.MapGet(path, async context =>
+        return [.. _paths.Select(path => routes.Map(path, async context =>
         {
+            if (!HttpMethods.IsGet(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
             context.Response.ContentType = ContentType;
             await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
         }))];
