@@ -117,6 +117,40 @@ public sealed class AccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Team_a_cannot_complete_a_task_of_another_teams_job()
+    {
+        (await SendAsync("admin", HttpMethod.Put, "v1/scheduler/job/b-job")).Status.Should().Be(HttpStatusCode.NoContent);
+        var taskId = JsonNode.Parse((await SendAsync("admin", HttpMethod.Get, "v1/scheduler/job/stat/b-job")).Body)!["taskStatHistory"]!.AsArray()
+            .Should().ContainSingle().Subject!["taskId"]!.GetValue<string>();
+
+        var refused = await SendAsync("team-a", HttpMethod.Put, $"v1/scheduler/task/{taskId}", """{"statusCode": 0}""");
+
+        refused.Status.Should().Be(HttpStatusCode.Forbidden);
+        refused.Body.Should().Contain("'b-job'");
+        JsonNode.Parse((await SendAsync("admin", HttpMethod.Get, "v1/scheduler/job/stat/b-job")).Body)!["taskStatHistory"]![0]!["state"]!.GetValue<string>()
+            .Should().NotBe("Succeeded");
+    }
+
+    [Fact]
+    public async Task Over_the_rate_limit_a_client_gets_429_with_Retry_After()
+    {
+        using var dir = new TempDir();
+        await using var limited = JobsServer.Create(new JobsOptions
+        {
+            Master = "127.0.0.1:1", Port = 0, Ip = "127.0.0.1", Hostname = "jobs.test", WorkDir = dir.Path,
+            RateLimit = new Hosting.Limits.ClientRateLimitOptions { PermitsPerSecond = 1, Burst = 1, ReplenishmentPeriod = TimeSpan.FromMinutes(5), ExemptLoopback = false },
+        }, time: _time, connect: false);
+        await limited.StartAsync();
+
+        (await _http.GetAsync(new Uri(limited.Url, "v1/scheduler/jobs"), TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK);
+        using var refused = await _http.GetAsync(new Uri(limited.Url, "v1/scheduler/jobs"), TestContext.Current.CancellationToken);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter!.Delta.Should().BePositive();
+        (await _http.GetAsync(new Uri(limited.Url, "ping"), TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK, "the probe is not limited");
+    }
+
+    [Fact]
     public async Task A_principal_may_not_make_its_job_depend_on_a_job_it_cannot_see()
     {
         var refused = await SendAsync("team-a", HttpMethod.Post, "v1/scheduler/dependency", """{"name": "a-child", "command": "true", "parents": ["b-job"]}""");
