@@ -27,6 +27,9 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     private readonly MasterDetector _detector;
     private readonly Channel<Event> _events = Channel.CreateUnbounded<Event>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopping = new();
+
+    // Built once: the same header goes on SUBSCRIBE and every call after it.
+    private readonly AuthenticationHeaderValue? _authorization;
     private readonly TaskCompletionSource<string> _firstSubscription = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private volatile string? _streamId;
@@ -55,6 +58,13 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         FrameworkId = options.FrameworkInfo.Id?.Value;
+        if (options.Credential is { } credential)
+        {
+            // The master checks the framework's principal against the credential it authenticated (and ACLs name it).
+            options.FrameworkInfo.Principal ??= credential.Principal;
+            _authorization = new AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
+        }
     }
 
     /// <summary>Assigned by the master on the first SUBSCRIBED; reused for every resubscription.</summary>
@@ -159,7 +169,15 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         using var response = await SendAsync(call, streamId: null, HttpCompletionOption.ResponseHeadersRead, _stopping.Token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new SchedulerCallException((int)response.StatusCode, await response.Content.ReadAsStringAsync(_stopping.Token).ConfigureAwait(false));
+            var body = await response.Content.ReadAsStringAsync(_stopping.Token).ConfigureAwait(false);
+            throw new SchedulerCallException((int)response.StatusCode, response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => _options.Credential is { } credential
+                    ? $"The master at {_master} refused the framework's credential (principal '{credential.Principal}'): {body}"
+                    : $"The master at {_master} requires frameworks to authenticate: give the framework a credential ({body})",
+                HttpStatusCode.Forbidden => $"The master at {_master} does not allow this framework to subscribe: {body}",
+                _ => body,
+            });
         }
 
         var streamId = response.Headers.TryGetValues("Mesos-Stream-Id", out var ids) ? ids.First() : "";
@@ -229,6 +247,8 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             {
                 request.Headers.Add("Mesos-Stream-Id", streamId);
             }
+
+            request.Headers.Authorization = _authorization;
 
             var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect && response.Headers.Location is { } location && redirects < 5)

@@ -14,6 +14,13 @@ public sealed class SchedulerOptions
     /// <summary>Sent on SUBSCRIBE; its id is filled in (and reused on every reconnect) once the master assigns one.</summary>
     public required FrameworkInfo FrameworkInfo { get; set; }
 
+    /// <summary>
+    /// The framework's credential with the master (Mesos's <c>--authenticate_frameworks</c>): sent as
+    /// <c>Authorization: Basic</c> on every call, and its principal becomes <see cref="FrameworkInfo"/>'s principal
+    /// when that names none. Null: calls go unauthenticated.
+    /// </summary>
+    public Mezzo.Core.Security.Credential? Credential { get; set; }
+
     /// <summary>Roles (of a MULTI_ROLE framework) to subscribe suppressed; kept up to date by SUPPRESS/REVIVE/UPDATE_FRAMEWORK.</summary>
     public IReadOnlyList<string> SuppressedRoles { get; set; } = [];
 

@@ -1,5 +1,8 @@
 using Mezzo.Framework;
+using Mezzo.Core.Security;
 using Mezzo.Hosting.HighAvailability;
+using Mezzo.Hosting.Limits;
+using Mezzo.Hosting.Security;
 using Mezzo.Jobs.Engine;
 using Mezzo.Jobs.Http;
 using Mezzo.Protocol.V1;
@@ -9,6 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodaTime;
@@ -93,6 +97,7 @@ public sealed class JobsServer : IAsyncDisposable
             new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.AddServerHeader = false;
         });
+        ClientRateLimiting.Add(builder.Services, options.RateLimit, context => !IsProbe(context.Request.Path));
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var clock = time ?? TimeProvider.System;
@@ -100,8 +105,21 @@ public sealed class JobsServer : IAsyncDisposable
         EtcdCandidate<JobsTerm>? elected = null;
         var metrics = new PrometheusEndpoint(() => created ?? elected?.Current?.Actor);
         // First, so it counts every request with the status the endpoints answered.
-        metrics.Use(app);
-        Hosting.Logging.LoggingToggle.Use(app, verbosity);
+        metrics.Count(app);
+        // Authentication first, so that the rate limiter partitions by principal; both before the leader/standby
+        // switch, so that a standby neither answers nor proxies a call the leader would refuse.
+        HttpSecurity.UseAuthentication(app, options.Security);
+        ClientRateLimiting.Use(app, options.RateLimit);
+        app.UseRouting();
+        var toggleLog = loggers.CreateLogger(typeof(Hosting.Logging.LoggingToggle));
+        void MapLocal(IEndpointRouteBuilder routes)
+        {
+            // Routes of this process (leader or standby alike), never proxied.
+            metrics.Map(routes, AclAction.ViewJobs);
+            routes.MapMethods(Hosting.Logging.LoggingToggle.Path, ["GET", "POST"], (HttpContext context) => Hosting.Logging.LoggingToggle.Handle(context.Request.Query, verbosity, toggleLog))
+                .Access(AccessKind.ReadWrite, AclAction.SetLogLevel);
+        }
+
         if (etcdTarget is null)
         {
             Directory.CreateDirectory(options.WorkDir);
@@ -110,6 +128,8 @@ public sealed class JobsServer : IAsyncDisposable
             var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
             var actor = created = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
             var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
+            HttpSecurity.UseProtection(app, options.Security);
+            MapLocal(app);
             JobsEndpoints.Map(app, actor, options, () => server.HostPort);
             return server;
         }
@@ -128,6 +148,7 @@ public sealed class JobsServer : IAsyncDisposable
                 self!.StartActor(actor);
                 var routes = new ApplicationBuilder(app.Services);
                 routes.UseRouting();
+                HttpSecurity.UseProtection(routes, options.Security);
                 routes.UseEndpoints(endpoints => JobsEndpoints.Map(endpoints, actor, options, () => self.HostPort));
                 return Task.FromResult(new JobsTerm(actor, routes.Build()));
             },
@@ -137,8 +158,18 @@ public sealed class JobsServer : IAsyncDisposable
         elected = candidate;
         var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader });
         self = new JobsServer(app, null, null, null, options, loggers, connect, etcd, candidate, proxy);
+        // The process's own routes are protected here; the API routes by the term's pipeline, or by the standby.
+        app.UseWhen(context => context.GetEndpoint() is not null, routed => HttpSecurity.UseProtection(routed, options.Security));
+        MapLocal(app);
         app.Run(async context =>
         {
+            if (context.GetEndpoint()?.RequestDelegate is { } local)
+            {
+                // One of this process's own routes (the endpoint middleware comes after this terminal handler).
+                await local(context);
+                return;
+            }
+
             if (candidate.Current is null && !IsAnsweredByStandby(context))
             {
                 await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, self.HostPort, clock, context.RequestAborted);
@@ -169,12 +200,44 @@ public sealed class JobsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Liveness probes: neither authenticated nor rate limited.</summary>
+    private static bool IsProbe(PathString path) => path.Equals("/ping", StringComparison.Ordinal);
+
+    /// <summary>The routing table of this process (with etcd: its own routes only, since each term maps the API).</summary>
+    public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);
+
+    /// <summary>
+    /// A standby has no routes of the API to read the access of: it classifies as they are declared (GET reads, every
+    /// other method writes, /ping is public) and answers 401 before proxying a call that lacks the credentials the
+    /// leader would require. Authorization (403) stays with the leader, which gets the caller's Authorization header.
+    /// </summary>
+    private Task? StandbyRefusal(HttpContext context)
+    {
+        var kind = IsProbe(context.Request.Path) ? AccessKind.Public
+            : HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? AccessKind.ReadOnly
+            : AccessKind.ReadWrite;
+        if (HttpSecurity.Principal(context) is not null || !_options.Security.Requires(kind))
+        {
+            return null;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{HttpSecurity.Realm}\"";
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync($"{context.Request.Path} requires authentication", context.RequestAborted);
+    }
+
     /// <summary>A standby's answers: the leader itself, everything else through the leader proxy (Chronos's RedirectFilter proxies too).</summary>
     private static bool IsAnsweredByStandby(HttpContext context) =>
         context.Request.Path.Value is "/leader" or "/v1/scheduler/leader" or "/scheduler/leader" or "/ping" && HttpMethods.IsGet(context.Request.Method);
 
     private Task StandbyAsync(HttpContext context)
     {
+        if (StandbyRefusal(context) is { } refusal)
+        {
+            return refusal;
+        }
+
         var leader = Candidate!.Leader;
         if (context.Request.Path.Value == "/ping" && HttpMethods.IsGet(context.Request.Method))
         {
@@ -208,6 +271,7 @@ public sealed class JobsServer : IAsyncDisposable
                 new SchedulerOptions
                 {
                     Master = _options.Master,
+                    Credential = _options.MesosCredential,
                     // Acknowledged by the actor only once the update's effect is stored.
                     AutoAcknowledge = false,
                     FrameworkInfo = new FrameworkInfo

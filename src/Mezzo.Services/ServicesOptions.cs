@@ -5,6 +5,15 @@ public sealed class ServicesOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary>Per-client token buckets on the API (<c>--rate-limit-qps</c>, <c>--rate-limit-burst</c>): 429 with Retry-After over it.</summary>
+    public Mezzo.Hosting.Limits.ClientRateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// The credential the framework presents to the master (Marathon's <c>--mesos_authentication_principal</c> and
+    /// <c>--mesos_authentication_secret_file</c>), or null to subscribe unauthenticated.
+    /// </summary>
+    public Mezzo.Core.Security.Credential? MesosCredential { get; set; }
+
     /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
     public required string Master { get; set; }
 

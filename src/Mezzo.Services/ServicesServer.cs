@@ -1,4 +1,7 @@
+using Mezzo.Core.Security;
 using Mezzo.Hosting.HighAvailability;
+using Mezzo.Hosting.Limits;
+using Mezzo.Hosting.Security;
 using Mezzo.Services.Engine;
 using Mezzo.Services.Http;
 using Mezzo.Services.State;
@@ -86,15 +89,16 @@ public sealed class ServicesServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null; // answered with Marathon-style 413 by the endpoints
             kestrel.AddServerHeader = false;
         });
+        ClientRateLimiting.Add(builder.Services, options.RateLimit, context => !IsProbe(context.Request.Path));
         var app = builder.Build();
         var clock = time ?? TimeProvider.System;
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         ServicesActor? single = null;
         EtcdCandidate<ServicesTerm>? elected = null;
         // First, so it counts every request with the status the rest of the pipeline answered; a standby (no term)
-        // still answers its scrape, with the HTTP series only.
-        new PrometheusEndpoint(() => single ?? elected?.Current?.Actor).Use(app);
-        Hosting.Logging.LoggingToggle.Use(app, verbosity);
+        // still answers its scrape (a route of this process, below), with the HTTP series only.
+        var metrics = new PrometheusEndpoint(() => single ?? elected?.Current?.Actor);
+        metrics.Count(app);
         app.Use(async (context, next) =>
         {
             // Marathon answers every error as JSON; so does Mezzo for anything that escapes a handler.
@@ -107,18 +111,34 @@ public sealed class ServicesServer : IAsyncDisposable
                 await HttpJson.MessageAsync(context, StatusCodes.Status500InternalServerError, ex.Message);
             }
         });
+        // Authentication first, so that the rate limiter partitions by principal; both before the leader/standby
+        // switch, so that a standby neither answers nor proxies a call the leader would refuse.
+        HttpSecurity.UseAuthentication(app, options.Security);
+        ClientRateLimiting.Use(app, options.RateLimit);
+        app.UseRouting();
+        var toggleLog = loggers.CreateLogger(typeof(Hosting.Logging.LoggingToggle));
+        void MapLocal(IEndpointRouteBuilder routes)
+        {
+            // Routes of this process (leader or standby alike), never proxied.
+            metrics.Map(routes, AclAction.ViewAppGroups);
+            routes.MapMethods(Hosting.Logging.LoggingToggle.Path, ["GET", "POST"], (HttpContext context) => Hosting.Logging.LoggingToggle.Handle(context.Request.Query, verbosity, toggleLog))
+                .Access(AccessKind.ReadWrite, AclAction.SetLogLevel);
+        }
+
         if (etcdTarget is null)
         {
             Directory.CreateDirectory(options.WorkDir);
             var store = ServicesStore.InWorkDir(options.WorkDir);
             var actor = new ServicesActor(options, store, clock, loggers);
             single = actor;
+            HttpSecurity.UseProtection(app, options.Security);
             app.Use((context, next) =>
             {
                 // Marathon names the leader on every answer; a single instance always leads.
                 context.Response.Headers[LeaderHeader] = $"http://{options.Hostname}:{options.Port}";
                 return next(context);
             });
+            MapLocal(app);
             MapEndpoints(app, actor);
             return new ServicesServer(app, options, actor, store, null, null, null);
         }
@@ -139,6 +159,7 @@ public sealed class ServicesServer : IAsyncDisposable
                     return next(context);
                 });
                 routes.UseRouting();
+                HttpSecurity.UseProtection(routes, options.Security);
                 routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor));
                 return Task.FromResult(new ServicesTerm(actor, routes.Build()));
             },
@@ -148,8 +169,18 @@ public sealed class ServicesServer : IAsyncDisposable
         elected = candidate;
         var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, LeaderHeader = LeaderHeader, RedirectPrefixes = ["/v2/events"] });
         var server = new ServicesServer(app, options, null, null, etcd, candidate, proxy);
+        // The process's own routes are protected here; the API routes by the term's pipeline, or by the standby.
+        app.UseWhen(context => context.GetEndpoint() is not null, routed => HttpSecurity.UseProtection(routed, options.Security));
+        MapLocal(app);
         app.Run(async context =>
         {
+            if (context.GetEndpoint()?.RequestDelegate is { } local)
+            {
+                // One of this process's own routes (the endpoint middleware comes after this terminal handler).
+                await local(context);
+                return;
+            }
+
             if (candidate.Current is null && !IsAnsweredByStandby(context))
             {
                 await LeaderProxy.WaitForConsistentLeadershipAsync(() => candidate.Current is not null, () => candidate.Leader, server.HostPort, clock, context.RequestAborted);
@@ -171,12 +202,20 @@ public sealed class ServicesServer : IAsyncDisposable
         EventSubscriptionsEndpoints.Map(routes, actor);
     }
 
+    /// <summary>Liveness probes: neither authenticated nor rate limited.</summary>
+    private static bool IsProbe(PathString path) => path.Equals("/ping", StringComparison.Ordinal);
+
     private static bool IsAnsweredByStandby(HttpContext context) =>
         context.Request.Path.Value is "/ping" or "/v2/leader" && HttpMethods.IsGet(context.Request.Method);
 
     /// <summary>A standby's answers: liveness and the leader itself, everything else through the leader proxy.</summary>
     private Task StandbyAsync(HttpContext context)
     {
+        if (StandbyRefusal(context) is { } refusal)
+        {
+            return refusal;
+        }
+
         var leader = Candidate!.Leader;
         if (!IsAnsweredByStandby(context))
         {
@@ -193,6 +232,30 @@ public sealed class ServicesServer : IAsyncDisposable
             ? HttpJson.MessageAsync(context, StatusCodes.Status404NotFound, "There is no leader")
             : HttpJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["leader"] = leader });
     }
+
+    /// <summary>
+    /// A standby has no routes of the API to read the access of: it classifies as they are declared (GET reads, every
+    /// other method writes, /ping is public) and answers 401 before proxying a call that lacks the credentials the
+    /// leader would require. Authorization (403) stays with the leader, which gets the caller's Authorization header.
+    /// </summary>
+    private Task? StandbyRefusal(HttpContext context)
+    {
+        var kind = IsProbe(context.Request.Path) ? AccessKind.Public
+            : HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? AccessKind.ReadOnly
+            : AccessKind.ReadWrite;
+        if (HttpSecurity.Principal(context) is not null || !_options.Security.Requires(kind))
+        {
+            return null;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{HttpSecurity.Realm}\"";
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync($"{context.Request.Path} requires authentication", context.RequestAborted);
+    }
+
+    /// <summary>The routing table of this process (with etcd: its own routes only, since each term maps the API).</summary>
+    public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);
 
     /// <summary>Starts serving; with etcd, fails with <see cref="EtcdUnavailableException"/> if etcd does not answer.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)

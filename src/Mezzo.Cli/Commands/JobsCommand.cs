@@ -35,8 +35,23 @@ public static class JobsCommand
         };
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
+        var securityFlags = FrameworkSecurityFlags.Create("jobs API");
+        securityFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            Hosting.Security.SecurityOptions security;
+            Core.Security.Credential? mesosCredential;
+            try
+            {
+                security = securityFlags.Security(parsed);
+                mesosCredential = securityFlags.MesosCredential(parsed);
+            }
+            catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message}");
+                return 1;
+            }
+
             var options = new JobsOptions
             {
                 Master = parsed.GetValue(master)!,
@@ -51,6 +66,9 @@ public static class JobsCommand
                 FailoverTimeout = parsed.GetValue(failoverTimeout),
                 Store = parsed.GetValue(store)!,
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
+                Security = security,
+                MesosCredential = mesosCredential,
+                RateLimit = securityFlags.RateLimit(parsed),
             };
             using var shutdown = new Shutdown(cancellationToken);
             JobsServer jobs;

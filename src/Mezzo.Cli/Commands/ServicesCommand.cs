@@ -25,8 +25,23 @@ public static class ServicesCommand
         };
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
+        var securityFlags = FrameworkSecurityFlags.Create("services API");
+        securityFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            Hosting.Security.SecurityOptions security;
+            Core.Security.Credential? mesosCredential;
+            try
+            {
+                security = securityFlags.Security(parsed);
+                mesosCredential = securityFlags.MesosCredential(parsed);
+            }
+            catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot start mezzo services: {ex.Message}");
+                return 1;
+            }
+
             var options = new ServicesOptions
             {
                 Master = parsed.GetValue(master)!,
@@ -37,6 +52,9 @@ public static class ServicesCommand
                 HttpCallbacks = parsed.GetValue(eventSubscriber) == "http_callback",
                 Store = parsed.GetValue(store)!,
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
+                Security = security,
+                MesosCredential = mesosCredential,
+                RateLimit = securityFlags.RateLimit(parsed),
             };
             using var shutdown = new Shutdown(cancellationToken);
             await using var services = ServicesServer.Create(options, logFlags.Configure(parsed));

@@ -3,6 +3,7 @@ using System.Globalization;
 using Mezzo.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Prometheus;
 
 namespace Mezzo.Hosting.Metrics;
@@ -63,12 +64,40 @@ public sealed class PrometheusExposition
     /// route, so it answers whatever the rest of the pipeline is (a leading or a standby server alike) and sees the
     /// status codes other middleware sets. Add it first.
     /// </summary>
-    public void Use(IApplicationBuilder app) => app.Use(async (context, next) =>
+    public void Use(IApplicationBuilder app) => Use(app, serve: true);
+
+    /// <summary>
+    /// Counts and times every request without serving the scrape, for a server that maps <see cref="Map"/> as routes
+    /// (so that the scrape is authenticated and authorized like every other route).
+    /// </summary>
+    public void Count(IApplicationBuilder app) => Use(app, serve: false);
+
+    /// <summary>
+    /// Maps <c>GET /metrics</c> (and the extra paths) as routes; returns one builder per path. Other methods answer
+    /// 404, as they did when the scrape was middleware, rather than routing's 405.
+    /// </summary>
+    public IReadOnlyList<IEndpointConventionBuilder> Map(IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        return [.. _paths.Select(path => routes.Map(path, async context =>
+        {
+            if (!HttpMethods.IsGet(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            context.Response.ContentType = ContentType;
+            await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        }))];
+    }
+
+    private void Use(IApplicationBuilder app, bool serve) => app.Use(async (context, next) =>
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            if (HttpMethods.IsGet(context.Request.Method) && IsMetricsPath(context.Request.Path))
+            if (serve && HttpMethods.IsGet(context.Request.Method) && IsMetricsPath(context.Request.Path))
             {
                 if (!await HttpSecurity.AdmitAsync(context, Access, context.Request.Path.Value!))
                 {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Jobs.Engine;
 using Mezzo.Jobs.Graph;
 using Mezzo.Protocol.Chronos;
@@ -24,37 +26,51 @@ public static partial class JobsEndpoints
 
     public static void Map(IEndpointRouteBuilder routes, JobsActor actor, JobsOptions options, Func<string> leader)
     {
-        routes.MapGet("/leader", () => Leader(leader));
-        routes.MapGet("/ping", Ping);
+        const AccessKind Read = AccessKind.ReadOnly, Write = AccessKind.ReadWrite;
+        const AclAction View = AclAction.ViewJobs, Update = AclAction.UpdateJobs;
+        routes.MapGet("/leader", () => Leader(leader)).Access(Read, View);
+        routes.MapGet("/ping", Ping).Access(AccessKind.Public);
         foreach (var prefix in new[] { "/v1/scheduler", "/scheduler" })
         {
             var group = routes.MapGroup(prefix);
-            group.MapPost("/iso8601", (Delegate)((HttpContext context) => UpsertAsync(context, actor, options, dependency: false)));
-            group.MapPost("/dependency", (Delegate)((HttpContext context) => UpsertAsync(context, actor, options, dependency: true)));
-            group.MapGet("/jobs", () => Json(JobJson.ToUtf8(actor.Snapshot.Jobs.Values)));
-            group.MapGet("/jobs/search", (HttpContext context) => Search(context, actor.Snapshot));
-            group.MapPut("/job/{name}", async (string name, string? arguments) =>
-                Answer(await actor.AskAsync((engine, now) => engine.Trigger(name, arguments, now))));
-            group.MapDelete("/job/{name}", async (string name) =>
-                Answer(await actor.AskAsync((engine, now) => engine.Delete(name, now))));
-            group.MapPut("/job/success/{name}", async (string name) =>
+            group.MapPost("/iso8601", (Delegate)((HttpContext context) => UpsertAsync(context, actor, options, dependency: false))).Access(Write, Update);
+            group.MapPost("/dependency", (Delegate)((HttpContext context) => UpsertAsync(context, actor, options, dependency: true))).Access(Write, Update);
+            group.MapGet("/jobs", (HttpContext context) => Json(JobJson.ToUtf8(JobAccess.Visible(context, options, actor.Snapshot.Jobs).Values))).Access(Read, View);
+            group.MapGet("/jobs/search", (HttpContext context) => Search(context, actor.Snapshot, options)).Access(Read, View);
+            group.MapPut("/job/{name}", async (HttpContext context, string name, string? arguments) => !JobAccess.CanUpdate(context, options, name)
+                ? JobAccess.Forbidden(context, $"run job '{name}'")
+                : Answer(await actor.AskAsync((engine, now) => engine.Trigger(name, arguments, now)))).Access(Write, Update);
+            group.MapDelete("/job/{name}", async (HttpContext context, string name) => !JobAccess.CanUpdate(context, options, name)
+                ? JobAccess.Forbidden(context, $"delete job '{name}'")
+                : Answer(await actor.AskAsync((engine, now) => engine.Delete(name, now)))).Access(Write, Update);
+            group.MapPut("/job/success/{name}", async (HttpContext context, string name) =>
             {
+                if (!JobAccess.CanUpdate(context, options, name))
+                {
+                    return JobAccess.Forbidden(context, $"mark job '{name}' as successful");
+                }
+
                 var error = await actor.AskAsync((engine, now) => engine.MarkSuccess(name, now));
                 return error is null ? Results.Text($"marked job {name} as successful: true") : Answer(error);
-            });
-            group.MapGet("/job/stat/{name}", (string name) => Stat(actor.Snapshot, name));
-            group.MapGet("/stats/{percentile}", (string percentile) => Stats(actor.Snapshot, percentile));
-            group.MapDelete("/task/kill/{name}", async (string name) =>
-                Answer(await actor.AskAsync((engine, now) => engine.KillTasks(name, now))));
-            group.MapPut("/task/{taskId}", (HttpContext context, string taskId) => CompleteAsync(context, actor, taskId));
-            group.MapPost("/task/{taskId}", (HttpContext context, string taskId) => CompleteAsync(context, actor, taskId));
-            group.MapGet("/graph/dot", () => Results.Text(JobGraph.Dot(actor.Snapshot.Jobs), "text/plain"));
-            group.MapGet("/graph/csv", () =>
+            }).Access(Write, Update);
+            group.MapGet("/job/stat/{name}", (HttpContext context, string name) => !JobAccess.CanView(context, options, name)
+                ? JobAccess.Forbidden(context, $"see job '{name}'")
+                : Stat(actor.Snapshot, name)).Access(Read, View);
+            group.MapGet("/stats/{percentile}", (HttpContext context, string percentile) =>
+                Stats(actor.Snapshot, percentile, JobAccess.Visible(context, options, actor.Snapshot.Jobs))).Access(Read, View);
+            group.MapDelete("/task/kill/{name}", async (HttpContext context, string name) => !JobAccess.CanUpdate(context, options, name)
+                ? JobAccess.Forbidden(context, $"kill the tasks of job '{name}'")
+                : Answer(await actor.AskAsync((engine, now) => engine.KillTasks(name, now)))).Access(Write, Update);
+            group.MapPut("/task/{taskId}", (HttpContext context, string taskId) => CompleteAsync(context, actor, options, taskId)).Access(Write, Update);
+            group.MapPost("/task/{taskId}", (HttpContext context, string taskId) => CompleteAsync(context, actor, options, taskId)).Access(Write, Update);
+            group.MapGet("/graph/dot", (HttpContext context) => Results.Text(JobGraph.Dot(JobAccess.Visible(context, options, actor.Snapshot.Jobs)), "text/plain"))
+                .Access(Read, View);
+            group.MapGet("/graph/csv", (HttpContext context) =>
             {
                 var snapshot = actor.Snapshot;
-                return Results.Text(JobGraph.Csv(snapshot.Jobs, snapshot.StateOf), "text/plain");
-            });
-            group.MapGet("/leader", () => Leader(leader));
+                return Results.Text(JobGraph.Csv(JobAccess.Visible(context, options, snapshot.Jobs), snapshot.StateOf), "text/plain");
+            }).Access(Read, View);
+            group.MapGet("/leader", () => Leader(leader)).Access(Read, View);
         }
     }
 
@@ -137,6 +153,17 @@ public static partial class JobsEndpoints
             return Results.Text("Error, parent does not exist", "text/plain", statusCode: 400);
         }
 
+        if (!JobAccess.CanUpdate(context, options, job.Name))
+        {
+            return JobAccess.Forbidden(context, $"create or change job '{job.Name}'");
+        }
+
+        // A job runs after its parents: depending on a job the principal cannot see would reveal when it runs.
+        if (job.Parents.FirstOrDefault(parent => !JobAccess.CanView(context, options, parent)) is { } hidden)
+        {
+            return JobAccess.Forbidden(context, $"make job '{job.Name}' depend on job '{hidden}'");
+        }
+
         var error = await actor.AskAsync((engine, now) => engine.Upsert(job, dependency, now));
         if (error is null)
         {
@@ -148,8 +175,14 @@ public static partial class JobsEndpoints
 
     private static bool HasField(byte[] body, string name) => JsonNode.Parse(body) is JsonObject o && o.ContainsKey(name);
 
-    private static async Task<IResult> CompleteAsync(HttpContext context, JobsActor actor, string taskId)
+    private static async Task<IResult> CompleteAsync(HttpContext context, JobsActor actor, JobsOptions options, string taskId)
     {
+        // An async job's completion is a change to the job the task runs.
+        if (actor.Snapshot.ActiveRuns.FirstOrDefault(run => run.TaskId == taskId) is { } run && !JobAccess.CanUpdate(context, options, run.JobName))
+        {
+            return JobAccess.Forbidden(context, $"complete a task of job '{run.JobName}'");
+        }
+
         var body = await ReadBodyAsync(context);
         if (body is null)
         {
@@ -172,7 +205,7 @@ public static partial class JobsEndpoints
         return Answer(await actor.AskAsync((engine, now) => engine.CompleteAsync(taskId, statusCode, now)));
     }
 
-    private static IResult Search(HttpContext context, JobsSnapshot snapshot)
+    private static IResult Search(HttpContext context, JobsSnapshot snapshot, JobsOptions options)
     {
         var query = context.Request.Query;
         static bool TryInt(string? text, int fallback, out int value)
@@ -193,7 +226,7 @@ public static partial class JobsEndpoints
 
         string? name = query["name"], command = query["command"], any = query["any"];
         bool Contains(string text, string? term) => text.Contains(term!, StringComparison.OrdinalIgnoreCase);
-        var jobs = snapshot.Jobs.Values.Where(job =>
+        var jobs = JobAccess.Visible(context, options, snapshot.Jobs).Values.Where(job =>
         {
             // Chronos: name and command must both match when given; "any" can rescue a job that did not.
             var valid = (string.IsNullOrEmpty(name) || Contains(job.Name, name)) && (string.IsNullOrEmpty(command) || Contains(job.Command, command));
@@ -305,7 +338,7 @@ public static partial class JobsEndpoints
     }
 
     /// <summary>Chronos's stats/PERCENTILE: jobs by that run time, slowest first, in seconds.</summary>
-    private static IResult Stats(JobsSnapshot snapshot, string percentile)
+    private static IResult Stats(JobsSnapshot snapshot, string percentile, IReadOnlyDictionary<string, Job> visible)
     {
         var quantile = Quantiles.FirstOrDefault(q => q.Name == percentile);
         return Json(Write(json =>
@@ -313,7 +346,7 @@ public static partial class JobsEndpoints
             json.WriteStartArray();
             if (quantile.Name is not null)
             {
-                var times = snapshot.Jobs.Keys
+                var times = visible.Keys
                     .Select(name => (name, sorted: Durations(snapshot.History.GetValueOrDefault(name, []))))
                     .Where(p => p.sorted.Count > 0)
                     .Select(p => (p.name, time: Percentile(p.sorted, quantile.Quantile)))

@@ -60,6 +60,18 @@ public sealed class PrometheusEndpoint
     /// <summary>Serves <c>GET /metrics</c> and counts and times every request; add it before the other middleware.</summary>
     public void Use(IApplicationBuilder app) => _exposition.Use(app);
 
+    /// <summary>Counts and times every request; the scrape itself is served by the routes <see cref="Map"/> adds.</summary>
+    public void Count(IApplicationBuilder app) => _exposition.Count(app);
+
+    /// <summary>GET /metrics (and its aliases) as routes, read-only like the rest of the API.</summary>
+    public void Map(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder routes, Core.Security.AclAction gate)
+    {
+        foreach (var route in _exposition.Map(routes))
+        {
+            Hosting.Security.EndpointAccessExtensions.Access(route, Hosting.Security.AccessKind.ReadOnly, gate);
+        }
+    }
+
     /// <summary>The exposition, as a scrape gets it.</summary>
     public Task WriteAsync(Stream output, CancellationToken cancellation = default) => _exposition.WriteAsync(output, cancellation);
 

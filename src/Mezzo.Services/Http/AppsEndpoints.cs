@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Services.Engine;
 using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
@@ -15,11 +17,12 @@ internal static class AppsEndpoints
 
     public static void Map(IEndpointRouteBuilder routes, ServicesActor actor)
     {
-        routes.MapGet("/v2/apps", context => ListAsync(context, actor));
-        routes.MapPost("/v2/apps", context => CreateAsync(context, actor));
-        routes.MapPut("/v2/apps", context => UpdateManyAsync(context, actor, allowCreation: true));
-        routes.MapPatch("/v2/apps", context => UpdateManyAsync(context, actor, allowCreation: false));
-        routes.MapMethods("/v2/apps/{**path}", ["GET", "PUT", "PATCH", "DELETE", "POST"], context => AppAsync(context, actor));
+        routes.MapGet("/v2/apps", context => ListAsync(context, actor)).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
+        routes.MapPost("/v2/apps", context => CreateAsync(context, actor)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapPut("/v2/apps", context => UpdateManyAsync(context, actor, allowCreation: true)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapPatch("/v2/apps", context => UpdateManyAsync(context, actor, allowCreation: false)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapGet("/v2/apps/{**path}", context => AppAsync(context, actor)).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
+        routes.MapMethods("/v2/apps/{**path}", ["PUT", "PATCH", "DELETE", "POST"], context => AppAsync(context, actor)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
     }
 
     private static async Task ListAsync(HttpContext context, ServicesActor actor)
@@ -44,6 +47,7 @@ internal static class AppsEndpoints
             .Where(a => cmd is null || (a.Cmd?.Contains(cmd, StringComparison.OrdinalIgnoreCase) ?? false))
             .Where(a => id is null || a.Id!.Contains(id, StringComparison.OrdinalIgnoreCase))
             .Where(a => labels(a.Labels ?? []))
+            .Where(a => AppAccess.CanView(context, actor, a.Id!))
             .Select(a => (JsonNode)MarathonRender.App(a, snapshot,
                 tasks: embed.Contains("apps.tasks") || embed.Contains("apps.failures"),
                 lastFailure: embed.Contains("apps.lastTaskFailure") || embed.Contains("apps.failures")));
@@ -54,6 +58,12 @@ internal static class AppsEndpoints
     {
         if (await HttpJson.ReadObjectAsync(context, actor.Options.MaxRequestBytes) is not { } body)
         {
+            return;
+        }
+
+        if (body["id"] is JsonValue id && id.TryGetValue<string>(out var appId) && !AppAccess.CanUpdate(context, actor, PathId.Canonical(appId)))
+        {
+            await AppAccess.ForbiddenAsync(context);
             return;
         }
 
@@ -80,6 +90,16 @@ internal static class AppsEndpoints
         {
             await HttpJson.WriteAsync(context, 400, HttpJson.ExpectedDetail("error.expected.jsarray"));
             return;
+        }
+
+        foreach (var app in array.Cast<JsonObject>())
+        {
+            // All or nothing: one app outside the principal's paths refuses the whole batch.
+            if (app["id"] is JsonValue id && id.TryGetValue<string>(out var appId) && !AppAccess.CanUpdate(context, actor, PathId.Canonical(appId)))
+            {
+                await AppAccess.ForbiddenAsync(context);
+                return;
+            }
         }
 
         var partial = allowCreation ? HttpJson.Flag(context, "partialUpdate", fallback: true) : true;
@@ -121,6 +141,13 @@ internal static class AppsEndpoints
         var force = HttpJson.Flag(context, "force");
         var known = snapshot.Apps.TryGetValue(appId, out var app);
         var notFound = $"App '{appId}' does not exist";
+        // Checked before existence, so a principal cannot probe for apps outside its paths.
+        if (!(HttpMethods.IsGet(method) ? AppAccess.CanView(context, actor, appId) : AppAccess.CanUpdate(context, actor, appId)))
+        {
+            await AppAccess.ForbiddenAsync(context);
+            return;
+        }
+
         switch (rest, method)
         {
             case ([], "GET"):

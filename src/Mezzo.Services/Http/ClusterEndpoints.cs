@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
 using Mezzo.Core.Tasks;
+using Mezzo.Hosting.Security;
 using Mezzo.Services.Engine;
 using Mezzo.Protocol.Marathon;
 using Mezzo.Services.Model;
@@ -20,16 +22,25 @@ internal static class ClusterEndpoints
         {
             context.Response.ContentType = "text/plain";
             return context.Response.WriteAsync("pong", context.RequestAborted);
-        });
-        routes.MapGet("/v2/info", context => HttpJson.WriteAsync(context, 200, Info(actor)));
-        routes.MapGet("/v2/leader", context => HttpJson.WriteAsync(context, 200, new JsonObject { ["leader"] = Leader(actor) }));
+        }).Access(AccessKind.Public);
+        routes.MapGet("/v2/info", context => HttpJson.WriteAsync(context, 200, Info(actor))).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
+        routes.MapGet("/v2/leader", context => HttpJson.WriteAsync(context, 200, new JsonObject { ["leader"] = Leader(actor) })).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
         routes.MapGet("/v2/deployments", context =>
         {
             var snapshot = actor.Snapshot;
-            return HttpJson.WriteAsync(context, 200, new JsonArray([.. snapshot.Deployments.Values.OrderBy(d => d.Version, StringComparer.Ordinal).Select(d => (JsonNode)MarathonRender.Deployment(d, snapshot))]));
-        });
+            // A deployment is shown to a principal who may see every app it touches.
+            return HttpJson.WriteAsync(context, 200, new JsonArray([.. snapshot.Deployments.Values
+                .Where(d => d.AffectedApps.All(app => AppAccess.CanView(context, actor, app)))
+                .OrderBy(d => d.Version, StringComparer.Ordinal).Select(d => (JsonNode)MarathonRender.Deployment(d, snapshot))]));
+        }).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
         routes.MapDelete("/v2/deployments/{id}", async (HttpContext context, string id) =>
         {
+            if (actor.Snapshot.Deployments.TryGetValue(id, out var deployment) && !deployment.AffectedApps.All(app => AppAccess.CanUpdate(context, actor, app)))
+            {
+                await AppAccess.ForbiddenAsync(context);
+                return;
+            }
+
             var result = await actor.CancelDeploymentAsync(id, HttpJson.Flag(context, "force"));
             if (result is ChangeResult.Done)
             {
@@ -38,22 +49,23 @@ internal static class ClusterEndpoints
             }
 
             await HttpJson.ResultAsync(context, result, deployed => HttpJson.DeploymentResultAsync(context, deployed));
-        });
+        }).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
         routes.MapGet("/v2/tasks", context =>
         {
             var snapshot = actor.Snapshot;
             if (WantsText(context))
             {
-                return EndpointsTextAsync(context, snapshot, snapshot.Apps.Values);
+                return EndpointsTextAsync(context, snapshot, snapshot.Apps.Values.Where(a => AppAccess.CanView(context, actor, a.Id!)));
             }
 
             var states = context.Request.Query["status"].Select(s => s?.ToLowerInvariant()).ToHashSet();
             var tasks = snapshot.Instances.Values
+                .Where(i => AppAccess.CanView(context, actor, i.AppId))
                 .Where(i => states.Count == 0 || (states.Contains("running") && i.State == TaskState.TASK_RUNNING) || (states.Contains("staging") && i.State is TaskState.TASK_STAGING or TaskState.TASK_STARTING))
                 .OrderBy(i => i.AppId, StringComparer.Ordinal).ThenBy(i => i.StagedAt)
                 .Select(i => (JsonNode)MarathonRender.Task(i, snapshot.Apps.GetValueOrDefault(i.AppId), snapshot.Health.GetValueOrDefault(i.TaskId)));
             return HttpJson.WriteAsync(context, 200, new JsonObject { ["tasks"] = new JsonArray([.. tasks]) });
-        });
+        }).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
         routes.MapPost("/v2/tasks/delete", async context =>
         {
             if (await HttpJson.ReadObjectAsync(context, actor.Options.MaxRequestBytes) is not { } body)
@@ -73,16 +85,22 @@ internal static class ClusterEndpoints
 
             var known = actor.Snapshot.Instances;
             var taskIds = ids.Select(i => i!.GetValue<string>()).Where(known.ContainsKey).ToList();
+            if (!taskIds.All(task => AppAccess.CanUpdate(context, actor, known[task].AppId)))
+            {
+                await AppAccess.ForbiddenAsync(context);
+                return;
+            }
+
             await AppsEndpoints.KillAsync(context, actor, taskIds, single: false);
-        });
+        }).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
         routes.MapGet("/v2/queue", context =>
         {
             var snapshot = actor.Snapshot;
             var now = actor.Now;
-            var queue = snapshot.Queue.Values.Where(q => snapshot.Apps.ContainsKey(q.AppId)).OrderBy(q => q.AppId, StringComparer.Ordinal)
+            var queue = snapshot.Queue.Values.Where(q => snapshot.Apps.ContainsKey(q.AppId) && AppAccess.CanView(context, actor, q.AppId)).OrderBy(q => q.AppId, StringComparer.Ordinal)
                 .Select(q => (JsonNode)MarathonRender.QueueItem(q, snapshot.Apps[q.AppId], snapshot, now));
             return HttpJson.WriteAsync(context, 200, new JsonObject { ["queue"] = new JsonArray([.. queue]) });
-        });
+        }).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
         routes.MapDelete("/v2/queue/{**path}", async (HttpContext context, string path) =>
         {
             if (!path.EndsWith("/delay", StringComparison.Ordinal))
@@ -92,6 +110,12 @@ internal static class ClusterEndpoints
             }
 
             var appId = PathId.Canonical(path[..^"/delay".Length]);
+            if (!AppAccess.CanUpdate(context, actor, appId))
+            {
+                await AppAccess.ForbiddenAsync(context);
+                return;
+            }
+
             if (await actor.ResetDelayAsync(appId))
             {
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -99,29 +123,57 @@ internal static class ClusterEndpoints
             }
 
             await HttpJson.MessageAsync(context, 404, $"Application {appId} not found in tasks queue.");
-        });
-        routes.MapGet("/v2/groups", context => HttpJson.WriteAsync(context, 200, Group(actor.Snapshot, "/")));
+        }).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        // The root group shows what the principal may see of it: apps outside its paths are left out.
+        routes.MapGet("/v2/groups", context => HttpJson.WriteAsync(context, 200, Group(actor.Snapshot, "/", app => AppAccess.CanView(context, actor, app))))
+            .Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
         routes.MapGet("/v2/groups/{**path}", (HttpContext context, string path) =>
         {
             var id = PathId.Canonical(path);
             var snapshot = actor.Snapshot;
+            if (id != "/" && !AppAccess.CanView(context, actor, id))
+            {
+                return AppAccess.ForbiddenAsync(context);
+            }
+
             return id == "/" || snapshot.Apps.Keys.Any(a => a.StartsWith(id + "/", StringComparison.Ordinal))
-                ? HttpJson.WriteAsync(context, 200, Group(snapshot, id))
+                ? HttpJson.WriteAsync(context, 200, Group(snapshot, id, app => AppAccess.CanView(context, actor, app)))
                 : HttpJson.MessageAsync(context, 404, $"Group '{id}' does not exist");
-        });
-        routes.MapPost("/v2/groups", context => GroupChangeAsync(context, actor, null, create: true));
-        routes.MapPut("/v2/groups", context => GroupChangeAsync(context, actor, "/", create: false));
-        routes.MapPut("/v2/groups/{**path}", (HttpContext context, string path) => GroupChangeAsync(context, actor, path, create: false));
-        routes.MapDelete("/v2/groups", async context =>
-            await HttpJson.ResultAsync(context, await actor.DeleteGroupAsync("/", HttpJson.Flag(context, "force")), deployed => HttpJson.DeploymentResultAsync(context, deployed)));
-        routes.MapDelete("/v2/groups/{**path}", async (HttpContext context, string path) =>
-            await HttpJson.ResultAsync(context, await actor.DeleteGroupAsync(PathId.Canonical(path), HttpJson.Flag(context, "force")), deployed => HttpJson.DeploymentResultAsync(context, deployed)));
+        }).Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
+        routes.MapPost("/v2/groups", context => GroupChangeAsync(context, actor, null, create: true)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapPut("/v2/groups", context => GroupChangeAsync(context, actor, "/", create: false)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapPut("/v2/groups/{**path}", (HttpContext context, string path) => GroupChangeAsync(context, actor, path, create: false))
+            .Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapDelete("/v2/groups", context => DeleteGroupAsync(context, actor, "/")).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapDelete("/v2/groups/{**path}", (HttpContext context, string path) => DeleteGroupAsync(context, actor, PathId.Canonical(path)))
+            .Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+    }
+
+    private static async Task DeleteGroupAsync(HttpContext context, ServicesActor actor, string id)
+    {
+        if (!AppAccess.CanUpdate(context, actor, id))
+        {
+            await AppAccess.ForbiddenAsync(context);
+            return;
+        }
+
+        await HttpJson.ResultAsync(context, await actor.DeleteGroupAsync(id, HttpJson.Flag(context, "force")), deployed => HttpJson.DeploymentResultAsync(context, deployed));
     }
 
     private static async Task GroupChangeAsync(HttpContext context, ServicesActor actor, string? path, bool create)
     {
         if (await HttpJson.ReadObjectAsync(context, actor.Options.MaxRequestBytes) is not { } body)
         {
+            return;
+        }
+
+        // A group change replaces what is under the group: the principal must be allowed the group itself and every
+        // app and group the body names (relative or absolute), or nothing is changed.
+        var parent = path is null ? "/" : PathId.Canonical(path);
+        var touched = path is null ? AppAccess.PathsIn(body, "/") : [parent, .. AppAccess.PathsIn(body, parent)];
+        if (!touched.All(p => AppAccess.CanUpdate(context, actor, p)))
+        {
+            await AppAccess.ForbiddenAsync(context);
             return;
         }
 
@@ -202,12 +254,12 @@ internal static class ClusterEndpoints
     };
 
     /// <summary>A group as Marathon shows it: its apps and, nested by path, its subgroups.</summary>
-    private static JsonObject Group(ServicesSnapshot snapshot, string root)
+    private static JsonObject Group(ServicesSnapshot snapshot, string root, Func<string, bool> visible)
     {
         JsonObject Group(string id)
         {
             var prefix = id == "/" ? "/" : id + "/";
-            var inside = snapshot.Apps.Values.Where(a => a.Id!.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            var inside = snapshot.Apps.Values.Where(a => a.Id!.StartsWith(prefix, StringComparison.Ordinal) && visible(a.Id!)).ToList();
             var apps = inside.Where(a => PathId.Parent(a.Id!) == id).Select(a => (JsonNode)MarathonRender.App(a, snapshot, counts: false, deployments: false));
             var children = inside.Select(a => a.Id!).Where(a => PathId.Parent(a) != id)
                 .Select(a => prefix + a[prefix.Length..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal);

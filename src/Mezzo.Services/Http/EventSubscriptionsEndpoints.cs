@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Services.Engine;
 using Mezzo.Services.Model;
 using Microsoft.AspNetCore.Builder;
@@ -15,15 +17,24 @@ internal static class EventSubscriptionsEndpoints
 
     public static void Map(IEndpointRouteBuilder routes, ServicesActor actor)
     {
-        routes.MapGet("/v2/eventSubscriptions", context => !actor.Options.HttpCallbacks
-            ? HttpJson.MessageAsync(context, StatusCodes.Status400BadRequest, NotRunning)
-            : HttpJson.WriteAsync(context, 200, new JsonObject { ["callbackUrls"] = new JsonArray([.. actor.Snapshot.CallbackUrls.Select(u => (JsonNode)u)]) }));
-        routes.MapPost("/v2/eventSubscriptions", context => ChangeAsync(context, actor, subscribe: true));
-        routes.MapDelete("/v2/eventSubscriptions", context => ChangeAsync(context, actor, subscribe: false));
+        // A callback receives every event of every app: only a principal who may see (and, to change them, update)
+        // everything, "/", may use them.
+        routes.MapGet("/v2/eventSubscriptions", context => !AppAccess.CanView(context, actor, "/") ? AppAccess.ForbiddenAsync(context)
+            : !actor.Options.HttpCallbacks ? HttpJson.MessageAsync(context, StatusCodes.Status400BadRequest, NotRunning)
+            : HttpJson.WriteAsync(context, 200, new JsonObject { ["callbackUrls"] = new JsonArray([.. actor.Snapshot.CallbackUrls.Select(u => (JsonNode)u)]) }))
+            .Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
+        routes.MapPost("/v2/eventSubscriptions", context => ChangeAsync(context, actor, subscribe: true)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
+        routes.MapDelete("/v2/eventSubscriptions", context => ChangeAsync(context, actor, subscribe: false)).Access(AccessKind.ReadWrite, AclAction.UpdateAppGroups);
     }
 
     private static async Task ChangeAsync(HttpContext context, ServicesActor actor, bool subscribe)
     {
+        if (!AppAccess.CanView(context, actor, "/") || !AppAccess.CanUpdate(context, actor, "/"))
+        {
+            await AppAccess.ForbiddenAsync(context);
+            return;
+        }
+
         if (!actor.Options.HttpCallbacks)
         {
             await HttpJson.MessageAsync(context, StatusCodes.Status400BadRequest, NotRunning);

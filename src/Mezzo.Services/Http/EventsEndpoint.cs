@@ -1,3 +1,5 @@
+using Mezzo.Core.Security;
+using Mezzo.Hosting.Security;
 using Mezzo.Services.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +10,8 @@ namespace Mezzo.Services.Http;
 /// <summary>GET /v2/events: Marathon's event stream as Server-Sent Events ("event: type" + "data: json"), optionally filtered by event_type.</summary>
 internal static class EventsEndpoint
 {
-    public static void Map(IEndpointRouteBuilder routes, ServicesActor actor) => routes.MapGet("/v2/events", context => StreamAsync(context, actor));
+    public static void Map(IEndpointRouteBuilder routes, ServicesActor actor) => routes.MapGet("/v2/events", context => StreamAsync(context, actor))
+        .Access(AccessKind.ReadOnly, AclAction.ViewAppGroups);
 
     private static async Task StreamAsync(HttpContext context, ServicesActor actor)
     {
@@ -19,11 +22,12 @@ internal static class EventsEndpoint
         await context.Response.Body.FlushAsync(context.RequestAborted);
         var remote = AppsEndpoints.ClientIp(context);
         var reader = await actor.SubscribeEventsAsync(remote, [.. types]);
+        var filtered = !AppAccess.SeesEverything(actor);
         try
         {
             await foreach (var ev in reader.ReadAllAsync(context.RequestAborted))
             {
-                if (types.Count > 0 && !types.Contains(ev.Type))
+                if ((types.Count > 0 && !types.Contains(ev.Type)) || (filtered && !AppAccess.EventVisible(context, actor, ev)))
                 {
                     continue;
                 }
