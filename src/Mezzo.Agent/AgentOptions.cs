@@ -6,6 +6,9 @@ public sealed class AgentOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary><c>--credential</c>: what the agent presents to a master that authenticates agents; null presents nothing.</summary>
+    public Mezzo.Core.Security.Credential? Credential { get; set; }
+
     /// <summary>Master address: host:port or http://host:port.</summary>
     public string Master { get; set; } = "127.0.0.1:5050";
 

@@ -56,7 +56,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _launcher = launcher;
         _time = time;
         _log = log;
-        _link = new MasterLink(options.Master);
+        _link = new MasterLink(options.Master) { Credential = options.Credential };
         _checkpoints = new Recovery.CheckpointStore(options.WorkDir);
         StartTime = time.GetUtcNow();
     }

@@ -54,6 +54,12 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        if (options.Credential is { } credential)
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
+        }
+
         FrameworkId = options.FrameworkInfo.Id?.Value;
     }
 

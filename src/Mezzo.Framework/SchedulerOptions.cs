@@ -38,4 +38,10 @@ public sealed class SchedulerOptions
 
     /// <summary>Missing this many heartbeats in a row means the connection is dead and is reopened.</summary>
     public int MaxMissedHeartbeats { get; set; } = 5;
+
+    /// <summary>
+    /// Who the framework logs in as with a master that authenticates frameworks (HTTP Basic on every call); null
+    /// sends no credentials. Set <see cref="FrameworkInfo"/>'s principal to the same name.
+    /// </summary>
+    public Mezzo.Core.Security.Credential? Credential { get; set; }
 }

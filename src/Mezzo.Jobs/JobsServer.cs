@@ -210,12 +210,14 @@ public sealed class JobsServer : IAsyncDisposable
                     Master = _options.Master,
                     // Acknowledged by the actor only once the update's effect is stored.
                     AutoAcknowledge = false,
+                    Credential = _options.Credential,
                     FrameworkInfo = new FrameworkInfo
                     {
                         // The id the store keeps: a new leader subscribes as the same framework and its tasks carry over.
                         Id = actor.Snapshot.FrameworkId is { } id ? new FrameworkID { Value = id } : null,
                         User = _options.Defaults.User,
                         Name = _options.FrameworkName,
+                        Principal = _options.Credential?.Principal,
                         Role = _options.Role,
                         FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
                         Checkpoint = true,

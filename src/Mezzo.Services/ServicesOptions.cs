@@ -5,6 +5,12 @@ public sealed class ServicesOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary>
+    /// What the framework logs in to the master with (<c>--mesos-authentication-principal</c> and
+    /// <c>--mesos-authentication-secret-file</c>); also its FrameworkInfo.principal. Null presents nothing.
+    /// </summary>
+    public Mezzo.Core.Security.Credential? Credential { get; set; }
+
     /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
     public required string Master { get; set; }
 

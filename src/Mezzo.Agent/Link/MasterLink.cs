@@ -55,6 +55,18 @@ public sealed class MasterLink : IDisposable
 
     public TimeSpan LeaderSearchInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>What every call to the master logs in with (HTTP Basic), for a master that authenticates agents.</summary>
+    public Mezzo.Core.Security.Credential? Credential
+    {
+        get;
+        init
+        {
+            field = value;
+            _http.DefaultRequestHeaders.Authorization = value is null ? null
+                : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{value.Principal}:{value.Secret}")));
+        }
+    }
+
     /// <summary>Opens the subscription; yields the stream id first, then events until the master ends the stream.</summary>
     public async Task<(string StreamId, IAsyncEnumerable<AgentEvent> Events, IDisposable Response)> SubscribeAsync(AgentSubscribe subscribe, CancellationToken cancellationToken)
     {

@@ -28,6 +28,7 @@ public sealed partial class ServicesActor
     {
         User = _options.User,
         Name = _options.FrameworkName,
+        Principal = _options.Credential?.Principal,
         Id = _frameworkId is null ? null : new FrameworkID { Value = _frameworkId },
         FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
         Checkpoint = true,
@@ -45,7 +46,7 @@ public sealed partial class ServicesActor
     private async Task RunSchedulerAsync()
     {
         _roles = _roles.Union(_apps.Values.Select(a => a.Role ?? "*"));
-        _schedulerOptions = new SchedulerOptions { Master = _options.Master, FrameworkInfo = FrameworkInfo() };
+        _schedulerOptions = new SchedulerOptions { Master = _options.Master, FrameworkInfo = FrameworkInfo(), Credential = _options.Credential };
         _client = new SchedulerClient(_schedulerOptions, _loggers.CreateLogger<SchedulerClient>());
         _ = _client.SubscribeAsync(_stopping.Token).ContinueWith(
             t => Log.SubscribeFailed(_log, t.Exception!.GetBaseException().Message),
