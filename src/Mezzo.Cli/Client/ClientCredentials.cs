@@ -48,6 +48,52 @@ public static class ClientCredentials
         return parsed => Resolve(parsed.GetValue(principal), parsed.GetValue(secretFile));
     }
 
+    /// <summary><c>--principal</c>/<c>--secret-file</c> for a command and all its subcommands (<c>app</c>, <c>job</c>).</summary>
+    public sealed class RecursiveOptions
+    {
+        private readonly Option<string?> _principal = PrincipalOption();
+        private readonly Option<string?> _secretFile = SecretFileOption();
+
+        public RecursiveOptions()
+        {
+            _principal.Recursive = true;
+            _secretFile.Recursive = true;
+        }
+
+        public void AddTo(Command command)
+        {
+            ArgumentNullException.ThrowIfNull(command);
+            command.Options.Add(_principal);
+            command.Options.Add(_secretFile);
+        }
+
+        public Resolved? Resolve(ParseResult parsed) =>
+            ClientCredentials.Resolve(parsed?.GetValue(_principal), parsed?.GetValue(_secretFile));
+    }
+
+    /// <summary>
+    /// Makes every request of <paramref name="http"/> log in. HttpClient drops the header on a redirect it follows,
+    /// so the secret only goes where the user pointed.
+    /// </summary>
+    public static void LogIn(HttpClient http, Resolved? credential)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (credential is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Credential.Secret}")));
+        }
+    }
+
+    /// <summary>The line a 401 prints: who was refused (or that nobody logged in), the server's reason and how to log in.</summary>
+    public static string Failure(string what, Resolved? credential, string reason) =>
+        Failure(what, credential?.ToString(), reason);
+
+    /// <summary>As above, naming the login as <paramref name="sent"/> (null when none was sent).</summary>
+    public static string Failure(string what, string? sent, string reason) =>
+        $"authentication failed: {(sent is null ? $"the {what} requires credentials and none were given" : $"the {what} refused {sent}")}"
+        + $"{(reason.Length > 0 ? ": " + reason : "")} ({Hint})";
+
     /// <summary>
     /// The credential to send, or null to send none. Half a credential (a principal without its secret, or the other
     /// way round) is a usage error rather than a silent anonymous call; so is a secret file others may read.

@@ -202,11 +202,37 @@ public sealed class CliAuthenticationTests
         NeverShowsASecret(refused);
     }
 
+    [Theory]
+    [InlineData("app", "--services", "/v2/apps", """{"apps": []}""", "services API")]
+    [InlineData("job", "--jobs", "/v1/scheduler/jobs", "[]", "jobs service")]
+    public async Task App_and_job_verbs_log_in_to_services_and_jobs_too(string verb, string flag, string path, string body, string what)
+    {
+        using var dir = new TempDir();
+        var expected = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + OperatorSecret));
+        using var server = new CliAddressTests.FakeMaster(request =>
+            request.Headers["Authorization"] != expected ? (HttpStatusCode.Unauthorized, null, "login required")
+            : request.Url!.AbsolutePath == path ? (HttpStatusCode.OK, null, body)
+            : (HttpStatusCode.NotFound, null, "no such path"));
+
+        var listed = await CliRun.RunAsync(verb, "list", flag, server.Url, "--principal", "operator", "--secret-file", SecretFile(dir, OperatorSecret));
+        listed.Exit.Should().Be(0, listed.ToString());
+
+        var anonymous = await CliRun.RunAsync(verb, "list", flag, server.Url);
+        anonymous.Exit.Should().Be(1, anonymous.ToString());
+        anonymous.Stderr.Should().Contain($"authentication failed: the {what}").And.Contain("requires credentials and none were given")
+            .And.Contain("use --principal/--secret-file or MEZZO_PRINCIPAL/MEZZO_SECRET");
+
+        var wrong = await CliRun.RunAsync(new Dictionary<string, string> { ["MEZZO_PRINCIPAL"] = "operator", ["MEZZO_SECRET"] = "wrong-secret" }, verb, "list", flag, server.Url);
+        wrong.Exit.Should().Be(1, wrong.ToString());
+        wrong.Stderr.Should().Contain("authentication failed").And.Contain("refused");
+        NeverShowsASecret(wrong);
+    }
+
     [Fact]
     public async Task Help_lists_the_login_flags_and_never_a_secret()
     {
         var environment = new Dictionary<string, string> { ["MEZZO_PRINCIPAL"] = "operator", ["MEZZO_SECRET"] = OperatorSecret };
-        foreach (var verb in (string[][])[["state"], ["agent", "list"], ["task", "kill"], ["quota", "set"], ["execute"]])
+        foreach (var verb in (string[][])[["state"], ["agent", "list"], ["task", "kill"], ["quota", "set"], ["execute"], ["app", "list"], ["job", "add"]])
         {
             var help = await CliRun.RunAsync(environment, [.. verb, "--help"]);
             help.Exit.Should().Be(0, help.ToString());
