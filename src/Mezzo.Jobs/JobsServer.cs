@@ -280,6 +280,7 @@ public sealed class JobsServer : IAsyncDisposable
                         Id = actor.Snapshot.FrameworkId is { } id ? new FrameworkID { Value = id } : null,
                         User = _options.Defaults.User,
                         Name = _options.FrameworkName,
+                        Principal = _options.MesosCredential?.Principal,
                         Role = _options.Role,
                         FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
                         Checkpoint = true,

@@ -7,7 +7,8 @@ namespace Mezzo.Cli.Client;
 /// Where the client verbs find the cluster: a flag (<c>--master</c>, <c>--services</c>, <c>--jobs</c>), else the
 /// environment (<c>MEZZO_MASTER</c>, <c>MEZZO_SERVICES</c>, <c>MEZZO_JOBS</c>), else the config file
 /// (<c>$MEZZO_CONFIG</c>, else <c>$XDG_CONFIG_HOME/mezzo/config.json</c> or <c>~/.config/mezzo/config.json</c>, keys
-/// <c>master</c>, <c>services</c>, <c>jobs</c>), else the local default.
+/// <c>master</c>, <c>services</c>, <c>jobs</c>), else the local default. Credentials resolve the same way
+/// (<see cref="ClientCredentials"/>; config keys <c>principal</c> and <c>secret_file</c>).
 /// </summary>
 public static class ClientConfig
 {
@@ -29,18 +30,26 @@ public static class ClientConfig
             return new Endpoint(fromEnvironment, variable, true);
         }
 
-        var (path, config) = Load();
-        if (config?[key] is { } node)
-        {
-            if (node is not JsonValue value || !value.TryGetValue<string>(out var text) || text.Length == 0)
-            {
-                throw new CliException(ExitCodes.Usage, $"{path}: '{key}' must be a non-empty string, e.g. \"http://host:5050\"");
-            }
+        return ConfigString(key, "\"http://host:5050\"") is { } configured
+            ? new Endpoint(configured.Value, configured.Path, true)
+            : new Endpoint(fallback, "default", false);
+    }
 
-            return new Endpoint(text, path, true);
+    /// <summary>A string key of the config file and the file's path, or null when there is no file or no such key.</summary>
+    public static (string Value, string Path)? ConfigString(string key, string example)
+    {
+        var (path, config) = Load();
+        if (config?[key] is not { } node)
+        {
+            return null;
         }
 
-        return new Endpoint(fallback, "default", false);
+        if (node is not JsonValue value || !value.TryGetValue<string>(out var text) || text.Length == 0)
+        {
+            throw new CliException(ExitCodes.Usage, $"{path}: '{key}' must be a non-empty string, e.g. {example}");
+        }
+
+        return (text, path);
     }
 
     public static string DefaultPath()

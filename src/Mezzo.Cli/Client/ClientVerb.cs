@@ -36,13 +36,19 @@ public static class ClientVerb
         },
     };
 
-    /// <summary>Runs a verb against the master, turning its failures into a stderr line and the documented exit code.</summary>
-    public static void SetMasterAction(Command command, Option<string?> master, Func<ParseResult, MasterApi, CancellationToken, Task<int>> action) =>
+    /// <summary>
+    /// Runs a verb against the master, turning its failures into a stderr line and the documented exit code. Adds
+    /// <c>--principal</c>/<c>--secret-file</c> to the verb: every call logs in when a credential is configured.
+    /// </summary>
+    public static void SetMasterAction(Command command, Option<string?> master, Func<ParseResult, MasterApi, CancellationToken, Task<int>> action)
+    {
+        var credential = ClientCredentials.AddTo(command);
         command.SetAction((parsed, token) => RunAsync(async () =>
         {
-            using var api = MasterApi.Create(parsed.GetValue(master));
+            using var api = MasterApi.Create(parsed.GetValue(master), credential(parsed));
             return await action(parsed, api, token);
         }));
+    }
 
     public static async Task<int> RunAsync(Func<Task<int>> action)
     {

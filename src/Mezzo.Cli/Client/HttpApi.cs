@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,7 +10,9 @@ namespace Mezzo.Cli.Client;
 /// The HTTP side of a client verb: tries each configured base URL until one answers, follows a standby master's
 /// <c>307 Temporary Redirect</c> to the leader (and sticks to it), and turns failures into <see cref="CliException"/>s
 /// with the exit code scripts rely on: an error status is <see cref="ExitCodes.Refused"/>, no answer at all
-/// <see cref="ExitCodes.Unreachable"/>.
+/// <see cref="ExitCodes.Unreachable"/>. With a credential, every request carries <c>Authorization: Basic</c>, also
+/// after a redirect, but only to the hosts the user named (a redirect elsewhere, or from https down to http, goes
+/// without it, so a rogue or misconfigured standby cannot collect the secret).
 /// </summary>
 public sealed class HttpApi : IDisposable
 {
@@ -23,11 +26,21 @@ public sealed class HttpApi : IDisposable
     /// <summary>The base URL that answered (the leader, after a redirect); later calls go straight there.</summary>
     private Uri? _answered;
 
-    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null)
+    /// <summary>The URLs the user named, whose hosts may see the credential.</summary>
+    private readonly IReadOnlyList<Uri> _trusted;
+
+    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null, ClientCredentials.Resolved? credential = null)
+        : this(endpoint, what, timeout, credential, null)
+    {
+    }
+
+    private HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout, ClientCredentials.Resolved? credential, IReadOnlyList<Uri>? trusted)
     {
         _endpoint = endpoint;
         _what = what;
         _candidates = ClientConfig.BaseUris(endpoint);
+        _trusted = trusted ?? _candidates;
+        Credential = credential;
         BaseUri = _candidates[0];
         // Redirects are followed here, not by the handler: a standby's Location is scheme-relative and names only the
         // leader, and the verbs should keep talking to the leader once found.
@@ -36,6 +49,15 @@ public sealed class HttpApi : IDisposable
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
     }
+
+    /// <summary>Who the requests log in as; null sends no <c>Authorization</c>.</summary>
+    public ClientCredentials.Resolved? Credential { get; }
+
+    /// <summary>
+    /// Another API of the same cluster (e.g. the leader a standby named) with the same credential, sent only to the
+    /// hosts this one trusts.
+    /// </summary>
+    public HttpApi Sibling(ClientConfig.Endpoint endpoint, string what) => new(endpoint, what, _http.Timeout, Credential, _trusted);
 
     /// <summary>The base URL that answered last (the leader, after a redirect); the first candidate before any call.</summary>
     public Uri BaseUri { get; private set; }
@@ -98,6 +120,12 @@ public sealed class HttpApi : IDisposable
                 request.Content = new StringContent(json, Encoding.UTF8, "application/json");
             }
 
+            if (Credential is { } credential && MaySee(request.RequestUri!))
+            {
+                var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Credential.Secret}"));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
+            }
+
             var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             if (response.StatusCode is not (HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect or HttpStatusCode.Redirect or HttpStatusCode.MovedPermanently)
                 || response.Headers.Location is not { } location)
@@ -119,6 +147,11 @@ public sealed class HttpApi : IDisposable
         }
     }
 
+    /// <summary>Whether <paramref name="target"/> is on a host the user named, reached without a downgrade to http.</summary>
+    private bool MaySee(Uri target) =>
+        _trusted.Any(named => string.Equals(named.IdnHost, target.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && (named.Scheme == target.Scheme || target.Scheme == Uri.UriSchemeHttps));
+
     /// <summary>An error answer as one line: status, then the server's reason (Mesos: plain text; Marathon/Chronos: JSON "message").</summary>
     public CliException Refusal(HttpResponseMessage response, string body)
     {
@@ -135,6 +168,24 @@ public sealed class HttpApi : IDisposable
             catch (JsonException)
             {
             }
+        }
+
+        var call = $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}";
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            var sent = response.RequestMessage?.Headers.Authorization is not null;
+            var who = sent ? $"the {_what} refused {Credential}"
+                : Credential is null ? $"the {_what} requires credentials and none were given"
+                : $"{Credential} was not sent to {response.RequestMessage?.RequestUri?.Authority}, a host other than the one configured";
+            return new CliException(ExitCodes.Refused,
+                $"authentication failed: {who}{(message.Length > 0 ? ": " + message : "")} ({call}; {ClientCredentials.Hint})");
+        }
+
+        if (response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            var who = Credential is null ? "an unauthenticated caller" : Credential.ToString();
+            return new CliException(ExitCodes.Refused,
+                $"403 Forbidden for {who}{(message.Length > 0 ? ": " + message : "")} ({call})");
         }
 
         return new CliException(ExitCodes.Refused,

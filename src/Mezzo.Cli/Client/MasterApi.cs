@@ -12,7 +12,8 @@ public sealed class MasterApi : IDisposable
 
     public HttpApi Http { get; }
 
-    public static MasterApi Create(string? flag) => new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master"));
+    public static MasterApi Create(string? flag, ClientCredentials.Resolved? credential = null) =>
+        new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master", credential: credential));
 
     /// <summary>One operator call; answers the response object (empty for calls Mesos answers with a bare 200).</summary>
     public async Task<JsonObject> CallAsync(JsonObject call, CancellationToken token) =>
@@ -44,7 +45,7 @@ public sealed class MasterApi : IDisposable
         if (state["leader"]?.GetValue<string>() is { } leader && state["pid"]?.GetValue<string>() is { } pid && leader != pid
             && state["leader_info"] is JsonObject info && LeaderUri(info) is { } leaderUri)
         {
-            using var direct = new HttpApi(new ClientConfig.Endpoint(leaderUri, $"the leader named by {Http.BaseUri}", true), "leading master");
+            using var direct = Http.Sibling(new ClientConfig.Endpoint(leaderUri, $"the leader named by {Http.BaseUri}", true), "leading master");
             return await direct.GetJsonAsync("master/state", token) ?? state;
         }
 

@@ -28,9 +28,10 @@ public static class AppCommand
         var file = new Argument<string>("file") { Description = "App definition (Marathon JSON)" };
         var count = new Argument<int>("instances") { Description = "New instance count" };
         var force = new Option<bool>("--force") { Description = "Override a deployment in progress" };
+        var login = new ClientCredentials.RecursiveOptions();
 
         var list = new Command("list", "List apps");
-        list.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        list.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var apps = (await client.GetAsync("/v2/apps", token))!["apps"]!.AsArray();
             Table(["ID", "INSTANCES", "RUNNING", "HEALTHY", "CPUS", "MEM", "DEPLOYING", "CMD"], apps.Select(a => new[]
@@ -42,7 +43,7 @@ public static class AppCommand
         }));
 
         var show = new Command("show", "Show an app's definition and status") { id };
-        show.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        show.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var app = (await client.GetAsync("/v2/apps" + Id(parsed.GetValue(id)!), token))!["app"]!;
             Console.WriteLine(app.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -50,7 +51,7 @@ public static class AppCommand
         }));
 
         var tasks = new Command("tasks", "List an app's tasks") { id };
-        tasks.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        tasks.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var list = (await client.GetAsync($"/v2/apps{Id(parsed.GetValue(id)!)}/tasks", token))!["tasks"]!.AsArray();
             Table(["TASK", "STATE", "HEALTHY", "HOST", "PORTS", "VERSION"], list.Select(t => new[]
@@ -62,7 +63,7 @@ public static class AppCommand
         }));
 
         var deploy = new Command("deploy", "Create or update an app from a Marathon JSON file") { file, force, noWait, timeout };
-        deploy.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        deploy.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var path = parsed.GetValue(file)!;
             if (!File.Exists(path))
@@ -80,7 +81,7 @@ public static class AppCommand
         }));
 
         var scale = new Command("scale", "Change an app's instance count") { id, count, force, noWait, timeout };
-        scale.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        scale.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var query = parsed.GetValue(force) ? "?force=true" : "";
             var body = new JsonObject { ["instances"] = parsed.GetValue(count) }.ToJsonString();
@@ -89,7 +90,7 @@ public static class AppCommand
         }));
 
         var restart = new Command("restart", "Replace all of an app's tasks (rolling, per its upgradeStrategy)") { id, force, noWait, timeout };
-        restart.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        restart.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var query = parsed.GetValue(force) ? "?force=true" : "";
             var response = await client.SendAsync(HttpMethod.Post, $"/v2/apps{Id(parsed.GetValue(id)!)}/restart{query}", null, token);
@@ -97,7 +98,7 @@ public static class AppCommand
         }));
 
         var delete = new Command("delete", "Remove an app and kill its tasks") { id, force, noWait, timeout };
-        delete.SetAction((parsed, token) => RunAsync(parsed, services, async client =>
+        delete.SetAction((parsed, token) => RunAsync(parsed, services, login, async client =>
         {
             var query = parsed.GetValue(force) ? "?force=true" : "";
             var response = await client.SendAsync(HttpMethod.Delete, $"/v2/apps{Id(parsed.GetValue(id)!)}{query}", null, token);
@@ -107,6 +108,7 @@ public static class AppCommand
         var command = new Command("app", "Manage long-running apps through the services (Marathon) API") { list, show, tasks, deploy, scale, restart, delete };
         command.Options.Add(services);
         services.Recursive = true;
+        login.AddTo(command);
         return command;
     }
 
@@ -119,12 +121,14 @@ public static class AppCommand
         _ => node.ToJsonString(),
     };
 
-    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> services, Func<ApiClient, Task<int>> action)
+    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> services, ClientCredentials.RecursiveOptions login, Func<ApiClient, Task<int>> action)
     {
         Uri baseUri;
+        ClientCredentials.Resolved? credential;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(services), "services", DefaultServices))[0];
+            credential = login.Resolve(parsed);
         }
         catch (CliException ex)
         {
@@ -132,7 +136,7 @@ public static class AppCommand
             return ex.ExitCode;
         }
 
-        using var client = new ApiClient(baseUri);
+        using var client = new ApiClient(baseUri, credential);
         try
         {
             return await action(client);
@@ -215,11 +219,19 @@ public static class AppCommand
 
     private sealed class ApiException(string message) : Exception(message);
 
-    private sealed class ApiClient(Uri baseUri) : IDisposable
+    private sealed class ApiClient : IDisposable
     {
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+        private readonly ClientCredentials.Resolved? _credential;
 
-        public Uri BaseUri { get; } = baseUri;
+        public ApiClient(Uri baseUri, ClientCredentials.Resolved? credential)
+        {
+            BaseUri = baseUri;
+            _credential = credential;
+            ClientCredentials.LogIn(_http, credential);
+        }
+
+        public Uri BaseUri { get; }
 
         public async Task<JsonNode?> GetAsync(string path, CancellationToken token, bool allowMissing = false)
         {
@@ -244,7 +256,7 @@ public static class AppCommand
             return await ReadAsync(response, token);
         }
 
-        private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response, CancellationToken token)
+        private async Task<JsonNode?> ReadAsync(HttpResponseMessage response, CancellationToken token)
         {
             var text = await response.Content.ReadAsStringAsync(token);
             JsonNode? body = null;
@@ -254,6 +266,11 @@ public static class AppCommand
             }
             catch (System.Text.Json.JsonException)
             {
+            }
+
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                throw new ApiException(ClientCredentials.Failure("services API", _credential, text.Trim()));
             }
 
             if (!response.IsSuccessStatusCode)

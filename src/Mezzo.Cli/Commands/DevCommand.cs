@@ -26,13 +26,18 @@ public static class DevCommand
         var fetcher = FetcherFlags.Create();
         var images = ImageFlags.Create();
         var containers = ContainerFlags.Create();
+        var secure = new Option<bool>("--secure")
+        {
+            Description = "Turn on authentication everywhere (every --authenticate-* switch) with ACLs (permissive false): "
+                + "credentials with random secrets and an ACL file are made under <work-dir>/security, and the operator's login is printed",
+        };
         var command = new Command("dev", "Run a whole cluster on this machine: master + agent + services (Marathon API) + jobs (Chronos API), embedded storage. A single-user dev cluster: its tasks may run as root (as 'mezzo agent --allow-root-tasks')")
         {
             masterPort, agentPort, servicesPort, jobsPort, workDir, resources, attributes,
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
-            containers.ImageRootfsDir, containers.Runc,
+            containers.ImageRootfsDir, containers.Runc, secure,
         };
         images.AddTo(command);
         var logFlags = LogFlags.Create();
@@ -43,8 +48,26 @@ public static class DevCommand
         {
             var root = Path.GetFullPath(parsed.GetValue(workDir)!);
             using var shutdown = new Shutdown(cancellationToken);
+            DevSecurity? security = null;
+            if (parsed.GetValue(secure))
+            {
+                try
+                {
+                    security = DevSecurity.Prepare(root, Environment.UserName);
+                }
+                catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or IOException or UnauthorizedAccessException)
+                {
+                    await Console.Error.WriteLineAsync($"--secure: {ex.Message}");
+                    return 1;
+                }
+            }
+
             await using var master = MasterServer.Create(
-                new MasterOptions { Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master") },
+                new MasterOptions
+                {
+                    Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master"),
+                    Security = security?.Server(frameworks: true, agents: true) ?? new(),
+                },
                 logFlags.Configure(parsed));
             await master.StartAsync(shutdown.Token);
             var agentOptions = new AgentOptions
@@ -58,6 +81,8 @@ public static class DevCommand
                 Attributes = parsed.GetValue(attributes),
                 // A single-user cluster on one's own machine: tasks run as whoever runs it, root included.
                 AllowRootTasks = true,
+                Security = security?.Server(executors: true) ?? new(),
+                Credential = security?.Of(DevSecurity.AgentPrincipal),
             };
             isolation.Apply(parsed, agentOptions);
             fetcher.Apply(parsed, agentOptions);
@@ -67,7 +92,11 @@ public static class DevCommand
             await using var agent = AgentServer.Create(agentOptions, logFlags.Configure(parsed));
             await agent.StartAsync(shutdown.Token);
             await using var services = Services.ServicesServer.Create(
-                new Services.ServicesOptions { Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services") },
+                new Services.ServicesOptions
+                {
+                    Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services"),
+                    Security = security?.Server() ?? new(), MesosCredential = security?.Of(DevSecurity.ServicesPrincipal),
+                },
                 logFlags.Configure(parsed));
             await services.StartAsync(shutdown.Token);
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
@@ -76,6 +105,7 @@ public static class DevCommand
                     Master = $"127.0.0.1:{master.Url.Port}", Port = parsed.GetValue(jobsPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "jobs"),
                     // Jobs run as whoever runs the laptop cluster (Chronos's "root" default would fail without root).
                     Defaults = new Mezzo.Protocol.Chronos.JobDefaults(User: Environment.UserName),
+                    Security = security?.Server() ?? new(), MesosCredential = security?.Of(DevSecurity.JobsPrincipal),
                 },
                 logFlags.Configure(parsed));
             try
@@ -98,6 +128,11 @@ public static class DevCommand
                 Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);
+            if (security is not null)
+            {
+                Console.WriteLine(security.Instructions(master.Url));
+            }
+
             await shutdown.WaitAsync();
             Console.WriteLine("Stopping: killing tasks, then agent and master.");
             return 0;

@@ -61,8 +61,20 @@ public static partial class ExecuteCommand
         // Quiet by default: what execute prints is the task's output and states; --log-level info shows the SDK's events.
         var logFlags = LogFlags.Create("warning");
         logFlags.AddTo(command);
+        var credential = Client.ClientCredentials.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            Client.ClientCredentials.Resolved? login;
+            try
+            {
+                login = credential(parsed);
+            }
+            catch (Client.CliException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return ex.ExitCode;
+            }
+
             using var shutdown = new Shutdown(cancellationToken);
             var request = new ExecuteRequest(
                 parsed.GetValue(master)!,
@@ -82,6 +94,7 @@ public static partial class ExecuteCommand
             {
                 Checkpoint = parsed.GetValue(checkpoint),
                 Logging = logFlags.Settings(parsed),
+                Credential = login?.Credential,
             };
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
@@ -94,6 +107,9 @@ public static partial class ExecuteCommand
         string? DockerImage = null)
     {
         public bool Checkpoint { get; init; }
+
+        /// <summary>Who the framework logs in as (also its FrameworkInfo.principal); none when null.</summary>
+        public Mezzo.Core.Security.Credential? Credential { get; init; }
 
         /// <summary>Where the SDK's own events go; none when null.</summary>
         public Mezzo.Hosting.Logging.ProcessLogging? Logging { get; init; }
@@ -120,12 +136,21 @@ public static partial class ExecuteCommand
                 Checkpoint = request.Checkpoint ? true : null,
                 Capabilities = capabilities,
                 Hostname = System.Net.Dns.GetHostName(),
+                // The master authorizes register_frameworks and run_tasks by this principal (Mesos: must match the login).
+                Principal = request.Credential?.Principal,
             },
+            Credential = request.Credential,
         }, Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<SchedulerClient>(loggers));
         string frameworkId;
         try
         {
             frameworkId = await client.SubscribeAsync(cancellationToken);
+        }
+        catch (SchedulerCallException ex) when (ex.StatusCode == 401)
+        {
+            var who = request.Credential is null ? "the master requires credentials and none were given" : $"the master refused principal '{request.Credential.Principal}'";
+            await stderr.WriteLineAsync($"Failed to subscribe with {request.Master}: authentication failed: {who}: {ex.Message} ({Client.ClientCredentials.Hint})");
+            return 1;
         }
         catch (SchedulerCallException ex)
         {
@@ -193,7 +218,7 @@ public static partial class ExecuteCommand
                         Status(request, stderr, line);
                         if (status.State == TaskState.TASK_RUNNING && tail is null && agentUrl is not null)
                         {
-                            tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, tailStop.Token);
+                            tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token);
                             if (request.KillAfter > TimeSpan.Zero)
                             {
                                 _ = KillLaterAsync(client, request, status.AgentId?.Value, cancellationToken);
@@ -204,7 +229,7 @@ public static partial class ExecuteCommand
                         {
                             if (tail is null && agentUrl is not null && status.Source != TaskStatusSource.SOURCE_MASTER)
                             {
-                                tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, tailStop.Token);
+                                tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token);
                             }
 
                             await tailStop.CancelAsync();

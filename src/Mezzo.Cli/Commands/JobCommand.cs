@@ -23,10 +23,11 @@ public static class JobCommand
         };
         var name = new Argument<string>("name") { Description = "The job's name" };
         var file = new Argument<string>("file") { Description = "A Chronos job JSON file (with 'schedule' or 'parents')" };
+        var login = new ClientCredentials.RecursiveOptions();
         var arguments = new Option<string?>("--arguments") { Description = "Arguments appended to a shell: false job's command for this run" };
 
         var list = new Command("list", "List jobs: schedule or parents, last result and counters");
-        list.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        list.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             var all = await GetJsonAsync(http, "v1/scheduler/jobs", token);
             var rows = all!.AsArray().Select(j => new[]
@@ -43,7 +44,7 @@ public static class JobCommand
         }));
 
         var show = new Command("show", "Show a job's JSON") { name };
-        show.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        show.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             var job = (await GetJsonAsync(http, "v1/scheduler/jobs", token))!.AsArray().FirstOrDefault(j => Text(j, "name") == parsed.GetValue(name));
             if (job is null)
@@ -57,7 +58,7 @@ public static class JobCommand
         }));
 
         var add = new Command("add", "Add or replace a job from a Chronos JSON file") { file };
-        add.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        add.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             var path = parsed.GetValue(file)!;
             if (!File.Exists(path))
@@ -74,7 +75,7 @@ public static class JobCommand
         }));
 
         var run = new Command("run", "Run a job now") { name, arguments };
-        run.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        run.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             var query = parsed.GetValue(arguments) is { } args ? "?arguments=" + Uri.EscapeDataString(args) : "";
             using var response = await http.PutAsync($"v1/scheduler/job/{Uri.EscapeDataString(parsed.GetValue(name)!)}{query}", null, token);
@@ -82,14 +83,14 @@ public static class JobCommand
         }));
 
         var delete = new Command("delete", "Delete a job (its children are re-parented as Chronos does)") { name };
-        delete.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        delete.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             using var response = await http.DeleteAsync($"v1/scheduler/job/{Uri.EscapeDataString(parsed.GetValue(name)!)}", token);
             return await ReportAsync(response, $"Job '{parsed.GetValue(name)}' deleted", token);
         }));
 
         var history = new Command("history", "A job's recent runs: scheduled time, attempt, state, duration, why") { name };
-        history.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        history.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             using var response = await http.GetAsync($"v1/scheduler/job/stat/{Uri.EscapeDataString(parsed.GetValue(name)!)}", token);
             if (response.StatusCode != HttpStatusCode.OK)
@@ -107,24 +108,28 @@ public static class JobCommand
         }));
 
         var graph = new Command("graph", "The dependency graph as a dot file (pipe to `dot -Tsvg`)");
-        graph.SetAction((parsed, token) => RunAsync(parsed, jobs, async http =>
+        graph.SetAction((parsed, token) => RunAsync(parsed, jobs, login, async http =>
         {
             Console.Write(await http.GetStringAsync("v1/scheduler/graph/dot", token));
             return 0;
         }));
 
-        return new Command("job", "Manage jobs on the jobs service (Chronos API): list, show, add, run, delete, history, graph")
+        var command = new Command("job", "Manage jobs on the jobs service (Chronos API): list, show, add, run, delete, history, graph")
         {
             jobs, list, show, add, run, delete, history, graph,
         };
+        login.AddTo(command);
+        return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> jobs, Func<HttpClient, Task<int>> action)
+    private static async Task<int> RunAsync(ParseResult parsed, Option<string?> jobs, ClientCredentials.RecursiveOptions login, Func<HttpClient, Task<int>> action)
     {
         Uri baseUri;
+        ClientCredentials.Resolved? credential;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(jobs), "jobs", DefaultJobs))[0];
+            credential = login.Resolve(parsed);
         }
         catch (CliException ex)
         {
@@ -133,9 +138,15 @@ public static class JobCommand
         }
 
         using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        ClientCredentials.LogIn(http, credential);
         try
         {
             return await action(http);
+        }
+        catch (HttpRequestException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        {
+            await Console.Error.WriteLineAsync(ClientCredentials.Failure($"jobs service at {http.BaseAddress}", credential, ""));
+            return ExitCodes.Refused;
         }
         catch (HttpRequestException ex) when (ex.StatusCode is { } status)
         {
@@ -166,6 +177,13 @@ public static class JobCommand
         }
 
         var body = await response.Content.ReadAsStringAsync(token);
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        {
+            var sent = response.RequestMessage?.Headers.Authorization is not null ? "the login sent" : null;
+            await Console.Error.WriteLineAsync(ClientCredentials.Failure("jobs service", sent, body.Trim()));
+            return 1;
+        }
+
         // The iso8601 endpoint answers Chronos's {"message": ..., "status": ...}; the others plain text.
         var message = body.StartsWith('{') && JsonNode.Parse(body)?["message"] is JsonValue m ? m.GetValue<string>() : body;
         await Console.Error.WriteLineAsync($"{(int)response.StatusCode} {response.ReasonPhrase}: {message}");

@@ -1,17 +1,32 @@
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
+using Mezzo.Core.Security;
 
 namespace Mezzo.Cli.Commands;
 
 /// <summary>Follows a task's stdout and stderr through the agent's /files/read API until told to stop, then drains.</summary>
 public static class SandboxTail
 {
+    /// <summary>A client for the agent's files API, logged in as <paramref name="login"/> (an agent that authenticates reads needs it).</summary>
+    private static HttpClient Open(Uri agent, Credential? login)
+    {
+        var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        if (login is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{login.Principal}:{login.Secret}")));
+        }
+
+        return http;
+    }
+
     /// <summary>
     /// The sandbox directory of the executor that runs (or ran) <paramref name="taskId"/> on the agent, from its
     /// <c>/state</c>; null when the agent has none (yet).
     /// </summary>
-    public static async Task<string?> FindTaskSandboxAsync(Uri agent, string frameworkId, string taskId, CancellationToken token)
+    public static async Task<string?> FindTaskSandboxAsync(Uri agent, string frameworkId, string taskId, Credential? login, CancellationToken token)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = Open(agent, login);
         var state = JsonNode.Parse(await http.GetStringAsync("state", token));
         foreach (var framework in (state?["frameworks"]?.AsArray() ?? []).Concat(state?["completed_frameworks"]?.AsArray() ?? []))
         {
@@ -37,16 +52,16 @@ public static class SandboxTail
     }
 
     /// <summary>Writes what the file holds from <paramref name="offset"/> on; answers the offset after it.</summary>
-    public static async Task<long> CopyFileAsync(Uri agent, string path, long offset, TextWriter output, CancellationToken token)
+    public static async Task<long> CopyFileAsync(Uri agent, string path, long offset, TextWriter output, Credential? login, CancellationToken token)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = Open(agent, login);
         return await CopyAsync(http, path, offset, output, token);
     }
 
     /// <summary>Prints one sandbox file as it grows until <paramref name="stop"/>, then what was written meanwhile.</summary>
-    public static async Task FollowFileAsync(Uri agent, string path, TextWriter output, CancellationToken stop)
+    public static async Task FollowFileAsync(Uri agent, string path, TextWriter output, Credential? login, CancellationToken stop)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = Open(agent, login);
         long offset = 0;
         while (true)
         {
@@ -75,9 +90,9 @@ public static class SandboxTail
         }
     }
 
-    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, CancellationToken stop)
+    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, Credential? login, CancellationToken stop)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = Open(agent, login);
         string? directory = null;
         long outOffset = 0, errOffset = 0;
         var draining = false;

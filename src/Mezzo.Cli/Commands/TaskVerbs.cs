@@ -122,14 +122,14 @@ public static class TaskVerbs
             string result;
             if (name == "marathon")
             {
-                using var http = new HttpApi(Endpoint(parsed.GetValue(services), "services", webui), "services API");
+                using var http = FrameworkApi(api, Endpoint(parsed.GetValue(services), "services", webui), "services API");
                 var body = new JsonObject { ["ids"] = new JsonArray(taskId) }.ToJsonString();
                 await http.JsonAsync(HttpMethod.Post, "v2/tasks/delete" + (parsed.GetValue(scale) ? "?scale=true" : ""), body, token);
                 result = parsed.GetValue(scale) ? "killed; its app was scaled down" : "killed; its app will replace it";
             }
             else if (name == "chronos" && taskId.Split(':') is ["ct", _, _, var jobName, ..])
             {
-                using var http = new HttpApi(Endpoint(parsed.GetValue(jobs), "jobs", webui), "jobs API");
+                using var http = FrameworkApi(api, Endpoint(parsed.GetValue(jobs), "jobs", webui), "jobs API");
                 using var response = await http.SendAsync(HttpMethod.Delete, "v1/scheduler/task/kill/" + Uri.EscapeDataString(jobName), null, token);
                 if (!response.IsSuccessStatusCode)
                 {
@@ -159,6 +159,17 @@ public static class TaskVerbs
         return new Command("task", "Tasks on the cluster: list, show, log, kill") { master, json, list, show, log, kill };
     }
 
+    /// <summary>
+    /// A framework's API, logged in as the master's caller when the user named it (flag, environment, config) or it
+    /// is on the master's host: a URL the framework registered itself is not trusted with the secret.
+    /// </summary>
+    private static HttpApi FrameworkApi(MasterApi master, ClientConfig.Endpoint endpoint, string what)
+    {
+        var trusted = endpoint.Source != "default"
+            || ClientConfig.BaseUris(endpoint).All(uri => string.Equals(uri.IdnHost, master.Http.BaseUri.IdnHost, StringComparison.OrdinalIgnoreCase));
+        return new HttpApi(endpoint, what, credential: trusted ? master.Http.Credential : null);
+    }
+
     private static ClientConfig.Endpoint Endpoint(string? flag, string key, string webui)
     {
         var endpoint = ClientConfig.Resolve(flag, key, webui);
@@ -178,15 +189,17 @@ public static class TaskVerbs
         var port = agent["agent_info"]?["port"]?.GetValue<int>() ?? 5051;
         var agentUri = new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
         var file = stderr ? "stderr" : "stdout";
+        // The agents are the ones the master the user named vouches for: the operator's login reads their sandboxes.
+        var login = api.Http.Credential?.Credential;
         using var shutdown = new Shutdown(token);
         try
         {
-            var sandbox = await SandboxTail.FindTaskSandboxAsync(agentUri, Id(task["framework_id"]), taskId, shutdown.Token);
+            var sandbox = await SandboxTail.FindTaskSandboxAsync(agentUri, Id(task["framework_id"]), taskId, login, shutdown.Token);
             while (sandbox is null && follow && !shutdown.Token.IsCancellationRequested)
             {
                 // Not launched yet (staging): -f waits for the sandbox to appear.
                 await Task.Delay(TimeSpan.FromMilliseconds(250), shutdown.Token);
-                sandbox = await SandboxTail.FindTaskSandboxAsync(agentUri, Id(task["framework_id"]), taskId, shutdown.Token);
+                sandbox = await SandboxTail.FindTaskSandboxAsync(agentUri, Id(task["framework_id"]), taskId, login, shutdown.Token);
             }
 
             if (sandbox is null)
@@ -196,13 +209,13 @@ public static class TaskVerbs
 
             if (!follow)
             {
-                await SandboxTail.CopyFileAsync(agentUri, sandbox + "/" + file, 0, Console.Out, shutdown.Token);
+                await SandboxTail.CopyFileAsync(agentUri, sandbox + "/" + file, 0, Console.Out, login, shutdown.Token);
                 return ExitCodes.Ok;
             }
 
             // Follows until the task ends or Ctrl-C; a last read after either catches what was written meanwhile.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-            var tail = SandboxTail.FollowFileAsync(agentUri, sandbox + "/" + file, Console.Out, stop.Token);
+            var tail = SandboxTail.FollowFileAsync(agentUri, sandbox + "/" + file, Console.Out, login, stop.Token);
             while (!stop.IsCancellationRequested)
             {
                 var current = Find(await api.GetStateAsync(shutdown.Token), taskId);

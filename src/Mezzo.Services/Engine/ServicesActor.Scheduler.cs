@@ -28,6 +28,7 @@ public sealed partial class ServicesActor
     {
         User = _options.User,
         Name = _options.FrameworkName,
+        Principal = _options.MesosCredential?.Principal,
         Id = _frameworkId is null ? null : new FrameworkID { Value = _frameworkId },
         FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
         Checkpoint = true,

@@ -168,7 +168,7 @@ public sealed class CliAddressTests
     }
 
     /// <summary>An HTTP server answering every request with what the test says (a standby, an electing master).</summary>
-    private sealed class FakeMaster : IDisposable
+    internal sealed class FakeMaster : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly Task _loop;

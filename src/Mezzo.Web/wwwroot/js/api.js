@@ -8,30 +8,52 @@ export class HttpError extends Error {
   }
 }
 
-async function check(response) {
+// With authentication on, the browser's Basic login (asked for by the master's 401 on the page itself) is the
+// session: every call sends it back to the master, which also forwards it to agents and frameworks.
+const CREDENTIALS = 'same-origin';
+
+// What a call was for, in words, so that a refusal says what may not be seen instead of breaking the page.
+function purpose(url, method) {
+  const path = new URL(url, location.origin).pathname;
+  if (path.startsWith('/agent-proxy/')) return path.includes('/files/') ? 'read this sandbox' : "view this agent's executors and tasks";
+  if (path.startsWith('/framework-proxy/')) return method && method !== 'GET' ? 'change this through its framework' : "use this framework's API";
+  if (path === '/master/state') return 'view tasks and frameworks';
+  if (path === '/mezzo/usage') return "view the cluster's usage";
+  if (path === '/api/v1') return 'use the operator API';
+  return `use ${path}`;
+}
+
+async function check(response, method) {
   if (!response.ok) {
     const text = (await response.text()).trim();
+    if (response.status === 401) {
+      throw new HttpError(401, `Not logged in: the master needs a login to ${purpose(response.url, method)}. Reload the page to sign in${text ? ` (${text})` : ''}.`);
+    }
+    if (response.status === 403) {
+      throw new HttpError(403, `Not allowed to ${purpose(response.url, method)}${text ? `: ${text}` : ''}`);
+    }
     throw new HttpError(response.status, `${response.status} ${response.statusText}${text ? `: ${text}` : ''}`);
   }
   return response;
 }
 
 export async function getJson(url, init) {
-  const response = await check(await fetch(url, { headers: { Accept: 'application/json' }, ...init }));
+  const response = await check(await fetch(url, { headers: { Accept: 'application/json' }, credentials: CREDENTIALS, ...init }), init?.method);
   const text = await response.text();
   return text ? JSON.parse(text) : null;
 }
 
 export async function getText(url) {
-  return (await check(await fetch(url))).text();
+  return (await check(await fetch(url, { credentials: CREDENTIALS }))).text();
 }
 
 export async function sendJson(method, url, body) {
   const response = await check(await fetch(url, {
     method,
+    credentials: CREDENTIALS,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-  }));
+  }), method);
   const text = await response.text();
   try {
     return text ? JSON.parse(text) : null;
@@ -94,15 +116,22 @@ export function subscribeEvents(onEvent, onStatus) {
 
   async function connect() {
     controller = new AbortController();
+    let refused = false;
     onStatus('connecting');
     try {
       const response = await fetch('/api/v1', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify({ type: 'SUBSCRIBE' }),
+        credentials: CREDENTIALS,
         signal: controller.signal,
       });
-      await check(response);
+      if (response.status === 401 || response.status === 403) {
+        // Not a network hiccup: say so in the badge, and keep retrying slowly (a new login may allow it).
+        onStatus(response.status === 401 ? 'not logged in' : 'not allowed');
+        refused = true;
+      }
+      await check(response, 'POST');
       const reader = response.body.getReader();
       const records = new RecordIOReader();
       for (;;) {
@@ -122,8 +151,8 @@ export function subscribeEvents(onEvent, onStatus) {
       console.warn('operator event stream:', error);
     }
     if (stopped) return;
-    onStatus('reconnecting');
-    timer = setTimeout(connect, delay);
+    if (!refused) onStatus('reconnecting');
+    timer = setTimeout(connect, refused ? 30000 : delay);
     delay = Math.min(delay * 2, 30000);
   }
 

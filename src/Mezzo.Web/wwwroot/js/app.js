@@ -83,6 +83,6 @@ store.watch(renderNav);
 store.start(status => {
   const live = document.getElementById('live');
   live.textContent = status;
-  live.className = `live ${status}`;
+  live.className = `live ${status.replaceAll(" ", "-")}`;
 });
 route();
