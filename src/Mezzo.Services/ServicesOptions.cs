@@ -5,6 +5,9 @@ public sealed class ServicesOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary>HTTPS listener, client certificate checks and trust (<c>--tls-cert</c>, <c>--tls-key</c>, <c>--tls-ca</c>).</summary>
+    public Mezzo.Hosting.Tls.TlsOptions Tls { get; set; } = new();
+
     /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
     public required string Master { get; set; }
 

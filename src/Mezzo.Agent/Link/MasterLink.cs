@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Mezzo.Framework.Detection;
+using Mezzo.Hosting.Tls;
 using Mezzo.Protocol.Agents;
 using Mezzo.Protocol.RecordIO;
 
@@ -20,11 +21,16 @@ public sealed class MasterLink : IDisposable
     private readonly MasterDetector _detector;
     private readonly TimeProvider _time;
 
-    public MasterLink(string masters, TimeProvider? time = null)
+    /// <param name="tls">
+    /// The agent's TLS: a master named without a scheme is called over HTTPS when the agent serves HTTPS, trusted
+    /// only when it chains to <c>--tls-ca</c>, and the agent's certificate goes along (mutual TLS).
+    /// </param>
+    public MasterLink(string masters, TimeProvider? time = null, TlsContext? tls = null)
     {
-        _detector = MasterDetector.Create(masters, MasterAddress.Parse);
+        tls ??= TlsContext.None;
+        _detector = MasterDetector.Create(masters, master => MasterAddress.Parse(master, tls.Scheme));
         _time = time ?? TimeProvider.System;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(tls.ConfigureClient(new SocketsHttpHandler
         {
             // Redirects are followed here, so the leader they name is remembered for every later call.
             AllowAutoRedirect = false,
@@ -32,7 +38,7 @@ public sealed class MasterLink : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(5),
             // The subscription holds one connection; UPDATEs (one in flight) and PINGs share the others.
             MaxConnectionsPerServer = 4,
-        })
+        }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

@@ -37,12 +37,17 @@ public static class ClientVerb
     };
 
     /// <summary>Runs a verb against the master, turning its failures into a stderr line and the documented exit code.</summary>
-    public static void SetMasterAction(Command command, Option<string?> master, Func<ParseResult, MasterApi, CancellationToken, Task<int>> action) =>
+    /// <remarks>Adds <c>--tls-ca</c> to the command: the trust for an https:// master.</remarks>
+    public static void SetMasterAction(Command command, Option<string?> master, Func<ParseResult, MasterApi, CancellationToken, Task<int>> action)
+    {
+        var tlsCa = ClientTls.Option();
+        command.Options.Add(tlsCa);
         command.SetAction((parsed, token) => RunAsync(async () =>
         {
-            using var api = MasterApi.Create(parsed.GetValue(master));
+            using var api = MasterApi.Create(parsed.GetValue(master), parsed.GetValue(tlsCa));
             return await action(parsed, api, token);
         }));
+    }
 
     public static async Task<int> RunAsync(Func<Task<int>> action)
     {

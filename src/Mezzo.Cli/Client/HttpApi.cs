@@ -23,7 +23,8 @@ public sealed class HttpApi : IDisposable
     /// <summary>The base URL that answered (the leader, after a redirect); later calls go straight there.</summary>
     private Uri? _answered;
 
-    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null)
+    /// <param name="tls">The trust for https:// URLs; null: <see cref="ClientTls.Resolve"/> (MEZZO_TLS_CA, else the machine's).</param>
+    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null, Hosting.Tls.TlsContext? tls = null)
     {
         _endpoint = endpoint;
         _what = what;
@@ -31,11 +32,14 @@ public sealed class HttpApi : IDisposable
         BaseUri = _candidates[0];
         // Redirects are followed here, not by the handler: a standby's Location is scheme-relative and names only the
         // leader, and the verbs should keep talking to the leader once found.
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+        Tls = tls ?? ClientTls.Resolve();
+        _http = new HttpClient(Tls.ConfigureClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) }))
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
     }
+
+    public Hosting.Tls.TlsContext Tls { get; }
 
     /// <summary>The base URL that answered last (the leader, after a redirect); the first candidate before any call.</summary>
     public Uri BaseUri { get; private set; }

@@ -12,7 +12,8 @@ public sealed class MasterApi : IDisposable
 
     public HttpApi Http { get; }
 
-    public static MasterApi Create(string? flag) => new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master"));
+    public static MasterApi Create(string? flag, string? tlsCa = null) =>
+        new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master", tls: ClientTls.Resolve(tlsCa)));
 
     /// <summary>One operator call; answers the response object (empty for calls Mesos answers with a bare 200).</summary>
     public async Task<JsonObject> CallAsync(JsonObject call, CancellationToken token) =>
@@ -42,21 +43,21 @@ public sealed class MasterApi : IDisposable
     {
         var state = await Http.GetJsonAsync("master/state", token) ?? throw new CliException(ExitCodes.Refused, $"The master at {Http.BaseUri} answered /master/state with nothing");
         if (state["leader"]?.GetValue<string>() is { } leader && state["pid"]?.GetValue<string>() is { } pid && leader != pid
-            && state["leader_info"] is JsonObject info && LeaderUri(info) is { } leaderUri)
+            && state["leader_info"] is JsonObject info && LeaderUri(info, Http.BaseUri.Scheme) is { } leaderUri)
         {
-            using var direct = new HttpApi(new ClientConfig.Endpoint(leaderUri, $"the leader named by {Http.BaseUri}", true), "leading master");
+            using var direct = new HttpApi(new ClientConfig.Endpoint(leaderUri, $"the leader named by {Http.BaseUri}", true), "leading master", tls: Http.Tls);
             return await direct.GetJsonAsync("master/state", token) ?? state;
         }
 
         return state;
     }
 
-    private static string? LeaderUri(JsonObject info)
+    private static string? LeaderUri(JsonObject info, string scheme)
     {
         var address = info["address"];
         var host = address?["hostname"]?.GetValue<string>() ?? info["hostname"]?.GetValue<string>() ?? address?["ip"]?.GetValue<string>();
         var port = address?["port"]?.GetValue<int>() ?? info["port"]?.GetValue<int>();
-        return host is null || port is null ? null : string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}");
+        return host is null || port is null ? null : string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{port}");
     }
 
     public void Dispose() => Http.Dispose();

@@ -122,9 +122,11 @@ public static class AppCommand
     private static async Task<int> RunAsync(ParseResult parsed, Option<string?> services, Func<ApiClient, Task<int>> action)
     {
         Uri baseUri;
+        Hosting.Tls.TlsContext tls;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(services), "services", DefaultServices))[0];
+            tls = ClientTls.Resolve();
         }
         catch (CliException ex)
         {
@@ -132,7 +134,7 @@ public static class AppCommand
             return ex.ExitCode;
         }
 
-        using var client = new ApiClient(baseUri);
+        using var client = new ApiClient(baseUri, tls);
         try
         {
             return await action(client);
@@ -215,9 +217,9 @@ public static class AppCommand
 
     private sealed class ApiException(string message) : Exception(message);
 
-    private sealed class ApiClient(Uri baseUri) : IDisposable
+    private sealed class ApiClient(Uri baseUri, Hosting.Tls.TlsContext tls) : IDisposable
     {
-        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+        private readonly HttpClient _http = new(tls.CreateHandler(presentCertificate: false)) { Timeout = TimeSpan.FromSeconds(30) };
 
         public Uri BaseUri { get; } = baseUri;
 

@@ -122,9 +122,11 @@ public static class JobCommand
     private static async Task<int> RunAsync(ParseResult parsed, Option<string?> jobs, Func<HttpClient, Task<int>> action)
     {
         Uri baseUri;
+        Hosting.Tls.TlsContext tls;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(jobs), "jobs", DefaultJobs))[0];
+            tls = ClientTls.Resolve();
         }
         catch (CliException ex)
         {
@@ -132,7 +134,7 @@ public static class JobCommand
             return ex.ExitCode;
         }
 
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(tls.CreateHandler(presentCertificate: false)) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             return await action(http);

@@ -5,13 +5,17 @@ namespace Mezzo.Cli.Commands;
 /// <summary>Follows a task's stdout and stderr through the agent's /files/read API until told to stop, then drains.</summary>
 public static class SandboxTail
 {
+    // An https:// agent is trusted through the caller's --tls-ca, else MEZZO_TLS_CA, as the master is.
+    private static HttpClient AgentClient(Uri agent, Hosting.Tls.TlsContext? tls = null) =>
+        new((tls ?? Client.ClientTls.Resolve()).CreateHandler(presentCertificate: false)) { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+
     /// <summary>
     /// The sandbox directory of the executor that runs (or ran) <paramref name="taskId"/> on the agent, from its
     /// <c>/state</c>; null when the agent has none (yet).
     /// </summary>
     public static async Task<string?> FindTaskSandboxAsync(Uri agent, string frameworkId, string taskId, CancellationToken token)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = AgentClient(agent);
         var state = JsonNode.Parse(await http.GetStringAsync("state", token));
         foreach (var framework in (state?["frameworks"]?.AsArray() ?? []).Concat(state?["completed_frameworks"]?.AsArray() ?? []))
         {
@@ -39,14 +43,14 @@ public static class SandboxTail
     /// <summary>Writes what the file holds from <paramref name="offset"/> on; answers the offset after it.</summary>
     public static async Task<long> CopyFileAsync(Uri agent, string path, long offset, TextWriter output, CancellationToken token)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = AgentClient(agent);
         return await CopyAsync(http, path, offset, output, token);
     }
 
     /// <summary>Prints one sandbox file as it grows until <paramref name="stop"/>, then what was written meanwhile.</summary>
     public static async Task FollowFileAsync(Uri agent, string path, TextWriter output, CancellationToken stop)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = AgentClient(agent);
         long offset = 0;
         while (true)
         {
@@ -75,9 +79,9 @@ public static class SandboxTail
         }
     }
 
-    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, CancellationToken stop)
+    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, CancellationToken stop, Hosting.Tls.TlsContext? tls = null)
     {
-        using var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = AgentClient(agent, tls);
         string? directory = null;
         long outOffset = 0, errOffset = 0;
         var draining = false;

@@ -25,10 +25,18 @@ public static class ServicesCommand
         };
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
+        var tlsFlags = TlsFlags.Create();
+        tlsFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (tlsFlags.Check(parsed) is not { } tls)
+            {
+                return 1;
+            }
+
             var options = new ServicesOptions
             {
+                Tls = tls,
                 Master = parsed.GetValue(master)!,
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,
