@@ -39,12 +39,21 @@ public static class DevCommand
         logFlags.AddTo(command);
         var containerLogger = ContainerLoggerFlags.Create();
         containerLogger.AddTo(command);
+        var tlsFlag = FlagOption.Create("tls",
+            "Serve everything over HTTPS with a throwaway CA and certificates made in <work-dir>/tls (mutual TLS between agent and master)",
+            () => false, bool.Parse);
+        command.Options.Add(tlsFlag);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var root = Path.GetFullPath(parsed.GetValue(workDir)!);
             using var shutdown = new Shutdown(cancellationToken);
+            var pki = parsed.GetValue(tlsFlag) ? Hosting.Tls.DevCertificates.Create(Path.Combine(root, "tls")) : null;
             await using var master = MasterServer.Create(
-                new MasterOptions { Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master") },
+                new MasterOptions
+                {
+                    Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master"),
+                    Tls = pki?.Server() ?? new(),
+                },
                 logFlags.Configure(parsed));
             await master.StartAsync(shutdown.Token);
             var agentOptions = new AgentOptions
@@ -56,6 +65,7 @@ public static class DevCommand
                 WorkDir = Path.Combine(root, "agent"),
                 Resources = parsed.GetValue(resources),
                 Attributes = parsed.GetValue(attributes),
+                Tls = pki?.Client() ?? new(),
             };
             isolation.Apply(parsed, agentOptions);
             fetcher.Apply(parsed, agentOptions);
@@ -65,7 +75,11 @@ public static class DevCommand
             await using var agent = AgentServer.Create(agentOptions, logFlags.Configure(parsed));
             await agent.StartAsync(shutdown.Token);
             await using var services = Services.ServicesServer.Create(
-                new Services.ServicesOptions { Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services") },
+                new Services.ServicesOptions
+                {
+                    Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services"),
+                    Tls = pki?.Server() ?? new(),
+                },
                 logFlags.Configure(parsed));
             await services.StartAsync(shutdown.Token);
             await using var jobs = Mezzo.Jobs.JobsServer.Create(
@@ -74,6 +88,7 @@ public static class DevCommand
                     Master = $"127.0.0.1:{master.Url.Port}", Port = parsed.GetValue(jobsPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "jobs"),
                     // Jobs run as whoever runs the laptop cluster (Chronos's "root" default would fail without root).
                     Defaults = new Mezzo.Protocol.Chronos.JobDefaults(User: Environment.UserName),
+                    Tls = pki?.Server() ?? new(),
                 },
                 logFlags.Configure(parsed));
             try
@@ -93,9 +108,18 @@ public static class DevCommand
                   services  {services.Url}  Marathon API: {services.Url}v2/apps
                   jobs      {jobs.Url}  Chronos API: {jobs.Url}v1/scheduler/jobs
                   web UI    {master.Url}  (open it in a browser)
-                Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
+                Try:  mezzo execute --master {(pki is null ? $"127.0.0.1:{master.Url.Port}" : $"{master.Url} --tls-ca {pki.CaPath}")} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);
+            if (pki is not null)
+            {
+                Console.WriteLine($"""
+                    TLS: every URL above is HTTPS, signed by the throwaway CA {pki.CaPath} (valid {Hosting.Tls.DevCertificates.Validity.TotalDays} days)
+                      curl --cacert {pki.CaPath} {master.Url}state
+                      export MEZZO_TLS_CA={pki.CaPath}   (trusted by every mezzo client verb)
+                    """);
+            }
+
             await shutdown.WaitAsync();
             Console.WriteLine("Stopping: killing tasks, then agent and master.");
             return 0;

@@ -68,7 +68,7 @@ public sealed class TlsContext
             return None;
         }
 
-        if (options.CertificatePath is null || options.KeyPath is null)
+        if (options.ServesHttps && (options.CertificatePath is null || options.KeyPath is null))
         {
             throw new InvalidTlsFileException(options.CertificatePath is null
                 ? $"--tls-key {options.KeyPath} was given without --tls-cert: both are needed to serve HTTPS"
@@ -82,9 +82,9 @@ public sealed class TlsContext
 
         X509Certificate2? certificate = null;
         var chain = new X509Certificate2Collection();
-        if (options.ServesHttps)
+        if (options is { CertificatePath: { } certificatePath, KeyPath: { } keyPath })
         {
-            (certificate, chain) = LoadCertificate(options.CertificatePath, options.KeyPath, time);
+            (certificate, chain) = LoadCertificate(certificatePath, keyPath, time);
         }
 
         var authorities = options.CaPath is null ? [] : LoadAuthorities(options.CaPath);
