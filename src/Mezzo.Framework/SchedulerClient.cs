@@ -40,7 +40,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     {
         _options = options;
         _log = log ?? (ILogger)NullLogger.Instance;
-        _detector = MasterDetector.Create(options.Master, master => MasterUri(master, options.DefaultScheme));
+        _detector = MasterDetector.Create(options.Master, master => MasterUri(master, options.DefaultScheme), options.DefaultScheme);
         _master = _detector.Current;
         _endpoint = new Uri(_master, SchedulerPath);
         // A bounded pool: fire-and-forget acknowledgements would otherwise open a connection each under load, and

@@ -28,7 +28,7 @@ public sealed class MasterLink : IDisposable
     public MasterLink(string masters, TimeProvider? time = null, TlsContext? tls = null)
     {
         tls ??= TlsContext.None;
-        _detector = MasterDetector.Create(masters, master => MasterAddress.Parse(master, tls.Scheme));
+        _detector = MasterDetector.Create(masters, master => MasterAddress.Parse(master, tls.Scheme), tls.Scheme);
         _time = time ?? TimeProvider.System;
         _http = new HttpClient(tls.ConfigureClient(new SocketsHttpHandler
         {

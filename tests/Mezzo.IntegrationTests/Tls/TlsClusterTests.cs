@@ -186,3 +186,16 @@ public sealed class TlsClusterTests
         }
     }
 }
+
+/// <summary>With etcd, the leader's MasterInfo has no scheme: a TLS process calls it over HTTPS.</summary>
+public sealed class TlsLeaderDetectionTests
+{
+    [Fact]
+    public void The_leader_etcd_names_is_called_with_the_processes_scheme()
+    {
+        const string info = """{"hostname":"m1","port":5050,"address":{"hostname":"m1","ip":"10.0.0.1","port":5050}}""";
+
+        Mezzo.Framework.Detection.MasterDetector.Parse(info, "https").Should().Be(new Uri("https://m1:5050/"));
+        Mezzo.Framework.Detection.MasterDetector.Parse(info).Should().Be(new Uri("http://m1:5050/"));
+    }
+}
