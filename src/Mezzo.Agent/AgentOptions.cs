@@ -15,6 +15,9 @@ public sealed class AgentOptions
     /// </summary>
     public bool AllowRootTasks { get; set; }
 
+    /// <summary>HTTPS listener, client certificate checks and trust (<c>--tls-cert</c>, <c>--tls-key</c>, <c>--tls-ca</c>).</summary>
+    public Mezzo.Hosting.Tls.TlsOptions Tls { get; set; } = new();
+
     /// <summary>Master address: host:port or http://host:port.</summary>
     public string Master { get; set; } = "127.0.0.1:5050";
 

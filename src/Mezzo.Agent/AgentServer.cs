@@ -25,8 +25,9 @@ public sealed class AgentServer : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private AgentService? _service;
 
-    private AgentServer(WebApplication app, AgentOptions options, PosixProcessLauncher launcher)
+    private AgentServer(WebApplication app, AgentOptions options, PosixProcessLauncher launcher, Hosting.Tls.TlsContext tls)
     {
+        Tls = tls;
         _app = app;
         _options = options;
         _launcher = launcher;
@@ -34,6 +35,9 @@ public sealed class AgentServer : IAsyncDisposable
     }
 
     public Uri Url { get; private set; } = new("http://127.0.0.1:0");
+
+    /// <summary>The listener's TLS, also the agent's towards the master (<see cref="Hosting.Tls.TlsContext.None"/> when plain).</summary>
+    public Hosting.Tls.TlsContext Tls { get; }
 
     public AgentService Service => _service ?? throw new InvalidOperationException("Agent not started");
 
@@ -49,6 +53,7 @@ public sealed class AgentServer : IAsyncDisposable
     {
         // A typo in --isolation fails here, before anything listens or starts.
         Isolation.IsolationFlag.Controllers(options.Isolation);
+        var tls = Hosting.Tls.TlsContext.Load(options.Tls, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -56,12 +61,13 @@ public sealed class AgentServer : IAsyncDisposable
         verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            tls.Listen(kestrel, System.Net.IPAddress.Parse(options.Ip), options.Port);
             new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var server = new AgentServer(app, options, new PosixProcessLauncher()) { Verbosity = verbosity };
+        tls.UseRedirect(app);
+        var server = new AgentServer(app, options, new PosixProcessLauncher(), tls) { Verbosity = verbosity };
         var levelLog = server._loggers.CreateLogger(typeof(LoggingToggle));
         // Authentication first, then routing so that protection sees each route's EndpointAccess, as the master.
         HttpSecurity.UseAuthentication(app, options.Security);
@@ -164,13 +170,12 @@ public sealed class AgentServer : IAsyncDisposable
         }
 
         await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Url = new Uri(address);
+        Url = Hosting.Tls.TlsContext.BoundUrls(_app.Services).Primary;
         _options.Port = Url.Port;
         var log = _loggers.CreateLogger<AgentService>();
         var isolator = Isolation.CgroupIsolator.Create(_options, log);
         var namespaces = Isolation.NamespaceIsolator.Create(_options, _launcher, log);
-        var service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces);
+        var service = new AgentService(_options, total, attributes, _launcher, TimeProvider.System, log, isolator, namespaces, Tls);
         // Recovery runs first in Start and may refuse (a corrupt checkpoint, a full disk): then nothing of the service
         // runs, and there is nothing of it to stop. The agent's parent cgroups go only if empty: the containers of the
         // tasks it refused to touch stay with them.

@@ -46,7 +46,7 @@ public sealed partial class AgentService : IAsyncDisposable
     // Exit handling that destroys cgroups off the actor; shutdown waits for it so no cgroup outlives the agent.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _exitHandlers = new();
 
-    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log, CgroupIsolator? isolator = null, NamespaceIsolator? namespaces = null)
+    public AgentService(AgentOptions options, Resources total, IReadOnlyList<AgentAttribute> attributes, IProcessLauncher launcher, TimeProvider time, ILogger<AgentService> log, CgroupIsolator? isolator = null, NamespaceIsolator? namespaces = null, Hosting.Tls.TlsContext? tls = null)
     {
         _namespaces = namespaces;
         _isolator = isolator is { Enabled: true } ? isolator : null;
@@ -56,7 +56,7 @@ public sealed partial class AgentService : IAsyncDisposable
         _launcher = launcher;
         _time = time;
         _log = log;
-        _link = new MasterLink(options.Master, credential: options.Credential);
+        _link = new MasterLink(options.Master, tls: tls, credential: options.Credential);
         _checkpoints = new Recovery.CheckpointStore(options.WorkDir);
         StartTime = time.GetUtcNow();
     }

@@ -43,17 +43,19 @@ public sealed partial class SchedulerClient : IAsyncDisposable
     {
         _options = options;
         _log = log ?? (ILogger)NullLogger.Instance;
-        _detector = MasterDetector.Create(options.Master, MasterUri);
+        _detector = MasterDetector.Create(options.Master, master => MasterUri(master, options.DefaultScheme), options.DefaultScheme);
         _master = _detector.Current;
         _endpoint = new Uri(_master, SchedulerPath);
         // A bounded pool: fire-and-forget acknowledgements would otherwise open a connection each under load, and
         // every open connection is a descriptor the master (and each process its agents spawn) has to carry.
-        _http = new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             ConnectTimeout = TimeSpan.FromSeconds(5),
             MaxConnectionsPerServer = options.MaxConnections,
-        })
+        };
+        options.ConfigureHttpHandler?.Invoke(handler);
+        _http = new HttpClient(handler)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -440,9 +442,9 @@ public sealed partial class SchedulerClient : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static Uri MasterUri(string master)
+    private static Uri MasterUri(string master, string defaultScheme)
     {
-        var text = master.Contains("://", StringComparison.Ordinal) ? master : "http://" + master;
+        var text = master.Contains("://", StringComparison.Ordinal) ? master : defaultScheme + "://" + master;
         return new Uri(text.TrimEnd('/') + "/");
     }
 

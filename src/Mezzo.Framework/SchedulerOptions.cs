@@ -11,6 +11,15 @@ public sealed class SchedulerOptions
     /// </summary>
     public required string Master { get; set; }
 
+    /// <summary>The scheme of a master named without one (<c>https</c> in a TLS cluster).</summary>
+    public string DefaultScheme { get; set; } = "http";
+
+    /// <summary>
+    /// Adjusts the HTTP handler before the first call: the TLS trust of the cluster's CA (<c>--tls-ca</c>) and a
+    /// client certificate, when the caller has them. Null: the machine's trust, no client certificate.
+    /// </summary>
+    public Action<System.Net.Http.SocketsHttpHandler>? ConfigureHttpHandler { get; set; }
+
     /// <summary>Sent on SUBSCRIBE; its id is filled in (and reused on every reconnect) once the master assigns one.</summary>
     public required FrameworkInfo FrameworkInfo { get; set; }
 

@@ -16,6 +16,9 @@ public sealed class JobsOptions
     /// </summary>
     public Mezzo.Core.Security.Credential? MesosCredential { get; set; }
 
+    /// <summary>HTTPS listener, client certificate checks and trust (<c>--tls-cert</c>, <c>--tls-key</c>, <c>--tls-ca</c>).</summary>
+    public Mezzo.Hosting.Tls.TlsOptions Tls { get; set; } = new();
+
     /// <summary>Master address: host:port, a comma list, or etcd://... (as <see cref="Framework.SchedulerOptions.Master"/>).</summary>
     public required string Master { get; set; }
 

@@ -62,6 +62,9 @@ public sealed class JobsServer : IAsyncDisposable
         _proxy = proxy;
     }
 
+    /// <summary>The listener's TLS, also this framework's towards the master (<see cref="Hosting.Tls.TlsContext.None"/> when plain).</summary>
+    public Hosting.Tls.TlsContext Tls { get; private init; } = Hosting.Tls.TlsContext.None;
+
     /// <summary>The actor of this instance: always with SQLite; with etcd only while it leads.</summary>
     public JobsActor Actor => _actor ?? Candidate?.Current?.Actor
         ?? throw new InvalidOperationException("This jobs instance is a standby: only the leader has a jobs actor");
@@ -85,6 +88,7 @@ public sealed class JobsServer : IAsyncDisposable
     public static JobsServer Create(JobsOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, bool connect = true)
     {
         var etcdTarget = ParseStore(options.Store);
+        var tls = Hosting.Tls.TlsContext.Load(options.Tls, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -93,12 +97,13 @@ public sealed class JobsServer : IAsyncDisposable
         verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            tls.Listen(kestrel, System.Net.IPAddress.Parse(options.Ip), options.Port);
             new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.AddServerHeader = false;
         });
         ClientRateLimiting.Add(builder.Services, options.RateLimit, context => !IsProbe(context.Request.Path));
         var app = builder.Build();
+        tls.UseRedirect(app);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var clock = time ?? TimeProvider.System;
         JobsActor? created = null;
@@ -127,7 +132,7 @@ public sealed class JobsServer : IAsyncDisposable
             var store = JobsStore.InWorkDir(options.WorkDir);
             var engine = new JobsEngine(store, options, Instant.FromDateTimeOffset(clock.GetUtcNow()), loggers.CreateLogger<JobsEngine>());
             var actor = created = new JobsActor(engine, clock, options.TickInterval, loggers.CreateLogger<JobsActor>()) { TickTimed = metrics.ObserveTick };
-            var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect);
+            var server = new JobsServer(app, workDirLock, store, actor, options, loggers, connect) { Tls = tls };
             HttpSecurity.UseProtection(app, options.Security);
             MapLocal(app);
             JobsEndpoints.Map(app, actor, options, () => server.HostPort);
@@ -156,8 +161,8 @@ public sealed class JobsServer : IAsyncDisposable
             clock,
             loggers.CreateLogger<JobsServer>());
         elected = candidate;
-        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader });
-        self = new JobsServer(app, null, null, null, options, loggers, connect, etcd, candidate, proxy);
+        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, Tls = tls });
+        self = new JobsServer(app, null, null, null, options, loggers, connect, etcd, candidate, proxy) { Tls = tls };
         // The process's own routes are protected here; the API routes by the term's pipeline, or by the standby.
         app.UseWhen(context => context.GetEndpoint() is not null, routed => HttpSecurity.UseProtection(routed, options.Security));
         MapLocal(app);
@@ -272,6 +277,8 @@ public sealed class JobsServer : IAsyncDisposable
                 {
                     Master = _options.Master,
                     Credential = _options.MesosCredential,
+                    DefaultScheme = Tls.Scheme,
+                    ConfigureHttpHandler = handler => Tls.ConfigureClient(handler),
                     // Acknowledged by the actor only once the update's effect is stored.
                     AutoAcknowledge = false,
                     FrameworkInfo = new FrameworkInfo
@@ -285,7 +292,7 @@ public sealed class JobsServer : IAsyncDisposable
                         FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
                         Checkpoint = true,
                         Hostname = _options.Hostname,
-                        WebuiUrl = $"http://{_options.Hostname}:{Url.Port}",
+                        WebuiUrl = $"{Tls.Scheme}://{_options.Hostname}:{Url.Port}",
                     },
                 },
                 _loggers.CreateLogger<SchedulerClient>());
@@ -308,8 +315,8 @@ public sealed class JobsServer : IAsyncDisposable
         }
 
         await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        var address = Hosting.Tls.TlsContext.BoundUrls(_app.Services).Primary.ToString();
+        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         if (_actor is not null)
         {
             StartActor(_actor);

@@ -6,6 +6,9 @@ public sealed class MasterOptions
     /// <summary>Authentication (<c>--credentials</c>, <c>--authenticate-*</c>) and authorization (<c>--acls</c>).</summary>
     public Mezzo.Hosting.Security.SecurityOptions Security { get; set; } = new();
 
+    /// <summary>HTTPS listener, client certificate checks and trust (<c>--tls-cert</c>, <c>--tls-key</c>, <c>--tls-ca</c>).</summary>
+    public Mezzo.Hosting.Tls.TlsOptions Tls { get; set; } = new();
+
     public string WorkDir { get; set; } = Path.Combine(Environment.CurrentDirectory, ".mezzo", "master");
 
     public string Hostname { get; set; } = "127.0.0.1";

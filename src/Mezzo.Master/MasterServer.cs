@@ -2,6 +2,7 @@ using Mezzo.Core.Allocation;
 using Mezzo.Hosting.Limits;
 using Mezzo.Hosting.Logging;
 using Mezzo.Hosting.Security;
+using Mezzo.Hosting.Tls;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Agents;
 using Mezzo.Master.HighAvailability;
@@ -33,9 +34,10 @@ public sealed class MasterServer : IAsyncDisposable
     private readonly EtcdConnection? _etcd;
     private readonly MasterOptions _options;
 
-    private MasterServer(WebApplication app, MasterOptions options, MasterActor? actor, IRegistryStore? registry, EtcdConnection? etcd, MasterCandidate? candidate)
+    private MasterServer(WebApplication app, MasterOptions options, MasterActor? actor, IRegistryStore? registry, EtcdConnection? etcd, MasterCandidate? candidate, TlsContext tls)
     {
         _app = app;
+        Tls = tls;
         _options = options;
         _actor = actor;
         _registry = registry;
@@ -55,6 +57,12 @@ public sealed class MasterServer : IAsyncDisposable
     /// <summary>The routing table of the master (with etcd: of no term, since each term maps its own).</summary>
     public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);
 
+    /// <summary>The listener's TLS (<see cref="TlsContext.None"/> when plain).</summary>
+    public TlsContext Tls { get; }
+
+    /// <summary>With <c>--tls-redirect-http-port</c>: the plain listener that redirects to <see cref="Url"/>.</summary>
+    public Uri? RedirectUrl { get; private set; }
+
     public bool IsLeading => _actor is not null || Candidate?.Current is not null;
 
     /// <summary>The bound address, e.g. http://127.0.0.1:5050 (the real port when 0 was asked for).</summary>
@@ -64,6 +72,7 @@ public sealed class MasterServer : IAsyncDisposable
     public static MasterServer Create(MasterOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         var etcdTarget = EtcdTarget.ParseStore(options.Store);
+        var tls = TlsContext.Load(options.Tls, time);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -82,17 +91,21 @@ public sealed class MasterServer : IAsyncDisposable
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            tls.Listen(kestrel, System.Net.IPAddress.Parse(options.Ip), options.Port);
             kestrel.Limits.MaxRequestBodySize = null; // enforced per API with a clear 413 message
             options.ListenerLimits.ApplyTo(kestrel.Limits);
             kestrel.AddServerHeader = false;
         });
         ClientRateLimiting.Add(builder.Services, options.RateLimit, context => IsRateLimited(context.Request.Path));
         var app = builder.Build();
+        tls.UseRedirect(app);
         // Authentication first, so that the rate limiter partitions by principal; before the routes (and, with etcd,
         // before the leader/standby switch) so that both modes authenticate and limit alike.
         HttpSecurity.UseAuthentication(app, options.Security);
         ClientRateLimiting.Use(app, options.RateLimit);
+        // Mutual TLS between agents and master: only a holder of a certificate from the cluster's CA may register as an agent.
+        tls.RequireClientCertificate(app, path => path.StartsWithSegments(AgentEndpoint.Path, StringComparison.OrdinalIgnoreCase));
+        var agents = WebUiEndpoints.CreateAgentClient(tls);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         Directory.CreateDirectory(options.WorkDir);
         MasterCandidate? candidateRef = null;
@@ -106,8 +119,8 @@ public sealed class MasterServer : IAsyncDisposable
             single = actor;
             app.UseRouting();
             HttpSecurity.UseProtection(app, options.Security);
-            MapEndpoints(app, actor, verbosity);
-            return new MasterServer(app, options, actor, registry, null, null);
+            MapEndpoints(app, actor, verbosity, agents);
+            return new MasterServer(app, options, actor, registry, null, null, tls);
         }
 
         var etcd = EtcdConnection.Open(etcdTarget);
@@ -121,7 +134,7 @@ public sealed class MasterServer : IAsyncDisposable
                 var routes = new ApplicationBuilder(app.Services);
                 routes.UseRouting();
                 HttpSecurity.UseProtection(routes, options.Security);
-                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor, verbosity));
+                routes.UseEndpoints(endpoints => MapEndpoints(endpoints, actor, verbosity, agents));
                 return routes.Build();
             },
             clock,
@@ -133,12 +146,12 @@ public sealed class MasterServer : IAsyncDisposable
         standby.UseRouting();
         HttpSecurity.UseProtection(standby, options.Security);
         standby.Use((HttpContext context, RequestDelegate _) => StandbyEndpoints.HandleAsync(context, candidate, options));
-        standby.UseEndpoints(endpoints => MapEndpoints(endpoints, null!, verbosity));
+        standby.UseEndpoints(endpoints => MapEndpoints(endpoints, null!, verbosity, agents));
         var standbyPipeline = standby.Build();
         app.Run(context => candidate.Current is { } term
             ? term.Pipeline(context)
             : standbyPipeline(context));
-        return new MasterServer(app, options, null, null, etcd, candidate);
+        return new MasterServer(app, options, null, null, etcd, candidate, tls);
     }
 
     /// <summary>The APIs clients call in volume: the scheduler API and the operator API (at both of its paths).</summary>
@@ -148,7 +161,7 @@ public sealed class MasterServer : IAsyncDisposable
         || path.Equals("/master/api/v1", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="actor">The actor the handlers call; null for a standby's table, whose handlers never run.</param>
-    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor, LogVerbosity verbosity)
+    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor, LogVerbosity verbosity, HttpClient agents)
     {
         routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor))
             .Access(AccessKind.Framework, Core.Security.AclAction.RegisterFrameworks);
@@ -159,7 +172,7 @@ public sealed class MasterServer : IAsyncDisposable
         RoleEndpoints.Map(routes, actor);
         ReservationEndpoints.Map(routes, actor);
         MaintenanceEndpoints.Map(routes, actor);
-        WebUiEndpoints.Map(routes, actor);
+        WebUiEndpoints.Map(routes, actor, agents);
         LoggingToggle.Map(routes, verbosity, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
     }
 
@@ -173,8 +186,7 @@ public sealed class MasterServer : IAsyncDisposable
 
         _actor?.Start();
         await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        (Url, RedirectUrl) = TlsContext.BoundUrls(_app.Services);
         _options.Port = Url.Port;
         Candidate?.Start(new Protocol.V1.MasterInfo
         {

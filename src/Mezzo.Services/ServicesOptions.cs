@@ -14,6 +14,9 @@ public sealed class ServicesOptions
     /// </summary>
     public Mezzo.Core.Security.Credential? MesosCredential { get; set; }
 
+    /// <summary>HTTPS listener, client certificate checks and trust (<c>--tls-cert</c>, <c>--tls-key</c>, <c>--tls-ca</c>).</summary>
+    public Mezzo.Hosting.Tls.TlsOptions Tls { get; set; } = new();
+
     /// <summary>host:port, a comma list of masters, or etcd://... (as the scheduler SDK takes it).</summary>
     public required string Master { get; set; }
 

@@ -76,6 +76,7 @@ public sealed class ServicesServer : IAsyncDisposable
     public static ServicesServer Create(ServicesOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         var etcdTarget = ParseStore(options.Store);
+        var tls = Hosting.Tls.TlsContext.Load(options.Tls, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -84,13 +85,14 @@ public sealed class ServicesServer : IAsyncDisposable
         verbosity.AttachTo(builder.Services);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(options.Ip), options.Port);
+            tls.Listen(kestrel, System.Net.IPAddress.Parse(options.Ip), options.Port);
             new Hosting.Limits.ListenerLimitsOptions().ApplyTo(kestrel.Limits); // the same limits as every Mezzo listener
             kestrel.Limits.MaxRequestBodySize = null; // answered with Marathon-style 413 by the endpoints
             kestrel.AddServerHeader = false;
         });
         ClientRateLimiting.Add(builder.Services, options.RateLimit, context => !IsProbe(context.Request.Path));
         var app = builder.Build();
+        tls.UseRedirect(app);
         var clock = time ?? TimeProvider.System;
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         ServicesActor? single = null;
@@ -129,13 +131,13 @@ public sealed class ServicesServer : IAsyncDisposable
         {
             Directory.CreateDirectory(options.WorkDir);
             var store = ServicesStore.InWorkDir(options.WorkDir);
-            var actor = new ServicesActor(options, store, clock, loggers);
+            var actor = new ServicesActor(options, store, clock, loggers, tls);
             single = actor;
             HttpSecurity.UseProtection(app, options.Security);
             app.Use((context, next) =>
             {
                 // Marathon names the leader on every answer; a single instance always leads.
-                context.Response.Headers[LeaderHeader] = $"http://{options.Hostname}:{options.Port}";
+                context.Response.Headers[LeaderHeader] = $"{tls.Scheme}://{options.Hostname}:{options.Port}";
                 return next(context);
             });
             MapLocal(app);
@@ -150,12 +152,12 @@ public sealed class ServicesServer : IAsyncDisposable
             (term, _) =>
             {
                 // Loaded here, under the new term's fence: whatever the previous leader persisted.
-                var actor = new ServicesActor(options, new EtcdServicesStore(new EtcdFence(term)), clock, loggers);
+                var actor = new ServicesActor(options, new EtcdServicesStore(new EtcdFence(term)), clock, loggers, tls);
                 actor.Start();
                 var routes = new ApplicationBuilder(app.Services);
                 routes.Use((context, next) =>
                 {
-                    context.Response.Headers[LeaderHeader] = $"http://{options.Hostname}:{options.Port}";
+                    context.Response.Headers[LeaderHeader] = $"{tls.Scheme}://{options.Hostname}:{options.Port}";
                     return next(context);
                 });
                 routes.UseRouting();
@@ -167,7 +169,7 @@ public sealed class ServicesServer : IAsyncDisposable
             clock,
             loggers.CreateLogger<ServicesServer>());
         elected = candidate;
-        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, LeaderHeader = LeaderHeader, RedirectPrefixes = ["/v2/events"] });
+        var proxy = new LeaderProxy(new LeaderProxyOptions { ViaHeader = ViaHeader, LeaderHeader = LeaderHeader, RedirectPrefixes = ["/v2/events"], Tls = tls });
         var server = new ServicesServer(app, options, null, null, etcd, candidate, proxy);
         // The process's own routes are protected here; the API routes by the term's pipeline, or by the standby.
         app.UseWhen(context => context.GetEndpoint() is not null, routed => HttpSecurity.UseProtection(routed, options.Security));
@@ -266,8 +268,8 @@ public sealed class ServicesServer : IAsyncDisposable
         }
 
         await _app.StartAsync(cancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        var address = Hosting.Tls.TlsContext.BoundUrls(_app.Services).Primary.ToString();
+        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         _options.Port = Url.Port;
         _actor?.Start();
         Candidate?.Start(HostPort);

@@ -3,7 +3,10 @@ namespace Mezzo.Agent.Link;
 public static class MasterAddress
 {
     /// <summary>Accepts "host:port", "http://host:port" and Mesos's "master@host:port" pid form.</summary>
-    public static Uri Parse(string master)
+    public static Uri Parse(string master) => Parse(master, Uri.UriSchemeHttp);
+
+    /// <summary>As <see cref="Parse(string)"/>; an address without a scheme gets <paramref name="defaultScheme"/>.</summary>
+    public static Uri Parse(string master, string defaultScheme)
     {
         var text = master.Trim();
         if (text.StartsWith("zk://", StringComparison.OrdinalIgnoreCase))
@@ -19,7 +22,7 @@ public static class MasterAddress
 
         if (!text.Contains("://", StringComparison.Ordinal))
         {
-            text = "http://" + text;
+            text = defaultScheme + "://" + text;
         }
 
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))

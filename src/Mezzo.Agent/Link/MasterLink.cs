@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Mezzo.Framework.Detection;
+using Mezzo.Hosting.Tls;
 using Mezzo.Protocol.Agents;
 using Mezzo.Protocol.RecordIO;
 
@@ -23,15 +24,20 @@ public sealed class MasterLink : IDisposable
     /// <summary>HTTP Basic of the agent's <c>--credential</c>, sent with every call to the master; null: none.</summary>
     private readonly AuthenticationHeaderValue? _authorization;
 
+    /// <param name="tls">
+    /// The agent's TLS: a master named without a scheme is called over HTTPS when the agent serves HTTPS, trusted
+    /// only when it chains to <c>--tls-ca</c>, and the agent's certificate goes along (mutual TLS).
+    /// </param>
     /// <param name="credential">What the agent presents to the master (<c>--credential</c>); null: nothing.</param>
-    public MasterLink(string masters, TimeProvider? time = null, Mezzo.Core.Security.Credential? credential = null)
+    public MasterLink(string masters, TimeProvider? time = null, TlsContext? tls = null, Mezzo.Core.Security.Credential? credential = null)
     {
         _authorization = credential is null
             ? null
             : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
-        _detector = MasterDetector.Create(masters, MasterAddress.Parse);
+        tls ??= TlsContext.None;
+        _detector = MasterDetector.Create(masters, master => MasterAddress.Parse(master, tls.Scheme), tls.Scheme);
         _time = time ?? TimeProvider.System;
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(tls.ConfigureClient(new SocketsHttpHandler
         {
             // Redirects are followed here, so the leader they name is remembered for every later call.
             AllowAutoRedirect = false,
@@ -39,7 +45,7 @@ public sealed class MasterLink : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(5),
             // The subscription holds one connection; UPDATEs (one in flight) and PINGs share the others.
             MaxConnectionsPerServer = 4,
-        })
+        }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

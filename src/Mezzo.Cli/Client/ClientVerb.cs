@@ -38,14 +38,17 @@ public static class ClientVerb
 
     /// <summary>
     /// Runs a verb against the master, turning its failures into a stderr line and the documented exit code. Adds
-    /// <c>--principal</c>/<c>--secret-file</c> to the verb: every call logs in when a credential is configured.
+    /// <c>--principal</c>/<c>--secret-file</c> to the verb (every call logs in when a credential is configured) and
+    /// <c>--tls-ca</c> (the trust for an https:// master).
     /// </summary>
     public static void SetMasterAction(Command command, Option<string?> master, Func<ParseResult, MasterApi, CancellationToken, Task<int>> action)
     {
         var credential = ClientCredentials.AddTo(command);
+        var tlsCa = ClientTls.Option();
+        command.Options.Add(tlsCa);
         command.SetAction((parsed, token) => RunAsync(async () =>
         {
-            using var api = MasterApi.Create(parsed.GetValue(master), credential(parsed));
+            using var api = MasterApi.Create(parsed.GetValue(master), credential(parsed), parsed.GetValue(tlsCa));
             return await action(parsed, api, token);
         }));
     }

@@ -29,12 +29,13 @@ public sealed class HttpApi : IDisposable
     /// <summary>The URLs the user named, whose hosts may see the credential.</summary>
     private readonly IReadOnlyList<Uri> _trusted;
 
-    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null, ClientCredentials.Resolved? credential = null)
-        : this(endpoint, what, timeout, credential, null)
+    /// <param name="tls">The trust for https:// URLs; null: <see cref="ClientTls.Resolve"/> (MEZZO_TLS_CA, else the machine's).</param>
+    public HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout = null, ClientCredentials.Resolved? credential = null, Hosting.Tls.TlsContext? tls = null)
+        : this(endpoint, what, timeout, credential, null, tls)
     {
     }
 
-    private HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout, ClientCredentials.Resolved? credential, IReadOnlyList<Uri>? trusted)
+    private HttpApi(ClientConfig.Endpoint endpoint, string what, TimeSpan? timeout, ClientCredentials.Resolved? credential, IReadOnlyList<Uri>? trusted, Hosting.Tls.TlsContext? tls)
     {
         _endpoint = endpoint;
         _what = what;
@@ -44,7 +45,8 @@ public sealed class HttpApi : IDisposable
         BaseUri = _candidates[0];
         // Redirects are followed here, not by the handler: a standby's Location is scheme-relative and names only the
         // leader, and the verbs should keep talking to the leader once found.
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+        Tls = tls ?? ClientTls.Resolve();
+        _http = new HttpClient(Tls.ConfigureClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) }))
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
@@ -53,11 +55,13 @@ public sealed class HttpApi : IDisposable
     /// <summary>Who the requests log in as; null sends no <c>Authorization</c>.</summary>
     public ClientCredentials.Resolved? Credential { get; }
 
+    public Hosting.Tls.TlsContext Tls { get; }
+
     /// <summary>
     /// Another API of the same cluster (e.g. the leader a standby named) with the same credential, sent only to the
-    /// hosts this one trusts.
+    /// hosts this one trusts, and the same TLS trust.
     /// </summary>
-    public HttpApi Sibling(ClientConfig.Endpoint endpoint, string what) => new(endpoint, what, _http.Timeout, Credential, _trusted);
+    public HttpApi Sibling(ClientConfig.Endpoint endpoint, string what) => new(endpoint, what, _http.Timeout, Credential, _trusted, Tls);
 
     /// <summary>The base URL that answered last (the leader, after a redirect); the first candidate before any call.</summary>
     public Uri BaseUri { get; private set; }

@@ -12,8 +12,8 @@ public sealed class MasterApi : IDisposable
 
     public HttpApi Http { get; }
 
-    public static MasterApi Create(string? flag, ClientCredentials.Resolved? credential = null) =>
-        new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master", credential: credential));
+    public static MasterApi Create(string? flag, ClientCredentials.Resolved? credential = null, string? tlsCa = null) =>
+        new(new HttpApi(ClientConfig.Resolve(flag, "master", DefaultMaster), "master", credential: credential, tls: ClientTls.Resolve(tlsCa)));
 
     /// <summary>One operator call; answers the response object (empty for calls Mesos answers with a bare 200).</summary>
     public async Task<JsonObject> CallAsync(JsonObject call, CancellationToken token) =>
@@ -43,7 +43,7 @@ public sealed class MasterApi : IDisposable
     {
         var state = await Http.GetJsonAsync("master/state", token) ?? throw new CliException(ExitCodes.Refused, $"The master at {Http.BaseUri} answered /master/state with nothing");
         if (state["leader"]?.GetValue<string>() is { } leader && state["pid"]?.GetValue<string>() is { } pid && leader != pid
-            && state["leader_info"] is JsonObject info && LeaderUri(info) is { } leaderUri)
+            && state["leader_info"] is JsonObject info && LeaderUri(info, Http.BaseUri.Scheme) is { } leaderUri)
         {
             using var direct = Http.Sibling(new ClientConfig.Endpoint(leaderUri, $"the leader named by {Http.BaseUri}", true), "leading master");
             return await direct.GetJsonAsync("master/state", token) ?? state;
@@ -52,12 +52,12 @@ public sealed class MasterApi : IDisposable
         return state;
     }
 
-    private static string? LeaderUri(JsonObject info)
+    private static string? LeaderUri(JsonObject info, string scheme)
     {
         var address = info["address"];
         var host = address?["hostname"]?.GetValue<string>() ?? info["hostname"]?.GetValue<string>() ?? address?["ip"]?.GetValue<string>();
         var port = address?["port"]?.GetValue<int>() ?? info["port"]?.GetValue<int>();
-        return host is null || port is null ? null : string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}");
+        return host is null || port is null ? null : string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{port}");
     }
 
     public void Dispose() => Http.Dispose();

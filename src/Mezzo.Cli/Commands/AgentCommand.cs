@@ -48,6 +48,8 @@ public static class AgentCommand
         AgentVerbs.AddTo(command);
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
+        var tlsFlags = TlsFlags.Create();
+        tlsFlags.AddTo(command);
         var containerLogger = ContainerLoggerFlags.Create();
         containerLogger.AddTo(command);
         var security = AgentSecurityFlags.Create();
@@ -62,8 +64,14 @@ public static class AgentCommand
         });
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (tlsFlags.Check(parsed) is not { } tls)
+            {
+                return 1;
+            }
+
             var options = new AgentOptions
             {
+                Tls = tls,
                 Master = parsed.GetValue(master) ?? "",
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,

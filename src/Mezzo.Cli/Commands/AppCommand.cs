@@ -125,10 +125,12 @@ public static class AppCommand
     {
         Uri baseUri;
         ClientCredentials.Resolved? credential;
+        Hosting.Tls.TlsContext tls;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(services), "services", DefaultServices))[0];
             credential = login.Resolve(parsed);
+            tls = ClientTls.Resolve();
         }
         catch (CliException ex)
         {
@@ -136,7 +138,7 @@ public static class AppCommand
             return ex.ExitCode;
         }
 
-        using var client = new ApiClient(baseUri, credential);
+        using var client = new ApiClient(baseUri, credential, tls);
         try
         {
             return await action(client);
@@ -221,11 +223,12 @@ public static class AppCommand
 
     private sealed class ApiClient : IDisposable
     {
-        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+        private readonly HttpClient _http;
         private readonly ClientCredentials.Resolved? _credential;
 
-        public ApiClient(Uri baseUri, ClientCredentials.Resolved? credential)
+        public ApiClient(Uri baseUri, ClientCredentials.Resolved? credential, Hosting.Tls.TlsContext tls)
         {
+            _http = new(tls.CreateHandler(presentCertificate: false)) { Timeout = TimeSpan.FromSeconds(30) };
             BaseUri = baseUri;
             _credential = credential;
             ClientCredentials.LogIn(_http, credential);

@@ -44,6 +44,10 @@ public static class DevCommand
         logFlags.AddTo(command);
         var containerLogger = ContainerLoggerFlags.Create();
         containerLogger.AddTo(command);
+        var tlsFlag = FlagOption.Create("tls",
+            "Serve everything over HTTPS with a throwaway CA and certificates made in <work-dir>/tls (mutual TLS between agent and master)",
+            () => false, bool.Parse);
+        command.Options.Add(tlsFlag);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var root = Path.GetFullPath(parsed.GetValue(workDir)!);
@@ -62,11 +66,13 @@ public static class DevCommand
                 }
             }
 
+            var pki = parsed.GetValue(tlsFlag) ? Hosting.Tls.DevCertificates.Create(Path.Combine(root, "tls")) : null;
             await using var master = MasterServer.Create(
                 new MasterOptions
                 {
                     Port = parsed.GetValue(masterPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "master"),
                     Security = security?.Server(frameworks: true, agents: true) ?? new(),
+                    Tls = pki?.Server() ?? new(),
                 },
                 logFlags.Configure(parsed));
             await master.StartAsync(shutdown.Token);
@@ -83,6 +89,7 @@ public static class DevCommand
                 AllowRootTasks = true,
                 Security = security?.Server(executors: true) ?? new(),
                 Credential = security?.Of(DevSecurity.AgentPrincipal),
+                Tls = pki?.Client() ?? new(),
             };
             isolation.Apply(parsed, agentOptions);
             fetcher.Apply(parsed, agentOptions);
@@ -96,6 +103,7 @@ public static class DevCommand
                 {
                     Master = agentOptions.Master, Port = parsed.GetValue(servicesPort), Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(root, "services"),
                     Security = security?.Server() ?? new(), MesosCredential = security?.Of(DevSecurity.ServicesPrincipal),
+                    Tls = pki?.Server() ?? new(),
                 },
                 logFlags.Configure(parsed));
             await services.StartAsync(shutdown.Token);
@@ -106,6 +114,7 @@ public static class DevCommand
                     // Jobs run as whoever runs the laptop cluster (Chronos's "root" default would fail without root).
                     Defaults = new Mezzo.Protocol.Chronos.JobDefaults(User: Environment.UserName),
                     Security = security?.Server() ?? new(), MesosCredential = security?.Of(DevSecurity.JobsPrincipal),
+                    Tls = pki?.Server() ?? new(),
                 },
                 logFlags.Configure(parsed));
             try
@@ -125,12 +134,21 @@ public static class DevCommand
                   services  {services.Url}  Marathon API: {services.Url}v2/apps
                   jobs      {jobs.Url}  Chronos API: {jobs.Url}v1/scheduler/jobs
                   web UI    {master.Url}  (open it in a browser)
-                Try:  mezzo execute --master 127.0.0.1:{master.Url.Port} --name hello --command "echo hi"
+                Try:  mezzo execute --master {(pki is null ? $"127.0.0.1:{master.Url.Port}" : $"{master.Url} --tls-ca {pki.CaPath}")} --name hello --command "echo hi"
                 Press Ctrl-C to stop (tasks started here are killed).
                 """);
             if (security is not null)
             {
                 Console.WriteLine(security.Instructions(master.Url));
+            }
+
+            if (pki is not null)
+            {
+                Console.WriteLine($"""
+                    TLS: every URL above is HTTPS, signed by the throwaway CA {pki.CaPath} (valid {Hosting.Tls.DevCertificates.Validity.TotalDays} days)
+                      curl --cacert {pki.CaPath} {master.Url}state
+                      export MEZZO_TLS_CA={pki.CaPath}   (trusted by every mezzo client verb)
+                    """);
             }
 
             await shutdown.WaitAsync();

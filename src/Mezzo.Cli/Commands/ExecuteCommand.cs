@@ -62,6 +62,8 @@ public static partial class ExecuteCommand
         var logFlags = LogFlags.Create("warning");
         logFlags.AddTo(command);
         var credential = Client.ClientCredentials.AddTo(command);
+        var tlsCa = Client.ClientTls.Option();
+        command.Options.Add(tlsCa);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             Client.ClientCredentials.Resolved? login;
@@ -76,6 +78,17 @@ public static partial class ExecuteCommand
             }
 
             using var shutdown = new Shutdown(cancellationToken);
+            Hosting.Tls.TlsContext tls;
+            try
+            {
+                tls = Client.ClientTls.Resolve(parsed.GetValue(tlsCa));
+            }
+            catch (Client.CliException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 1;
+            }
+
             var request = new ExecuteRequest(
                 parsed.GetValue(master)!,
                 parsed.GetValue(name)!,
@@ -95,6 +108,7 @@ public static partial class ExecuteCommand
                 Checkpoint = parsed.GetValue(checkpoint),
                 Logging = logFlags.Settings(parsed),
                 Credential = login?.Credential,
+                Tls = tls,
             };
             return await RunAsync(request, Console.Out, Console.Error, shutdown.Token);
         });
@@ -113,6 +127,9 @@ public static partial class ExecuteCommand
 
         /// <summary>Where the SDK's own events go; none when null.</summary>
         public Mezzo.Hosting.Logging.ProcessLogging? Logging { get; init; }
+
+        /// <summary>The trust for an https:// master (<c>--tls-ca</c>, MEZZO_TLS_CA).</summary>
+        public Mezzo.Hosting.Tls.TlsContext Tls { get; init; } = Mezzo.Hosting.Tls.TlsContext.None;
     }
 
     public static async Task<int> RunAsync(ExecuteRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
@@ -127,6 +144,7 @@ public static partial class ExecuteCommand
         await using var client = new SchedulerClient(new SchedulerOptions
         {
             Master = request.Master,
+            ConfigureHttpHandler = handler => request.Tls.ConfigureClient(handler, presentCertificate: false),
             FrameworkInfo = new FrameworkInfo
             {
                 User = request.User,
@@ -218,7 +236,7 @@ public static partial class ExecuteCommand
                         Status(request, stderr, line);
                         if (status.State == TaskState.TASK_RUNNING && tail is null && agentUrl is not null)
                         {
-                            tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token);
+                            tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token, request.Tls);
                             if (request.KillAfter > TimeSpan.Zero)
                             {
                                 _ = KillLaterAsync(client, request, status.AgentId?.Value, cancellationToken);
@@ -229,7 +247,7 @@ public static partial class ExecuteCommand
                         {
                             if (tail is null && agentUrl is not null && status.Source != TaskStatusSource.SOURCE_MASTER)
                             {
-                                tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token);
+                                tail = SandboxTail.FollowAsync(agentUrl, frameworkId, request.Name, stdout, stderr, request.Credential, tailStop.Token, request.Tls);
                             }
 
                             await tailStop.CancelAsync();
@@ -326,7 +344,7 @@ public static partial class ExecuteCommand
     {
         var address = offer.Url?.Address;
         var host = address?.Ip ?? address?.Hostname ?? offer.Hostname;
-        return host is null || address?.Port is null ? null : new Uri($"http://{host}:{address.Port.Value.ToString(CultureInfo.InvariantCulture)}/");
+        return host is null || address?.Port is null ? null : new Uri($"{(offer.Url?.Scheme is "https" ? "https" : "http")}://{host}:{address.Port.Value.ToString(CultureInfo.InvariantCulture)}/");
     }
 
     /// <summary>The task's exit code when the agent reported one, else 0 for FINISHED, 137 for KILLED, 1 otherwise.</summary>

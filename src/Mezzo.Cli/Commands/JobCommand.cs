@@ -126,10 +126,12 @@ public static class JobCommand
     {
         Uri baseUri;
         ClientCredentials.Resolved? credential;
+        Hosting.Tls.TlsContext tls;
         try
         {
             baseUri = ClientConfig.BaseUris(ClientConfig.Resolve(parsed.GetValue(jobs), "jobs", DefaultJobs))[0];
             credential = login.Resolve(parsed);
+            tls = ClientTls.Resolve();
         }
         catch (CliException ex)
         {
@@ -137,7 +139,7 @@ public static class JobCommand
             return ex.ExitCode;
         }
 
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(tls.CreateHandler(presentCertificate: false)) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
         ClientCredentials.LogIn(http, credential);
         try
         {

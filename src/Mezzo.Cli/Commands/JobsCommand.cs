@@ -37,8 +37,15 @@ public static class JobsCommand
         logFlags.AddTo(command);
         var securityFlags = FrameworkSecurityFlags.Create("jobs API");
         securityFlags.AddTo(command);
+        var tlsFlags = TlsFlags.Create();
+        tlsFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (tlsFlags.Check(parsed) is not { } tls)
+            {
+                return 1;
+            }
+
             Hosting.Security.SecurityOptions security;
             Core.Security.Credential? mesosCredential;
             try
@@ -54,6 +61,7 @@ public static class JobsCommand
 
             var options = new JobsOptions
             {
+                Tls = tls,
                 Master = parsed.GetValue(master)!,
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,

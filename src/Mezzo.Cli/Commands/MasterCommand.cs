@@ -83,8 +83,15 @@ public static class MasterCommand
         security.AddTo(command);
         var logFlags = LogFlags.Create();
         logFlags.AddTo(command);
+        var tlsFlags = TlsFlags.Create();
+        tlsFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (tlsFlags.Check(parsed) is not { } tls)
+            {
+                return 1;
+            }
+
             Hosting.Security.SecurityOptions securityOptions;
             try
             {
@@ -98,6 +105,7 @@ public static class MasterCommand
 
             var options = new MasterOptions
             {
+                Tls = tls,
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,
                 Hostname = parsed.GetValue(hostname)!,
@@ -139,6 +147,10 @@ public static class MasterCommand
             Console.WriteLine(master.Candidate is { } candidate
                 ? $"Mezzo master {candidate.StandbyId} listening on {master.Url} (registry in {candidate.Target}, leader lease {options.LeaderLeaseTtl.TotalSeconds}s)"
                 : $"Mezzo master {master.Actor.MasterId} listening on {master.Url} (work dir {options.WorkDir})");
+            if (master.RedirectUrl is { } redirect)
+            {
+                Console.WriteLine($"Plain HTTP on {redirect} redirects to {master.Url}");
+            }
             await shutdown.WaitAsync();
             return 0;
         });

@@ -8,10 +8,13 @@ namespace Mezzo.Cli.Commands;
 /// <summary>Follows a task's stdout and stderr through the agent's /files/read API until told to stop, then drains.</summary>
 public static class SandboxTail
 {
-    /// <summary>A client for the agent's files API, logged in as <paramref name="login"/> (an agent that authenticates reads needs it).</summary>
-    private static HttpClient Open(Uri agent, Credential? login)
+    /// <summary>
+    /// A client for the agent's files API, logged in as <paramref name="login"/> (an agent that authenticates reads
+    /// needs it); an https:// agent is trusted through the caller's --tls-ca, else MEZZO_TLS_CA, as the master is.
+    /// </summary>
+    private static HttpClient Open(Uri agent, Credential? login, Hosting.Tls.TlsContext? tls = null)
     {
-        var http = new HttpClient { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
+        var http = new HttpClient((tls ?? Client.ClientTls.Resolve()).CreateHandler(presentCertificate: false)) { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
         if (login is not null)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{login.Principal}:{login.Secret}")));
@@ -90,9 +93,9 @@ public static class SandboxTail
         }
     }
 
-    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, Credential? login, CancellationToken stop)
+    public static async Task FollowAsync(Uri agent, string frameworkId, string executorId, TextWriter stdout, TextWriter stderr, Credential? login, CancellationToken stop, Hosting.Tls.TlsContext? tls = null)
     {
-        using var http = Open(agent, login);
+        using var http = Open(agent, login, tls);
         string? directory = null;
         long outOffset = 0, errOffset = 0;
         var draining = false;

@@ -27,8 +27,15 @@ public static class ServicesCommand
         logFlags.AddTo(command);
         var securityFlags = FrameworkSecurityFlags.Create("services API");
         securityFlags.AddTo(command);
+        var tlsFlags = TlsFlags.Create();
+        tlsFlags.AddTo(command);
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            if (tlsFlags.Check(parsed) is not { } tls)
+            {
+                return 1;
+            }
+
             Hosting.Security.SecurityOptions security;
             Core.Security.Credential? mesosCredential;
             try
@@ -44,6 +51,7 @@ public static class ServicesCommand
 
             var options = new ServicesOptions
             {
+                Tls = tls,
                 Master = parsed.GetValue(master)!,
                 Port = parsed.GetValue(port),
                 Ip = parsed.GetValue(ip)!,

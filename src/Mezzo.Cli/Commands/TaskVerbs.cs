@@ -187,7 +187,8 @@ public static class TaskVerbs
             ?? throw new CliException(ExitCodes.Refused, $"Task {taskId} ran on agent {agentId}, which the master no longer knows: its sandbox cannot be read");
         var host = Text(agent["agent_info"]?["hostname"]);
         var port = agent["agent_info"]?["port"]?.GetValue<int>() ?? 5051;
-        var agentUri = new Uri($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
+        // Agents of a TLS cluster serve HTTPS as its master does.
+        var agentUri = new Uri($"{api.Http.BaseUri.Scheme}://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
         var file = stderr ? "stderr" : "stdout";
         // The agents are the ones the master the user named vouches for: the operator's login reads their sandboxes.
         var login = api.Http.Credential?.Credential;

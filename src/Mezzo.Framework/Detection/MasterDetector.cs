@@ -17,10 +17,13 @@ public sealed class MasterDetector : IDisposable
     private int _next;
     private volatile Uri? _leader;
 
-    private MasterDetector(IReadOnlyList<Uri> candidates, EtcdConnection? etcd)
+    private readonly string _scheme;
+
+    private MasterDetector(IReadOnlyList<Uri> candidates, EtcdConnection? etcd, string scheme)
     {
         _candidates = candidates;
         _etcd = etcd;
+        _scheme = scheme;
     }
 
     /// <summary>True when there is more than one master to look at (a list, or etcd).</summary>
@@ -38,7 +41,8 @@ public sealed class MasterDetector : IDisposable
     /// Parses <paramref name="masters"/>; <paramref name="parseOne"/> parses one <c>host:port</c> (each caller keeps
     /// its own spelling rules). Throws <see cref="ArgumentException"/> naming the bad part.
     /// </summary>
-    public static MasterDetector Create(string masters, Func<string, Uri> parseOne)
+    /// <param name="scheme">How the leader etcd names is called: <c>https</c> in a TLS cluster.</param>
+    public static MasterDetector Create(string masters, Func<string, Uri> parseOne, string scheme = "http")
     {
         ArgumentNullException.ThrowIfNull(masters);
         if (EtcdTarget.IsEtcd(masters))
@@ -53,7 +57,7 @@ public sealed class MasterDetector : IDisposable
                 throw new ArgumentException($"Invalid master address: {ex.Message}", nameof(masters), ex);
             }
 
-            return new MasterDetector([], EtcdConnection.Open(target));
+            return new MasterDetector([], EtcdConnection.Open(target), scheme);
         }
 
         var parts = masters.Split(',', StringSplitOptions.TrimEntries);
@@ -62,7 +66,7 @@ public sealed class MasterDetector : IDisposable
             throw new ArgumentException($"Invalid master address '{masters}': empty entry in the list", nameof(masters));
         }
 
-        return new MasterDetector([.. parts.Select(parseOne)], null);
+        return new MasterDetector([.. parts.Select(parseOne)], null, scheme);
     }
 
     /// <summary>Where to send the next attempt. With etcd, reads the leader key; throws <see cref="MasterUnavailableException"/> when nobody leads.</summary>
@@ -85,7 +89,7 @@ public sealed class MasterDetector : IDisposable
             throw new MasterUnavailableException($"Cannot read the leading master from {_etcd.Target}: {EtcdConnection.Describe(ex)}", ex);
         }
 
-        if (value is null || Parse(value) is not { } leader)
+        if (value is null || Parse(value, _scheme) is not { } leader)
         {
             throw new MasterUnavailableException($"No master is leading in {_etcd.Target}");
         }
@@ -117,7 +121,7 @@ public sealed class MasterDetector : IDisposable
     }
 
     /// <summary>The leader's URL from the MasterInfo JSON a master writes into the leader key.</summary>
-    public static Uri? Parse(string masterInfoJson)
+    public static Uri? Parse(string masterInfoJson, string scheme = "http")
     {
         try
         {
@@ -129,7 +133,7 @@ public sealed class MasterDetector : IDisposable
             }
 
             var port = info?.Address?.Port ?? (int?)info?.Port;
-            return string.IsNullOrEmpty(host) || port is null or <= 0 ? null : new Uri($"http://{host}:{port}/");
+            return string.IsNullOrEmpty(host) || port is null or <= 0 ? null : new Uri($"{scheme}://{host}:{port}/");
         }
         catch (System.Text.Json.JsonException)
         {

@@ -13,6 +13,9 @@ public sealed record LeaderProxyOptions
 
     /// <summary>Paths (prefixes) answered with a 307 to the leader instead of proxied, e.g. long-lived event streams.</summary>
     public IReadOnlyList<string> RedirectPrefixes { get; init; } = [];
+
+    /// <summary>The process's TLS: the leader is called over HTTPS when this process serves it, trusting the cluster's CA.</summary>
+    public Tls.TlsContext Tls { get; init; } = Hosting.Tls.TlsContext.None;
 }
 
 /// <summary>
@@ -34,7 +37,7 @@ public sealed class LeaderProxy : IDisposable
     public LeaderProxy(LeaderProxyOptions options)
     {
         _options = options;
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5), UseCookies = false })
+        _http = new HttpClient(options.Tls.ConfigureClient(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5), UseCookies = false }))
         {
             // Event streams stay open as long as the client keeps them; the caller's abort ends the call.
             Timeout = Timeout.InfiniteTimeSpan,
@@ -71,7 +74,7 @@ public sealed class LeaderProxy : IDisposable
             return;
         }
 
-        var target = new Uri($"http://{leader}{context.Request.Path}{context.Request.QueryString}");
+        var target = new Uri($"{_options.Tls.Scheme}://{leader}{context.Request.Path}{context.Request.QueryString}");
         if (_options.RedirectPrefixes.Any(prefix => context.Request.Path.StartsWithSegments(prefix, StringComparison.Ordinal)))
         {
             context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
@@ -124,7 +127,7 @@ public sealed class LeaderProxy : IDisposable
             context.Response.Headers[_options.ViaHeader] = self;
             if (_options.LeaderHeader is { } header)
             {
-                context.Response.Headers[header] = "http://" + leader;
+                context.Response.Headers[header] = $"{_options.Tls.Scheme}://{leader}";
             }
 
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);

@@ -114,7 +114,7 @@ public sealed partial class MasterActor
             Id = new OfferID { Value = entry.OfferId },
             Url = new URL
             {
-                Scheme = "http",
+                Scheme = _options.Tls.ServesHttps ? "https" : "http",
                 Address = new Address { Hostname = agent.Hostname, Ip = agent.Hostname, Port = agent.Port },
                 Path = "/slave(1)",
             },

@@ -112,7 +112,7 @@ public sealed partial class MasterActor
         Hostname = agent.Hostname,
         Url = new URL
         {
-            Scheme = "http",
+            Scheme = _options.Tls.ServesHttps ? "https" : "http",
             Address = new Address { Hostname = agent.Hostname, Ip = agent.Hostname, Port = agent.Port },
             Path = "/slave(1)",
         },

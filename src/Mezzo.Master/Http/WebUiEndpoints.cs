@@ -1,5 +1,6 @@
 using Mezzo.Core.Security;
 using Mezzo.Hosting.Security;
+using Mezzo.Hosting.Tls;
 using Mezzo.Master.Actor;
 using Mezzo.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -28,28 +29,32 @@ public static class WebUiEndpoints
 
     private static readonly string[] FrameworkWriteMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
 
-    // No overall timeout: the framework proxy carries event streams that live as long as the page.
-    private static readonly HttpClient Client = new(new SocketsHttpHandler
+    /// <summary>
+    /// The master's client towards agents and frameworks: it trusts the cluster's CA and presents the master's own
+    /// certificate (mutual TLS). No overall timeout: the framework proxy carries event streams that live as long as
+    /// the page.
+    /// </summary>
+    public static HttpClient CreateAgentClient(TlsContext tls) => new(tls.ConfigureClient(new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
         ConnectTimeout = TimeSpan.FromSeconds(5),
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-    })
+    }))
     { Timeout = Timeout.InfiniteTimeSpan };
 
-    public static void Map(IEndpointRouteBuilder routes, MasterActor master)
+    public static void Map(IEndpointRouteBuilder routes, MasterActor master, HttpClient client)
     {
         // The shell and its assets: a page for those who may see some of the cluster.
         WebUi.Map(routes.MapGroup("").Access(AccessKind.ReadOnly, StateEndpoints.StateGates));
         routes.MapGet(AgentProxyPrefix + "/{agentId}/files/{operation}", (HttpContext context, string agentId, string operation) =>
-            AgentFilesAsync(context, master, agentId, operation))
+            AgentFilesAsync(context, master, client, agentId, operation))
             .Access(AccessKind.ReadOnly, AclAction.AccessSandboxes);
         // The agent's own /state names each task's sandbox directory, as Mesos's UI reads it.
         routes.MapGet(AgentProxyPrefix + "/{agentId}/state", async (HttpContext context, string agentId) =>
         {
             if (await master.Ask(() => master.AgentHttpAddress(agentId)) is { } agent)
             {
-                await HttpForwarder.ForwardAsync(context, Client, new Uri(agent, "/state"));
+                await HttpForwarder.ForwardAsync(context, client, new Uri(agent, "/state"));
             }
             else
             {
@@ -60,10 +65,10 @@ public static class WebUiEndpoints
             .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
         // Reads and changes through a framework's own API: each side as the master's own endpoints of that kind.
         routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkReadMethods, (HttpContext context, string frameworkId, string? path) =>
-            FrameworkAsync(context, master, frameworkId, path ?? ""))
+            FrameworkAsync(context, master, client, frameworkId, path ?? ""))
             .Access(AccessKind.ReadOnly, AclAction.ViewFrameworks);
         routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkWriteMethods, (HttpContext context, string frameworkId, string? path) =>
-            FrameworkAsync(context, master, frameworkId, path ?? ""))
+            FrameworkAsync(context, master, client, frameworkId, path ?? ""))
             .Access(AccessKind.ReadWrite, AclAction.ViewFrameworks);
     }
 
@@ -98,7 +103,7 @@ public static class WebUiEndpoints
         }
     }
 
-    private static async Task AgentFilesAsync(HttpContext context, MasterActor master, string agentId, string operation)
+    private static async Task AgentFilesAsync(HttpContext context, MasterActor master, HttpClient client, string agentId, string operation)
     {
         if (!FileOperations.Contains(operation, StringComparer.Ordinal))
         {
@@ -123,7 +128,7 @@ public static class WebUiEndpoints
         var query = QueryString.Create(context.Request.Query
             .Where(q => q.Key is "path" or "offset" or "length")
             .Select(q => KeyValuePair.Create(q.Key, (string?)q.Value.ToString())));
-        await HttpForwarder.ForwardAsync(context, Client, new Uri(agent, "/files/" + operation + query.ToUriComponent()));
+        await HttpForwarder.ForwardAsync(context, client, new Uri(agent, "/files/" + operation + query.ToUriComponent()));
     }
 
     /// <summary>The agent confines paths to its sandboxes; this rejects the obviously wrong early with a clear message.</summary>
@@ -133,7 +138,7 @@ public static class WebUiEndpoints
         : path.Split('/').Contains("..") ? $"Path '{path}' must not contain '..'"
         : null;
 
-    private static async Task FrameworkAsync(HttpContext context, MasterActor master, string frameworkId, string path)
+    private static async Task FrameworkAsync(HttpContext context, MasterActor master, HttpClient client, string frameworkId, string path)
     {
         if (await master.Ask(() => master.FrameworkWebUiAddress(frameworkId)) is not { } webui)
         {
@@ -155,6 +160,6 @@ public static class WebUiEndpoints
             return;
         }
 
-        await HttpForwarder.ForwardAsync(context, Client, target);
+        await HttpForwarder.ForwardAsync(context, client, target);
     }
 }

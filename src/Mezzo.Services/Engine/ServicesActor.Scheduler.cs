@@ -34,7 +34,7 @@ public sealed partial class ServicesActor
         Checkpoint = true,
         Roles = [.. _roles.Order(StringComparer.Ordinal)],
         Hostname = _options.Hostname,
-        WebuiUrl = $"http://{_options.Hostname}:{_options.Port}",
+        WebuiUrl = $"{_tls.Scheme}://{_options.Hostname}:{_options.Port}",
         Capabilities =
         [
             new FrameworkInfoCapability { Type = FrameworkInfoCapabilityType.MULTI_ROLE },
@@ -46,7 +46,14 @@ public sealed partial class ServicesActor
     private async Task RunSchedulerAsync()
     {
         _roles = _roles.Union(_apps.Values.Select(a => a.Role ?? "*"));
-        _schedulerOptions = new SchedulerOptions { Master = _options.Master, FrameworkInfo = FrameworkInfo(), Credential = _options.MesosCredential };
+        _schedulerOptions = new SchedulerOptions
+        {
+            Master = _options.Master,
+            FrameworkInfo = FrameworkInfo(),
+            Credential = _options.MesosCredential,
+            DefaultScheme = _tls.Scheme,
+            ConfigureHttpHandler = handler => _tls.ConfigureClient(handler),
+        };
         _client = new SchedulerClient(_schedulerOptions, _loggers.CreateLogger<SchedulerClient>());
         _ = _client.SubscribeAsync(_stopping.Token).ContinueWith(
             t => Log.SubscribeFailed(_log, t.Exception!.GetBaseException().Message),

@@ -37,10 +37,13 @@ public sealed partial class ServicesActor : IAsyncDisposable
     private Task? _schedulerLoop;
     private ITimer? _ticker;
     private int _disposed;
+    private readonly Hosting.Tls.TlsContext _tls;
 
-    public ServicesActor(ServicesOptions options, IServicesStore store, TimeProvider time, ILoggerFactory loggers)
+    /// <param name="tls">The server's TLS: the scheme of its webui_url, and the trust and certificate towards the master.</param>
+    public ServicesActor(ServicesOptions options, IServicesStore store, TimeProvider time, ILoggerFactory loggers, Hosting.Tls.TlsContext? tls = null)
     {
         _options = options;
+        _tls = tls ?? Hosting.Tls.TlsContext.None;
         _store = store;
         _time = time;
         _loggers = loggers;

@@ -14,7 +14,7 @@ public static class CliRun
         public override string ToString() => $"exit {Exit}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
     }
 
-    private static readonly string[] ClientVariables = ["MEZZO_MASTER", "MEZZO_SERVICES", "MEZZO_JOBS", "MEZZO_CONFIG", "MEZZO_PRINCIPAL", "MEZZO_SECRET"];
+    private static readonly string[] ClientVariables = ["MEZZO_MASTER", "MEZZO_SERVICES", "MEZZO_JOBS", "MEZZO_CONFIG", "MEZZO_PRINCIPAL", "MEZZO_SECRET", "MEZZO_TLS_CA"];
 
     /// <summary>An XDG config home that does not exist, so no test reads a config file it did not write.</summary>
     private static readonly string NoConfig = Path.Combine(Path.GetTempPath(), "mezzo-cli-no-config-" + Guid.NewGuid().ToString("N"));

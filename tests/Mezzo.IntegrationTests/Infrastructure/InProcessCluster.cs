@@ -23,14 +23,17 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public string MasterAddress => $"{Master.Url.Host}:{Master.Url.Port}";
 
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>The test's client of the cluster (one that trusts the cluster's CA when it serves HTTPS).</summary>
+    public HttpClient Http { get; private init; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <param name="http">The client the cluster is watched with; disposed with the cluster.</param>
     public static async Task<InProcessCluster> StartAsync(
         Action<MasterOptions>? configureMaster = null,
         Action<AgentOptions>? configureAgent = null,
-        bool withAgent = true)
+        bool withAgent = true,
+        HttpClient? http = null)
     {
-        var cluster = new InProcessCluster();
+        var cluster = http is null ? new InProcessCluster() : new InProcessCluster { Http = http };
         var masterOptions = new MasterOptions
         {
             Port = 0,
