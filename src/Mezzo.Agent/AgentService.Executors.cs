@@ -305,7 +305,7 @@ public sealed partial class AgentService
         try
         {
             var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
-            var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace));
+            var spec = ExecutorLaunch.Spec(executor, ExecutorLaunch.Environment(executor, _agentId!, _options, grace, _secrets));
             if (_isolator is not null)
             {
                 // Mesos sizes an executor's container for the executor and its tasks.
@@ -325,7 +325,7 @@ public sealed partial class AgentService
                 executor.SupervisorStart = Supervisor.ProcStat.StartTime("/proc", executor.Process.Pid);
             }
         }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Secrets.SecretResolutionException)
         {
             if (executor.Container is { } container)
             {
