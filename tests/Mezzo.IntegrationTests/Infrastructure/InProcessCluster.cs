@@ -8,6 +8,7 @@ namespace Mezzo.IntegrationTests.Infrastructure;
 public sealed class InProcessCluster : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
+    private Action<Microsoft.Extensions.Logging.ILoggingBuilder> _logging = TestLogging.Configure;
 
     private InProcessCluster()
     {
@@ -28,9 +29,10 @@ public sealed class InProcessCluster : IAsyncDisposable
     public static async Task<InProcessCluster> StartAsync(
         Action<MasterOptions>? configureMaster = null,
         Action<AgentOptions>? configureAgent = null,
-        bool withAgent = true)
+        bool withAgent = true,
+        Action<Microsoft.Extensions.Logging.ILoggingBuilder>? logging = null)
     {
-        var cluster = new InProcessCluster();
+        var cluster = new InProcessCluster { _logging = logging ?? TestLogging.Configure };
         var masterOptions = new MasterOptions
         {
             Port = 0,
@@ -40,7 +42,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             AllocationInterval = TimeSpan.FromMilliseconds(20),
         };
         configureMaster?.Invoke(masterOptions);
-        cluster.Master = MasterServer.Create(masterOptions, TestLogging.Configure);
+        cluster.Master = MasterServer.Create(masterOptions, cluster._logging);
         await cluster.Master.StartAsync();
         if (withAgent)
         {
@@ -59,7 +61,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         var options = Master.Actor.Options;
         await Master.DisposeAsync();
         options.Port = Master.Url.Port;
-        Master = MasterServer.Create(options, TestLogging.Configure);
+        Master = MasterServer.Create(options, _logging);
         await Master.StartAsync();
     }
 
@@ -76,7 +78,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             StatusUpdateRetryInterval = TimeSpan.FromSeconds(1),
         };
         configure?.Invoke(options);
-        Agent = AgentServer.Create(options, TestLogging.Configure);
+        Agent = AgentServer.Create(options, _logging);
         await Agent.StartAsync();
         await Poll.UntilAsync(async () => (await Http.GetStringAsync(new Uri(MasterUrl, "metrics/snapshot"))).Contains("\"master/slaves_active\":1", StringComparison.Ordinal), "the agent to register");
         return Agent;
