@@ -80,6 +80,7 @@ public sealed class ExecutorLaunchTests
         var unresolvable = () => ExecutorLaunch.Environment(
             new AgentExecutor { FrameworkId = "f", ContainerId = "c", Sandbox = "/s", Framework = new FrameworkInfo(), Info = new ExecutorInfo
             {
+                ExecutorId = new ExecutorID { Value = "e" },
                 Command = new CommandInfo { Value = "run", Environment = new EnvironmentInfo { Variables = [new EnvironmentVariable
                 {
                     Name = "TOKEN", Type = EnvironmentVariableType.SECRET,
