@@ -105,7 +105,8 @@ public sealed class MasterOptions
     /// it is refused with 503. Failover of a known framework is always accepted.</summary>
     public int MaxFrameworks { get; set; } = 1000;
 
-    /// <summary>--max-tasks-per-framework: active tasks of one framework; a launch beyond it is TASK_ERROR.</summary>
+    /// <summary>--max-tasks-per-framework: tasks of one framework (active, or terminal and not yet acknowledged); a launch
+    /// beyond it is TASK_ERROR.</summary>
     public int MaxTasksPerFramework { get; set; } = 100_000;
 
     /// <summary>--max-outstanding-offers-per-framework: offers a framework may hold unanswered; beyond it the

@@ -69,7 +69,7 @@ public static class MasterCommand
                 "Most frameworks registered at once (connected or within their failover timeout); a new SUBSCRIBE beyond it is answered 503, a failover always gets in", () => 1000)
             .Check(value => value < 1 ? "--max-frameworks must be at least 1" : null);
         var maxTasks = FlagOption.Create("max-tasks-per-framework",
-                "Most active tasks per framework; a launch beyond it is answered TASK_ERROR", () => 100_000)
+                "Most tasks per framework (active, or terminal and not yet acknowledged); a launch beyond it is answered TASK_ERROR", () => 100_000)
             .Check(value => value < 1 ? "--max-tasks-per-framework must be at least 1" : null);
         var maxOffers = FlagOption.Create("max-outstanding-offers-per-framework",
                 "Most offers a framework may hold unanswered; beyond it it gets no more offers until it accepts or declines some", () => 1000)
