@@ -102,6 +102,10 @@ public sealed class AgentOptions
     /// </summary>
     public string? ImageRootfsDir { get; set; }
 
+    /// <summary>--secrets-dir: the agent's secret store; a REFERENCE secret's name is a file path inside it (see
+    /// Secrets.SecretStore). Null: REFERENCE secrets fail their task.</summary>
+    public string? SecretsDir { get; set; }
+
     /// <summary>--runc: the runc binary (default: runc on PATH).</summary>
     public string? RuncPath { get; set; }
 

@@ -311,7 +311,7 @@ public sealed partial class AgentService
         {
             ChownSandbox(executor.Sandbox, executor.Info.Command, executor.Framework);
             var grace = ExecutorLaunch.ShutdownGracePeriod(executor.Info, _options);
-            var environment = ExecutorLaunch.Environment(executor, _agentId!, _options, grace);
+            var environment = ExecutorLaunch.Environment(executor, _agentId!, _options, grace, _secrets);
             if (_options.Security.AuthenticateHttpExecutors && _options.Security.BearerTokens is ExecutorTokens tokens)
             {
                 environment[ExecutorTokens.EnvironmentVariable] = tokens.Issue(executor.FrameworkId, executor.ExecutorId, executor.ContainerId);
@@ -337,7 +337,7 @@ public sealed partial class AgentService
                 executor.SupervisorStart = Supervisor.ProcStat.StartTime("/proc", executor.Process.Pid);
             }
         }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Secrets.SecretResolutionException)
         {
             if (executor.Container is { } container)
             {

@@ -152,7 +152,7 @@ public sealed partial class AgentService
 
         try
         {
-            var environment = TaskEnvironment.Build(task, _agentId!, _options);
+            var environment = TaskEnvironment.Build(task, _agentId!, _options, _secrets);
             var spec = task.Image is null ? CommandSpec.From(task, environment) : null;
             if (_isolator is not null)
             {
@@ -181,7 +181,7 @@ public sealed partial class AgentService
             StartChecks(task, spec with { Namespaces = null });
             TrackExitHandler(task.Process.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
         }
-        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Containers.ContainerLaunchException)
+        catch (Exception ex) when (ex is LaunchException or IOException or UnauthorizedAccessException or ArgumentException or Containers.ContainerLaunchException or Secrets.SecretResolutionException)
         {
             TrackExitHandler(ReleaseContainerAsync(task));
             if (task.Container is { } container)

@@ -128,7 +128,7 @@ public sealed partial class AgentService
     /// <summary>Custom and default executors as they were given; a command task's executor as Mesos would describe it.</summary>
     private AgentOperatorResponseGetExecutors ExecutorsWire()
     {
-        static AgentOperatorResponseGetExecutorsExecutor Wrap(ExecutorInfo info) => new() { ExecutorInfo = info };
+        static AgentOperatorResponseGetExecutorsExecutor Wrap(ExecutorInfo info) => new() { ExecutorInfo = Protocol.Secrets.SecretRedaction.Redact(info) };
         return new AgentOperatorResponseGetExecutors
         {
             Executors =
@@ -206,8 +206,9 @@ public sealed partial class AgentService
             StatusUpdateUuid = forwarded ? latest!.Uuid : null,
             Labels = info.Labels,
             Discovery = info.Discovery?.DeepClone(),
-            Container = info.Container,
-            HealthCheck = info.HealthCheck,
+            // A view of a task never carries a VALUE secret's data (docs/secrets.md); the agent got it in the TaskInfo.
+            Container = Protocol.Secrets.SecretRedaction.Redact(info.Container),
+            HealthCheck = Protocol.Secrets.SecretRedaction.Redact(info.HealthCheck),
             User = info.Command?.User,
             KillPolicy = info.KillPolicy,
         };

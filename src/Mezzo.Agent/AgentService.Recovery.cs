@@ -192,7 +192,7 @@ public sealed partial class AgentService
             TrackExitHandler(task.Process!.Exited.ContinueWith(exited => HandleExitAsync(task, exited.Result), TaskScheduler.Default).Unwrap());
             if (!task.Killing && _agentId is { } agentId)
             {
-                StartChecks(task, CommandSpec.From(task, TaskEnvironment.Build(task, agentId, _options)));
+                StartChecks(task, CommandSpec.From(task, TaskEnvironment.Build(task, agentId, _options, secrets: null)));
             }
         }
 

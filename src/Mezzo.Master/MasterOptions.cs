@@ -104,6 +104,18 @@ public sealed class MasterOptions
     /// </summary>
     public int MaxOperatorEventStreamSubscribers { get; set; } = 1000;
 
+    /// <summary>--max-frameworks: registered frameworks (connected or within their failover timeout); a new one beyond
+    /// it is refused with 503. Failover of a known framework is always accepted.</summary>
+    public int MaxFrameworks { get; set; } = 1000;
+
+    /// <summary>--max-tasks-per-framework: tasks of one framework (active, or terminal and not yet acknowledged); a launch
+    /// beyond it is TASK_ERROR.</summary>
+    public int MaxTasksPerFramework { get; set; } = 100_000;
+
+    /// <summary>--max-outstanding-offers-per-framework: offers a framework may hold unanswered; beyond it the
+    /// allocator offers it nothing more until it accepts, declines or the offers are rescinded.</summary>
+    public int MaxOutstandingOffersPerFramework { get; set; } = 1000;
+
     /// <summary>
     /// Events queued for one operator SUBSCRIBE stream before it counts as too slow and is closed (it may subscribe
     /// again); the master never waits for a subscriber.

@@ -16,7 +16,7 @@ public static class ExecutorLaunch
     /// docs/executor-http-api.md "Executor Environment Variables": the executor inherits the agent's environment, then
     /// Mesos's variables, then its CommandInfo's own on top.
     /// </summary>
-    public static Dictionary<string, string> Environment(AgentExecutor executor, string agentId, AgentOptions options, TimeSpan shutdownGracePeriod)
+    public static Dictionary<string, string> Environment(AgentExecutor executor, string agentId, AgentOptions options, TimeSpan shutdownGracePeriod, Secrets.SecretStore secrets)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
@@ -48,12 +48,9 @@ public static class ExecutorLaunch
             env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = FormatDuration(options.ExecutorReregistrationTimeout / 2);
         }
 
-        foreach (var variable in executor.Info.Command?.Environment?.Variables ?? [])
+        foreach (var (name, value) in secrets.Variables(executor.Info.Command))
         {
-            if (!string.IsNullOrEmpty(variable.Name))
-            {
-                env[variable.Name] = variable.Value ?? "";
-            }
+            env[name] = value;
         }
 
         return env;

@@ -8,7 +8,11 @@ public static class TaskEnvironment
 {
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    public static Dictionary<string, string> Build(AgentTask task, string agentId, AgentOptions options)
+    /// <summary>
+    /// <paramref name="secrets"/> resolves SECRET variables (throwing <see cref="Secrets.SecretResolutionException"/>);
+    /// null leaves them out, for an environment rebuilt after a restart where nothing is launched.
+    /// </summary>
+    public static Dictionary<string, string> Build(AgentTask task, string agentId, AgentOptions options, Secrets.SecretStore? secrets)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -59,12 +63,9 @@ public static class TaskEnvironment
             env[name] = value;
         }
 
-        foreach (var variable in task.Info.Command?.Environment?.Variables ?? [])
+        foreach (var (name, value) in (secrets ?? Secrets.SecretStore.None).Variables(task.Info.Command, resolveSecrets: secrets is not null))
         {
-            if (!string.IsNullOrEmpty(variable.Name))
-            {
-                env[variable.Name] = variable.Value ?? "";
-            }
+            env[name] = value;
         }
 
         return env;

@@ -25,6 +25,8 @@ public static class AgentCommand
         var images = ImageFlags.Create();
         var killGrace = FlagOption.Duration("default-kill-grace-period", "Time between SIGTERM and SIGKILL when neither the task's kill_policy nor the KILL call names one", TimeSpan.FromSeconds(3));
         var containers = ContainerFlags.Create();
+        var secretsDir = FlagOption.Create<string?>("secrets-dir", "The agent's secret store: a REFERENCE secret of a task's environment names a file in it (relative path; with a key, a member of the JSON object the file holds); files must not be readable by other users", () => null)
+            .Check(dir => dir is null || Directory.Exists(dir) ? null : $"--secrets-dir {dir}: no such directory");
         var executorRegistration = FlagOption.Duration("executor-registration-timeout", "How long a custom executor has to subscribe before it is destroyed", TimeSpan.FromMinutes(1));
         var executorReregistration = FlagOption.Duration("executor-reregistration-timeout", "After an agent restart, how long a recovered executor has to subscribe again before it is destroyed and its tasks fail", TimeSpan.FromSeconds(2))
             .Check(value => value <= TimeSpan.Zero ? "--executor-reregistration-timeout must be positive" : null);
@@ -41,7 +43,7 @@ public static class AgentCommand
             isolation.Isolation, isolation.Hierarchy, isolation.Root, isolation.EnableCfs, isolation.MaxPids, killGrace,
             fetcher.CacheDir, fetcher.CacheSize, fetcher.StallTimeout,
             isolation.DiskWatchInterval, isolation.EnforceDiskQuota,
-            containers.ImageRootfsDir, containers.Runc,
+            containers.ImageRootfsDir, containers.Runc, secretsDir,
             executorRegistration, executorShutdownGrace, executorReregistration,
         };
         images.AddTo(command);
@@ -86,6 +88,7 @@ public static class AgentCommand
                 Recover = parsed.GetValue(recover) == "cleanup" ? RecoverMode.Cleanup : RecoverMode.Reconnect,
                 Strict = parsed.GetValue(strict),
                 RecoveryTimeout = parsed.GetValue(recoveryTimeout),
+                SecretsDir = parsed.GetValue(secretsDir) is { } secrets ? Path.GetFullPath(secrets) : null,
             };
             isolation.Apply(parsed, options);
             fetcher.Apply(parsed, options);

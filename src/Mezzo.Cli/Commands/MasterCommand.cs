@@ -65,6 +65,15 @@ public static class MasterCommand
         var maxSubscribers = FlagOption.Create("max-operator-event-stream-subscribers",
                 "Most operator API SUBSCRIBE streams open at once; a new one beyond it closes the oldest", () => 1000)
             .Check(value => value < 1 ? "--max-operator-event-stream-subscribers must be at least 1" : null);
+        var maxFrameworks = FlagOption.Create("max-frameworks",
+                "Most frameworks registered at once (connected or within their failover timeout); a new SUBSCRIBE beyond it is answered 503, a failover always gets in", () => 1000)
+            .Check(value => value < 1 ? "--max-frameworks must be at least 1" : null);
+        var maxTasks = FlagOption.Create("max-tasks-per-framework",
+                "Most tasks per framework (active, or terminal and not yet acknowledged); a launch beyond it is answered TASK_ERROR", () => 100_000)
+            .Check(value => value < 1 ? "--max-tasks-per-framework must be at least 1" : null);
+        var maxOffers = FlagOption.Create("max-outstanding-offers-per-framework",
+                "Most offers a framework may hold unanswered; beyond it it gets no more offers until it accepts or declines some", () => 1000)
+            .Check(value => value < 1 ? "--max-outstanding-offers-per-framework must be at least 1" : null);
         var rateLimitQps = FlagOption.Create("rate-limit-qps",
                 "Calls per second each client may make to the scheduler and operator APIs; over it a call is answered 429 "
                 + "with Retry-After (clients are told apart by address; loopback is not limited; 0 = off)", () => 2000)
@@ -78,6 +87,7 @@ public static class MasterCommand
             port, ip, hostname, workDir, cluster, allocationInterval, pingTimeout, maxPings, offerTimeout, weights, minAllocatable,
             store, leaseTtl,
             registryMaxAgentAge, registryMaxAgentCount, registryGcInterval, removalLimit, reregisterTimeout, maxSubscribers,
+            maxFrameworks, maxTasks, maxOffers,
             rateLimitQps, rateLimitBurst,
         };
         security.AddTo(command);
@@ -125,6 +135,9 @@ public static class MasterCommand
                 RecoveryAgentRemovalLimitPercent = ParsePercent(parsed.GetValue(removalLimit)!)!.Value,
                 AgentReregisterTimeout = parsed.GetValue(reregisterTimeout),
                 MaxOperatorEventStreamSubscribers = parsed.GetValue(maxSubscribers),
+                MaxFrameworks = parsed.GetValue(maxFrameworks),
+                MaxTasksPerFramework = parsed.GetValue(maxTasks),
+                MaxOutstandingOffersPerFramework = parsed.GetValue(maxOffers),
                 RateLimit = new Hosting.Limits.ClientRateLimitOptions
                 {
                     PermitsPerSecond = parsed.GetValue(rateLimitQps),

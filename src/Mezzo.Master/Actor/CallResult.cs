@@ -15,5 +15,7 @@ public readonly record struct CallResult(int StatusCode, string? Error = null)
 
     public static CallResult Conflict(string error) => new(409, error);
 
+    public static CallResult ServiceUnavailable(string error) => new(503, error);
+
     public bool IsSuccess => StatusCode is >= 200 and < 300;
 }

@@ -78,7 +78,7 @@ public sealed partial class MasterActor
         var executor = launch?.Executor;
         var left = pool;
         var resources = new List<Resources>();
-        var error = GroupError(framework, tasks, executor);
+        var error = GroupError(framework, tasks, executor) ?? TaskLimitError(framework, tasks.Count);
         for (var i = 0; error is null && i < tasks.Count; i++)
         {
             var taskError = TaskValidation.Validate(tasks[i], framework, agent.AgentId, role, left, out var taskResources);

@@ -54,6 +54,10 @@ public sealed partial class MasterActor
             framework.Info = info;
             framework.ReregisteredAt = now;
         }
+        else if (FrameworkLimitError() is { } refused)
+        {
+            return (refused, null);
+        }
         else
         {
             var id = requestedId ?? NewFrameworkId();
@@ -524,7 +528,7 @@ public sealed partial class MasterActor
     private Resources Launch(FrameworkEntry framework, AgentEntry agent, string role, TaskInfo task, Resources pool)
     {
         var taskId = task.TaskId?.Value ?? "";
-        var error = TaskValidation.Validate(task, framework, agent.AgentId, role, pool, out var resources);
+        var error = TaskValidation.Validate(task, framework, agent.AgentId, role, pool, out var resources) ?? TaskLimitError(framework, 1);
         var executorResources = Resources.Empty;
         if (error is null && task.Executor is { } executor)
         {

@@ -21,7 +21,7 @@ public sealed partial class MasterActor
         var frameworks = new List<AllocatorFramework>();
         foreach (var framework in _frameworks.Values)
         {
-            if (framework.Connection is not null && !framework.Suppressed)
+            if (framework.Connection is not null && !framework.Suppressed && !OfferLimitReached(framework))
             {
                 frameworks.Add(new AllocatorFramework(framework.FrameworkId, framework.Roles, framework.Used + framework.Offered)
                 {
@@ -75,7 +75,7 @@ public sealed partial class MasterActor
             Quotas = _quotas,
             MinAllocatable = MinAllocatable,
         });
-        foreach (var group in decisions.GroupBy(d => d.FrameworkId))
+        foreach (var group in WithinOfferLimits(decisions).GroupBy(d => d.FrameworkId))
         {
             var framework = _frameworks[group.Key];
             var offers = new List<Offer>();

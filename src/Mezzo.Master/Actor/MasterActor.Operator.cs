@@ -64,7 +64,7 @@ public sealed partial class MasterActor
     {
         Executors = [.. _executors.Values.Select(e => new MasterResponseGetExecutorsExecutor
         {
-            ExecutorInfo = e.Info,
+            ExecutorInfo = Protocol.Secrets.SecretRedaction.Redact(e.Info),
             AgentId = new AgentID { Value = e.AgentId },
         })],
     };
@@ -347,8 +347,9 @@ public sealed partial class MasterActor
             StatusUpdateUuid = forwarded ? latest!.Uuid : null,
             Labels = info.Labels,
             Discovery = info.Discovery?.DeepClone(),
-            Container = info.Container,
-            HealthCheck = info.HealthCheck,
+            // A view of a task never carries a VALUE secret's data (docs/secrets.md); the agent got it in the TaskInfo.
+            Container = Protocol.Secrets.SecretRedaction.Redact(info.Container),
+            HealthCheck = Protocol.Secrets.SecretRedaction.Redact(info.HealthCheck),
             User = info.Command?.User,
             KillPolicy = info.KillPolicy,
         };

@@ -33,6 +33,11 @@ public static class ExecutorValidation
             return "Unknown executor type";
         }
 
+        if (Protocol.Secrets.EnvironmentValidation.Validate(executor.Command) is { } environmentError)
+        {
+            return $"Executor's CommandInfo is invalid: {environmentError}";
+        }
+
         switch (TypeOf(executor))
         {
             case ExecutorInfoType.DEFAULT:

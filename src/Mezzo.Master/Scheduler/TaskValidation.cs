@@ -66,6 +66,11 @@ public static class TaskValidation
             return checkError;
         }
 
+        if (Protocol.Secrets.EnvironmentValidation.Validate(task.Command) is { } environmentError)
+        {
+            return $"Task's CommandInfo is invalid: {environmentError}";
+        }
+
         var wire = task.Resources ?? [];
         if (ResourceConversion.Validate(wire) is { } resourceError)
         {

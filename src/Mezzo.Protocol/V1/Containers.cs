@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Mezzo.Protocol.V1;
 
-// mesos.proto's ContainerInfo, Image, Volume and NetworkInfo. Fields Mezzo does not act on (appc, secrets, linux
+// mesos.proto's ContainerInfo, Image, Volume and NetworkInfo. Fields Mezzo does not act on (appc, linux
 // capabilities, rlimits, tty) are kept as raw JSON so they survive the round trip through master and agent.
 
 public enum ContainerInfoType
@@ -156,7 +156,7 @@ public sealed class VolumeSource
 
     public VolumeSourceSandboxPath? SandboxPath { get; set; }
 
-    public JsonNode? Secret { get; set; }
+    public Secret? Secret { get; set; }
 }
 
 public sealed class Volume

@@ -61,6 +61,9 @@ public sealed class EnvironmentVariable
     public EnvironmentVariableType? Type { get; set; }
 
     public string? Value { get; set; }
+
+    /// <summary>Set when <see cref="Type"/> is SECRET: the agent resolves it at launch; views redact a VALUE secret's data.</summary>
+    public Secret? Secret { get; set; }
 }
 
 /// <summary>mesos.proto's <c>Environment</c>, renamed so it never shadows <see cref="System.Environment"/>.</summary>

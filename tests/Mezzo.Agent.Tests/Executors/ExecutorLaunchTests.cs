@@ -41,6 +41,56 @@ public sealed class ExecutorLaunchTests
             .Should().Be(TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public void An_executor_gets_its_command_environment_secrets_resolved()
+    {
+        var executor = new AgentExecutor
+        {
+            FrameworkId = "f",
+            ContainerId = "c",
+            Sandbox = "/sandbox",
+            Framework = new FrameworkInfo(),
+            Info = new ExecutorInfo
+            {
+                ExecutorId = new ExecutorID { Value = "e" },
+                Command = new CommandInfo
+                {
+                    Value = "run",
+                    Environment = new EnvironmentInfo
+                    {
+                        Variables =
+                        [
+                            new EnvironmentVariable { Name = "PLAIN", Value = "p" },
+                            new EnvironmentVariable
+                            {
+                                Name = "TOKEN",
+                                Type = EnvironmentVariableType.SECRET,
+                                Secret = new Secret { Type = SecretType.VALUE, Value = new SecretValue { Data = "tok"u8.ToArray() } },
+                            },
+                        ],
+                    },
+                },
+            },
+        };
+
+        var env = ExecutorLaunch.Environment(executor, "agent", new AgentOptions(), TimeSpan.FromSeconds(1), new Agent.Secrets.SecretStore(null));
+
+        env["PLAIN"].Should().Be("p");
+        env["TOKEN"].Should().Be("tok");
+        var unresolvable = () => ExecutorLaunch.Environment(
+            new AgentExecutor { FrameworkId = "f", ContainerId = "c", Sandbox = "/s", Framework = new FrameworkInfo(), Info = new ExecutorInfo
+            {
+                ExecutorId = new ExecutorID { Value = "e" },
+                Command = new CommandInfo { Value = "run", Environment = new EnvironmentInfo { Variables = [new EnvironmentVariable
+                {
+                    Name = "TOKEN", Type = EnvironmentVariableType.SECRET,
+                    Secret = new Secret { Type = SecretType.REFERENCE, Reference = new SecretReference { Name = "team/token" } },
+                }] } },
+            } },
+            "agent", new AgentOptions(), TimeSpan.FromSeconds(1), new Agent.Secrets.SecretStore(null));
+        unresolvable.Should().Throw<Agent.Secrets.SecretResolutionException>().WithMessage("*secret reference 'team/token'*--secrets-dir*");
+    }
+
     private static ExecutorCall Update(Action<TaskStatus> change)
     {
         var status = new TaskStatus { TaskId = new TaskID { Value = "t" }, State = TaskState.TASK_RUNNING, Uuid = Guid.NewGuid().ToByteArray() };

@@ -8,6 +8,7 @@ namespace Mezzo.IntegrationTests.Infrastructure;
 public sealed class InProcessCluster : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
+    private Action<Microsoft.Extensions.Logging.ILoggingBuilder> _logging = TestLogging.Configure;
 
     private InProcessCluster()
     {
@@ -31,9 +32,12 @@ public sealed class InProcessCluster : IAsyncDisposable
         Action<MasterOptions>? configureMaster = null,
         Action<AgentOptions>? configureAgent = null,
         bool withAgent = true,
-        HttpClient? http = null)
+        HttpClient? http = null,
+        Action<Microsoft.Extensions.Logging.ILoggingBuilder>? logging = null)
     {
-        var cluster = http is null ? new InProcessCluster() : new InProcessCluster { Http = http };
+        var cluster = http is null
+            ? new InProcessCluster { _logging = logging ?? TestLogging.Configure }
+            : new InProcessCluster { _logging = logging ?? TestLogging.Configure, Http = http };
         var masterOptions = new MasterOptions
         {
             Port = 0,
@@ -43,7 +47,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             AllocationInterval = TimeSpan.FromMilliseconds(20),
         };
         configureMaster?.Invoke(masterOptions);
-        cluster.Master = MasterServer.Create(masterOptions, TestLogging.Configure);
+        cluster.Master = MasterServer.Create(masterOptions, cluster._logging);
         await cluster.Master.StartAsync();
         if (withAgent)
         {
@@ -62,7 +66,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         var options = Master.Actor.Options;
         await Master.DisposeAsync();
         options.Port = Master.Url.Port;
-        Master = MasterServer.Create(options, TestLogging.Configure);
+        Master = MasterServer.Create(options, _logging);
         await Master.StartAsync();
     }
 
@@ -81,7 +85,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             AllowRootTasks = true,
         };
         configure?.Invoke(options);
-        Agent = AgentServer.Create(options, TestLogging.Configure);
+        Agent = AgentServer.Create(options, _logging);
         await Agent.StartAsync();
         await Poll.UntilAsync(async () => (await Http.GetStringAsync(new Uri(MasterUrl, "metrics/snapshot"))).Contains("\"master/slaves_active\":1", StringComparison.Ordinal), "the agent to register");
         return Agent;

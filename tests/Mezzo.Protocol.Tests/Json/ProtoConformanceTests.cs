@@ -70,6 +70,9 @@ public sealed class ProtoConformanceTests
         // Tasks.
         [typeof(EnvironmentVariable)] = ["name", "type", "value", "secret"],
         [typeof(EnvironmentInfo)] = ["variables"],
+        [typeof(Secret)] = ["type", "reference", "value"],
+        [typeof(SecretReference)] = ["name", "key"],
+        [typeof(SecretValue)] = ["data"],
         [typeof(CommandInfoURI)] = ["value", "executable", "extract", "cache", "output_file"],
         [typeof(CommandInfo)] = ["uris", "environment", "shell", "value", "arguments", "user"],
         [typeof(KillPolicy)] = ["grace_period"],
@@ -412,6 +415,7 @@ public sealed class ProtoConformanceTests
             ("DESTROY", 5), ("GROW_VOLUME", 11), ("SHRINK_VOLUME", 12), ("CREATE_DISK", 13), ("DESTROY_DISK", 14),
         ],
         [typeof(EnvironmentVariableType)] = [("UNKNOWN", 0), ("VALUE", 1), ("SECRET", 2)],
+        [typeof(SecretType)] = [("UNKNOWN", 0), ("REFERENCE", 1), ("VALUE", 2)],
         [typeof(ExecutorInfoType)] = [("UNKNOWN", 0), ("DEFAULT", 1), ("CUSTOM", 2)],
         [typeof(CallType)] =
         [
