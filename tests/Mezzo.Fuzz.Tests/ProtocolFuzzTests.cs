@@ -76,6 +76,32 @@ public sealed class ProtocolFuzzTests
         }
     }, TestContext.Current.CancellationToken);
 
+    /// <summary>Resources in calls (ACCEPT, RESERVE_RESOURCES, an agent's registration) go from the wire to Core:
+    /// whatever converts holds no negative, NaN or infinite quantity, and converts back.</summary>
+    [Fact(Timeout = Timeout)]
+    public Task Wire_resources_convert_to_core_or_fail_with_a_FormatException() => Task.Run(() =>
+    {
+        var corpus = Fuzzer.Corpus("wire-resources");
+        Fuzzer.Run("wire-resources", corpus, Mutations.Of(corpus), input =>
+        {
+            if (MesosJson.Deserialize<List<Resource>>(input) is not { } wire)
+            {
+                return;
+            }
+
+            var resources = ResourceConversion.ToCore(wire);
+            foreach (var resource in resources)
+            {
+                if (resource.Scalar is var scalar && (!double.IsFinite(scalar) || scalar < 0))
+                {
+                    throw Fuzzer.Failure("wire-resources", "property", input, $"converted to a scalar of {scalar}");
+                }
+            }
+
+            MesosJson.SerializeToUtf8Bytes(ResourceConversion.ToWire(resources));
+        }, ex => ex is JsonException or FormatException);
+    }, TestContext.Current.CancellationToken);
+
     /// <summary>A record whose header claims far more than the stream holds must not allocate the claimed size
     /// up front: a client could otherwise make the master allocate 64 MiB per connection with a 10-byte body.</summary>
     [Fact]
