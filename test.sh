@@ -29,6 +29,9 @@ set +e
 # Tests kill -9 many mezzo processes on purpose; a .NET process killed that way leaves its debugger pipes and
 # diagnostics socket in /tmp. Nothing in the tests attaches a debugger or dotnet-counters, so they are not created.
 export DOTNET_EnableDiagnostics=0
+# Generated inputs per parser in the fuzz tests (tests/Fuzz/README.md): about a minute on 2 cores. Raise it locally for
+# a longer session; MEZZO_FUZZ_SEED replays a failing run.
+export MEZZO_FUZZ_ITERATIONS=${MEZZO_FUZZ_ITERATIONS:-300}
 # Exit code 8 is "this project ran no test", which a filter makes normal; the summary below still fails a run of none.
 dotnet test --solution Mezzo.slnx -c Release --no-build --ignore-exit-code 8 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

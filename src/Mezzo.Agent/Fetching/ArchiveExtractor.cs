@@ -21,6 +21,8 @@ internal static class ArchiveExtractor
 {
     private const UnixFileMode PermissionBits = (UnixFileMode)0x1FF; // rwxrwxrwx: setuid, setgid and sticky are dropped
 
+    private const int MaxLinkTargetBytes = 4096;
+
     /// <summary>The kind of archive a file name says it is; null when extraction does not apply (Mesos copies
     /// such files as they are). bz2 and xz tarballs are not unpacked: .NET has no decoder for them.</summary>
     public static ArchiveKind? KindOf(string fileName)
@@ -178,41 +180,61 @@ internal static class ArchiveExtractor
                 continue; // the archive's root directory ("./")
             }
 
-            switch (entry.EntryType)
+            try
             {
-                case TarEntryType.Directory:
-                    CreateDirectory(root, target);
-                    break;
-                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                    PrepareFile(root, target);
-                    await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-                    {
-                        if (entry.DataStream is { } data)
+                switch (entry.EntryType)
+                {
+                    case TarEntryType.Directory:
+                        CreateDirectory(root, target);
+                        break;
+                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                        PrepareFile(root, target);
+                        await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
                         {
-                            await data.CopyToAsync(output, ct).ConfigureAwait(false);
+                            if (entry.DataStream is { } data)
+                            {
+                                await data.CopyToAsync(output, ct).ConfigureAwait(false);
+                            }
                         }
-                    }
 
-                    FetchNative.SetMode(target, entry.Mode & PermissionBits);
-                    break;
-                case TarEntryType.SymbolicLink:
-                    CreateSymbolicLink(root, target, entry.Name, entry.LinkName);
-                    break;
-                case TarEntryType.HardLink:
-                    // A hard link shares an inode with the file outside if one ever got named; a copy of the
-                    // already-extracted file cannot.
-                    var source = LinkSource(root, entry.LinkName) ?? throw Escapes(entry.Name, $"a hard link to '{entry.LinkName}'");
-                    if (SandboxNative.Stat(source, followSymlinks: false, out _) is not { IsRegularFile: true })
-                    {
-                        throw new InvalidDataException($"entry '{entry.Name}' is a hard link to '{entry.LinkName}', which is not a file extracted before it");
-                    }
+                        FetchNative.SetMode(target, entry.Mode & PermissionBits);
+                        break;
+                    case TarEntryType.SymbolicLink:
+                        CreateSymbolicLink(root, target, entry.Name, entry.LinkName);
+                        break;
+                    case TarEntryType.HardLink:
+                        // A hard link shares an inode with the file outside if one ever got named; a copy of the
+                        // already-extracted file cannot.
+                        var source = LinkSource(root, entry.LinkName) ?? throw Escapes(entry.Name, $"a hard link to '{entry.LinkName}'");
 
-                    PrepareFile(root, target);
-                    File.Copy(source, target);
-                    break;
-                default:
-                    // Devices, FIFOs and tar's own metadata entries: nothing a task needs in its sandbox.
-                    break;
+                        // The source's directories must be real ones: through an earlier symlink ("up" -> "d/l/..") a
+                        // lexically inside name reaches a file outside, which the copy would read into the sandbox.
+                        try
+                        {
+                            WalkParents(root, source, create: false);
+                        }
+                        catch (InvalidDataException)
+                        {
+                            throw Escapes(entry.Name, $"a hard link to '{entry.LinkName}'");
+                        }
+
+                        if (SandboxNative.Stat(source, followSymlinks: false, out _) is not { IsRegularFile: true })
+                        {
+                            throw new InvalidDataException($"entry '{entry.Name}' is a hard link to '{entry.LinkName}', which is not a file extracted before it");
+                        }
+
+                        PrepareFile(root, target);
+                        File.Copy(source, target);
+                        break;
+                    default:
+                        // Devices, FIFOs and tar's own metadata entries: nothing a task needs in its sandbox.
+                        break;
+                }
+            }
+            catch (IOException ex)
+            {
+                // Names too long for the file system, data cut short, a disk that is full: refused naming the entry.
+                throw new InvalidDataException($"entry '{entry.Name}' could not be extracted: {ex.Message}", ex);
             }
         }
     }
@@ -240,30 +262,55 @@ internal static class ArchiveExtractor
 
                 // Zip files made on Unix keep st_mode in the high half of the external attributes.
                 var mode = (uint)entry.ExternalAttributes >> 16;
-                if (entry.FullName.EndsWith('/'))
+                try
                 {
-                    CreateDirectory(root, target);
+                    await ExtractZipEntryAsync(entry, root, target, mode, ct).ConfigureAwait(false);
                 }
-                else if ((mode & 0xF000) == 0xA000)
+                catch (IOException ex)
                 {
-                    await using var data = await entry.OpenAsync(ct).ConfigureAwait(false);
-                    using var text = new StreamReader(data);
-                    CreateSymbolicLink(root, target, entry.FullName, await text.ReadToEndAsync(ct).ConfigureAwait(false));
+                    // Names too long for the file system, data cut short, a disk that is full: refused naming the entry.
+                    throw new InvalidDataException($"entry '{entry.FullName}' could not be extracted: {ex.Message}", ex);
                 }
-                else
-                {
-                    PrepareFile(root, target);
-                    await using (var data = await entry.OpenAsync(ct).ConfigureAwait(false))
-                    await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-                    {
-                        await data.CopyToAsync(output, ct).ConfigureAwait(false);
-                    }
+            }
+        }
+    }
 
-                    if ((mode & 0x1FF) != 0)
-                    {
-                        FetchNative.SetMode(target, (UnixFileMode)mode & PermissionBits);
-                    }
-                }
+    private static async Task ExtractZipEntryAsync(ZipArchiveEntry entry, string root, string target, uint mode, CancellationToken ct)
+    {
+        if (entry.FullName.EndsWith('/'))
+        {
+            CreateDirectory(root, target);
+        }
+        else if ((mode & 0xF000) == 0xA000)
+        {
+            // A link's target is a path (PATH_MAX 4096): a larger "target" is a zip bomb, not read into memory.
+            if (entry.Length > MaxLinkTargetBytes)
+            {
+                throw new InvalidDataException($"entry '{entry.FullName}' is a symlink with a target of {entry.Length} bytes (at most {MaxLinkTargetBytes})");
+            }
+
+            await using var data = await entry.OpenAsync(ct).ConfigureAwait(false);
+            var buffer = new byte[MaxLinkTargetBytes + 1];
+            var read = await data.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (read > MaxLinkTargetBytes)
+            {
+                throw new InvalidDataException($"entry '{entry.FullName}' is a symlink with a target longer than {MaxLinkTargetBytes} bytes");
+            }
+
+            CreateSymbolicLink(root, target, entry.FullName, System.Text.Encoding.UTF8.GetString(buffer, 0, read));
+        }
+        else
+        {
+            PrepareFile(root, target);
+            await using (var data = await entry.OpenAsync(ct).ConfigureAwait(false))
+            await using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await data.CopyToAsync(output, ct).ConfigureAwait(false);
+            }
+
+            if ((mode & 0x1FF) != 0)
+            {
+                FetchNative.SetMode(target, (UnixFileMode)mode & PermissionBits);
             }
         }
     }
@@ -350,16 +397,44 @@ internal static class ArchiveExtractor
         }
     }
 
-    private static void PrepareParent(string root, string target)
-    {
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
+    private static void PrepareParent(string root, string target) => WalkParents(root, target, create: true);
 
-        // An earlier entry may have made a symlink where this entry expects a directory ("lib" -> "..", then
-        // "lib/x"): the real location of the parent must be exactly the path the name spells.
-        if (SandboxNative.RealPath(parent, out _) is not { } real || !string.Equals(real, parent, StringComparison.Ordinal))
+    /// <summary>
+    /// Walks from the root to the parent of <paramref name="target"/> one component at a time, without following any
+    /// symlink, creating missing directories when <paramref name="create"/>. An earlier entry may have made a symlink
+    /// where this entry expects a directory ("lib" -> "..", then "lib/x/y"): Directory.CreateDirectory on the whole
+    /// path would follow it and create directories outside before any check could refuse the entry.
+    /// </summary>
+    private static void WalkParents(string root, string target, bool create)
+    {
+        var name = Path.GetRelativePath(root, target);
+        var parent = Path.GetRelativePath(root, Path.GetDirectoryName(target)!);
+        if (parent == ".")
         {
-            throw Escapes(Path.GetRelativePath(root, target), "a path through a symlink");
+            return;
+        }
+
+        var current = root;
+        foreach (var part in parent.Split('/'))
+        {
+            current = Path.Join(current, part);
+            var stat = SandboxNative.Stat(current, followSymlinks: false, out _);
+            if (stat is null && create)
+            {
+                Directory.CreateDirectory(current);
+            }
+            else if (stat is null)
+            {
+                throw new InvalidDataException($"entry '{name}' does not exist in the archive");
+            }
+            else if (stat.Value.IsSymbolicLink)
+            {
+                throw Escapes(name, "a path through a symlink");
+            }
+            else if (!stat.Value.IsDirectory)
+            {
+                throw new InvalidDataException($"entry '{name}' lies under '{Path.GetRelativePath(root, current)}', which is not a directory");
+            }
         }
     }
 

@@ -196,8 +196,14 @@ internal static partial class LayerUnpacker
                     return 0;
                 }
 
+                // Only ustar, pax and gnu headers carry device numbers; a V7 header claiming a device type is corrupt.
+                if (entry is not PosixTarEntry device)
+                {
+                    throw state.Fail($"entry '{entry.Name}' is a device node without device numbers (a V7 tar header)");
+                }
+
                 state.Remove(relative, path);
-                ImageNative.MkNod(path, entry.EntryType == TarEntryType.CharacterDevice ? ImageNative.S_IFCHR : ImageNative.S_IFBLK, mode, (uint)((PosixTarEntry)entry).DeviceMajor, (uint)((PosixTarEntry)entry).DeviceMinor);
+                ImageNative.MkNod(path, entry.EntryType == TarEntryType.CharacterDevice ? ImageNative.S_IFCHR : ImageNative.S_IFBLK, mode, (uint)device.DeviceMajor, (uint)device.DeviceMinor);
                 state.Own(path, entry);
                 return 0;
 

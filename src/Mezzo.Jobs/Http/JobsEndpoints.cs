@@ -173,7 +173,7 @@ public static partial class JobsEndpoints
         return dependency ? Answer(error) : ApiResult(error.Message);
     }
 
-    private static bool HasField(byte[] body, string name) => JsonNode.Parse(body) is JsonObject o && o.ContainsKey(name);
+    private static bool HasField(byte[] body, string name) => JsonNode.Parse(body, documentOptions: JobJson.DocumentOptions) is JsonObject o && o.ContainsKey(name);
 
     private static async Task<IResult> CompleteAsync(HttpContext context, JobsActor actor, JobsOptions options, string taskId)
     {
@@ -192,7 +192,7 @@ public static partial class JobsEndpoints
         int statusCode;
         try
         {
-            var node = JsonNode.Parse(body) as JsonObject ?? throw new JsonException("expected an object");
+            var node = JsonNode.Parse(body, documentOptions: JobJson.DocumentOptions) as JsonObject ?? throw new JsonException("expected an object");
             statusCode = node["statusCode"] is JsonValue v && v.TryGetValue<int>(out var code)
                 ? code
                 : throw new JsonException("'statusCode' (a whole number; 0 means success) is required");

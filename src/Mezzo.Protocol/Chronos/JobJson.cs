@@ -28,6 +28,12 @@ public static partial class JobJson
 
     public static bool IsValidName(string? name) => !string.IsNullOrEmpty(name) && ValidName().IsMatch(name);
 
+    /// <summary>
+    /// How job bodies are read. A JsonObject with a key given twice throws ArgumentException on first access (a 500),
+    /// so duplicates are refused while parsing, as malformed JSON naming the key.
+    /// </summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
     private static readonly HashSet<string> ConstraintOperators = ["EQUALS", "LIKE", "UNLIKE"];
 
     /// <summary>Parses and validates a job body; throws <see cref="JobValidationException"/> naming the first bad field.</summary>
@@ -36,7 +42,7 @@ public static partial class JobJson
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
+            node = JsonNode.Parse(utf8, documentOptions: DocumentOptions);
         }
         catch (JsonException ex)
         {

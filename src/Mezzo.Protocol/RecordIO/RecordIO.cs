@@ -33,6 +33,8 @@ public sealed class RecordIOReader(Stream stream, int maxRecordBytes = RecordIOR
 {
     public const int DefaultMaxRecordBytes = 64 * 1024 * 1024;
 
+    private const int InitialRecordBytes = 1024 * 1024;
+
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
@@ -86,7 +88,9 @@ public sealed class RecordIOReader(Stream stream, int maxRecordBytes = RecordIOR
             }
         }
 
-        var record = new byte[length];
+        // The header is only a claim: the record grows as its bytes arrive (doubling), so a peer that announces
+        // 64 MiB and sends three bytes costs three bytes, not a 64 MiB allocation per connection.
+        var record = new byte[Math.Min(length, InitialRecordBytes)];
         var copied = 0;
         while (copied < length)
         {
@@ -95,7 +99,12 @@ public sealed class RecordIOReader(Stream stream, int maxRecordBytes = RecordIOR
                 throw new RecordIOException($"Stream ended after {copied} of {length} bytes of a RecordIO record");
             }
 
-            var take = (int)Math.Min(length - copied, _end - _start);
+            if (copied == record.Length)
+            {
+                Array.Resize(ref record, (int)Math.Min(length, (long)record.Length * 2));
+            }
+
+            var take = (int)Math.Min(record.Length - copied, _end - _start);
             Buffer.BlockCopy(_buffer, _start, record, copied, take);
             _start += take;
             copied += take;

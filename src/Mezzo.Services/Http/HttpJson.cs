@@ -37,6 +37,13 @@ internal static class HttpJson
             : fallback;
 
     /// <summary>The request body as JSON, or null after answering 400/413 the way Marathon does.</summary>
+    /// <summary>
+    /// Parses a request body. A key given twice is refused as invalid JSON: a JsonObject holding one throws
+    /// ArgumentException when first read, which would be a 500.
+    /// </summary>
+    public static JsonNode? Parse(string json) =>
+        JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
+
     public static async Task<JsonNode?> ReadAsync(HttpContext context, long maxBytes)
     {
         if (context.Request.ContentLength > maxBytes)
@@ -60,7 +67,7 @@ internal static class HttpJson
 
         try
         {
-            var node = JsonNode.Parse(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+            var node = Parse(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
             if (node is null)
             {
                 await WriteAsync(context, 400, new JsonObject { ["message"] = "Invalid JSON: the body is empty or null" });
