@@ -144,6 +144,7 @@ public sealed class MasterServer : IAsyncDisposable
         routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor));
         routes.MapPost(AgentEndpoint.Path, (HttpContext context) => AgentEndpoint.HandleAsync(context, actor));
         StateEndpoints.Map(routes, actor);
+        ViewEndpoints.Map(routes, actor);
         OperatorEndpoint.Map(routes, actor);
         RoleEndpoints.Map(routes, actor);
         ReservationEndpoints.Map(routes, actor);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mezzo.Core.Resources;
 using Mezzo.Master.Actor;
+using Mezzo.Master.Views;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,12 +22,12 @@ public static class RoleEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
-            app.MapGet(prefix + "/weights", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. await master.Ask(master.GetWeights)]), HttpBodies.Json));
+            app.MapGet(prefix + "/weights", async (HttpContext context) =>
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. RoleViews.Weights(await master.Ask(master.GetWeights), ViewEndpoints.For(context, master))]), HttpBodies.Json));
             app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)));
 
-            app.MapGet(prefix + "/quota", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(await master.Ask(master.GetQuotaStatus)), HttpBodies.Json));
+            app.MapGet(prefix + "/quota", async (HttpContext context) =>
+                Results.Bytes(MesosJson.SerializeToUtf8Bytes(RoleViews.Quota(await master.Ask(master.GetQuotaStatus), ViewEndpoints.For(context, master))), HttpBodies.Json));
             app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)));
             app.MapDelete(prefix + "/quota", (HttpContext context) => RunAsync(context, Task.FromResult(
                 HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'"))));
@@ -34,7 +35,8 @@ public static class RoleEndpoints
 
             foreach (var path in (string[])["/roles", "/roles.json"])
             {
-                app.MapGet(prefix + path, async () => Results.Text(RolesJson(await master.Ask(master.GetRoles)).ToJsonString(), HttpBodies.Json));
+                app.MapGet(prefix + path, async (HttpContext context) =>
+                    Results.Text(RolesJson(RoleViews.Roles(await master.Ask(master.GetRoles), ViewEndpoints.For(context, master))).ToJsonString(), HttpBodies.Json));
             }
         }
     }

@@ -1,3 +1,4 @@
+using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +33,19 @@ public static class WebUiEndpoints
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     })
     { Timeout = Timeout.InfiniteTimeSpan };
+
+    // As Client, but connecting only to addresses ProxyTargets allows: a framework picks its own webui_url.
+    private static readonly HttpClient FrameworkClient = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = ProxyTargets.ConnectAsync,
+        UseCookies = false,
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static readonly string[] CallerCredentials = ["Authorization", "Proxy-Authorization", "Cookie"];
 
     public static void Map(IEndpointRouteBuilder routes, MasterActor master)
     {
@@ -123,9 +137,24 @@ public static class WebUiEndpoints
 
     private static async Task FrameworkAsync(HttpContext context, MasterActor master, string frameworkId, string path)
     {
-        if (await master.Ask(() => master.FrameworkWebUiAddress(frameworkId)) is not { } webui)
+        if (await master.Ask(() => master.FrameworkProxyTarget(frameworkId)) is not { } framework)
         {
-            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered framework '{frameworkId}' with an http(s) webui_url");
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered framework '{frameworkId}'");
+            return;
+        }
+
+        if (ViewEndpoints.For(context, master) is { } view && !view.Framework(framework.User))
+        {
+            var principal = HttpSecurity.Principal(context);
+            var who = principal is null ? "an unauthenticated caller" : $"principal '{principal}'";
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Forbidden: {who} may not view framework '{frameworkId}' (view_frameworks), so not its web UI either");
+            return;
+        }
+
+        if (ProxyTargets.Problem(framework.WebUiUrl, out var webui) is { } problem)
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"Cannot proxy to framework '{frameworkId}': {problem}");
             return;
         }
 
@@ -135,7 +164,7 @@ public static class WebUiEndpoints
             return;
         }
 
-        var baseUrl = webui.AbsoluteUri.EndsWith('/') ? webui : new Uri(webui.AbsoluteUri + "/");
+        var baseUrl = webui!.AbsoluteUri.EndsWith('/') ? webui : new Uri(webui.AbsoluteUri + "/");
         var target = new Uri(baseUrl, Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal) + context.Request.QueryString.ToUriComponent());
         if (!target.AbsoluteUri.StartsWith(baseUrl.AbsoluteUri, StringComparison.Ordinal))
         {
@@ -143,6 +172,12 @@ public static class WebUiEndpoints
             return;
         }
 
-        await HttpForwarder.ForwardAsync(context, Client, target);
+        // The caller's credentials are for this master, never for a framework's server: they stay here.
+        foreach (var header in CallerCredentials)
+        {
+            context.Request.Headers.Remove(header);
+        }
+
+        await HttpForwarder.ForwardAsync(context, FrameworkClient, target);
     }
 }
