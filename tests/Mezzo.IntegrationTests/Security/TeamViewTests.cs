@@ -228,6 +228,40 @@ public sealed class TeamViewTests
         ui.Requests.Should().Be(1);
     }
 
+    [Fact]
+    public async Task The_agent_proxy_passes_the_callers_authorization_to_the_agent_and_adds_none_of_its_own()
+    {
+        await using var cluster = await StartAsync();
+        await using var agentFiles = await EchoServer.StartAsync();
+        // An agent whose HTTP address is the echo server: the proxy's request is what the agent would receive.
+        var master = cluster.Master.Actor;
+        var subscribe = new Mezzo.Protocol.Agents.AgentSubscribe
+        {
+            Hostname = agentFiles.Url.Host,
+            Port = agentFiles.Url.Port,
+            Resources = Mezzo.Protocol.ResourceConversion.ToWire(Core.Resources.Resources.Parse("cpus:1;mem:128")),
+        };
+        var (result, agentId) = await master.Ask(() => master.SubscribeAgent(subscribe, Core.Resources.Resources.Parse("cpus:1;mem:128"), [], new Mezzo.Master.Agents.AgentConnection()));
+        result.IsSuccess.Should().BeTrue(result.Error);
+
+        async Task<string> BrowseAsync(string? principal)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.MasterUrl, $"agent-proxy/{agentId}/files/browse?path=%2Fsandbox"));
+            if (principal is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", Basic(principal));
+            }
+
+            using var response = await cluster.Http.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        (await BrowseAsync("team-a")).Should().StartWith("path=/files/browse authorization=present");
+        (await BrowseAsync(null)).Should().StartWith("path=/files/browse authorization=none", "the master never lends its own credentials");
+        agentFiles.LastAuthorization.Should().BeNull();
+    }
+
     /// <summary>A stand-in framework UI that answers what reached it.</summary>
     private sealed class EchoServer : IAsyncDisposable
     {
@@ -240,6 +274,9 @@ public sealed class TeamViewTests
 
         public int Requests => Volatile.Read(ref _requests);
 
+        /// <summary>The Authorization header of the last request (null: it had none).</summary>
+        public string? LastAuthorization { get; private set; }
+
         public static async Task<EchoServer> StartAsync()
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -250,6 +287,7 @@ public sealed class TeamViewTests
             app.Run(context =>
             {
                 Interlocked.Increment(ref server._requests);
+                server.LastAuthorization = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null;
                 var authorization = context.Request.Headers.Authorization.Count > 0 ? "present" : "none";
                 var cookie = context.Request.Headers.Cookie.Count > 0 ? "present" : "none";
                 return context.Response.WriteAsync($"path={context.Request.Path} authorization={authorization} cookie={cookie}");
