@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Mezzo.Master.Http;
 
 /// <summary>
-/// Mesos's <c>/frameworks</c> and <c>/tasks</c> (also under <c>/master/</c>), cut from the state snapshot, and the
+/// Mesos's <c>/frameworks</c>, <c>/state-summary</c> and <c>/tasks</c> (also under <c>/master/</c>), cut from the state snapshot, and the
 /// view filter every read endpoint applies for the calling principal.
 /// </summary>
 public static class ViewEndpoints
@@ -25,6 +25,15 @@ public static class ViewEndpoints
                     var snapshot = await master.GetSnapshotAsync();
                     var id = context.Request.Query["framework_id"].ToString();
                     return Results.Bytes(StateViews.Frameworks(snapshot.StateJson, For(context, master), id.Length == 0 ? null : id), HttpBodies.Json);
+                }).Access(AccessKind.ReadOnly, AclAction.ViewFrameworks);
+            }
+
+            foreach (var path in (string[])["/state-summary", "/state-summary.json"])
+            {
+                app.MapGet(prefix + path, async (HttpContext context) =>
+                {
+                    var snapshot = await master.GetSnapshotAsync();
+                    return Results.Bytes(StateViews.Summary(snapshot.StateJson, For(context, master)), HttpBodies.Json);
                 }).Access(AccessKind.ReadOnly, AclAction.ViewFrameworks);
             }
 

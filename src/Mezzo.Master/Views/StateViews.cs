@@ -110,6 +110,110 @@ public static class StateViews
         }), null);
     }
 
+    private static readonly string[] SummaryStates =
+    [
+        "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED",
+        "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE",
+    ];
+
+    private static readonly string[] SummaryAgentFields =
+    [
+        "id", "pid", "hostname", "registered_time", "reregistered_time", "resources", "used_resources", "offered_resources",
+        "reserved_resources", "unreserved_resources", "attributes", "active", "deactivated", "drain_info", "version", "capabilities",
+    ];
+
+    private static readonly string[] SummaryFrameworkFields =
+    [
+        "id", "name", "role", "roles", "used_resources", "offered_resources", "capabilities", "hostname", "webui_url", "active",
+        "connected", "recovered",
+    ];
+
+    /// <summary>
+    /// Mesos's <c>/state-summary</c>: agents and frameworks without their tasks, with task counts by state, the ids of
+    /// the frameworks with tasks on each agent and of the agents each framework runs on. Counted over the tasks
+    /// <paramref name="view"/> may see (null: all), so a summary shows no more than <c>/state</c> would.
+    /// </summary>
+    public static byte[] Summary(byte[] stateJson, ViewFilter? view)
+    {
+        var root = Parse(stateJson);
+        if (view is not null)
+        {
+            Filter(root, view);
+        }
+
+        var byAgent = new Dictionary<string, (Dictionary<string, int> Counts, SortedSet<string> Frameworks)>(StringComparer.Ordinal);
+        var frameworks = new JsonArray();
+        foreach (var framework in root["frameworks"] as JsonArray ?? [])
+        {
+            var id = Text(framework, "id") ?? "";
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            var agents = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var list in TaskLists)
+            {
+                foreach (var task in framework?[list] as JsonArray ?? [])
+                {
+                    var state = Text(task, "state") ?? "";
+                    var agent = Text(task, "slave_id") ?? "";
+                    counts[state] = counts.GetValueOrDefault(state) + 1;
+                    agents.Add(agent);
+                    if (!byAgent.TryGetValue(agent, out var onAgent))
+                    {
+                        onAgent = (new Dictionary<string, int>(StringComparer.Ordinal), new SortedSet<string>(StringComparer.Ordinal));
+                        byAgent[agent] = onAgent;
+                    }
+
+                    onAgent.Counts[state] = onAgent.Counts.GetValueOrDefault(state) + 1;
+                    onAgent.Frameworks.Add(id);
+                }
+            }
+
+            var summary = Copy(framework, SummaryFrameworkFields);
+            AddCounts(summary, counts);
+            summary["slave_ids"] = new JsonArray([.. agents.Select(a => (JsonNode)JsonValue.Create(a))]);
+            frameworks.Add(summary);
+        }
+
+        var agentsSummary = new JsonArray();
+        foreach (var agent in root["slaves"] as JsonArray ?? [])
+        {
+            var summary = Copy(agent, SummaryAgentFields);
+            var found = byAgent.TryGetValue(Text(agent, "id") ?? "", out var onAgent);
+            AddCounts(summary, found ? onAgent.Counts : []);
+            summary["framework_ids"] = new JsonArray([.. (found ? onAgent.Frameworks : []).Select(f => (JsonNode)JsonValue.Create(f))]);
+            agentsSummary.Add(summary);
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["hostname"] = root["hostname"]?.DeepClone(),
+            ["cluster"] = root["cluster"]?.DeepClone(),
+            ["slaves"] = agentsSummary,
+            ["frameworks"] = frameworks,
+        });
+    }
+
+    private static JsonObject Copy(JsonNode? from, string[] fields)
+    {
+        var copy = new JsonObject();
+        foreach (var field in fields)
+        {
+            if (from?[field] is { } value)
+            {
+                copy[field] = value.DeepClone();
+            }
+        }
+
+        return copy;
+    }
+
+    private static void AddCounts(JsonObject summary, Dictionary<string, int> counts)
+    {
+        foreach (var state in SummaryStates)
+        {
+            summary[state] = counts.GetValueOrDefault(state);
+        }
+    }
+
     private static JsonObject Parse(byte[] json)
     {
         ArgumentNullException.ThrowIfNull(json);

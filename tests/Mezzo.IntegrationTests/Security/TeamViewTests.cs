@@ -157,6 +157,8 @@ public sealed class TeamViewTests
         Ids((await GetAsync(cluster, "master/tasks", "team-b"))["tasks"], t => t["id"]).Should().Equal("b-task");
         Ids((await GetAsync(cluster, "tasks", "ops"))["tasks"], t => t["id"]).Should().BeEquivalentTo(["a-task", "a-task-2", "b-task"]);
         Ids((await GetAsync(cluster, "frameworks", "team-b"))["frameworks"], f => f["id"]).Should().Equal(b.FrameworkId);
+        Ids((await GetAsync(cluster, "master/state-summary", "team-a"))["frameworks"], f => f["id"]).Should().Equal(a.FrameworkId);
+        Ids((await GetAsync(cluster, "state-summary", "ops"))["frameworks"], f => f["id"]).Should().BeEquivalentTo([a.FrameworkId, b.FrameworkId]);
 
         // GET_STATE and GET_TASKS.
         var getStateA = (await CallAsync(cluster, "GET_STATE", "team-a"))["get_state"]!;

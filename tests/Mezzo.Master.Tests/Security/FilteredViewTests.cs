@@ -218,6 +218,17 @@ public sealed class FilteredViewTests
         var (allTasks, _) = StateViews.Tasks(snapshot, null, "1", null, "asc");
         JsonNode.Parse(allTasks!)!["tasks"]!.AsArray().Should().HaveCount(1, "limit=1");
 
+        var summaryA = JsonNode.Parse(StateViews.Summary(snapshot, View("team-a")))!;
+        summaryA["frameworks"]!.AsArray().Select(f => (string?)f!["id"]).Should().Equal(a);
+        summaryA["frameworks"]![0]!["TASK_STAGING"]!.GetValue<int>().Should().Be(1);
+        summaryA["frameworks"]![0]!["tasks"].Should().BeNull("a summary carries counts, not tasks");
+        summaryA["slaves"]!.AsArray().Should().HaveCount(2);
+        summaryA["slaves"]!.AsArray().SelectMany(agent => agent!["framework_ids"]!.AsArray().Select(id => (string?)id)).Should().Equal(a);
+        summaryA["slaves"]!.AsArray().Sum(agent => agent!["TASK_STAGING"]!.GetValue<int>()).Should().Be(1, "b-task is not counted for team a");
+        var summaryAll = JsonNode.Parse(StateViews.Summary(snapshot, null))!;
+        summaryAll["slaves"]!.AsArray().Sum(agent => agent!["TASK_STAGING"]!.GetValue<int>()).Should().Be(2);
+        summaryAll["frameworks"]!.AsArray().Should().HaveCount(2);
+
         // The snapshot itself is untouched: a principal that sees everything is served it as is.
         JsonNode.Parse(snapshot)!["frameworks"]!.AsArray().Should().HaveCount(2);
     }
