@@ -22,12 +22,20 @@ public static class RoleEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
+            // Block bodies with a return: an expression-bodied async lambda on HttpContext would bind as a
+            // RequestDelegate and drop the IResult.
             app.MapGet(prefix + "/weights", async (HttpContext context) =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. RoleViews.Weights(await master.Ask(master.GetWeights), ViewEndpoints.For(context, master))]), HttpBodies.Json));
+            {
+                var weights = RoleViews.Weights(await master.Ask(master.GetWeights), ViewEndpoints.For(context, master));
+                return Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. weights]), HttpBodies.Json);
+            });
             app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)));
 
             app.MapGet(prefix + "/quota", async (HttpContext context) =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(RoleViews.Quota(await master.Ask(master.GetQuotaStatus), ViewEndpoints.For(context, master))), HttpBodies.Json));
+            {
+                var quota = RoleViews.Quota(await master.Ask(master.GetQuotaStatus), ViewEndpoints.For(context, master));
+                return Results.Bytes(MesosJson.SerializeToUtf8Bytes(quota), HttpBodies.Json);
+            });
             app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)));
             app.MapDelete(prefix + "/quota", (HttpContext context) => RunAsync(context, Task.FromResult(
                 HttpBodies.Text(StatusCodes.Status400BadRequest, $"Failed to parse remove quota request for path '{context.Request.Path}': expected '/quota/<role>'"))));
@@ -36,7 +44,10 @@ public static class RoleEndpoints
             foreach (var path in (string[])["/roles", "/roles.json"])
             {
                 app.MapGet(prefix + path, async (HttpContext context) =>
-                    Results.Text(RolesJson(RoleViews.Roles(await master.Ask(master.GetRoles), ViewEndpoints.For(context, master))).ToJsonString(), HttpBodies.Json));
+                {
+                    var roles = RoleViews.Roles(await master.Ask(master.GetRoles), ViewEndpoints.For(context, master));
+                    return Results.Text(RolesJson(roles).ToJsonString(), HttpBodies.Json);
+                });
             }
         }
     }

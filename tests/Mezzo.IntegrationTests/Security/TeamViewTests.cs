@@ -160,6 +160,11 @@ public sealed class TeamViewTests
         Ids((await GetAsync(cluster, "master/state-summary", "team-a"))["frameworks"], f => f["id"]).Should().Equal(a.FrameworkId);
         Ids((await GetAsync(cluster, "state-summary", "ops"))["frameworks"], f => f["id"]).Should().BeEquivalentTo([a.FrameworkId, b.FrameworkId]);
 
+        // Roles, quota and weights answer JSON for a restricted principal too.
+        Ids((await GetAsync(cluster, "roles", "team-a"))["roles"], r => r["name"]).Should().Contain("*");
+        (await GetAsync(cluster, "master/quota", "team-b")).Should().BeOfType<JsonObject>();
+        (await GetAsync(cluster, "weights", "team-a")).Should().BeOfType<JsonArray>();
+
         // GET_STATE and GET_TASKS.
         var getStateA = (await CallAsync(cluster, "GET_STATE", "team-a"))["get_state"]!;
         Ids(getStateA["get_frameworks"]!["frameworks"], f => f["framework_info"]!["id"]!["value"]).Should().Equal(a.FrameworkId);
