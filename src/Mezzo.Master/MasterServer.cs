@@ -105,7 +105,7 @@ public sealed class MasterServer : IAsyncDisposable
         ClientRateLimiting.Use(app, options.RateLimit);
         // Mutual TLS between agents and master: only a holder of a certificate from the cluster's CA may register as an agent.
         tls.RequireClientCertificate(app, path => path.StartsWithSegments(AgentEndpoint.Path, StringComparison.OrdinalIgnoreCase));
-        var agents = WebUiEndpoints.CreateAgentClient(tls);
+        var agents = (WebUiEndpoints.CreateAgentClient(tls), WebUiEndpoints.CreateFrameworkClient(tls));
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         Directory.CreateDirectory(options.WorkDir);
         MasterCandidate? candidateRef = null;
@@ -161,18 +161,19 @@ public sealed class MasterServer : IAsyncDisposable
         || path.Equals("/master/api/v1", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="actor">The actor the handlers call; null for a standby's table, whose handlers never run.</param>
-    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor, LogVerbosity verbosity, HttpClient agents)
+    private static void MapEndpoints(IEndpointRouteBuilder routes, MasterActor actor, LogVerbosity verbosity, (HttpClient Agents, HttpClient Frameworks) proxies)
     {
         routes.MapPost("/api/v1/scheduler", (HttpContext context) => SchedulerEndpoint.HandleAsync(context, actor))
             .Access(AccessKind.Framework, Core.Security.AclAction.RegisterFrameworks);
         routes.MapPost(AgentEndpoint.Path, (HttpContext context) => AgentEndpoint.HandleAsync(context, actor))
             .Access(AccessKind.Agent, Core.Security.AclAction.RegisterAgents);
         StateEndpoints.Map(routes, actor);
+        ViewEndpoints.Map(routes, actor);
         OperatorEndpoint.Map(routes, actor);
         RoleEndpoints.Map(routes, actor);
         ReservationEndpoints.Map(routes, actor);
         MaintenanceEndpoints.Map(routes, actor);
-        WebUiEndpoints.Map(routes, actor, agents);
+        WebUiEndpoints.Map(routes, actor, proxies.Agents, proxies.Frameworks);
         LoggingToggle.Map(routes, verbosity, routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingToggle)));
     }
 

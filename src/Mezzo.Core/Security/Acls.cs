@@ -83,6 +83,41 @@ public sealed class Acls
         return Permissive;
     }
 
+    /// <summary>
+    /// Whether <paramref name="principal"/> may do <paramref name="action"/> on every object: no path through the
+    /// ACLs ends in a refusal. A filtered view checks this once and then skips the per-object checks (the common case
+    /// of no ACLs, or an operator allowed <c>ANY</c>).
+    /// </summary>
+    public bool MayAlways(AclAction action, string? principal)
+    {
+        foreach (var rule in _rules[(int)action])
+        {
+            if (!SubjectMatches(principal, rule.Principals))
+            {
+                continue;
+            }
+
+            var subjectAllowed = SubjectAllowed(principal, rule.Principals);
+            switch (rule.Objects.Type)
+            {
+                case AclEntityType.Any:
+                    return subjectAllowed;
+                case AclEntityType.None:
+                    return false;
+                default:
+                    // The named objects are decided here; the others fall through to the next ACLs.
+                    if (!subjectAllowed)
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        return Permissive;
+    }
+
     // Mesos's match matrix with the request subject SOME{principal} or, unauthenticated, ANY.
     private static bool SubjectMatches(string? principal, AclEntity acl) => acl.Type switch
     {

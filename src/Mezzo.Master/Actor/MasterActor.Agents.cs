@@ -201,6 +201,7 @@ public sealed partial class MasterActor
                 AgentId = agent.AgentId,
                 Info = report.Task,
                 Resources = resources,
+                User = Views.ViewFilter.TaskUser(report.Task),
                 State = state,
                 LatestStatus = report.LatestStatus,
             };

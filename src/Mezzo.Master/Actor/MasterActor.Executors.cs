@@ -76,6 +76,11 @@ public sealed partial class MasterActor
     {
         var tasks = launch?.TaskGroup?.Tasks ?? [];
         var executor = launch?.Executor;
+        if (RefuseUnauthorizedGroup(framework, agent, tasks, executor))
+        {
+            return pool;
+        }
+
         var left = pool;
         var resources = new List<Resources>();
         var error = GroupError(framework, tasks, executor) ?? TaskLimitError(framework, tasks.Count);
@@ -118,6 +123,7 @@ public sealed partial class MasterActor
                 AgentId = agent.AgentId,
                 Info = tasks[i],
                 Resources = resources[i],
+                User = Views.ViewFilter.TaskUser(tasks[i], executor),
             };
             framework.Tasks[entry.TaskId] = entry;
             framework.Used += entry.Resources;
@@ -347,9 +353,20 @@ public sealed partial class MasterActor
             ["framework_id"] = e.FrameworkId,
             ["slave_id"] = e.AgentId,
             ["type"] = ExecutorValidation.TypeOf(e.Info).ToString(),
-            ["command"] = e.Info.Command is { } command ? new JsonObject { ["value"] = command.Value, ["shell"] = command.Shell ?? true } : null,
+            ["command"] = e.Info.Command is { } command ? CommandJson(command) : null,
             ["resources"] = ResourcesModel(e.Resources),
         })]);
+
+    private static JsonObject CommandJson(CommandInfo command)
+    {
+        var json = new JsonObject { ["value"] = command.Value, ["shell"] = command.Shell ?? true };
+        if (command.User is { } user)
+        {
+            json["user"] = user;
+        }
+
+        return json;
+    }
 
     private static partial class Log
     {

@@ -527,6 +527,11 @@ public sealed partial class MasterActor
     /// <summary>Validates one task against Mesos's rules and, if it passes, sends it to the agent. Returns the pool left.</summary>
     private Resources Launch(FrameworkEntry framework, AgentEntry agent, string role, TaskInfo task, Resources pool)
     {
+        if (RefuseUnauthorizedTask(framework, agent, task))
+        {
+            return pool;
+        }
+
         var taskId = task.TaskId?.Value ?? "";
         var error = TaskValidation.Validate(task, framework, agent.AgentId, role, pool, out var resources) ?? TaskLimitError(framework, 1);
         var executorResources = Resources.Empty;
@@ -549,6 +554,7 @@ public sealed partial class MasterActor
             AgentId = agent.AgentId,
             Info = task,
             Resources = resources,
+            User = Views.ViewFilter.TaskUser(task),
         };
         framework.Tasks[taskId] = entry;
         framework.Used += resources;

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Mezzo.Core.Tasks;
 using Mezzo.Master.State;
+using Mezzo.Master.Views;
 using Mezzo.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -21,8 +22,9 @@ public sealed partial class MasterActor
     /// <summary>One SUBSCRIBE stream: a bounded queue the actor writes and the HTTP response drains.</summary>
     public sealed class OperatorSubscriber
     {
-        internal OperatorSubscriber(int capacity)
+        internal OperatorSubscriber(int capacity, ViewFilter? view)
         {
+            View = view;
             Channel = System.Threading.Channels.Channel.CreateBounded<MasterEvent>(new BoundedChannelOptions(capacity)
             {
                 SingleReader = true,
@@ -33,57 +35,111 @@ public sealed partial class MasterActor
 
         internal Channel<MasterEvent> Channel { get; }
 
+        /// <summary>What this subscriber may see; null: everything.</summary>
+        internal ViewFilter? View { get; }
+
         public ChannelReader<MasterEvent> Events => Channel.Reader;
     }
 
     /// <summary>How many SUBSCRIBE streams are open (master/operator_event_stream_subscribers).</summary>
     public int OperatorSubscriberCount => _operatorSubscribers.Count;
 
-    public MasterResponseGetState GetStateResponse() => new()
+    public MasterResponseGetState GetStateResponse() => GetStateResponse(null);
+
+    /// <summary>GET_STATE as <paramref name="view"/> may see it (null: everything).</summary>
+    public MasterResponseGetState GetStateResponse(ViewFilter? view) => new()
     {
-        GetTasks = GetTasksResponse(),
-        GetExecutors = GetExecutorsResponse(),
-        GetFrameworks = GetFrameworksResponse(),
-        GetAgents = GetAgentsResponse(),
+        GetTasks = GetTasksResponse(view),
+        GetExecutors = GetExecutorsResponse(view),
+        GetFrameworks = GetFrameworksResponse(view),
+        GetAgents = GetAgentsResponse(view),
     };
 
-    /// <summary>Registered agents (connected or within their ping timeout) and those recovered from the registry.</summary>
-    public MasterResponseGetAgents GetAgentsResponse() => new()
+    public MasterResponseGetAgents GetAgentsResponse() => GetAgentsResponse(null);
+
+    /// <summary>
+    /// Registered agents (connected or within their ping timeout) and those recovered from the registry. Every agent
+    /// is visible; resources reserved to a role <paramref name="view"/> may not view are left out.
+    /// </summary>
+    public MasterResponseGetAgents GetAgentsResponse(ViewFilter? view) => new()
     {
-        Agents = [.. _agents.Values.Where(IsRegistered).Select(AgentWire)],
-        RecoveredAgents = [.. _agents.Values.Where(a => a.Recovered).Select(AgentInfoWire)],
+        Agents = [.. _agents.Values.Where(IsRegistered).Select(a => FilterResources(AgentWire(a), view))],
+        RecoveredAgents = [.. _agents.Values.Where(a => a.Recovered).Select(a => FilterResources(AgentInfoWire(a), view))],
     };
 
-    public MasterResponseGetFrameworks GetFrameworksResponse() => new()
+    public MasterResponseGetFrameworks GetFrameworksResponse() => GetFrameworksResponse(null);
+
+    public MasterResponseGetFrameworks GetFrameworksResponse(ViewFilter? view) => new()
     {
-        Frameworks = [.. _frameworks.Values.Select(f => FrameworkWire(f, forEvent: false))],
-        CompletedFrameworks = [.. _completedFrameworks.Select(f => FrameworkWire(f, forEvent: false))],
+        Frameworks = [.. _frameworks.Values.Where(f => Sees(view, f)).Select(f => FrameworkWire(f, forEvent: false))],
+        CompletedFrameworks = [.. _completedFrameworks.Where(f => Sees(view, f)).Select(f => FrameworkWire(f, forEvent: false))],
     };
 
-    public MasterResponseGetExecutors GetExecutorsResponse() => new()
+    public MasterResponseGetExecutors GetExecutorsResponse() => GetExecutorsResponse(null);
+
+    public MasterResponseGetExecutors GetExecutorsResponse(ViewFilter? view) => new()
     {
-        Executors = [.. _executors.Values.Select(e => new MasterResponseGetExecutorsExecutor
+        Executors = [.. _executors.Values.Where(e => view is null || view.Executor(e.Info.Command?.User, FrameworkUser(e.FrameworkId))).Select(e => new MasterResponseGetExecutorsExecutor
         {
             ExecutorInfo = Protocol.Secrets.SecretRedaction.Redact(e.Info),
             AgentId = new AgentID { Value = e.AgentId },
         })],
     };
 
+    public MasterResponseGetTasks GetTasksResponse() => GetTasksResponse(null);
+
     /// <summary>
     /// Mesos's GET_TASKS: tasks of registered frameworks by where they are; the tasks of completed frameworks are
-    /// completed tasks. No task waits on the master (no authorization step), so pending_tasks is always empty.
+    /// completed tasks. No task waits on the master (no authorization step), so pending_tasks is always empty. With a
+    /// <paramref name="view"/>, only tasks of frameworks it may view that it may view too.
     /// </summary>
-    public MasterResponseGetTasks GetTasksResponse() => new()
+    public MasterResponseGetTasks GetTasksResponse(ViewFilter? view) => new()
     {
         PendingTasks = [],
-        Tasks = [.. _frameworks.Values.SelectMany(f => f.Tasks.Values).Select(TaskWire)],
-        UnreachableTasks = [.. _frameworks.Values.SelectMany(f => f.UnreachableTasks.Values).Select(TaskWire)],
+        Tasks = [.. _frameworks.Values.SelectMany(f => Visible(view, f, f.Tasks.Values)).Select(TaskWire)],
+        UnreachableTasks = [.. _frameworks.Values.SelectMany(f => Visible(view, f, f.UnreachableTasks.Values)).Select(TaskWire)],
         CompletedTasks =
         [
-            .. _frameworks.Values.SelectMany(f => f.CompletedTasks).Select(TaskWire),
-            .. _completedFrameworks.SelectMany(f => f.Tasks.Values.Concat(f.UnreachableTasks.Values).Concat(f.CompletedTasks)).Select(TaskWire),
+            .. _frameworks.Values.SelectMany(f => Visible(view, f, f.CompletedTasks)).Select(TaskWire),
+            .. _completedFrameworks.SelectMany(f => Visible(view, f, f.Tasks.Values.Concat(f.UnreachableTasks.Values).Concat(f.CompletedTasks))).Select(TaskWire),
         ],
     };
+
+    private static bool Sees(ViewFilter? view, FrameworkEntry framework) => view is null || view.Framework(framework.Info.User);
+
+    private static bool Sees(ViewFilter? view, FrameworkEntry framework, TaskEntry task) =>
+        view is null || view.Task(task.User, framework.Info.User);
+
+    private static IEnumerable<TaskEntry> Visible(ViewFilter? view, FrameworkEntry framework, IEnumerable<TaskEntry> tasks) =>
+        view is null ? tasks : Sees(view, framework) ? tasks.Where(t => view.Task(t.User, framework.Info.User)) : [];
+
+    /// <summary>The user of a registered or completed framework (null: unknown, seen only by who may see every user).</summary>
+    private string? FrameworkUser(string frameworkId) => FrameworkEntryOf(frameworkId)?.Info.User;
+
+    private static MasterResponseGetAgentsAgent FilterResources(MasterResponseGetAgentsAgent agent, ViewFilter? view)
+    {
+        if (view is null || view.SeesAllRoles)
+        {
+            return agent;
+        }
+
+        // Freshly built for this response: safe to trim in place.
+        agent.TotalResources = agent.TotalResources?.Where(view.Resource).ToList();
+        agent.AllocatedResources = agent.AllocatedResources?.Where(view.Resource).ToList();
+        agent.OfferedResources = agent.OfferedResources?.Where(view.Resource).ToList();
+        FilterResources(agent.AgentInfo, view);
+        return agent;
+    }
+
+    private static AgentInfo FilterResources(AgentInfo? info, ViewFilter? view)
+    {
+        if (info is not null && view is not null && !view.SeesAllRoles)
+        {
+            info.Resources = info.Resources?.Where(view.Resource).ToList();
+        }
+
+        return info!;
+    }
 
     /// <summary>An actor exists only while its master leads, so it was elected when it was started.</summary>
     public MasterResponseGetMaster GetMasterResponse() => new()
@@ -97,7 +153,13 @@ public sealed partial class MasterActor
     /// Opens an event stream whose first event is SUBSCRIBED with the whole state; every later change is queued
     /// behind it by the same actor, so the stream never misses or reorders one.
     /// </summary>
-    public OperatorSubscriber SubscribeOperator()
+    public OperatorSubscriber SubscribeOperator() => SubscribeOperator(null);
+
+    /// <summary>
+    /// As <see cref="SubscribeOperator()"/>, for a principal that sees only what <paramref name="view"/> lets it
+    /// (null: everything; decided once here, so a permissive master pays nothing per event).
+    /// </summary>
+    public OperatorSubscriber SubscribeOperator(ViewFilter? view)
     {
         var max = Math.Max(1, _options.MaxOperatorEventStreamSubscribers);
         while (_operatorSubscribers.Count >= max)
@@ -108,13 +170,13 @@ public sealed partial class MasterActor
             Log.OperatorSubscriberEvicted(_log, max);
         }
 
-        var subscriber = new OperatorSubscriber(Math.Max(1, _options.OperatorEventQueueCapacity));
+        var subscriber = new OperatorSubscriber(Math.Max(1, _options.OperatorEventQueueCapacity), view);
         subscriber.Channel.Writer.TryWrite(new MasterEvent
         {
             Type = MasterEventType.SUBSCRIBED,
             Subscribed = new MasterEventSubscribed
             {
-                GetState = GetStateResponse(),
+                GetState = GetStateResponse(view),
                 HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
             },
         });
@@ -158,12 +220,18 @@ public sealed partial class MasterActor
     /// Queues an event on every stream. A subscriber whose queue is full is too slow to keep up: it is dropped (its
     /// stream ends; it can subscribe again and get a fresh SUBSCRIBED) rather than ever making the actor wait.
     /// </summary>
-    private void PublishOperatorEvent(MasterEvent @event)
+    private void PublishOperatorEvent(MasterEvent @event, FrameworkEntry? framework = null, TaskEntry? task = null)
     {
         var node = _operatorSubscribers.First;
         while (node is not null)
         {
             var next = node.Next;
+            if (node.Value.View is { } view && (framework is not null || task is not null) && !Visible(view, ref framework, task))
+            {
+                node = next;
+                continue;
+            }
+
             if (!node.Value.Channel.Writer.TryWrite(@event))
             {
                 _operatorSubscribers.Remove(node);
@@ -175,13 +243,28 @@ public sealed partial class MasterActor
         }
     }
 
+    /// <summary>
+    /// Whether a restricted subscriber may see an event about <paramref name="framework"/> (or its
+    /// <paramref name="task"/>); the framework is looked up once, on the first restricted subscriber, and an event
+    /// whose framework is no longer known is not shown to one.
+    /// </summary>
+    private bool Visible(ViewFilter view, ref FrameworkEntry? framework, TaskEntry? task)
+    {
+        framework ??= FrameworkEntryOf(task!.FrameworkId);
+        return framework is not null && (task is null ? view.Framework(framework.Info.User) : view.Task(task.User, framework.Info.User));
+    }
+
+    private FrameworkEntry? FrameworkEntryOf(string frameworkId) =>
+        _frameworks.TryGetValue(frameworkId, out var framework) ? framework
+        : _completedFrameworks.FirstOrDefault(f => f.FrameworkId == frameworkId);
+
     // The hooks below are called where the state changes; each costs nothing while nobody subscribes.
 
     private void OnTaskAdded(TaskEntry task)
     {
         if (_operatorSubscribers.Count > 0)
         {
-            PublishOperatorEvent(new MasterEvent { Type = MasterEventType.TASK_ADDED, TaskAdded = new MasterEventTaskAdded { Task = TaskWire(task) } });
+            PublishOperatorEvent(new MasterEvent { Type = MasterEventType.TASK_ADDED, TaskAdded = new MasterEventTaskAdded { Task = TaskWire(task) } }, task: task);
         }
     }
 
@@ -203,7 +286,7 @@ public sealed partial class MasterActor
                     },
                     State = task.State,
                 },
-            });
+            }, task: task);
         }
     }
 
@@ -235,7 +318,7 @@ public sealed partial class MasterActor
             {
                 Type = MasterEventType.FRAMEWORK_ADDED,
                 FrameworkAdded = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
-            });
+            }, framework);
         }
     }
 
@@ -248,7 +331,7 @@ public sealed partial class MasterActor
             {
                 Type = MasterEventType.FRAMEWORK_UPDATED,
                 FrameworkUpdated = new MasterEventFramework { Framework = FrameworkWire(framework, forEvent: true) },
-            });
+            }, framework);
         }
     }
 
@@ -260,7 +343,7 @@ public sealed partial class MasterActor
             {
                 Type = MasterEventType.FRAMEWORK_REMOVED,
                 FrameworkRemoved = new MasterEventFrameworkRemoved { FrameworkInfo = FrameworkInfoWire(framework) },
-            });
+            }, framework);
         }
     }
 
@@ -350,7 +433,8 @@ public sealed partial class MasterActor
             // A view of a task never carries a VALUE secret's data (docs/secrets.md); the agent got it in the TaskInfo.
             Container = Protocol.Secrets.SecretRedaction.Redact(info.Container),
             HealthCheck = Protocol.Secrets.SecretRedaction.Redact(info.HealthCheck),
-            User = info.Command?.User,
+            // Mesos's Task.user: the task's or its executor's user, as view_tasks reads it.
+            User = task.User ?? info.Command?.User,
             KillPolicy = info.KillPolicy,
         };
     }

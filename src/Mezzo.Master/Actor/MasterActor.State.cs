@@ -167,7 +167,19 @@ public sealed partial class MasterActor
         ["resources"] = ResourcesModel(offer.Resources),
     };
 
-    private JsonObject TaskJson(TaskEntry task) => new()
+    private JsonObject TaskJson(TaskEntry task)
+    {
+        var json = TaskJsonWithoutUser(task);
+        if (task.User is { } user)
+        {
+            // As Mesos's Task model: the user the task runs as, when it names one (filtered views decide on it).
+            json["user"] = user;
+        }
+
+        return json;
+    }
+
+    private JsonObject TaskJsonWithoutUser(TaskEntry task) => new()
     {
         ["id"] = task.TaskId,
         ["name"] = task.Info.Name,

@@ -2,6 +2,9 @@ using Mezzo.Master.State;
 
 namespace Mezzo.Master.Actor;
 
+/// <summary>What the framework proxy needs of a registered framework: whose it is and where its UI is.</summary>
+public sealed record FrameworkProxyTarget(string? User, string? WebUiUrl);
+
 public sealed partial class MasterActor
 {
     /// <summary>
@@ -14,11 +17,9 @@ public sealed partial class MasterActor
             ? new UriBuilder(_options.Tls.ServesHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp, agent.Hostname, agent.Port).Uri
             : null;
 
-    /// <summary>The <c>webui_url</c> of a registered framework that gave an absolute http(s) one, for the framework proxy.</summary>
-    public Uri? FrameworkWebUiAddress(string frameworkId) =>
+    /// <summary>A registered framework's user and <c>webui_url</c>, for the framework proxy to check; null if none.</summary>
+    public FrameworkProxyTarget? FrameworkProxyTarget(string frameworkId) =>
         _frameworks.TryGetValue(frameworkId, out var framework)
-        && Uri.TryCreate(framework.Info.WebuiUrl, UriKind.Absolute, out var url)
-        && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
-            ? url
+            ? new FrameworkProxyTarget(framework.Info.User, framework.Info.WebuiUrl)
             : null;
 }

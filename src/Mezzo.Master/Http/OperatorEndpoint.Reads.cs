@@ -75,14 +75,14 @@ public static partial class OperatorEndpoint
         $"No file or directory at '{path}': the master serves no files (it logs to standard output; task sandboxes are on the agents' /api/v1)");
 
     /// <summary>SUBSCRIBE's answer: a RecordIO stream of master.proto Events, SUBSCRIBED first, until either side ends it.</summary>
-    private sealed class EventStream(MasterActor master) : IResult
+    private sealed class EventStream(MasterActor master, Views.ViewFilter? view = null) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
             MasterActor.OperatorSubscriber subscriber;
             try
             {
-                subscriber = await master.Ask(master.SubscribeOperator);
+                subscriber = await master.Ask(() => master.SubscribeOperator(view));
             }
             catch (ObjectDisposedException)
             {

@@ -190,6 +190,11 @@ public static partial class OperatorEndpoint
             return authorized;
         }
 
+        if (ViewEndpoints.For(context, master) is { } view && FilteredRead(master, call, view) is { } filtered)
+        {
+            return await filtered;
+        }
+
         return Handlers.TryGetValue(type, out var handler)
             ? await handler(master, call)
             : HttpBodies.Text(StatusCodes.Status501NotImplemented, $"{type} is not supported by this master yet");
@@ -231,9 +236,11 @@ public static partial class OperatorEndpoint
         });
     }
 
-    private static async Task<IResult> GetRolesAsync(MasterActor master, MasterCall call)
+    private static async Task<IResult> GetRolesAsync(MasterActor master, MasterCall call) =>
+        RolesResponse(await master.Ask(master.GetRoles));
+
+    private static IResult RolesResponse(IEnumerable<RoleReport> roles)
     {
-        var roles = await master.Ask(master.GetRoles);
         return Response(new MasterResponse
         {
             Type = MasterResponseType.GET_ROLES,

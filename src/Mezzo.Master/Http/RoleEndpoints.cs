@@ -5,6 +5,7 @@ using Mezzo.Core.Security;
 using Mezzo.Hosting.Security;
 using Mezzo.Master.Actor;
 using Mezzo.Master.Security;
+using Mezzo.Master.Views;
 using Mezzo.Protocol.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -24,15 +25,22 @@ public static class RoleEndpoints
     {
         foreach (var prefix in (string[])["", "/master"])
         {
-            app.MapGet(prefix + "/weights", async () =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. await master.Ask(master.GetWeights)]), HttpBodies.Json))
+            // Block bodies with a return: an expression-bodied async lambda on HttpContext would bind as a
+            // RequestDelegate and drop the IResult.
+            app.MapGet(prefix + "/weights", async (HttpContext context) =>
+            {
+                var weights = RoleViews.Weights(await master.Ask(master.GetWeights), ViewEndpoints.For(context, master));
+                return Results.Bytes(MesosJson.SerializeToUtf8Bytes<List<WeightInfo>>([.. weights]), HttpBodies.Json);
+            })
                 .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
             app.MapPut(prefix + "/weights", (HttpContext context) => RunAsync(context, UpdateWeightsAsync(context, master)))
                 .Access(AccessKind.ReadWrite, AclAction.UpdateWeights);
 
-            app.MapGet(prefix + "/quota", (Delegate)(async (HttpContext context) =>
-                Results.Bytes(MesosJson.SerializeToUtf8Bytes(OperatorEndpoint.VisibleQuota(
-                    await master.Ask(master.GetQuotaStatus), master.Options.Security.Acls, HttpSecurity.Principal(context))), HttpBodies.Json)))
+            app.MapGet(prefix + "/quota", async (HttpContext context) =>
+            {
+                var quota = RoleViews.Quota(await master.Ask(master.GetQuotaStatus), ViewEndpoints.For(context, master));
+                return Results.Bytes(MesosJson.SerializeToUtf8Bytes(quota), HttpBodies.Json);
+            })
                 .Access(AccessKind.ReadOnly, AclAction.GetQuotas);
             app.MapPost(prefix + "/quota", (HttpContext context) => RunAsync(context, SetQuotaAsync(context, master)))
                 .Access(AccessKind.ReadWrite, AclAction.UpdateQuotas);
@@ -44,7 +52,11 @@ public static class RoleEndpoints
 
             foreach (var path in (string[])["/roles", "/roles.json"])
             {
-                app.MapGet(prefix + path, async () => Results.Text(RolesJson(await master.Ask(master.GetRoles)).ToJsonString(), HttpBodies.Json))
+                app.MapGet(prefix + path, async (HttpContext context) =>
+                {
+                    var roles = RoleViews.Roles(await master.Ask(master.GetRoles), ViewEndpoints.For(context, master));
+                    return Results.Text(RolesJson(roles).ToJsonString(), HttpBodies.Json);
+                })
                     .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
             }
         }

@@ -29,10 +29,12 @@ public static class StateEndpoints
         }).Access(AccessKind.ReadOnly);
         foreach (var path in (string[])["/state", "/state.json", "/master/state", "/master/state.json"])
         {
-            app.MapGet(path, async () =>
+            app.MapGet(path, async (HttpContext context) =>
             {
                 var snapshot = await master.GetSnapshotAsync();
-                return Results.Bytes(snapshot.StateJson, HttpBodies.Json);
+                return Results.Bytes(
+                    ViewEndpoints.For(context, master) is { } view ? Views.StateViews.State(snapshot.StateJson, view) : snapshot.StateJson,
+                    HttpBodies.Json);
             }).Access(AccessKind.ReadOnly, StateGates);
         }
 

@@ -42,7 +42,23 @@ public static class WebUiEndpoints
     }))
     { Timeout = Timeout.InfiniteTimeSpan };
 
-    public static void Map(IEndpointRouteBuilder routes, MasterActor master, HttpClient client)
+    /// <summary>
+    /// The client towards frameworks' own UIs: it connects only to addresses ProxyTargets allows (a framework picks
+    /// its own webui_url), trusts the cluster's CA for an https one, and presents no certificate of the master's.
+    /// </summary>
+    public static HttpClient CreateFrameworkClient(TlsContext tls) => new(tls.ConfigureClient(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = ProxyTargets.ConnectAsync,
+        UseCookies = false,
+    }, presentCertificate: false))
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static readonly string[] CallerCredentials = ["Authorization", "Proxy-Authorization", "Cookie"];
+
+    public static void Map(IEndpointRouteBuilder routes, MasterActor master, HttpClient client, HttpClient frameworkClient)
     {
         // The shell and its assets: a page for those who may see some of the cluster.
         WebUi.Map(routes.MapGroup("").Access(AccessKind.ReadOnly, StateEndpoints.StateGates));
@@ -65,10 +81,10 @@ public static class WebUiEndpoints
             .Access(AccessKind.ReadOnly, AclAction.ViewRoles);
         // Reads and changes through a framework's own API: each side as the master's own endpoints of that kind.
         routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkReadMethods, (HttpContext context, string frameworkId, string? path) =>
-            FrameworkAsync(context, master, client, frameworkId, path ?? ""))
+            FrameworkAsync(context, master, frameworkClient, frameworkId, path ?? ""))
             .Access(AccessKind.ReadOnly, AclAction.ViewFrameworks);
         routes.MapMethods(FrameworkProxyPrefix + "/{frameworkId}/{**path}", FrameworkWriteMethods, (HttpContext context, string frameworkId, string? path) =>
-            FrameworkAsync(context, master, client, frameworkId, path ?? ""))
+            FrameworkAsync(context, master, frameworkClient, frameworkId, path ?? ""))
             .Access(AccessKind.ReadWrite, AclAction.ViewFrameworks);
     }
 
@@ -138,11 +154,26 @@ public static class WebUiEndpoints
         : path.Split('/').Contains("..") ? $"Path '{path}' must not contain '..'"
         : null;
 
-    private static async Task FrameworkAsync(HttpContext context, MasterActor master, HttpClient client, string frameworkId, string path)
+    private static async Task FrameworkAsync(HttpContext context, MasterActor master, HttpClient frameworkClient, string frameworkId, string path)
     {
-        if (await master.Ask(() => master.FrameworkWebUiAddress(frameworkId)) is not { } webui)
+        if (await master.Ask(() => master.FrameworkProxyTarget(frameworkId)) is not { } framework)
         {
-            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered framework '{frameworkId}' with an http(s) webui_url");
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status404NotFound, $"No registered framework '{frameworkId}'");
+            return;
+        }
+
+        if (ViewEndpoints.For(context, master) is { } view && !view.Framework(framework.User))
+        {
+            var principal = HttpSecurity.Principal(context);
+            var who = principal is null ? "an unauthenticated caller" : $"principal '{principal}'";
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status403Forbidden,
+                $"Forbidden: {who} may not view framework '{frameworkId}' (view_frameworks), so not its web UI either");
+            return;
+        }
+
+        if (ProxyTargets.Problem(framework.WebUiUrl, out var webui) is { } problem)
+        {
+            await HttpForwarder.WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"Cannot proxy to framework '{frameworkId}': {problem}");
             return;
         }
 
@@ -152,7 +183,7 @@ public static class WebUiEndpoints
             return;
         }
 
-        var baseUrl = webui.AbsoluteUri.EndsWith('/') ? webui : new Uri(webui.AbsoluteUri + "/");
+        var baseUrl = webui!.AbsoluteUri.EndsWith('/') ? webui : new Uri(webui.AbsoluteUri + "/");
         var target = new Uri(baseUrl, Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal) + context.Request.QueryString.ToUriComponent());
         if (!target.AbsoluteUri.StartsWith(baseUrl.AbsoluteUri, StringComparison.Ordinal))
         {
@@ -160,6 +191,12 @@ public static class WebUiEndpoints
             return;
         }
 
-        await HttpForwarder.ForwardAsync(context, client, target);
+        // The caller's credentials are for this master, never for a framework's server: they stay here.
+        foreach (var header in CallerCredentials)
+        {
+            context.Request.Headers.Remove(header);
+        }
+
+        await HttpForwarder.ForwardAsync(context, frameworkClient, target);
     }
 }

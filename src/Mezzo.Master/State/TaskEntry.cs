@@ -17,6 +17,12 @@ public sealed class TaskEntry
 
     public required Resources Resources { get; init; }
 
+    /// <summary>
+    /// The user the task runs as when it or its executor names one (<c>command.user</c>, else the executor's); null:
+    /// the framework's user. What <c>view_tasks</c> is decided on.
+    /// </summary>
+    public string? User { get; init; }
+
     public TaskState State { get; set; } = TaskState.TASK_STAGING;
 
     /// <summary>Latest status received for the task (null while staging).</summary>

@@ -30,7 +30,8 @@ public sealed class OperatorStream : IAsyncDisposable
         }
     }
 
-    public static async Task<OperatorStream> OpenAsync(Uri master)
+    /// <summary>Subscribes; <paramref name="authorization"/> is sent as the Authorization header when given.</summary>
+    public static async Task<OperatorStream> OpenAsync(Uri master, string? authorization = null)
     {
         var stream = new OperatorStream();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(master, "api/v1"))
@@ -38,6 +39,11 @@ public sealed class OperatorStream : IAsyncDisposable
             Content = new StringContent("""{"type":"SUBSCRIBE"}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("Accept", "application/json");
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
         stream._response = await stream._http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         stream.Status = stream._response.StatusCode;
         stream.ContentType = stream._response.Content.Headers.ContentType?.MediaType;
