@@ -44,10 +44,10 @@ public enum AclAction
     /// <summary>Mezzo: create, change, restart and delete apps and groups under the given paths (prefix match).</summary>
     UpdateAppGroups,
 
-    /// <summary>Mezzo: see jobs of the jobs framework whose names start with the given values (prefix match).</summary>
+    /// <summary>Mezzo: see jobs of the jobs framework with the given names (a trailing <c>*</c> matches a prefix).</summary>
     ViewJobs,
 
-    /// <summary>Mezzo: create, change, run and delete jobs whose names start with the given values (prefix match).</summary>
+    /// <summary>Mezzo: create, change, run and delete jobs with the given names (a trailing <c>*</c> matches a prefix).</summary>
     UpdateJobs,
 }
 
@@ -62,6 +62,12 @@ public enum AclObjectMatch
     /// <c>/team-a</c> and <c>/team-a/web</c>, not <c>/team-ab</c>. Used by Mezzo's app-group and job actions.
     /// </summary>
     PathPrefix,
+
+    /// <summary>
+    /// The request's value equals one of the ACL's values, or starts with one that ends in <c>*</c>: <c>team-a-*</c>
+    /// covers <c>team-a-nightly</c>, not <c>team-ab</c>. Used by Mezzo's job actions (job names have no '/').
+    /// </summary>
+    NamePattern,
 }
 
 /// <summary>The JSON spelling of each action: its key in <c>ACLs</c> and the name of its object field.</summary>
@@ -101,8 +107,8 @@ public static class AclActions
         (AclAction.ViewContainers, "view_containers", "users", AclObjectMatch.Exact),
         (AclAction.ViewAppGroups, "view_app_groups", "paths", AclObjectMatch.PathPrefix),
         (AclAction.UpdateAppGroups, "update_app_groups", "paths", AclObjectMatch.PathPrefix),
-        (AclAction.ViewJobs, "view_jobs", "jobs", AclObjectMatch.PathPrefix),
-        (AclAction.UpdateJobs, "update_jobs", "jobs", AclObjectMatch.PathPrefix),
+        (AclAction.ViewJobs, "view_jobs", "jobs", AclObjectMatch.NamePattern),
+        (AclAction.UpdateJobs, "update_jobs", "jobs", AclObjectMatch.NamePattern),
     ];
 
     /// <summary>

@@ -158,6 +158,12 @@ public sealed class Acls
             {
                 return true;
             }
+
+            if (match == AclObjectMatch.NamePattern && candidate.EndsWith('*')
+                && value.StartsWith(candidate.AsSpan(0, candidate.Length - 1), StringComparison.Ordinal))
+            {
+                return true;
+            }
         }
 
         return false;

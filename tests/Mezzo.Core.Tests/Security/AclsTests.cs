@@ -184,8 +184,39 @@ public sealed class AclsTests
         AclActions.ObjectField(AclAction.RegisterFrameworks).Should().Be("roles");
         AclActions.ObjectField(AclAction.TeardownFrameworks).Should().Be("framework_principals");
         AclActions.ObjectField(AclAction.UnreserveResources).Should().Be("reserver_principals");
-        AclActions.Match(AclAction.ViewJobs).Should().Be(AclObjectMatch.PathPrefix);
+        AclActions.Match(AclAction.ViewJobs).Should().Be(AclObjectMatch.NamePattern);
+        AclActions.Match(AclAction.ViewAppGroups).Should().Be(AclObjectMatch.PathPrefix);
         AclActions.Match(AclAction.RegisterFrameworks).Should().Be(AclObjectMatch.Exact);
         AclActions.TryParse("launch_rockets", out _).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("team-a-nightly", true)]
+    [InlineData("team-a-", true)]
+    [InlineData("report", true)]
+    [InlineData("team-ab", false)]
+    [InlineData("reports", false)]
+    [InlineData("team-b-nightly", false)]
+    public void Job_acls_match_exact_names_and_trailing_star_prefixes(string job, bool allowed)
+    {
+        var acls = Acls.Parse("""
+            {"permissive": false,
+             "view_jobs": [{"principals": {"values": ["team-a"]}, "jobs": {"values": ["team-a-*", "report"]}}]}
+            """);
+
+        acls.IsAllowed(AclAction.ViewJobs, "team-a", job).Should().Be(allowed);
+        acls.IsAllowed(AclAction.ViewJobs, "team-b", job).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_star_is_literal_for_actions_that_match_exactly()
+    {
+        var acls = Acls.Parse("""
+            {"permissive": false,
+             "register_frameworks": [{"principals": {"values": ["a"]}, "roles": {"values": ["dev*"]}}]}
+            """);
+
+        acls.IsAllowed(AclAction.RegisterFrameworks, "a", "dev*").Should().BeTrue();
+        acls.IsAllowed(AclAction.RegisterFrameworks, "a", "devops").Should().BeFalse();
     }
 }
