@@ -19,7 +19,7 @@ public sealed class MasterRestartTests
         {
             var url = await first.WaitForUrlAsync();
             await using var agent = MezzoProcess.Start("agent", "--master", $"127.0.0.1:{url.Port}", "--port", "0", "--ip", "127.0.0.1",
-                "--hostname", "127.0.0.1", "--work-dir", agentDir, "--resources", "cpus:2;mem:1024");
+                "--hostname", "127.0.0.1", "--work-dir", agentDir, "--resources", "cpus:2;mem:1024", "--allow-root-tasks");
             await agent.WaitForUrlAsync();
             var agentId = await Poll.UntilAsync(() => ActiveAgentIdAsync(http, url), "the agent to register");
             try

@@ -196,7 +196,7 @@ public sealed class PartitionTests
     {
         var ip = net?.InnerIp ?? "127.0.0.1";
         var agent = MezzoProcess.StartIn(net?.Command ?? [], null, "agent", "--master", cluster.MasterAddress, "--port", "0", "--ip", ip,
-            "--hostname", ip, "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]");
+            "--hostname", ip, "--work-dir", Path.Combine(cluster.WorkDir, "agent"), "--resources", "cpus:2;mem:1024;disk:1000;ports:[31000-31010]", "--allow-root-tasks");
         await agent.WaitForUrlAsync();
         return agent;
     }

@@ -50,6 +50,8 @@ public sealed class SecureUiTests : IAsyncLifetime
             Master = $"127.0.0.1:{_master.Url.Port}", Port = 0, Ip = "127.0.0.1", Hostname = "127.0.0.1", WorkDir = Path.Combine(_workDir, "agent"),
             Resources = "cpus:1;mem:512;disk:512;ports:[31000-31010]",
             Credential = Operator,
+            // The test's tasks run as the user running the tests: root in CI.
+            AllowRootTasks = true,
         });
         await _agent.StartAsync();
         _playwright = await Playwright.CreateAsync();

@@ -123,8 +123,8 @@ public sealed class AclsTests
     {
         One(AclAction.ViewAppGroups, AclEntity.Any, AclEntity.Of("/team-a/"), false).IsAllowed(AclAction.ViewAppGroups, "x", "/team-a/web").Should().BeTrue();
         One(AclAction.ViewAppGroups, AclEntity.Any, AclEntity.Of("/"), false).IsAllowed(AclAction.ViewAppGroups, "x", "/anything/at/all").Should().BeTrue();
-        One(AclAction.UpdateJobs, AclEntity.Any, AclEntity.Of("etl"), false).IsAllowed(AclAction.UpdateJobs, "x", "etl/nightly").Should().BeTrue();
-        One(AclAction.UpdateJobs, AclEntity.Any, AclEntity.Of("etl"), false).IsAllowed(AclAction.UpdateJobs, "x", "etl-nightly").Should().BeFalse();
+        One(AclAction.UpdateAppGroups, AclEntity.Any, AclEntity.Of("/etl"), false).IsAllowed(AclAction.UpdateAppGroups, "x", "/etl/nightly").Should().BeTrue();
+        One(AclAction.UpdateAppGroups, AclEntity.Any, AclEntity.Of("/etl"), false).IsAllowed(AclAction.UpdateAppGroups, "x", "/etl-nightly").Should().BeFalse();
     }
 
     [Fact]
