@@ -42,7 +42,7 @@ public sealed partial class AgentService
         _tasks[key] = task;
         executor?.Tasks.TryAdd(key.Item2, task);
         // Refused before anything is made for it: a root task without --allow-root-tasks, or a user this host lacks.
-        if (UserRefusal(info.Command, framework, "task") is { } refusal)
+        if (UserRefusal(info.Command, framework, "task", inImage: HasImage(task)) is { } refusal)
         {
             FailLaunch(task, refusal);
             return;
@@ -51,7 +51,12 @@ public sealed partial class AgentService
         try
         {
             Directory.CreateDirectory(task.Sandbox);
-            ChownSandbox(task.Sandbox, info.Command, framework);
+            if (!HasImage(task))
+            {
+                // An image's users are the image's: a host user of the same name may have another uid.
+                ChownSandbox(task.Sandbox, info.Command, framework);
+            }
+
             if (executor is null)
             {
                 var latest = Path.Combine(executorDir, "runs", "latest");

@@ -11,7 +11,11 @@ namespace Mezzo.Agent;
 public sealed partial class AgentService
 {
     /// <summary>Null when the command may run here; else why not, naming the user and the flag (a TASK_FAILED message).</summary>
-    internal string? UserRefusal(CommandInfo? command, FrameworkInfo framework, string what)
+    /// <param name="inImage">
+    /// The command runs in a container image: its user is one of the image's (/etc/passwd of the rootfs, checked when
+    /// the container is made), so only root by name or uid is refused here.
+    /// </param>
+    internal string? UserRefusal(CommandInfo? command, FrameworkInfo framework, string what, bool inImage = false)
     {
         var user = command?.User ?? framework.User;
         var agentIsRoot = LibC.geteuid() == 0;
@@ -25,6 +29,13 @@ public sealed partial class AgentService
             }
 
             return null;
+        }
+
+        if (inImage)
+        {
+            return user is "root" or "0" && !_options.AllowRootTasks
+                ? $"the {what} would run as user '{user}' (root) in its image; the agent refuses root tasks unless started with --allow-root-tasks"
+                : null;
         }
 
         UserIdentity? identity;

@@ -235,26 +235,8 @@ public sealed class ServicesServer : IAsyncDisposable
             : HttpJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["leader"] = leader });
     }
 
-    /// <summary>
-    /// A standby has no routes of the API to read the access of: it classifies as they are declared (GET reads, every
-    /// other method writes, /ping is public) and answers 401 before proxying a call that lacks the credentials the
-    /// leader would require. Authorization (403) stays with the leader, which gets the caller's Authorization header.
-    /// </summary>
-    private Task? StandbyRefusal(HttpContext context)
-    {
-        var kind = IsProbe(context.Request.Path) ? AccessKind.Public
-            : HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? AccessKind.ReadOnly
-            : AccessKind.ReadWrite;
-        if (HttpSecurity.Principal(context) is not null || !_options.Security.Requires(kind))
-        {
-            return null;
-        }
-
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{HttpSecurity.Realm}\"";
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync($"{context.Request.Path} requires authentication", context.RequestAborted);
-    }
+    /// <summary>A standby's 401 for calls that lack the credentials the leader would require.</summary>
+    private Task? StandbyRefusal(HttpContext context) => HttpSecurity.ChallengeStandby(context, _options.Security, IsProbe(context.Request.Path));
 
     /// <summary>The routing table of this process (with etcd: its own routes only, since each term maps the API).</summary>
     public IReadOnlyList<EndpointEntry> Endpoints => EndpointInventory.Of(_app);

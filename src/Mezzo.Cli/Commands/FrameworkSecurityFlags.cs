@@ -56,6 +56,23 @@ internal sealed class FrameworkSecurityFlags
     /// The API's security settings. Throws <see cref="InvalidSecretFileException"/> or <see cref="ArgumentException"/>
     /// with a message naming the flag (and file) for the command to print.
     /// </summary>
+    /// <summary>
+    /// The API's security and the framework's credential with the master, or null after telling stderr why not
+    /// ("Cannot start {process}: ..."): a bad or world-readable file, half a credential, a switch without credentials.
+    /// </summary>
+    public (SecurityOptions Security, Credential? MesosCredential)? Read(ParseResult parsed, string process)
+    {
+        try
+        {
+            return (Security(parsed), MesosCredential(parsed));
+        }
+        catch (Exception ex) when (ex is InvalidSecretFileException or ArgumentException)
+        {
+            Console.Error.WriteLine($"Cannot start {process}: {ex.Message}");
+            return null;
+        }
+    }
+
     public SecurityOptions Security(ParseResult parsed)
     {
         var security = new SecurityOptions

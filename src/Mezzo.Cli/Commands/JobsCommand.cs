@@ -46,16 +46,8 @@ public static class JobsCommand
                 return 1;
             }
 
-            Hosting.Security.SecurityOptions security;
-            Core.Security.Credential? mesosCredential;
-            try
+            if (securityFlags.Read(parsed, "mezzo jobs") is not { } security)
             {
-                security = securityFlags.Security(parsed);
-                mesosCredential = securityFlags.MesosCredential(parsed);
-            }
-            catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"Cannot start mezzo jobs: {ex.Message}");
                 return 1;
             }
 
@@ -74,8 +66,8 @@ public static class JobsCommand
                 FailoverTimeout = parsed.GetValue(failoverTimeout),
                 Store = parsed.GetValue(store)!,
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
-                Security = security,
-                MesosCredential = mesosCredential,
+                Security = security.Security,
+                MesosCredential = security.MesosCredential,
                 RateLimit = securityFlags.RateLimit(parsed),
             };
             using var shutdown = new Shutdown(cancellationToken);

@@ -36,16 +36,8 @@ public static class ServicesCommand
                 return 1;
             }
 
-            Hosting.Security.SecurityOptions security;
-            Core.Security.Credential? mesosCredential;
-            try
+            if (securityFlags.Read(parsed, "mezzo services") is not { } security)
             {
-                security = securityFlags.Security(parsed);
-                mesosCredential = securityFlags.MesosCredential(parsed);
-            }
-            catch (Exception ex) when (ex is Hosting.Security.InvalidSecretFileException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"Cannot start mezzo services: {ex.Message}");
                 return 1;
             }
 
@@ -60,8 +52,8 @@ public static class ServicesCommand
                 HttpCallbacks = parsed.GetValue(eventSubscriber) == "http_callback",
                 Store = parsed.GetValue(store)!,
                 LeaderLeaseTtl = parsed.GetValue(leaseTtl),
-                Security = security,
-                MesosCredential = mesosCredential,
+                Security = security.Security,
+                MesosCredential = security.MesosCredential,
                 RateLimit = securityFlags.RateLimit(parsed),
             };
             using var shutdown = new Shutdown(cancellationToken);

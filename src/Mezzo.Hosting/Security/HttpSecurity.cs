@@ -207,6 +207,24 @@ public static class HttpSecurity
         return (null, $"Unsupported authentication scheme '{parsed.Scheme}': use Basic (or Bearer for executors)", BasicScheme);
     }
 
+    /// <summary>
+    /// For a standby of services or jobs, which has no API routes to read the access of: classifies the call as the
+    /// routes declare it (GET and HEAD read, every other method writes, a liveness probe is public) and answers 401 to
+    /// a call without the credentials the leader would require, before it is proxied. Null: let it through;
+    /// authorization (403) stays with the leader, which gets the caller's Authorization header.
+    /// </summary>
+    public static Task? ChallengeStandby(HttpContext context, SecurityOptions options, bool probe)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        var kind = probe ? AccessKind.Public
+            : HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? AccessKind.ReadOnly
+            : AccessKind.ReadWrite;
+        return Principal(context) is not null || !options.Requires(kind)
+            ? null
+            : ChallengeAsync(context, BasicScheme, $"{context.Request.Path} requires authentication");
+    }
+
     private static Task ChallengeAsync(HttpContext context, string scheme, string message)
     {
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
