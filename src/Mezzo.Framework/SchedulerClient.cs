@@ -65,7 +65,7 @@ public sealed partial class SchedulerClient : IAsyncDisposable
             // The master checks the framework's principal against the credential it authenticated (and ACLs name it).
             options.FrameworkInfo.Principal ??= credential.Principal;
             _authorization = new AuthenticationHeaderValue(
-                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
+                "Basic", credential.BasicParameter());
         }
     }
 

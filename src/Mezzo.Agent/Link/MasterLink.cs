@@ -33,7 +33,7 @@ public sealed class MasterLink : IDisposable
     {
         _authorization = credential is null
             ? null
-            : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Secret}")));
+            : new AuthenticationHeaderValue("Basic", credential.BasicParameter());
         tls ??= TlsContext.None;
         _detector = MasterDetector.Create(masters, master => MasterAddress.Parse(master, tls.Scheme), tls.Scheme);
         _time = time ?? TimeProvider.System;

@@ -81,7 +81,7 @@ public static class ClientCredentials
         if (credential is not null)
         {
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
-                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Credential.Secret}")));
+                "Basic", credential.Credential.BasicParameter());
         }
     }
 

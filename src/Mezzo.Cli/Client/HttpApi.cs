@@ -126,7 +126,7 @@ public sealed class HttpApi : IDisposable
 
             if (Credential is { } credential && MaySee(request.RequestUri!))
             {
-                var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Principal}:{credential.Credential.Secret}"));
+                var basic = credential.Credential.BasicParameter();
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
             }
 

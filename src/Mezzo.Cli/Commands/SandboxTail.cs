@@ -17,7 +17,7 @@ public static class SandboxTail
         var http = new HttpClient((tls ?? Client.ClientTls.Resolve()).CreateHandler(presentCertificate: false)) { BaseAddress = agent, Timeout = TimeSpan.FromSeconds(10) };
         if (login is not null)
         {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{login.Principal}:{login.Secret}")));
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", login.BasicParameter());
         }
 
         return http;

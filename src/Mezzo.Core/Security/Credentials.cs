@@ -7,6 +7,9 @@ public sealed record Credential(string Principal, string Secret)
 {
     // The secret must never reach a log line or an exception message through a record's generated ToString.
     public override string ToString() => $"Credential {{ Principal = {Principal} }}";
+
+    /// <summary>The parameter of an <c>Authorization: Basic</c> header logging in as this credential (RFC 7617).</summary>
+    public string BasicParameter() => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Principal}:{Secret}"));
 }
 
 /// <summary>

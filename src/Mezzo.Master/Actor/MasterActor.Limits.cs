@@ -42,8 +42,24 @@ public sealed partial class MasterActor
     /// those beyond its budget are dropped (their resources stay free) and another cycle follows, in which the
     /// framework, now at its cap, takes no part and the others can have them.
     /// </summary>
-    private List<OfferDecision> WithinOfferLimits(IReadOnlyList<OfferDecision> decisions)
+    private IReadOnlyList<OfferDecision> WithinOfferLimits(IReadOnlyList<OfferDecision> decisions)
     {
+        // The usual cycle: no framework could pass its cap even if every decision were its own; nothing to copy.
+        var roomForAll = true;
+        foreach (var decision in decisions)
+        {
+            if (_frameworks[decision.FrameworkId].OfferIds.Count + decisions.Count > _options.MaxOutstandingOffersPerFramework)
+            {
+                roomForAll = false;
+                break;
+            }
+        }
+
+        if (roomForAll)
+        {
+            return decisions;
+        }
+
         var kept = new List<OfferDecision>(decisions.Count);
         var budgets = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var decision in decisions)
