@@ -176,7 +176,8 @@ public sealed partial class TlsCliTests
         await Poll.UntilAsync(
             async () => await http.GetStringAsync(new Uri(state, "metrics/snapshot")) is var metrics
                 && metrics.Contains("\"master/slaves_active\":1", StringComparison.Ordinal)
-                && metrics.Contains("\"master/frameworks_active\":2", StringComparison.Ordinal),
+                // Connected, not "active": an idle framework suppresses offers, and the master counts it inactive then.
+                && metrics.Contains("\"master/frameworks_connected\":2", StringComparison.Ordinal),
             "the dev agent, services and jobs over TLS",
             TimeSpan.FromSeconds(120));
         dev.Output.Should().MatchRegex(@"services\s+https://").And.MatchRegex(@"jobs\s+https://").And.MatchRegex(@"agent\s+https://");
